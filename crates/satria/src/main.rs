@@ -1,7 +1,12 @@
-//! `satria`: the one binary. Subcommands wire the library crates together; all logic
-//! lives in the crates under `crates/`.
+//! `satria`: the one binary. Subcommands wire the library crates together; the logic
+//! lives in the crates under `crates/`. Errors are reported with their whole chain and
+//! a non-zero exit code.
+
+mod roads_cmd;
 
 use clap::{Parser, Subcommand};
+use roads_cmd::{OutputFormat, parse_latlon};
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(name = "satria", version, about = "PSC 119 Banyumas emergency dispatch engine")]
@@ -12,13 +17,137 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Import an OpenStreetMap file (PBF or XML) into a road graph artifact.
+    Import {
+        /// The .osm.pbf or .osm file.
+        file: PathBuf,
+        /// Where to write the graph artifact.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Keep only roads inside MINLON,MINLAT,MAXLON,MAXLAT.
+        #[arg(long, allow_hyphen_values = true)]
+        bbox: Option<String>,
+        /// Also keep highway=track (unpaved farm tracks).
+        #[arg(long)]
+        tracks: bool,
+    },
+    /// Fastest route between two positions.
+    Route {
+        #[arg(long)]
+        graph: PathBuf,
+        /// Start as LAT,LON.
+        #[arg(long, value_parser = parse_latlon, allow_hyphen_values = true)]
+        from: (f64, f64),
+        /// Destination as LAT,LON.
+        #[arg(long, value_parser = parse_latlon, allow_hyphen_values = true)]
+        to: (f64, f64),
+        /// Print {"eta_s","distance_m","path":[[lon,lat],..]}.
+        #[arg(long, conflicts_with = "geojson")]
+        json: bool,
+        /// Print a GeoJSON Feature with the route as a LineString.
+        #[arg(long)]
+        geojson: bool,
+        /// Refuse positions farther than this from any road (metres).
+        #[arg(long, default_value_t = 1000.0)]
+        max_snap_m: f64,
+    },
+    /// Drive time from every unit to an incident (one backward search).
+    Eta {
+        #[arg(long)]
+        graph: PathBuf,
+        /// The incident as LAT,LON.
+        #[arg(long, value_parser = parse_latlon, allow_hyphen_values = true)]
+        incident: (f64, f64),
+        /// CSV of units: id,lat,lon (header optional).
+        #[arg(long)]
+        units: PathBuf,
+        /// Stop once the nearest K units are known.
+        #[arg(long)]
+        nearest: Option<usize>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 1000.0)]
+        max_snap_m: f64,
+    },
+    /// Benchmarks run on a graph.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     /// Print the region facts the binary carries.
     Facts,
 }
 
-fn main() -> anyhow::Result<()> {
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Many-to-one queries through Satria's search and petgraph's dijkstra.
+    Eta {
+        #[arg(long)]
+        graph: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        units: usize,
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        #[arg(long, default_value_t = 119)]
+        seed: u64,
+        /// Only the nearest K units (default: all).
+        #[arg(long)]
+        nearest: Option<usize>,
+    },
+}
+
+fn main() {
     let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Import {
+            file,
+            output,
+            bbox,
+            tracks,
+        } => {
+            roads_cmd::import(&file, &output, bbox.as_deref(), tracks)?;
+        }
+        Command::Route {
+            graph,
+            from,
+            to,
+            json,
+            geojson,
+            max_snap_m,
+        } => {
+            let format = if json {
+                OutputFormat::Json
+            } else if geojson {
+                OutputFormat::Geojson
+            } else {
+                OutputFormat::Text
+            };
+            roads_cmd::route(&graph, from, to, format, max_snap_m)?;
+        }
+        Command::Eta {
+            graph,
+            incident,
+            units,
+            nearest,
+            json,
+            max_snap_m,
+        } => roads_cmd::eta(&graph, incident, &units, nearest, json, max_snap_m)?,
+        Command::Bench { what } => match what {
+            BenchCommand::Eta {
+                graph,
+                units,
+                queries,
+                seed,
+                nearest,
+            } => roads_cmd::bench_eta(&graph, units, queries, seed, nearest)?,
+        },
         Command::Facts => {
             let r = satria_region::Region::banyumas();
             println!(
