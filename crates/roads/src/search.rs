@@ -301,7 +301,7 @@ impl Dijkstra {
             .map(|i| {
                 let (c, l) = best[i];
                 let reach = Outcome::Reached(Reach { time_ms: c, distance_m: l as f64 / 10.0 });
-                if is_final[i] || (exhausted && c != u32::MAX && c <= limit) {
+                if (is_final[i] || (exhausted && c != u32::MAX)) && c <= limit {
                     reach
                 } else if exhausted && c == u32::MAX {
                     Outcome::Unreachable

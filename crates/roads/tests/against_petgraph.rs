@@ -1,0 +1,199 @@
+//! Property tests: on seeded random road graphs, every answer of Satria's search equals
+//! the answer computed independently with petgraph's `dijkstra` on the same graph.
+
+use petgraph::algo::dijkstra;
+use petgraph::graph::NodeIndex;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use satria_roads::osm::{RawOsm, RawWay};
+use satria_roads::search::{reference_time_ms, to_petgraph};
+use satria_roads::tags::WayPolicy;
+use satria_roads::{DriveTimeEngine, Graph, Outcome, RoadClass, RoadNetwork, Snap, Stop};
+
+/// A jittered grid of streets with random one-ways, classes, missing links and shape
+/// points, so contraction, SCC filtering and one-way ports all get exercised.
+fn random_network(seed: u64) -> RoadNetwork {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let side = rng.gen_range(4..12);
+    let mut raw = RawOsm::default();
+    let id = |x: i64, y: i64| 1 + x * 100 + y;
+    for x in 0..side {
+        for y in 0..side {
+            let lat = -74_200_000 + (y as i32) * 10_000 + rng.gen_range(-3_000..3_000);
+            let lon = 1_092_300_000 + (x as i32) * 10_000 + rng.gen_range(-3_000..3_000);
+            raw.nodes.push((id(x, y), lat, lon));
+        }
+    }
+    // Shape points live at ids above 100_000, between their two grid nodes.
+    let mut next_shape = 100_000i64;
+    let mut way_id = 0;
+    for x in 0..side {
+        for y in 0..side {
+            for (dx, dy) in [(1, 0), (0, 1)] {
+                let (x2, y2) = (x + dx, y + dy);
+                if x2 >= side || y2 >= side || rng.gen_bool(0.15) {
+                    continue;
+                }
+                let mut refs = vec![id(x, y)];
+                if rng.gen_bool(0.3) {
+                    let a = raw.nodes.iter().find(|n| n.0 == id(x, y)).copied().unwrap();
+                    let b = raw.nodes.iter().find(|n| n.0 == id(x2, y2)).copied().unwrap();
+                    next_shape += 1;
+                    raw.nodes.push((next_shape, a.1 / 2 + b.1 / 2 + 700, a.2 / 2 + b.2 / 2 - 700));
+                    refs.push(next_shape);
+                }
+                refs.push(id(x2, y2));
+                let oneway = rng.gen_range(0..10);
+                let class = RoadClass::ALL[rng.gen_range(0..9)];
+                way_id += 1;
+                raw.ways.push(RawWay {
+                    id: way_id,
+                    refs,
+                    policy: WayPolicy {
+                        class,
+                        forward: oneway != 0,
+                        backward: oneway != 1 && oneway != 2,
+                        speed_kmh: class.default_speed_kmh(),
+                    },
+                    name: None,
+                });
+            }
+        }
+    }
+    raw.nodes.sort_unstable();
+    let (g, _) = satria_roads::build::build(&raw).expect("some roads survive");
+    RoadNetwork::new(g)
+}
+
+fn random_snap(rng: &mut ChaCha8Rng, net: &RoadNetwork) -> Snap {
+    let (a, b, c, d) = net.graph.bounds();
+    loop {
+        if let Ok(s) = net.snap(rng.gen_range(a..=c), rng.gen_range(b..=d), 500.0) {
+            return s;
+        }
+    }
+}
+
+/// Node-to-node times from petgraph, as a closure the reference helper can call.
+fn petgraph_times(g: &Graph) -> impl Fn(u32) -> Vec<Option<u32>> + '_ {
+    let pg = to_petgraph(g, false);
+    move |s: u32| {
+        let m = dijkstra(&pg, NodeIndex::new(s as usize), None, |e| *e.weight());
+        (0..g.node_count()).map(|v| m.get(&NodeIndex::new(v)).copied()).collect()
+    }
+}
+
+#[test]
+fn node_to_node_times_equal_petgraph() {
+    for seed in 0..30 {
+        let net = random_network(seed);
+        let times = petgraph_times(&net.graph);
+        let mut router = net.router();
+        for s in [0, net.graph.node_count() as u32 / 2, net.graph.node_count() as u32 - 1] {
+            let ours = router.dijkstra.node_times_from(s);
+            let theirs = times(s);
+            for v in 0..net.graph.node_count() {
+                assert_eq!(Some(ours[v]).filter(|t| *t != u32::MAX), theirs[v], "seed {seed} from {s} to {v}");
+            }
+        }
+    }
+}
+
+#[test]
+fn one_to_one_equals_petgraph_and_paths_are_drawn() {
+    for seed in 0..200 {
+        let net = random_network(seed);
+        let times = petgraph_times(&net.graph);
+        let mut router = net.router();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed + 1000);
+        for _ in 0..10 {
+            let (a, b) = (random_snap(&mut rng, &net), random_snap(&mut rng, &net));
+            let expected = reference_time_ms(&net.graph, &times, &a, &b);
+            let route = router.route(&a, &b);
+            assert_eq!(route.as_ref().map(|r| r.time_ms), expected, "seed {seed}");
+            if let Some(r) = route {
+                // The drawn path starts and ends at the snapped points.
+                let first = r.path.first().unwrap();
+                let last = r.path.last().unwrap();
+                assert!((first.0 - a.lat).abs() < 1e-6 && (first.1 - a.lon).abs() < 1e-6, "seed {seed}");
+                assert!((last.0 - b.lat).abs() < 1e-6 && (last.1 - b.lon).abs() < 1e-6, "seed {seed}");
+                // Its length is the reported distance (same sphere, within rounding).
+                let drawn: f64 = r
+                    .path
+                    .windows(2)
+                    .map(|w| {
+                        let e7 = |p: (f64, f64)| ((p.0 * 1e7).round() as i32, (p.1 * 1e7).round() as i32);
+                        satria_roads::build::haversine_m(e7(w[0]), e7(w[1]))
+                    })
+                    .sum();
+                assert!((drawn - r.distance_m).abs() < 1.0 + r.distance_m * 0.002, "seed {seed}: {drawn} vs {}", r.distance_m);
+            }
+        }
+    }
+}
+
+#[test]
+fn many_to_one_and_one_to_many_equal_petgraph() {
+    for seed in 0..200 {
+        let net = random_network(seed);
+        let times = petgraph_times(&net.graph);
+        let mut router = net.router();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed + 2000);
+        let target = random_snap(&mut rng, &net);
+        let units: Vec<Snap> = (0..rng.gen_range(1..25)).map(|_| random_snap(&mut rng, &net)).collect();
+        let to_target: Vec<Option<u32>> = units.iter().map(|u| reference_time_ms(&net.graph, &times, u, &target)).collect();
+        let from_target: Vec<Option<u32>> = units.iter().map(|u| reference_time_ms(&net.graph, &times, &target, u)).collect();
+
+        let all = router.many_to_one(&units, &target, Stop::default());
+        for (o, r) in all.iter().zip(&to_target) {
+            match r {
+                Some(t) => assert_eq!(o.reach().map(|x| x.time_ms), Some(*t), "seed {seed}"),
+                None => assert_eq!(*o, Outcome::Unreachable, "seed {seed}"),
+            }
+        }
+        let out = router.one_to_many(&target, &units, Stop::default());
+        for (o, r) in out.iter().zip(&from_target) {
+            assert_eq!(o.reach().map(|x| x.time_ms), *r, "seed {seed}");
+        }
+
+        // Nearest k: the reached ones are exact, and no unit left out is nearer.
+        let k = rng.gen_range(1..=units.len());
+        let near = router.many_to_one(&units, &target, Stop { nearest: Some(k), max_time_ms: None });
+        let reached: Vec<u32> = near.iter().filter_map(|o| o.reach().map(|x| x.time_ms)).collect();
+        let reachable = to_target.iter().filter(|t| t.is_some()).count();
+        assert!(reached.len() >= k.min(reachable), "seed {seed}");
+        let worst = reached.iter().copied().max().unwrap_or(0);
+        for (o, r) in near.iter().zip(&to_target) {
+            match o {
+                Outcome::Reached(x) => assert_eq!(Some(x.time_ms), *r, "seed {seed}"),
+                Outcome::NotSettled => assert!(r.is_none_or(|t| t >= worst), "seed {seed}"),
+                Outcome::Unreachable => assert_eq!(*r, None, "seed {seed}"),
+            }
+        }
+
+        // A time limit: everything within it is reached, nothing beyond it is.
+        let limit = 60_000;
+        let lim = router.many_to_one(&units, &target, Stop { nearest: None, max_time_ms: Some(limit) });
+        for (o, r) in lim.iter().zip(&to_target) {
+            match r {
+                Some(t) if *t <= limit => assert_eq!(o.reach().map(|x| x.time_ms), Some(*t), "seed {seed}"),
+                _ => assert!(o.reach().is_none(), "seed {seed}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn contracted_pieces_keep_their_geometry() {
+    // Every piece's drawn geometry has the piece's length and starts at its junction.
+    for seed in 0..10 {
+        let net = random_network(seed);
+        let g = &net.graph;
+        for p in 0..g.piece_count() as u32 {
+            let pts: Vec<(i32, i32)> = g.piece_coords(p).collect();
+            let len: f64 = pts.windows(2).map(|w| satria_roads::build::haversine_m(w[0], w[1])).sum();
+            assert!((len - g.piece_len_m(p)).abs() < 0.1, "seed {seed} piece {p}");
+            assert_eq!(pts[0], (g.node_lat_e7[g.piece_from[p as usize] as usize], g.node_lon_e7[g.piece_from[p as usize] as usize]));
+        }
+    }
+}
