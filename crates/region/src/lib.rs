@@ -180,7 +180,11 @@ impl Region {
                         "fair" => CoordQuality::Fair,
                         _ => CoordQuality::Unverified,
                     };
-                    (latlon("hospitals.csv", line, &r[6], &r[7])?, r[8].clone(), q)
+                    (
+                        latlon("hospitals.csv", line, &r[6], &r[7])?,
+                        r[8].clone(),
+                        q,
+                    )
                 };
                 Ok(Hospital {
                     code: r[0].clone(),
@@ -360,15 +364,12 @@ mod tests {
 
     #[test]
     fn a_bad_number_names_file_and_line() {
-        let err = Region::from_csv(
-            "h\nAjibarang,x,1,2,3\n",
-            "h\n",
-            "h\n",
-            "h\n",
-            "h\n",
-        )
-        .unwrap_err();
-        assert_eq!(err.to_string(), "kecamatan.csv line 2: \"x\" is not a number");
+        let err =
+            Region::from_csv("h\nAjibarang,x,1,2,3\n", "h\n", "h\n", "h\n", "h\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "kecamatan.csv line 2: \"x\" is not a number"
+        );
     }
 
     #[test]

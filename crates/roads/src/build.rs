@@ -142,7 +142,12 @@ pub fn build(raw: &RawOsm) -> Option<(Graph, BuildStats)> {
     let best = sccs
         .iter()
         .enumerate()
-        .max_by_key(|(_, c)| (c.len(), std::cmp::Reverse(c.iter().map(|x| x.index()).min())))
+        .max_by_key(|(_, c)| {
+            (
+                c.len(),
+                std::cmp::Reverse(c.iter().map(|x| x.index()).min()),
+            )
+        })
         .map(|(i, _)| i)?;
     let mut in_main = vec![false; n];
     for v in &sccs[best] {
@@ -309,7 +314,10 @@ pub fn build(raw: &RawOsm) -> Option<(Graph, BuildStats)> {
     };
     junctions.sort_by_key(|&v| {
         let (lat, lon) = pos[v as usize];
-        (hilbert_d(scale(lon, min_lon, max_lon), scale(lat, min_lat, max_lat)), v)
+        (
+            hilbert_d(scale(lon, min_lon, max_lon), scale(lat, min_lat, max_lat)),
+            v,
+        )
     });
     let mut new_id = vec![NONE; n];
     for (i, &v) in junctions.iter().enumerate() {
@@ -336,7 +344,10 @@ pub fn build(raw: &RawOsm) -> Option<(Graph, BuildStats)> {
     let mut km = [0.0f64; RoadClass::ALL.len()];
     g.piece_first_coord.push(0);
     for (pi, p) in pieces.iter().enumerate() {
-        let (a, b) = (new_id[p.nodes[0] as usize], new_id[*p.nodes.last().expect("two") as usize]);
+        let (a, b) = (
+            new_id[p.nodes[0] as usize],
+            new_id[*p.nodes.last().expect("two") as usize],
+        );
         for &v in &p.nodes {
             g.coord_lat_e7.push(pos[v as usize].0);
             g.coord_lon_e7.push(pos[v as usize].1);
@@ -363,7 +374,11 @@ pub fn build(raw: &RawOsm) -> Option<(Graph, BuildStats)> {
     g.first_out = vec![0; nn + 1];
     for (e, &(tail, piece, reversed)) in edges.iter().enumerate() {
         g.first_out[tail as usize + 1] += 1;
-        let head = if reversed { g.piece_from[piece as usize] } else { g.piece_to[piece as usize] };
+        let head = if reversed {
+            g.piece_from[piece as usize]
+        } else {
+            g.piece_to[piece as usize]
+        };
         g.head.push(head);
         g.weight_ms.push(g.piece_weight_ms[piece as usize]);
         g.edge_piece.push(piece);
@@ -377,7 +392,12 @@ pub fn build(raw: &RawOsm) -> Option<(Graph, BuildStats)> {
         g.first_out[i + 1] += g.first_out[i];
     }
     // Backward CSR: entries grouped by head, in forward edge order within a head.
-    let mut by_head: Vec<(u32, u32)> = g.head.iter().enumerate().map(|(e, &h)| (h, e as u32)).collect();
+    let mut by_head: Vec<(u32, u32)> = g
+        .head
+        .iter()
+        .enumerate()
+        .map(|(e, &h)| (h, e as u32))
+        .collect();
     by_head.sort_unstable();
     g.first_in = vec![0; nn + 1];
     let mut tail_of = vec![0u32; edges.len()];
@@ -439,7 +459,9 @@ mod tests {
     #[test]
     fn hilbert_visits_every_cell_of_a_small_grid_once() {
         // Scaled down: the top 14 bits fixed, check the 4x4 corner is a permutation.
-        let mut ds: Vec<u64> = (0..4).flat_map(|x| (0..4).map(move |y| hilbert_d(x, y))).collect();
+        let mut ds: Vec<u64> = (0..4)
+            .flat_map(|x| (0..4).map(move |y| hilbert_d(x, y)))
+            .collect();
         ds.sort_unstable();
         ds.dedup();
         assert_eq!(ds.len(), 16);

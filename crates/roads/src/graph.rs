@@ -115,7 +115,8 @@ impl Graph {
 
     /// The points of piece `p` as (lat_e7, lon_e7), from `piece_from` to `piece_to`.
     pub fn piece_coords(&self, p: u32) -> impl DoubleEndedIterator<Item = (i32, i32)> + '_ {
-        let r = self.piece_first_coord[p as usize] as usize..self.piece_first_coord[p as usize + 1] as usize;
+        let r = self.piece_first_coord[p as usize] as usize
+            ..self.piece_first_coord[p as usize + 1] as usize;
         r.map(|i| (self.coord_lat_e7[i], self.coord_lon_e7[i]))
     }
 
@@ -205,21 +206,43 @@ impl Graph {
         {
             return Err("piece geometry index is inconsistent".into());
         }
-        if self.head.iter().chain(&self.in_tail).any(|&v| v as usize >= n)
-            || self.piece_from.iter().chain(&self.piece_to).any(|&v| v as usize >= n)
+        if self
+            .head
+            .iter()
+            .chain(&self.in_tail)
+            .any(|&v| v as usize >= n)
+            || self
+                .piece_from
+                .iter()
+                .chain(&self.piece_to)
+                .any(|&v| v as usize >= n)
         {
             return Err("a node index is out of range".into());
         }
-        if self.edge_piece.iter().any(|&v| v as usize >= p) || self.in_edge.iter().any(|&v| v as usize >= m) {
+        if self.edge_piece.iter().any(|&v| v as usize >= p)
+            || self.in_edge.iter().any(|&v| v as usize >= m)
+        {
             return Err("an edge or piece index is out of range".into());
         }
-        if self.piece_name.iter().any(|&v| v != NONE && v as usize >= self.names.len()) {
+        if self
+            .piece_name
+            .iter()
+            .any(|&v| v != NONE && v as usize >= self.names.len())
+        {
             return Err("a name index is out of range".into());
         }
         for piece in 0..p {
             for (e, tail, head) in [
-                (self.piece_fwd_edge[piece], self.piece_from[piece], self.piece_to[piece]),
-                (self.piece_bwd_edge[piece], self.piece_to[piece], self.piece_from[piece]),
+                (
+                    self.piece_fwd_edge[piece],
+                    self.piece_from[piece],
+                    self.piece_to[piece],
+                ),
+                (
+                    self.piece_bwd_edge[piece],
+                    self.piece_to[piece],
+                    self.piece_from[piece],
+                ),
             ] {
                 if e == NONE {
                     continue;
@@ -345,7 +368,8 @@ impl Graph {
                 let mut names = Vec::with_capacity(n.min(1 << 20));
                 for _ in 0..n {
                     let k = r.len()?;
-                    let s = std::str::from_utf8(r.take(k)?).map_err(|_| "a name is not UTF-8".to_string())?;
+                    let s = std::str::from_utf8(r.take(k)?)
+                        .map_err(|_| "a name is not UTF-8".to_string())?;
                     names.push(s.to_string());
                 }
                 names
@@ -382,7 +406,10 @@ impl Graph {
             _ => std::path::PathBuf::from("."),
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
-        let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let file_name = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;

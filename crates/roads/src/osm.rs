@@ -37,10 +37,14 @@ impl BBox {
             || !(-90.0..=90.0).contains(&min_lat)
             || !(-90.0..=90.0).contains(&max_lat)
         {
-            return Err(format!("bbox {s:?} is outside the range of longitudes and latitudes"));
+            return Err(format!(
+                "bbox {s:?} is outside the range of longitudes and latitudes"
+            ));
         }
         if min_lon >= max_lon || min_lat >= max_lat {
-            return Err(format!("bbox {s:?} is empty: the minimum must be below the maximum"));
+            return Err(format!(
+                "bbox {s:?} is empty: the minimum must be below the maximum"
+            ));
         }
         Ok(BBox {
             min_lon,
@@ -244,7 +248,10 @@ fn read_pbf(
     for blob in reader {
         let blob = blob.map_err(|e| ImportError::invalid(path, &pbf_msg(&e)))?;
         progress(read.load(std::sync::atomic::Ordering::Relaxed));
-        match blob.decode().map_err(|e| ImportError::invalid(path, &pbf_msg(&e)))? {
+        match blob
+            .decode()
+            .map_err(|e| ImportError::invalid(path, &pbf_msg(&e)))?
+        {
             BlobDecode::OsmHeader(_) => saw_header = true,
             BlobDecode::OsmData(block) => {
                 for element in block.elements() {
@@ -291,7 +298,8 @@ struct Counting<R> {
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.read.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -299,6 +307,9 @@ impl<R: Read> Read for Counting<R> {
 fn pbf_msg(e: &osmpbf::Error) -> String {
     format!("corrupt or truncated PBF: {e}")
 }
+
+/// A way being read from XML: id, node refs and tags, until its end tag.
+type PendingWay = (i64, Vec<i64>, Vec<(String, String)>);
 
 fn read_xml(
     path: &Path,
@@ -312,12 +323,15 @@ fn read_xml(
     let mut raw = RawOsm::default();
     let mut buf = Vec::new();
     // The way being read: its id, refs and tags until </way>.
-    let mut way: Option<(i64, Vec<i64>, Vec<(String, String)>)> = None;
+    let mut way: Option<PendingWay> = None;
     let mut saw_osm = false;
     let xml_err = |reader: &quick_xml::Reader<BufReader<std::fs::File>>, msg: String| {
         ImportError::invalid(
             path,
-            &format!("malformed OSM XML at byte {}: {msg}", reader.buffer_position()),
+            &format!(
+                "malformed OSM XML at byte {}: {msg}",
+                reader.buffer_position()
+            ),
         )
     };
     fn attr(e: &BytesStart, key: &str) -> Result<Option<String>, String> {
@@ -331,13 +345,8 @@ fn read_xml(
         Ok(None)
     }
     fn num<T: std::str::FromStr>(e: &BytesStart, key: &str) -> Result<T, String> {
-        let v = attr(e, key)?.ok_or_else(|| {
-            format!(
-                "<{}> has no {} attribute",
-                e.name().into_inner(),
-                key
-            )
-        })?;
+        let v = attr(e, key)?
+            .ok_or_else(|| format!("<{}> has no {} attribute", e.name().into_inner(), key))?;
         v.parse().map_err(|_| {
             format!(
                 "<{}> attribute {}={v:?} is not a number",
@@ -354,7 +363,7 @@ fn read_xml(
             .read_event_into(&mut buf)
             .map_err(|e| xml_err(&reader, e.to_string()))?;
         events += 1;
-        if events % 65_536 == 0 {
+        if events.is_multiple_of(65_536) {
             progress(reader.buffer_position());
         }
         let (start, empty) = match &ev {
@@ -434,7 +443,10 @@ fn read_xml(
         buf.clear();
     }
     if !saw_osm {
-        return Err(ImportError::invalid(path, "no <osm> element: not an OSM XML file"));
+        return Err(ImportError::invalid(
+            path,
+            "no <osm> element: not an OSM XML file",
+        ));
     }
     Ok(raw)
 }

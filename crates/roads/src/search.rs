@@ -103,10 +103,18 @@ fn exits(g: &Graph, s: &Snap) -> Vec<Port> {
     let (w, l) = (g.piece_weight_ms[p], g.piece_len_dm[p]);
     let mut v = Vec::with_capacity(2);
     if g.piece_fwd_edge[p] != NONE {
-        v.push(Port { node: g.piece_to[p], cost_ms: part(w, 1.0 - s.frac), len_dm: part(l, 1.0 - s.frac) });
+        v.push(Port {
+            node: g.piece_to[p],
+            cost_ms: part(w, 1.0 - s.frac),
+            len_dm: part(l, 1.0 - s.frac),
+        });
     }
     if g.piece_bwd_edge[p] != NONE {
-        v.push(Port { node: g.piece_from[p], cost_ms: part(w, s.frac), len_dm: part(l, s.frac) });
+        v.push(Port {
+            node: g.piece_from[p],
+            cost_ms: part(w, s.frac),
+            len_dm: part(l, s.frac),
+        });
     }
     v
 }
@@ -117,10 +125,18 @@ fn entries(g: &Graph, t: &Snap) -> Vec<Port> {
     let (w, l) = (g.piece_weight_ms[p], g.piece_len_dm[p]);
     let mut v = Vec::with_capacity(2);
     if g.piece_fwd_edge[p] != NONE {
-        v.push(Port { node: g.piece_from[p], cost_ms: part(w, t.frac), len_dm: part(l, t.frac) });
+        v.push(Port {
+            node: g.piece_from[p],
+            cost_ms: part(w, t.frac),
+            len_dm: part(l, t.frac),
+        });
     }
     if g.piece_bwd_edge[p] != NONE {
-        v.push(Port { node: g.piece_to[p], cost_ms: part(w, 1.0 - t.frac), len_dm: part(l, 1.0 - t.frac) });
+        v.push(Port {
+            node: g.piece_to[p],
+            cost_ms: part(w, 1.0 - t.frac),
+            len_dm: part(l, 1.0 - t.frac),
+        });
     }
     v
 }
@@ -190,7 +206,11 @@ impl Dijkstra {
 
     #[inline]
     fn dist_of(&self, v: u32) -> u32 {
-        if self.stamp[v as usize] == self.generation { self.dist[v as usize] } else { u32::MAX }
+        if self.stamp[v as usize] == self.generation {
+            self.dist[v as usize]
+        } else {
+            u32::MAX
+        }
     }
 
     #[inline]
@@ -234,7 +254,8 @@ impl Dijkstra {
         self.goal_ports.clear();
         for (i, ports) in goals.iter().enumerate() {
             for p in ports {
-                self.goal_ports.push((p.node, i as u32, p.cost_ms, p.len_dm));
+                self.goal_ports
+                    .push((p.node, i as u32, p.cost_ms, p.len_dm));
                 self.goal_stamp[p.node as usize] = generation;
             }
         }
@@ -242,12 +263,13 @@ impl Dijkstra {
         for s in seeds {
             self.improve(s.node, s.cost_ms, s.len_dm, NONE);
         }
-        let mut exhausted = true;
-        if needed == 0 {
-            exhausted = false;
-        }
-        while needed > 0 {
-            let Some(Reverse((d, v))) = self.heap.pop() else { break };
+        // With nothing requested there is nothing to search for. `exhausted` stays true
+        // only if the queue runs dry, i.e. everything reachable was settled.
+        let mut exhausted = needed > 0;
+        while exhausted {
+            let Some(Reverse((d, v))) = self.heap.pop() else {
+                break;
+            };
             if d > self.dist_of(v) {
                 continue;
             }
@@ -288,7 +310,12 @@ impl Dijkstra {
                 for j in g.in_edges(v) {
                     let u = g.in_tail[j];
                     let e = g.in_edge[j] as usize;
-                    self.improve(u, d + g.in_weight_ms[j], base_len + g.edge_len_dm(e), e as u32);
+                    self.improve(
+                        u,
+                        d + g.in_weight_ms[j],
+                        base_len + g.edge_len_dm(e),
+                        e as u32,
+                    );
                 }
             } else {
                 for e in g.out_edges(v) {
@@ -300,7 +327,10 @@ impl Dijkstra {
         let outcomes = (0..k)
             .map(|i| {
                 let (c, l) = best[i];
-                let reach = Outcome::Reached(Reach { time_ms: c, distance_m: l as f64 / 10.0 });
+                let reach = Outcome::Reached(Reach {
+                    time_ms: c,
+                    distance_m: l as f64 / 10.0,
+                });
                 if (is_final[i] || (exhausted && c != u32::MAX)) && c <= limit {
                     reach
                 } else if exhausted && c == u32::MAX {
@@ -317,7 +347,13 @@ impl Dijkstra {
     pub fn route_with(&mut self, snapper: &Snapper, from: &Snap, to: &Snap) -> Option<Route> {
         let g = Arc::clone(&self.g);
         let seeds = exits(&g, from);
-        let (out, via) = self.search(false, &seeds, &[entries(&g, to)], &[direct(&g, from, to)], Stop::default());
+        let (out, via) = self.search(
+            false,
+            &seeds,
+            &[entries(&g, to)],
+            &[direct(&g, from, to)],
+            Stop::default(),
+        );
         let reach = out[0].reach()?;
         let mut path: Vec<(f64, f64)> = Vec::new();
         let push = |path: &mut Vec<(f64, f64)>, pts: Vec<(f64, f64)>| {
@@ -328,7 +364,10 @@ impl Dijkstra {
             }
         };
         if via[0] == NONE {
-            push(&mut path, snapper.piece_points_between(&g, from.piece, from.frac, to.frac));
+            push(
+                &mut path,
+                snapper.piece_points_between(&g, from.piece, from.frac, to.frac),
+            );
         } else {
             // Walk parents back from the port node to the start junction.
             let mut edges = Vec::new();
@@ -337,23 +376,49 @@ impl Dijkstra {
                 let e = self.parent[v as usize] as usize;
                 edges.push(e);
                 let p = g.edge_piece[e] as usize;
-                v = if g.edge_reversed(e) { g.piece_to[p] } else { g.piece_from[p] };
+                v = if g.edge_reversed(e) {
+                    g.piece_to[p]
+                } else {
+                    g.piece_from[p]
+                };
             }
             edges.reverse();
             let start = v;
             let p = from.piece as usize;
-            let exit_frac = if start == g.piece_to[p] && g.piece_fwd_edge[p] != NONE { 1.0 } else { 0.0 };
-            push(&mut path, snapper.piece_points_between(&g, from.piece, from.frac, exit_frac));
+            let exit_frac = if start == g.piece_to[p] && g.piece_fwd_edge[p] != NONE {
+                1.0
+            } else {
+                0.0
+            };
+            push(
+                &mut path,
+                snapper.piece_points_between(&g, from.piece, from.frac, exit_frac),
+            );
             for e in edges {
                 let piece = g.edge_piece[e];
-                let (a, b) = if g.edge_reversed(e) { (1.0, 0.0) } else { (0.0, 1.0) };
+                let (a, b) = if g.edge_reversed(e) {
+                    (1.0, 0.0)
+                } else {
+                    (0.0, 1.0)
+                };
                 push(&mut path, snapper.piece_points_between(&g, piece, a, b));
             }
             let p = to.piece as usize;
-            let entry_frac = if via[0] == g.piece_from[p] && g.piece_fwd_edge[p] != NONE { 0.0 } else { 1.0 };
-            push(&mut path, snapper.piece_points_between(&g, to.piece, entry_frac, to.frac));
+            let entry_frac = if via[0] == g.piece_from[p] && g.piece_fwd_edge[p] != NONE {
+                0.0
+            } else {
+                1.0
+            };
+            push(
+                &mut path,
+                snapper.piece_points_between(&g, to.piece, entry_frac, to.frac),
+            );
         }
-        Some(Route { time_ms: reach.time_ms, distance_m: reach.distance_m, path })
+        Some(Route {
+            time_ms: reach.time_ms,
+            distance_m: reach.distance_m,
+            path,
+        })
     }
 
     /// Drive times from one junction to every junction (for tests and references).
@@ -369,7 +434,9 @@ impl Dijkstra {
                 self.improve(g.head[e], d + g.weight_ms[e], 0, e as u32);
             }
         }
-        (0..self.g.node_count() as u32).map(|v| self.dist_of(v)).collect()
+        (0..self.g.node_count() as u32)
+            .map(|v| self.dist_of(v))
+            .collect()
     }
 }
 
@@ -415,7 +482,11 @@ pub fn to_petgraph(g: &Graph, reversed: bool) -> petgraph::Graph<(), u32, petgra
     }
     for v in 0..g.node_count() as u32 {
         for e in g.out_edges(v) {
-            let (a, b) = if reversed { (g.head[e], v) } else { (v, g.head[e]) };
+            let (a, b) = if reversed {
+                (g.head[e], v)
+            } else {
+                (v, g.head[e])
+            };
             pg.add_edge(a.into(), b.into(), g.weight_ms[e]);
         }
     }
@@ -424,7 +495,12 @@ pub fn to_petgraph(g: &Graph, reversed: bool) -> petgraph::Graph<(), u32, petgra
 
 /// The reference answer for a snapped pair, from petgraph's Dijkstra node times:
 /// the best over exit port + node-to-node time + entry port, or the direct drive.
-pub fn reference_time_ms(g: &Graph, node_times: &dyn Fn(u32) -> Vec<Option<u32>>, from: &Snap, to: &Snap) -> Option<u32> {
+pub fn reference_time_ms(
+    g: &Graph,
+    node_times: &dyn Fn(u32) -> Vec<Option<u32>>,
+    from: &Snap,
+    to: &Snap,
+) -> Option<u32> {
     let mut best = direct(g, from, to).map(|d| d.0);
     for x in exits(g, from) {
         let times = node_times(x.node);

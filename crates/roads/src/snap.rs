@@ -32,7 +32,9 @@ pub enum SnapError {
     InvalidCoordinate { lat: f64, lon: f64 },
     #[error("position {lat},{lon} is outside the road map's area")]
     OutsideBounds { lat: f64, lon: f64 },
-    #[error("position {lat},{lon} is {dist_m:.0} m from the nearest road, more than the {limit_m:.0} m allowed")]
+    #[error(
+        "position {lat},{lon} is {dist_m:.0} m from the nearest road, more than the {limit_m:.0} m allowed"
+    )]
     TooFar {
         lat: f64,
         lon: f64,
@@ -61,7 +63,10 @@ pub(crate) fn proj_cos(g: &Graph) -> f64 {
 }
 
 fn project(cos0: f64, lat_e7: i32, lon_e7: i32) -> [f64; 2] {
-    [lon_e7 as f64 * 1e-7 * M_PER_DEG * cos0, lat_e7 as f64 * 1e-7 * M_PER_DEG]
+    [
+        lon_e7 as f64 * 1e-7 * M_PER_DEG * cos0,
+        lat_e7 as f64 * 1e-7 * M_PER_DEG,
+    ]
 }
 
 impl Snapper {
@@ -71,12 +76,18 @@ impl Snapper {
         let mut entries = Vec::with_capacity(g.coord_lat_e7.len());
         let mut cum_m = vec![0f32; g.coord_lat_e7.len()];
         for p in 0..g.piece_count() {
-            let (lo, hi) = (g.piece_first_coord[p] as usize, g.piece_first_coord[p + 1] as usize);
+            let (lo, hi) = (
+                g.piece_first_coord[p] as usize,
+                g.piece_first_coord[p + 1] as usize,
+            );
             let mut acc = 0.0f64;
             for i in lo..hi - 1 {
                 let a = project(cos0, g.coord_lat_e7[i], g.coord_lon_e7[i]);
                 let b = project(cos0, g.coord_lat_e7[i + 1], g.coord_lon_e7[i + 1]);
-                entries.push(GeomWithData::new(Line::new(a, b), (p as u32, (i - lo) as u32)));
+                entries.push(GeomWithData::new(
+                    Line::new(a, b),
+                    (p as u32, (i - lo) as u32),
+                ));
                 acc += ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
                 cum_m[i + 1] = acc as f32;
             }
@@ -93,13 +104,21 @@ impl Snapper {
     /// positions outside the graph's bounds (plus `max_dist_m`) and positions farther
     /// than `max_dist_m` from any road.
     pub fn snap(&self, g: &Graph, lat: f64, lon: f64, max_dist_m: f64) -> Result<Snap, SnapError> {
-        if !lat.is_finite() || !lon.is_finite() || !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        if !lat.is_finite()
+            || !lon.is_finite()
+            || !(-90.0..=90.0).contains(&lat)
+            || !(-180.0..=180.0).contains(&lon)
+        {
             return Err(SnapError::InvalidCoordinate { lat, lon });
         }
         let margin_lat = max_dist_m / M_PER_DEG;
         let margin_lon = margin_lat / self.cos0.max(1e-6);
         let (min_lat, min_lon, max_lat, max_lon) = self.bounds;
-        if lat < min_lat - margin_lat || lat > max_lat + margin_lat || lon < min_lon - margin_lon || lon > max_lon + margin_lon {
+        if lat < min_lat - margin_lat
+            || lat > max_lat + margin_lat
+            || lon < min_lon - margin_lon
+            || lon > max_lon + margin_lon
+        {
             return Err(SnapError::OutsideBounds { lat, lon });
         }
         let q = [lon * M_PER_DEG * self.cos0, lat * M_PER_DEG];
@@ -131,7 +150,11 @@ impl Snapper {
         let last = g.piece_first_coord[piece as usize + 1] as usize - 1;
         let total = self.cum_m[last] as f64;
         let along = self.cum_m[first + seg as usize] as f64 + t * seg_len2.sqrt();
-        let frac = if total > 0.0 { (along / total).clamp(0.0, 1.0) } else { 0.0 };
+        let frac = if total > 0.0 {
+            (along / total).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         Ok(Snap {
             piece,
             frac,
@@ -143,7 +166,13 @@ impl Snapper {
 
     /// The points of piece `p` between two fractions of its length, as (lat, lon),
     /// in the order from `from_frac` to `to_frac` (either may be the larger).
-    pub fn piece_points_between(&self, g: &Graph, p: u32, from_frac: f64, to_frac: f64) -> Vec<(f64, f64)> {
+    pub fn piece_points_between(
+        &self,
+        g: &Graph,
+        p: u32,
+        from_frac: f64,
+        to_frac: f64,
+    ) -> Vec<(f64, f64)> {
         let first = g.piece_first_coord[p as usize] as usize;
         let last = g.piece_first_coord[p as usize + 1] as usize - 1;
         let total = self.cum_m[last] as f64;
@@ -154,17 +183,30 @@ impl Snapper {
                 i += 1;
             }
             let (c0, c1) = (self.cum_m[i] as f64, self.cum_m[i + 1] as f64);
-            let t = if c1 > c0 { ((target - c0) / (c1 - c0)).clamp(0.0, 1.0) } else { 0.0 };
-            let lat = g.coord_lat_e7[i] as f64 * 1e-7 * (1.0 - t) + g.coord_lat_e7[i + 1] as f64 * 1e-7 * t;
-            let lon = g.coord_lon_e7[i] as f64 * 1e-7 * (1.0 - t) + g.coord_lon_e7[i + 1] as f64 * 1e-7 * t;
+            let t = if c1 > c0 {
+                ((target - c0) / (c1 - c0)).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let lat = g.coord_lat_e7[i] as f64 * 1e-7 * (1.0 - t)
+                + g.coord_lat_e7[i + 1] as f64 * 1e-7 * t;
+            let lon = g.coord_lon_e7[i] as f64 * 1e-7 * (1.0 - t)
+                + g.coord_lon_e7[i + 1] as f64 * 1e-7 * t;
             (lat, lon)
         };
         let (lo, hi) = (from_frac.min(to_frac), from_frac.max(to_frac));
         let mut pts = vec![at(lo)];
         for i in first..=last {
-            let f = if total > 0.0 { self.cum_m[i] as f64 / total } else { 0.0 };
+            let f = if total > 0.0 {
+                self.cum_m[i] as f64 / total
+            } else {
+                0.0
+            };
             if f > lo && f < hi {
-                pts.push((g.coord_lat_e7[i] as f64 * 1e-7, g.coord_lon_e7[i] as f64 * 1e-7));
+                pts.push((
+                    g.coord_lat_e7[i] as f64 * 1e-7,
+                    g.coord_lon_e7[i] as f64 * 1e-7,
+                ));
             }
         }
         pts.push(at(hi));

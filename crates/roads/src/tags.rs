@@ -113,7 +113,10 @@ pub struct PolicyOptions {
 /// `access=no|private` (unless `emergency=yes|designated`), `oneway=reversible`
 /// (direction depends on the time of day, so treated as closed), `highway=track`
 /// without [`PolicyOptions::tracks`].
-pub fn way_policy<'a>(tag: impl Fn(&str) -> Option<&'a str>, opts: PolicyOptions) -> Option<WayPolicy> {
+pub fn way_policy<'a>(
+    tag: impl Fn(&str) -> Option<&'a str>,
+    opts: PolicyOptions,
+) -> Option<WayPolicy> {
     let highway = tag("highway")?;
     let (class, is_link) = match highway {
         "motorway" => (RoadClass::Motorway, false),
@@ -138,7 +141,9 @@ pub fn way_policy<'a>(tag: impl Fn(&str) -> Option<&'a str>, opts: PolicyOptions
     }
     let emergency_ok = matches!(tag("emergency"), Some("yes" | "designated"));
     let closed = |v: Option<&str>| matches!(v, Some("no" | "private"));
-    if !emergency_ok && (closed(tag("access")) || closed(tag("motor_vehicle")) || closed(tag("motorcar"))) {
+    if !emergency_ok
+        && (closed(tag("access")) || closed(tag("motor_vehicle")) || closed(tag("motorcar")))
+    {
         return None;
     }
     let implied_oneway = class == RoadClass::Motorway && !is_link
@@ -233,15 +238,41 @@ mod tests {
 
     #[test]
     fn classes_and_access() {
-        assert_eq!(policy(&[("highway", "primary")]).unwrap().class, RoadClass::Primary);
-        assert_eq!(policy(&[("highway", "primary_link")]).unwrap().class, RoadClass::Primary);
+        assert_eq!(
+            policy(&[("highway", "primary")]).unwrap().class,
+            RoadClass::Primary
+        );
+        assert_eq!(
+            policy(&[("highway", "primary_link")]).unwrap().class,
+            RoadClass::Primary
+        );
         assert!(policy(&[("highway", "footway")]).is_none());
         assert!(policy(&[("highway", "track")]).is_none());
-        assert!(way_policy(|k| (k == "highway").then_some("track"), PolicyOptions { tracks: true }).is_some());
+        assert!(
+            way_policy(
+                |k| (k == "highway").then_some("track"),
+                PolicyOptions { tracks: true }
+            )
+            .is_some()
+        );
         assert!(policy(&[("highway", "residential"), ("access", "private")]).is_none());
         assert!(policy(&[("highway", "residential"), ("access", "no")]).is_none());
-        assert!(policy(&[("highway", "residential"), ("access", "no"), ("emergency", "yes")]).is_some());
-        assert!(policy(&[("highway", "service"), ("access", "private"), ("emergency", "designated")]).is_some());
+        assert!(
+            policy(&[
+                ("highway", "residential"),
+                ("access", "no"),
+                ("emergency", "yes")
+            ])
+            .is_some()
+        );
+        assert!(
+            policy(&[
+                ("highway", "service"),
+                ("access", "private"),
+                ("emergency", "designated")
+            ])
+            .is_some()
+        );
         assert!(policy(&[("highway", "service"), ("area", "yes")]).is_none());
         assert!(policy(&[("waterway", "river")]).is_none());
     }
@@ -254,18 +285,40 @@ mod tests {
             let tags = [("highway", "primary"), ("oneway", v)];
             assert_eq!(dirs(&tags), Some((true, false)));
         }
-        assert_eq!(dirs(&[("highway", "primary"), ("oneway", "-1")]), Some((false, true)));
-        assert_eq!(dirs(&[("highway", "primary"), ("oneway", "reversible")]), None);
-        assert_eq!(dirs(&[("highway", "primary"), ("junction", "roundabout")]), Some((true, false)));
+        assert_eq!(
+            dirs(&[("highway", "primary"), ("oneway", "-1")]),
+            Some((false, true))
+        );
+        assert_eq!(
+            dirs(&[("highway", "primary"), ("oneway", "reversible")]),
+            None
+        );
+        assert_eq!(
+            dirs(&[("highway", "primary"), ("junction", "roundabout")]),
+            Some((true, false))
+        );
         assert_eq!(dirs(&[("highway", "motorway")]), Some((true, false)));
         assert_eq!(dirs(&[("highway", "motorway_link")]), Some((true, true)));
-        assert_eq!(dirs(&[("highway", "motorway"), ("oneway", "no")]), Some((true, true)));
+        assert_eq!(
+            dirs(&[("highway", "motorway"), ("oneway", "no")]),
+            Some((true, true))
+        );
     }
 
     #[test]
     fn speed_from_maxspeed_or_class() {
         assert_eq!(policy(&[("highway", "primary")]).unwrap().speed_kmh, 50.0);
-        assert_eq!(policy(&[("highway", "primary"), ("maxspeed", "80")]).unwrap().speed_kmh, 80.0);
-        assert_eq!(policy(&[("highway", "residential"), ("maxspeed", "none")]).unwrap().speed_kmh, 25.0);
+        assert_eq!(
+            policy(&[("highway", "primary"), ("maxspeed", "80")])
+                .unwrap()
+                .speed_kmh,
+            80.0
+        );
+        assert_eq!(
+            policy(&[("highway", "residential"), ("maxspeed", "none")])
+                .unwrap()
+                .speed_kmh,
+            25.0
+        );
     }
 }

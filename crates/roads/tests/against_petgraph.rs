@@ -37,9 +37,15 @@ fn random_network(seed: u64) -> RoadNetwork {
                 let mut refs = vec![id(x, y)];
                 if rng.gen_bool(0.3) {
                     let a = raw.nodes.iter().find(|n| n.0 == id(x, y)).copied().unwrap();
-                    let b = raw.nodes.iter().find(|n| n.0 == id(x2, y2)).copied().unwrap();
+                    let b = raw
+                        .nodes
+                        .iter()
+                        .find(|n| n.0 == id(x2, y2))
+                        .copied()
+                        .unwrap();
                     next_shape += 1;
-                    raw.nodes.push((next_shape, a.1 / 2 + b.1 / 2 + 700, a.2 / 2 + b.2 / 2 - 700));
+                    raw.nodes
+                        .push((next_shape, a.1 / 2 + b.1 / 2 + 700, a.2 / 2 + b.2 / 2 - 700));
                     refs.push(next_shape);
                 }
                 refs.push(id(x2, y2));
@@ -79,7 +85,9 @@ fn petgraph_times(g: &Graph) -> impl Fn(u32) -> Vec<Option<u32>> + '_ {
     let pg = to_petgraph(g, false);
     move |s: u32| {
         let m = dijkstra(&pg, NodeIndex::new(s as usize), None, |e| *e.weight());
-        (0..g.node_count()).map(|v| m.get(&NodeIndex::new(v)).copied()).collect()
+        (0..g.node_count())
+            .map(|v| m.get(&NodeIndex::new(v)).copied())
+            .collect()
     }
 }
 
@@ -89,11 +97,19 @@ fn node_to_node_times_equal_petgraph() {
         let net = random_network(seed);
         let times = petgraph_times(&net.graph);
         let mut router = net.router();
-        for s in [0, net.graph.node_count() as u32 / 2, net.graph.node_count() as u32 - 1] {
+        for s in [
+            0,
+            net.graph.node_count() as u32 / 2,
+            net.graph.node_count() as u32 - 1,
+        ] {
             let ours = router.dijkstra.node_times_from(s);
             let theirs = times(s);
             for v in 0..net.graph.node_count() {
-                assert_eq!(Some(ours[v]).filter(|t| *t != u32::MAX), theirs[v], "seed {seed} from {s} to {v}");
+                assert_eq!(
+                    Some(ours[v]).filter(|t| *t != u32::MAX),
+                    theirs[v],
+                    "seed {seed} from {s} to {v}"
+                );
             }
         }
     }
@@ -115,18 +131,30 @@ fn one_to_one_equals_petgraph_and_paths_are_drawn() {
                 // The drawn path starts and ends at the snapped points.
                 let first = r.path.first().unwrap();
                 let last = r.path.last().unwrap();
-                assert!((first.0 - a.lat).abs() < 1e-6 && (first.1 - a.lon).abs() < 1e-6, "seed {seed}");
-                assert!((last.0 - b.lat).abs() < 1e-6 && (last.1 - b.lon).abs() < 1e-6, "seed {seed}");
+                assert!(
+                    (first.0 - a.lat).abs() < 1e-6 && (first.1 - a.lon).abs() < 1e-6,
+                    "seed {seed}"
+                );
+                assert!(
+                    (last.0 - b.lat).abs() < 1e-6 && (last.1 - b.lon).abs() < 1e-6,
+                    "seed {seed}"
+                );
                 // Its length is the reported distance (same sphere, within rounding).
                 let drawn: f64 = r
                     .path
                     .windows(2)
                     .map(|w| {
-                        let e7 = |p: (f64, f64)| ((p.0 * 1e7).round() as i32, (p.1 * 1e7).round() as i32);
+                        let e7 = |p: (f64, f64)| {
+                            ((p.0 * 1e7).round() as i32, (p.1 * 1e7).round() as i32)
+                        };
                         satria_roads::build::haversine_m(e7(w[0]), e7(w[1]))
                     })
                     .sum();
-                assert!((drawn - r.distance_m).abs() < 1.0 + r.distance_m * 0.002, "seed {seed}: {drawn} vs {}", r.distance_m);
+                assert!(
+                    (drawn - r.distance_m).abs() < 1.0 + r.distance_m * 0.002,
+                    "seed {seed}: {drawn} vs {}",
+                    r.distance_m
+                );
             }
         }
     }
@@ -140,9 +168,17 @@ fn many_to_one_and_one_to_many_equal_petgraph() {
         let mut router = net.router();
         let mut rng = ChaCha8Rng::seed_from_u64(seed + 2000);
         let target = random_snap(&mut rng, &net);
-        let units: Vec<Snap> = (0..rng.gen_range(1..25)).map(|_| random_snap(&mut rng, &net)).collect();
-        let to_target: Vec<Option<u32>> = units.iter().map(|u| reference_time_ms(&net.graph, &times, u, &target)).collect();
-        let from_target: Vec<Option<u32>> = units.iter().map(|u| reference_time_ms(&net.graph, &times, &target, u)).collect();
+        let units: Vec<Snap> = (0..rng.gen_range(1..25))
+            .map(|_| random_snap(&mut rng, &net))
+            .collect();
+        let to_target: Vec<Option<u32>> = units
+            .iter()
+            .map(|u| reference_time_ms(&net.graph, &times, u, &target))
+            .collect();
+        let from_target: Vec<Option<u32>> = units
+            .iter()
+            .map(|u| reference_time_ms(&net.graph, &times, &target, u))
+            .collect();
 
         let all = router.many_to_one(&units, &target, Stop::default());
         for (o, r) in all.iter().zip(&to_target) {
@@ -158,8 +194,18 @@ fn many_to_one_and_one_to_many_equal_petgraph() {
 
         // Nearest k: the reached ones are exact, and no unit left out is nearer.
         let k = rng.gen_range(1..=units.len());
-        let near = router.many_to_one(&units, &target, Stop { nearest: Some(k), max_time_ms: None });
-        let reached: Vec<u32> = near.iter().filter_map(|o| o.reach().map(|x| x.time_ms)).collect();
+        let near = router.many_to_one(
+            &units,
+            &target,
+            Stop {
+                nearest: Some(k),
+                max_time_ms: None,
+            },
+        );
+        let reached: Vec<u32> = near
+            .iter()
+            .filter_map(|o| o.reach().map(|x| x.time_ms))
+            .collect();
         let reachable = to_target.iter().filter(|t| t.is_some()).count();
         assert!(reached.len() >= k.min(reachable), "seed {seed}");
         let worst = reached.iter().copied().max().unwrap_or(0);
@@ -173,10 +219,19 @@ fn many_to_one_and_one_to_many_equal_petgraph() {
 
         // A time limit: everything within it is reached, nothing beyond it is.
         let limit = 60_000;
-        let lim = router.many_to_one(&units, &target, Stop { nearest: None, max_time_ms: Some(limit) });
+        let lim = router.many_to_one(
+            &units,
+            &target,
+            Stop {
+                nearest: None,
+                max_time_ms: Some(limit),
+            },
+        );
         for (o, r) in lim.iter().zip(&to_target) {
             match r {
-                Some(t) if *t <= limit => assert_eq!(o.reach().map(|x| x.time_ms), Some(*t), "seed {seed}"),
+                Some(t) if *t <= limit => {
+                    assert_eq!(o.reach().map(|x| x.time_ms), Some(*t), "seed {seed}")
+                }
                 _ => assert!(o.reach().is_none(), "seed {seed}"),
             }
         }
@@ -191,9 +246,21 @@ fn contracted_pieces_keep_their_geometry() {
         let g = &net.graph;
         for p in 0..g.piece_count() as u32 {
             let pts: Vec<(i32, i32)> = g.piece_coords(p).collect();
-            let len: f64 = pts.windows(2).map(|w| satria_roads::build::haversine_m(w[0], w[1])).sum();
-            assert!((len - g.piece_len_m(p)).abs() < 0.1, "seed {seed} piece {p}");
-            assert_eq!(pts[0], (g.node_lat_e7[g.piece_from[p as usize] as usize], g.node_lon_e7[g.piece_from[p as usize] as usize]));
+            let len: f64 = pts
+                .windows(2)
+                .map(|w| satria_roads::build::haversine_m(w[0], w[1]))
+                .sum();
+            assert!(
+                (len - g.piece_len_m(p)).abs() < 0.1,
+                "seed {seed} piece {p}"
+            );
+            assert_eq!(
+                pts[0],
+                (
+                    g.node_lat_e7[g.piece_from[p as usize] as usize],
+                    g.node_lon_e7[g.piece_from[p as usize] as usize]
+                )
+            );
         }
     }
 }

@@ -9,7 +9,11 @@ use roads_cmd::{OutputFormat, parse_latlon};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "satria", version, about = "PSC 119 Banyumas emergency dispatch engine")]
+#[command(
+    name = "satria",
+    version,
+    about = "PSC 119 Banyumas emergency dispatch engine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -2,7 +2,8 @@
 
 use anyhow::{Context, Result, bail};
 use satria_roads::{
-    BBox, DriveTimeEngine, Graph, ImportOptions, ImportReport, Outcome, PolicyOptions, RoadNetwork, Snap, Stop,
+    BBox, DriveTimeEngine, Graph, ImportOptions, ImportReport, Outcome, PolicyOptions, RoadNetwork,
+    Snap, Stop,
 };
 use std::io::IsTerminal;
 use std::path::Path;
@@ -13,17 +14,33 @@ pub fn parse_latlon(s: &str) -> Result<(f64, f64), String> {
     let (a, b) = s
         .split_once(',')
         .ok_or_else(|| format!("{s:?} is not LAT,LON"))?;
-    let lat: f64 = a.trim().parse().map_err(|_| format!("latitude {a:?} is not a number"))?;
-    let lon: f64 = b.trim().parse().map_err(|_| format!("longitude {b:?} is not a number"))?;
+    let lat: f64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("latitude {a:?} is not a number"))?;
+    let lon: f64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("longitude {b:?} is not a number"))?;
     if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-        return Err(format!("{s:?} is out of range: latitude -90..90, longitude -180..180"));
+        return Err(format!(
+            "{s:?} is out of range: latitude -90..90, longitude -180..180"
+        ));
     }
     Ok((lat, lon))
 }
 
 /// Imports `input` and writes the artifact to `output`; prints the summary.
-pub fn import(input: &Path, output: &Path, bbox: Option<&str>, tracks: bool) -> Result<ImportReport> {
-    let bbox = bbox.map(BBox::parse).transpose().map_err(anyhow::Error::msg)?;
+pub fn import(
+    input: &Path,
+    output: &Path,
+    bbox: Option<&str>,
+    tracks: bool,
+) -> Result<ImportReport> {
+    let bbox = bbox
+        .map(BBox::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let started = Instant::now();
     let size = std::fs::metadata(input)
         .with_context(|| format!("{}: cannot read", input.display()))?
@@ -31,9 +48,11 @@ pub fn import(input: &Path, output: &Path, bbox: Option<&str>, tracks: bool) -> 
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(size);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_message("reading");
         Some(bar)
@@ -67,8 +86,14 @@ fn print_summary(g: &Graph, r: &ImportReport, secs: f64) {
     println!("edges (directed)      {:>10}", b.edges);
     println!("road pieces           {:>10}", b.pieces);
     println!("osm nodes on roads    {:>10}", b.osm_nodes);
-    println!("ways read / routable  {:>10} / {}", r.read.ways_read, r.read.ways_routable);
-    println!("ways skipped (missing nodes) {:>3}", r.read.ways_missing_nodes);
+    println!(
+        "ways read / routable  {:>10} / {}",
+        r.read.ways_read, r.read.ways_routable
+    );
+    println!(
+        "ways skipped (missing nodes) {:>3}",
+        r.read.ways_missing_nodes
+    );
     println!(
         "components dropped    {:>10} ({} nodes, {:.1} km)",
         b.components_dropped, b.nodes_dropped, b.km_dropped
@@ -84,17 +109,30 @@ fn print_summary(g: &Graph, r: &ImportReport, secs: f64) {
 }
 
 fn snap_or_explain(net: &RoadNetwork, what: &str, p: (f64, f64), max_snap_m: f64) -> Result<Snap> {
-    net.snap(p.0, p.1, max_snap_m).with_context(|| format!("cannot place the {what} on a road"))
+    net.snap(p.0, p.1, max_snap_m)
+        .with_context(|| format!("cannot place the {what} on a road"))
 }
 
 /// `satria route`.
-pub fn route(graph: &Path, from: (f64, f64), to: (f64, f64), format: OutputFormat, max_snap_m: f64) -> Result<()> {
+pub fn route(
+    graph: &Path,
+    from: (f64, f64),
+    to: (f64, f64),
+    format: OutputFormat,
+    max_snap_m: f64,
+) -> Result<()> {
     let net = RoadNetwork::load(graph)?;
     let a = snap_or_explain(&net, "start", from, max_snap_m)?;
     let b = snap_or_explain(&net, "destination", to, max_snap_m)?;
     let mut router = net.router();
     let Some(r) = router.route(&a, &b) else {
-        bail!("no road route from {},{} to {},{}", from.0, from.1, to.0, to.1);
+        bail!(
+            "no road route from {},{} to {},{}",
+            from.0,
+            from.1,
+            to.0,
+            to.1
+        );
     };
     let eta_s = r.time_ms as f64 / 1000.0;
     match format {
@@ -148,20 +186,33 @@ pub struct UnitRow {
 
 /// Reads `id,lat,lon` rows (a header line is skipped; `#` comments allowed).
 pub fn read_units_csv(path: &Path) -> Result<Vec<UnitRow>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || (i == 0 && line.to_ascii_lowercase().starts_with("id")) {
+        if line.is_empty()
+            || line.starts_with('#')
+            || (i == 0 && line.to_ascii_lowercase().starts_with("id"))
+        {
             continue;
         }
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
         if f.len() != 3 {
-            bail!("{} line {}: expected id,lat,lon, found {} fields", path.display(), i + 1, f.len());
+            bail!(
+                "{} line {}: expected id,lat,lon, found {} fields",
+                path.display(),
+                i + 1,
+                f.len()
+            );
         }
         let (lat, lon) = parse_latlon(&format!("{},{}", f[1], f[2]))
             .map_err(|e| anyhow::anyhow!("{} line {}: {e}", path.display(), i + 1))?;
-        rows.push(UnitRow { id: f[0].to_string(), lat, lon });
+        rows.push(UnitRow {
+            id: f[0].to_string(),
+            lat,
+            lon,
+        });
     }
     if rows.is_empty() {
         bail!("{}: no units", path.display());
@@ -183,18 +234,36 @@ pub fn eta(
     let target = snap_or_explain(&net, "incident", incident, max_snap_m)?;
     let snaps: Vec<Result<Snap, String>> = rows
         .iter()
-        .map(|u| net.snap(u.lat, u.lon, max_snap_m).map_err(|e| e.to_string()))
+        .map(|u| {
+            net.snap(u.lat, u.lon, max_snap_m)
+                .map_err(|e| e.to_string())
+        })
         .collect();
-    let ok: Vec<Snap> = snaps.iter().filter_map(|s| s.as_ref().ok().copied()).collect();
+    let ok: Vec<Snap> = snaps
+        .iter()
+        .filter_map(|s| s.as_ref().ok().copied())
+        .collect();
     let mut router = net.router();
     let started = Instant::now();
-    let outcomes = router.many_to_one(&ok, &target, Stop { nearest, max_time_ms: None });
+    let outcomes = router.many_to_one(
+        &ok,
+        &target,
+        Stop {
+            nearest,
+            max_time_ms: None,
+        },
+    );
     let micros = started.elapsed().as_micros();
     let mut it = outcomes.into_iter();
     let mut results: Vec<(String, Result<Outcome, String>)> = rows
         .iter()
         .zip(&snaps)
-        .map(|(u, s)| (u.id.clone(), s.clone().map(|_| it.next().expect("one outcome per snap"))))
+        .map(|(u, s)| {
+            (
+                u.id.clone(),
+                s.clone().map(|_| it.next().expect("one outcome per snap")),
+            )
+        })
         .collect();
     // Reached units first, by drive time.
     results.sort_by_key(|(_, r)| match r {
@@ -213,28 +282,47 @@ pub fn eta(
                 Err(e) => serde_json::json!({"unit_id": id, "status": "not_on_road", "error": e}),
             })
             .collect();
-        println!("{}", serde_json::json!({"incident": [incident.1, incident.0], "search_us": micros, "units": v}));
+        println!(
+            "{}",
+            serde_json::json!({"incident": [incident.1, incident.0], "search_us": micros, "units": v})
+        );
     } else {
         for (id, r) in &results {
             match r {
-                Ok(Outcome::Reached(x)) => println!("{id:<12} {:>6} s {:>8.0} m", x.eta_s(), x.distance_m),
+                Ok(Outcome::Reached(x)) => {
+                    println!("{id:<12} {:>6} s {:>8.0} m", x.eta_s(), x.distance_m)
+                }
                 Ok(Outcome::NotSettled) => println!("{id:<12} not among the nearest"),
                 Ok(Outcome::Unreachable) => println!("{id:<12} unreachable"),
                 Err(e) => println!("{id:<12} not on a road: {e}"),
             }
         }
-        eprintln!("search: {micros} µs, {} nodes settled", router.last_settled());
+        eprintln!(
+            "search: {micros} µs, {} nodes settled",
+            router.last_settled()
+        );
     }
     Ok(())
 }
 
 /// `satria bench eta`: the same seeded many-to-one queries through Satria's search and
 /// through petgraph's Dijkstra on the same graph, p50/p99 of each and the ratio.
-pub fn bench_eta(graph: &Path, units: usize, queries: usize, seed: u64, nearest: Option<usize>) -> Result<()> {
+pub fn bench_eta(
+    graph: &Path,
+    units: usize,
+    queries: usize,
+    seed: u64,
+    nearest: Option<usize>,
+) -> Result<()> {
     use rand::{Rng, SeedableRng};
     let t = Instant::now();
     let net = RoadNetwork::load(graph)?;
-    println!("graph: {} nodes, {} edges, loaded and indexed in {:.0} ms", net.graph.node_count(), net.graph.edge_count(), t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "graph: {} nodes, {} edges, loaded and indexed in {:.0} ms",
+        net.graph.node_count(),
+        net.graph.edge_count(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let g = &net.graph;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let (min_lat, min_lon, max_lat, max_lon) = g.bounds();
@@ -254,7 +342,14 @@ pub fn bench_eta(graph: &Path, units: usize, queries: usize, seed: u64, nearest:
         let target = random_snap(&mut rng);
         let sources: Vec<Snap> = (0..units).map(|_| random_snap(&mut rng)).collect();
         let t0 = Instant::now();
-        let out = router.many_to_one(&sources, &target, Stop { nearest, max_time_ms: None });
+        let out = router.many_to_one(
+            &sources,
+            &target,
+            Stop {
+                nearest,
+                max_time_ms: None,
+            },
+        );
         ours.push(t0.elapsed().as_secs_f64() * 1e3);
         // petgraph: one full Dijkstra per entry node of the target over the reversed
         // graph (it has no multi-source start), then the same port arithmetic.
@@ -264,13 +359,27 @@ pub fn bench_eta(graph: &Path, units: usize, queries: usize, seed: u64, nearest:
         let w = g.piece_weight_ms[p];
         if g.piece_fwd_edge[p] != satria_roads::graph::NONE {
             let off = (w as f64 * target.frac).round() as u32;
-            from_entry.push((off, petgraph::algo::dijkstra(&reversed, g.piece_from[p].into(), None, |e| *e.weight())));
+            from_entry.push((
+                off,
+                petgraph::algo::dijkstra(&reversed, g.piece_from[p].into(), None, |e| *e.weight()),
+            ));
         }
         if g.piece_bwd_edge[p] != satria_roads::graph::NONE {
             let off = (w as f64 * (1.0 - target.frac)).round() as u32;
-            from_entry.push((off, petgraph::algo::dijkstra(&reversed, g.piece_to[p].into(), None, |e| *e.weight())));
+            from_entry.push((
+                off,
+                petgraph::algo::dijkstra(&reversed, g.piece_to[p].into(), None, |e| *e.weight()),
+            ));
         }
-        let node_time = |v: u32| from_entry.iter().filter_map(|(off, m)| m.get(&petgraph::graph::NodeIndex::<u32>::new(v as usize)).map(|t| t + off)).min();
+        let node_time = |v: u32| {
+            from_entry
+                .iter()
+                .filter_map(|(off, m)| {
+                    m.get(&petgraph::graph::NodeIndex::<u32>::new(v as usize))
+                        .map(|t| t + off)
+                })
+                .min()
+        };
         let reference: Vec<Option<u32>> = sources
             .iter()
             .map(|s| {
@@ -283,10 +392,15 @@ pub fn bench_eta(graph: &Path, units: usize, queries: usize, seed: u64, nearest:
                     }
                 };
                 if g.piece_fwd_edge[q] != satria_roads::graph::NONE {
-                    consider(node_time(g.piece_to[q]).map(|t| t + (wq as f64 * (1.0 - s.frac)).round() as u32));
+                    consider(
+                        node_time(g.piece_to[q])
+                            .map(|t| t + (wq as f64 * (1.0 - s.frac)).round() as u32),
+                    );
                 }
                 if g.piece_bwd_edge[q] != satria_roads::graph::NONE {
-                    consider(node_time(g.piece_from[q]).map(|t| t + (wq as f64 * s.frac).round() as u32));
+                    consider(
+                        node_time(g.piece_from[q]).map(|t| t + (wq as f64 * s.frac).round() as u32),
+                    );
                 }
                 if s.piece == target.piece {
                     let d = target.frac - s.frac;
@@ -318,7 +432,11 @@ pub fn bench_eta(graph: &Path, units: usize, queries: usize, seed: u64, nearest:
     println!("many-to-one, {units} units ({k}), {queries} queries, seed {seed}");
     println!("satria dijkstra    p50 {o50:>8.2} ms   p99 {o99:>8.2} ms");
     println!("petgraph dijkstra  p50 {t50:>8.2} ms   p99 {t99:>8.2} ms");
-    println!("ratio (petgraph / satria)  p50 {:.1}x   p99 {:.1}x", t50 / o50, t99 / o99);
+    println!(
+        "ratio (petgraph / satria)  p50 {:.1}x   p99 {:.1}x",
+        t50 / o50,
+        t99 / o99
+    );
     println!("answers that differ from petgraph: {mismatches}");
     if mismatches > 0 {
         bail!("{mismatches} answers differ from petgraph's dijkstra");
