@@ -1,7 +1,7 @@
 //! From routable OSM ways to the contracted road graph.
 //!
 //! 1. Split ways into segments between consecutive OSM nodes; merge duplicates.
-//! 2. Keep the largest strongly connected component (petgraph's Tarjan): an ambulance
+//! 2. Keep the largest strongly connected component (petgraph's Kosaraju): an ambulance
 //!    must be able to drive from anywhere to anywhere, so one-way dead ends and islands go.
 //! 3. Contract chains of degree-2 nodes into pieces, keeping their geometry.
 //! 4. Number junctions along a Hilbert curve and lay out both CSR directions.
@@ -136,7 +136,9 @@ pub fn build(raw: &RawOsm) -> Option<(Graph, BuildStats)> {
             pg.add_edge(s.b.into(), s.a.into(), ());
         }
     }
-    let sccs = petgraph::algo::tarjan_scc(&pg);
+    // Kosaraju with petgraph's explicit-stack DFS: Tarjan recursed deep enough on a
+    // 250,000-node grid to overflow the main thread's stack.
+    let sccs = petgraph::algo::kosaraju_scc(&pg);
     drop(pg);
     // Largest by node count; ties broken by the smallest node id for determinism.
     let best = sccs

@@ -104,14 +104,17 @@ pub fn import(
 pub struct RoadNetwork {
     pub graph: Arc<Graph>,
     pub snapper: Arc<Snapper>,
+    pub adjacency: Arc<search::Adjacency>,
 }
 
 impl RoadNetwork {
     pub fn new(graph: Graph) -> RoadNetwork {
         let snapper = Arc::new(Snapper::new(&graph));
+        let adjacency = Arc::new(search::Adjacency::new(&graph));
         RoadNetwork {
             graph: Arc::new(graph),
             snapper,
+            adjacency,
         }
     }
 
@@ -123,7 +126,10 @@ impl RoadNetwork {
     /// A fresh search engine over this network (one per thread).
     pub fn router(&self) -> Router {
         Router {
-            dijkstra: Dijkstra::new(Arc::clone(&self.graph)),
+            dijkstra: Dijkstra::with_adjacency(
+                Arc::clone(&self.graph),
+                Arc::clone(&self.adjacency),
+            ),
             snapper: Arc::clone(&self.snapper),
         }
     }

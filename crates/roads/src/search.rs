@@ -153,37 +153,185 @@ fn direct(g: &Graph, s: &Snap, t: &Snap) -> Option<(u32, u32)> {
     ok.then(|| (part(w, d.abs()), part(l, d.abs())))
 }
 
-/// Dijkstra over flat arrays with reusable, generation-stamped buffers: a query touches
-/// only the nodes it settles, never clears arrays the size of the graph.
+/// A radix heap: Dijkstra pops keys in non-decreasing order, so an entry only needs to
+/// be filed by the highest bit in which its key differs from the last key popped.
+/// Pushes are O(1) and each entry moves down at most 32 times; in practice this is
+/// markedly faster than a binary heap on road graphs.
+#[derive(Debug)]
+struct RadixHeap {
+    last: u32,
+    len: usize,
+    buckets: [Vec<(u32, u32)>; 33],
+}
+
+impl Default for RadixHeap {
+    fn default() -> RadixHeap {
+        RadixHeap {
+            last: 0,
+            len: 0,
+            buckets: std::array::from_fn(|_| Vec::new()),
+        }
+    }
+}
+
+impl RadixHeap {
+    fn clear(&mut self) {
+        self.last = 0;
+        self.len = 0;
+        for b in &mut self.buckets {
+            b.clear();
+        }
+    }
+
+    #[inline]
+    fn bucket(&self, key: u32) -> usize {
+        (32 - (key ^ self.last).leading_zeros()) as usize
+    }
+
+    /// Files `(key, value)`; `key` must not be below the last key popped.
+    #[inline]
+    fn push(&mut self, key: u32, value: u32) {
+        debug_assert!(key >= self.last);
+        let b = self.bucket(key);
+        self.buckets[b].push((key, value));
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<(u32, u32)> {
+        if self.len == 0 {
+            return None;
+        }
+        if self.buckets[0].is_empty() {
+            let i = (1..33).find(|&i| !self.buckets[i].is_empty())?;
+            let min = self.buckets[i].iter().map(|e| e.0).min()?;
+            self.last = min;
+            let moved = std::mem::take(&mut self.buckets[i]);
+            for (k, v) in &moved {
+                let b = self.bucket(*k);
+                self.buckets[b].push((*k, *v));
+            }
+            // Give the emptied bucket its allocation back.
+            let mut moved = moved;
+            moved.clear();
+            self.buckets[i] = moved;
+        }
+        self.len -= 1;
+        self.buckets[0].pop()
+    }
+}
+
+/// One arc of the search adjacency: everything a relaxation reads, in 16 bytes, so
+/// relaxing an arc costs one cache line instead of three array lookups.
+#[derive(Debug, Clone, Copy)]
+struct Arc4 {
+    /// Head (forward adjacency) or tail (backward adjacency).
+    node: u32,
+    weight_ms: u32,
+    len_dm: u32,
+    /// The forward edge id, for paths.
+    edge: u32,
+}
+
+/// The graph's two CSR directions packed for searching. Built once per network and
+/// shared by every [`Dijkstra`] over it.
+#[derive(Debug)]
+pub struct Adjacency {
+    first_out: Vec<u32>,
+    out: Vec<Arc4>,
+    first_in: Vec<u32>,
+    inn: Vec<Arc4>,
+}
+
+impl Adjacency {
+    pub fn new(g: &Graph) -> Adjacency {
+        let out = (0..g.edge_count())
+            .map(|e| Arc4 {
+                node: g.head[e],
+                weight_ms: g.weight_ms[e],
+                len_dm: g.edge_len_dm(e),
+                edge: e as u32,
+            })
+            .collect();
+        let inn = (0..g.edge_count())
+            .map(|j| Arc4 {
+                node: g.in_tail[j],
+                weight_ms: g.in_weight_ms[j],
+                len_dm: g.edge_len_dm(g.in_edge[j] as usize),
+                edge: g.in_edge[j],
+            })
+            .collect();
+        Adjacency {
+            first_out: g.first_out.clone(),
+            out,
+            first_in: g.first_in.clone(),
+            inn,
+        }
+    }
+
+    #[inline]
+    fn arcs(&self, v: u32, backward: bool) -> &[Arc4] {
+        let (first, arcs) = if backward {
+            (&self.first_in, &self.inn)
+        } else {
+            (&self.first_out, &self.out)
+        };
+        &arcs[first[v as usize] as usize..first[v as usize + 1] as usize]
+    }
+}
+
+/// Per-node search state; `stamp` says which query wrote it, so no query ever clears
+/// arrays the size of the graph.
+#[derive(Debug, Clone, Copy)]
+struct Label {
+    dist: u32,
+    len_dm: u32,
+    /// Edge by which the node was reached, [`NONE`] at a start.
+    parent: u32,
+    stamp: u32,
+}
+
+/// Dijkstra over flat arrays with reusable, generation-stamped labels: a query touches
+/// only the nodes it settles.
 #[derive(Debug)]
 pub struct Dijkstra {
     g: Arc<Graph>,
-    dist: Vec<u32>,
-    len_dm: Vec<u32>,
-    /// Edge by which a node was reached (forward searches), [`NONE`] at a start.
-    parent: Vec<u32>,
-    stamp: Vec<u32>,
+    adj: Arc<Adjacency>,
+    labels: Vec<Label>,
     generation: u32,
     goal_stamp: Vec<u32>,
     /// (node, goal index, port cost, port length) for the current query, sorted by node.
     goal_ports: Vec<(u32, u32, u32, u32)>,
-    heap: BinaryHeap<Reverse<(u32, u32)>>,
+    heap: RadixHeap,
     settled: usize,
 }
 
 impl Dijkstra {
+    /// A search over `g`, building its own adjacency (prefer [`Dijkstra::with_adjacency`]
+    /// when several searches share a graph).
     pub fn new(g: Arc<Graph>) -> Dijkstra {
+        let adj = Arc::new(Adjacency::new(&g));
+        Dijkstra::with_adjacency(g, adj)
+    }
+
+    /// A search sharing a prepared adjacency of the same graph.
+    pub fn with_adjacency(g: Arc<Graph>, adj: Arc<Adjacency>) -> Dijkstra {
         let n = g.node_count();
         Dijkstra {
             g,
-            dist: vec![u32::MAX; n],
-            len_dm: vec![0; n],
-            parent: vec![NONE; n],
-            stamp: vec![0; n],
+            adj,
+            labels: vec![
+                Label {
+                    dist: u32::MAX,
+                    len_dm: 0,
+                    parent: NONE,
+                    stamp: 0
+                };
+                n
+            ],
             generation: 0,
             goal_stamp: vec![0; n],
             goal_ports: Vec::new(),
-            heap: BinaryHeap::new(),
+            heap: RadixHeap::default(),
             settled: 0,
         }
     }
@@ -196,7 +344,9 @@ impl Dijkstra {
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             // Wrapped after 4 billion queries: reset the stamps once.
-            self.stamp.fill(0);
+            for l in &mut self.labels {
+                l.stamp = 0;
+            }
             self.goal_stamp.fill(0);
             self.generation = 1;
         }
@@ -206,8 +356,9 @@ impl Dijkstra {
 
     #[inline]
     fn dist_of(&self, v: u32) -> u32 {
-        if self.stamp[v as usize] == self.generation {
-            self.dist[v as usize]
+        let l = &self.labels[v as usize];
+        if l.stamp == self.generation {
+            l.dist
         } else {
             u32::MAX
         }
@@ -215,13 +366,16 @@ impl Dijkstra {
 
     #[inline]
     fn improve(&mut self, v: u32, d: u32, len: u32, parent: u32) {
-        let i = v as usize;
-        if self.stamp[i] != self.generation || d < self.dist[i] {
-            self.stamp[i] = self.generation;
-            self.dist[i] = d;
-            self.len_dm[i] = len;
-            self.parent[i] = parent;
-            self.heap.push(Reverse((d, v)));
+        let generation = self.generation;
+        let l = &mut self.labels[v as usize];
+        if l.stamp != generation || d < l.dist {
+            *l = Label {
+                dist: d,
+                len_dm: len,
+                parent,
+                stamp: generation,
+            };
+            self.heap.push(d, v);
         }
     }
 
@@ -238,6 +392,8 @@ impl Dijkstra {
     ) -> (Vec<Outcome>, Vec<u32>) {
         self.next_generation();
         let generation = self.generation;
+        // One reference count for the whole search, not one per settled node.
+        let adj = Arc::clone(&self.adj);
         let k = goals.len();
         let needed = stop.nearest.unwrap_or(k).min(k);
         let limit = stop.max_time_ms.unwrap_or(u32::MAX);
@@ -267,7 +423,7 @@ impl Dijkstra {
         // only if the queue runs dry, i.e. everything reachable was settled.
         let mut exhausted = needed > 0;
         while exhausted {
-            let Some(Reverse((d, v))) = self.heap.pop() else {
+            let Some((d, v)) = self.heap.pop() else {
                 break;
             };
             if d > self.dist_of(v) {
@@ -298,30 +454,15 @@ impl Dijkstra {
                     }
                     let c = d.saturating_add(pc);
                     if c < best[i as usize].0 {
-                        best[i as usize] = (c, self.len_dm[v as usize] + pl);
+                        best[i as usize] = (c, self.labels[v as usize].len_dm + pl);
                         via[i as usize] = v;
                         cands.push(Reverse((c, i)));
                     }
                 }
             }
-            let g = Arc::clone(&self.g);
-            let base_len = self.len_dm[v as usize];
-            if backward {
-                for j in g.in_edges(v) {
-                    let u = g.in_tail[j];
-                    let e = g.in_edge[j] as usize;
-                    self.improve(
-                        u,
-                        d + g.in_weight_ms[j],
-                        base_len + g.edge_len_dm(e),
-                        e as u32,
-                    );
-                }
-            } else {
-                for e in g.out_edges(v) {
-                    let u = g.head[e];
-                    self.improve(u, d + g.weight_ms[e], base_len + g.edge_len_dm(e), e as u32);
-                }
+            let base_len = self.labels[v as usize].len_dm;
+            for a in adj.arcs(v, backward) {
+                self.improve(a.node, d + a.weight_ms, base_len + a.len_dm, a.edge);
             }
         }
         let outcomes = (0..k)
@@ -372,8 +513,8 @@ impl Dijkstra {
             // Walk parents back from the port node to the start junction.
             let mut edges = Vec::new();
             let mut v = via[0];
-            while self.parent[v as usize] != NONE {
-                let e = self.parent[v as usize] as usize;
+            while self.labels[v as usize].parent != NONE {
+                let e = self.labels[v as usize].parent as usize;
                 edges.push(e);
                 let p = g.edge_piece[e] as usize;
                 v = if g.edge_reversed(e) {
@@ -425,13 +566,13 @@ impl Dijkstra {
     pub fn node_times_from(&mut self, source: u32) -> Vec<u32> {
         self.next_generation();
         self.improve(source, 0, 0, NONE);
-        while let Some(Reverse((d, v))) = self.heap.pop() {
+        while let Some((d, v)) = self.heap.pop() {
             if d > self.dist_of(v) {
                 continue;
             }
-            let g = Arc::clone(&self.g);
-            for e in g.out_edges(v) {
-                self.improve(g.head[e], d + g.weight_ms[e], 0, e as u32);
+            let adj = Arc::clone(&self.adj);
+            for a in adj.arcs(v, false) {
+                self.improve(a.node, d + a.weight_ms, 0, a.edge);
             }
         }
         (0..self.g.node_count() as u32)
