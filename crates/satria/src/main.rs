@@ -73,6 +73,23 @@ enum Command {
         #[arg(long, default_value_t = 1000.0)]
         max_snap_m: f64,
     },
+    /// Run the demo: generate and import the demo region if missing, then rank the
+    /// ambulance bases for a sample incident by drive time.
+    Demo {
+        /// Where the demo region's files live.
+        #[arg(long, default_value = "satria-data")]
+        data_dir: PathBuf,
+    },
+    /// Generate the Banyumas demo road network as an OSM PBF file.
+    Mapgen {
+        #[arg(long, default_value_t = 119)]
+        seed: u64,
+        /// 1.0 gives about 200,000 junctions.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Benchmarks run on a graph.
     Bench {
         #[command(subcommand)]
@@ -143,6 +160,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             max_snap_m,
         } => roads_cmd::eta(&graph, incident, &units, nearest, json, max_snap_m)?,
+        Command::Demo { data_dir } => roads_cmd::demo(&data_dir)?,
+        Command::Mapgen {
+            seed,
+            scale,
+            output,
+        } => roads_cmd::mapgen(seed, scale, &output)?,
         Command::Bench { what } => match what {
             BenchCommand::Eta {
                 graph,
