@@ -263,7 +263,10 @@ impl Journal {
         if !existed {
             // The new file's directory entry must itself be durable, or a
             // power cut right after creation could lose the whole journal
-            // even though SQLite synced the file contents.
+            // even though SQLite synced the file contents. SQLite's unix VFS
+            // syncs the directory after creating a WAL or rollback journal
+            // (`isNewJrnl` in os_unix.c), but not after creating the main
+            // database file, so that one is ours to do.
             File::open(dir)
                 .and_then(|d| d.sync_all())
                 .map_err(io(dir, "sync directory"))?;
