@@ -1,391 +1,153 @@
-//! The dispatch state of one region, its commands and events.
+//! The dispatch state of one region: `handle` decides, `apply` changes.
 //!
-//! `handle(now, command, roads)` validates a command against the state and returns the
-//! events it causes, already applied; a rejected command returns a [`Rejection`] and
-//! changes nothing. `apply(event)` is the only code that mutates the state, so replaying
-//! the journal of events into a fresh state rebuilds it exactly.
+//! `handle(now, command, roads)` validates a command against the state and decides the
+//! events it causes without touching the state; only then are the events applied. So a
+//! rejected command changes nothing, and because `apply` is the only code that mutates
+//! the state, replaying the journal of events into a fresh state (built by `new` from
+//! the same fleet and hospitals) rebuilds it exactly.
+//!
+//! Why a unit can never be on two incidents: every assignment event is decided against
+//! the current state (the unit must be available) and the single owner of the state
+//! (the engine's actor) applies them one command at a time. `check_invariants` states
+//! it and the property test checks it after every command.
 
-use crate::model::*;
+use crate::commands::Command;
+use crate::events::Event;
+use crate::fleet::{Unit, UnitStatus};
+use crate::hospital::Hospital;
+use crate::ids::{
+    HospitalId, IncidentId, LatLon, ReferralId, Timestamp, UnitId, distance_m, valid_position,
+};
+use crate::incident::{
+    Assignment, AssignmentState, Incident, IncidentStatus, TimelineEntry, Triage,
+};
+use crate::referral::{Referral, ReferralStatus};
+use crate::rejection::Rejection;
+use crate::roads::DriveTimes;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
-/// Drive times over the road network. Implemented over the real road graph by the
-/// engine; tests use a simple straight-line implementation.
-pub trait DriveTimes {
-    /// Drive time from each origin to `target`; `None` = unreachable (or off the roads).
-    fn many_to_one(&mut self, origins: &[LatLon], target: LatLon) -> Vec<Option<Eta>>;
-}
-
-/// A drive time and distance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Eta {
-    pub eta_s: u32,
-    pub distance_m: u32,
-}
+use std::collections::{BTreeMap, HashMap};
 
 /// Tunables of the dispatch policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
-    /// Time a crew has to acknowledge an assignment.
+    /// Time a crew has to acknowledge an assignment (default 60 s).
     pub ack_timeout_s: u32,
-    /// A position older than this is stale: the unit is ranked from its base.
+    /// A live position older than this is stale: the unit is ranked from its base.
     pub stale_position_s: u32,
-    /// A new incident this close to an open one ...
+    /// A new incident this close to an open one (default 300 m) ...
     pub duplicate_radius_m: f64,
-    /// ... received this soon after it is flagged as a possible duplicate.
+    /// ... received this soon after it (default 15 min) is flagged as a possible duplicate.
     pub duplicate_window_s: u32,
-    /// Assign the best unit to a merah incident as soon as it is created.
+    /// Assign the best unit to a merah incident as soon as it is created (default on).
     pub auto_assign_merah: bool,
+    /// A unit without the preferred equipment must be this much faster to rank first.
+    pub preference_margin_s: u32,
+    /// Time a hospital has to answer a referral before it escalates (default 5 min).
+    pub referral_deadline_s: u32,
+    /// How many candidates a `NextUnitProposed` event carries.
+    pub proposals: usize,
 }
 
 impl Default for Config {
     fn default() -> Config {
         Config {
             ack_timeout_s: 60,
-            stale_position_s: 300,
+            stale_position_s: 120,
             duplicate_radius_m: 300.0,
             duplicate_window_s: 15 * 60,
             auto_assign_merah: true,
+            preference_margin_s: 180,
+            referral_deadline_s: 5 * 60,
+            proposals: 3,
         }
     }
 }
 
-/// What a client asks of the dispatch state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Command {
-    RegisterUnit {
-        id: UnitId,
-        call_sign: String,
-        unit_type: UnitType,
-        owner: Owner,
-        base_name: String,
-        base: LatLon,
-        capabilities: Vec<String>,
-    },
-    UpdatePosition {
-        unit: UnitId,
-        at: LatLon,
-    },
-    CreateIncident {
-        caller_name: String,
-        caller_phone: String,
-        location: LatLon,
-        address: Address,
-        triage: Triage,
-        category: Category,
-        patients: u32,
-        notes: String,
-    },
-    UpdateIncident {
-        incident: IncidentId,
-        triage: Option<Triage>,
-        category: Option<Category>,
-        patients: Option<u32>,
-        notes: Option<String>,
-    },
-    AssignUnit {
-        incident: IncidentId,
-        unit: UnitId,
-    },
-    AcknowledgeAssignment {
-        incident: IncidentId,
-        unit: UnitId,
-        device_at: Option<Timestamp>,
-    },
-    DeclineAssignment {
-        incident: IncidentId,
-        unit: UnitId,
-        reason: String,
-    },
-    /// Takes a unit off an incident (to reassign it, or because it is not needed).
-    CancelAssignment {
-        incident: IncidentId,
-        unit: UnitId,
-        reason: String,
-    },
-    /// A crew's status report: en route, on scene, ..., available (back in service);
-    /// or out of service / available for an idle unit.
-    ReportStatus {
-        unit: UnitId,
-        status: UnitStatus,
-        device_at: Option<Timestamp>,
-    },
-    MergeIncidents {
-        from: IncidentId,
-        into: IncidentId,
-    },
-    CancelIncident {
-        incident: IncidentId,
-        reason: String,
-    },
-    CloseIncident {
-        incident: IncidentId,
-        outcome: String,
-    },
+type Point<T> = GeomWithData<[f64; 2], T>;
+
+fn point<T>(p: LatLon, data: T) -> Point<T> {
+    // rstar points are [x, y] = [lon, lat].
+    GeomWithData::new([p.lon, p.lat], data)
 }
 
-/// What happened. Every change of state is one of these.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
-    UnitRegistered {
-        unit: Unit,
-    },
-    UnitMoved {
-        unit: UnitId,
-        at: LatLon,
-        received: Timestamp,
-    },
-    UnitStatusChanged {
-        unit: UnitId,
-        status: UnitStatus,
-        at: Timestamp,
-        device_at: Option<Timestamp>,
-    },
-    IncidentCreated {
-        incident: Incident,
-    },
-    IncidentUpdated {
-        incident: IncidentId,
-        triage: Triage,
-        category: Category,
-        patients: u32,
-        notes: String,
-    },
-    UnitAssigned {
-        incident: IncidentId,
-        unit: UnitId,
-        at: Timestamp,
-        ack_deadline: Timestamp,
-    },
-    AssignmentAcknowledged {
-        incident: IncidentId,
-        unit: UnitId,
-        at: Timestamp,
-        device_at: Option<Timestamp>,
-    },
-    AssignmentDeclined {
-        incident: IncidentId,
-        unit: UnitId,
-        at: Timestamp,
-        reason: String,
-    },
-    AssignmentTimedOut {
-        incident: IncidentId,
-        unit: UnitId,
-        at: Timestamp,
-    },
-    AssignmentCancelled {
-        incident: IncidentId,
-        unit: UnitId,
-        at: Timestamp,
-        reason: String,
-    },
-    AssignmentCompleted {
-        incident: IncidentId,
-        unit: UnitId,
-        at: Timestamp,
-        device_at: Option<Timestamp>,
-    },
-    /// After a decline or timeout: the unit the engine proposes next, for the dispatcher.
-    NextUnitProposed {
-        incident: IncidentId,
-        unit: Option<UnitId>,
-        eta_s: Option<u32>,
-    },
-    IncidentMerged {
-        from: IncidentId,
-        into: IncidentId,
-        at: Timestamp,
-    },
-    IncidentCancelled {
-        incident: IncidentId,
-        at: Timestamp,
-        reason: String,
-    },
-    IncidentClosed {
-        incident: IncidentId,
-        at: Timestamp,
-        outcome: String,
-    },
-}
-
-impl Event {
-    /// The event's type name as journaled (`unit_assigned`, ...).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Event::UnitRegistered { .. } => "unit_registered",
-            Event::UnitMoved { .. } => "unit_moved",
-            Event::UnitStatusChanged { .. } => "unit_status_changed",
-            Event::IncidentCreated { .. } => "incident_created",
-            Event::IncidentUpdated { .. } => "incident_updated",
-            Event::UnitAssigned { .. } => "unit_assigned",
-            Event::AssignmentAcknowledged { .. } => "assignment_acknowledged",
-            Event::AssignmentDeclined { .. } => "assignment_declined",
-            Event::AssignmentTimedOut { .. } => "assignment_timed_out",
-            Event::AssignmentCancelled { .. } => "assignment_cancelled",
-            Event::AssignmentCompleted { .. } => "assignment_completed",
-            Event::NextUnitProposed { .. } => "next_unit_proposed",
-            Event::IncidentMerged { .. } => "incident_merged",
-            Event::IncidentCancelled { .. } => "incident_cancelled",
-            Event::IncidentClosed { .. } => "incident_closed",
-        }
-    }
-}
-
-/// Why a command was refused. It changed nothing.
-#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
-#[serde(tag = "code", rename_all = "snake_case")]
-pub enum Rejection {
-    #[error("unit {0} does not exist")]
-    UnknownUnit(UnitId),
-    #[error("incident {0} does not exist")]
-    UnknownIncident(IncidentId),
-    #[error("unit {0} is already registered")]
-    DuplicateUnit(UnitId),
-    #[error("position {lat},{lon} is not a valid latitude/longitude")]
-    InvalidPosition { lat: f64, lon: f64 },
-    #[error("{field}: {why}")]
-    InvalidField { field: String, why: String },
-    #[error("unit {unit} is not available (status {status:?})")]
-    UnitNotAvailable { unit: UnitId, status: UnitStatus },
-    #[error("incident {incident} is {status:?}, not open")]
-    IncidentNotOpen {
-        incident: IncidentId,
-        status: IncidentStatus,
-    },
-    #[error("unit {unit} has no assignment to incident {incident} waiting for acknowledgement")]
-    NoPendingAssignment { unit: UnitId, incident: IncidentId },
-    #[error("unit {unit} is not assigned to incident {incident}")]
-    NotAssigned { unit: UnitId, incident: IncidentId },
-    #[error("unit {unit} cannot go from {from:?} to {to:?}")]
-    InvalidTransition {
-        unit: UnitId,
-        from: UnitStatus,
-        to: UnitStatus,
-    },
-    #[error("incident {incident} still has {count} unit(s) working it")]
-    UnitsStillAssigned { incident: IncidentId, count: usize },
-    #[error("an incident cannot be merged into itself")]
-    SameIncident,
-}
-
-impl Rejection {
-    /// The reason in Bahasa Indonesia, for the consoles.
-    pub fn message_id(&self) -> String {
-        match self {
-            Rejection::UnknownUnit(u) => format!("unit {u} tidak ada"),
-            Rejection::UnknownIncident(i) => format!("kejadian {i} tidak ada"),
-            Rejection::DuplicateUnit(u) => format!("unit {u} sudah terdaftar"),
-            Rejection::InvalidPosition { lat, lon } => {
-                format!("posisi {lat},{lon} bukan lintang/bujur yang sah")
-            }
-            Rejection::InvalidField { field, why } => format!("{field}: {why}"),
-            Rejection::UnitNotAvailable { unit, .. } => format!("unit {unit} tidak tersedia"),
-            Rejection::IncidentNotOpen { incident, .. } => {
-                format!("kejadian {incident} tidak terbuka")
-            }
-            Rejection::NoPendingAssignment { unit, incident } => {
-                format!("unit {unit} tidak punya penugasan ke {incident} yang menunggu konfirmasi")
-            }
-            Rejection::NotAssigned { unit, incident } => {
-                format!("unit {unit} tidak ditugaskan ke {incident}")
-            }
-            Rejection::InvalidTransition { unit, from, to } => {
-                format!("unit {unit} tidak bisa berpindah dari {from:?} ke {to:?}")
-            }
-            Rejection::UnitsStillAssigned { incident, count } => {
-                format!("kejadian {incident} masih ditangani {count} unit")
-            }
-            Rejection::SameIncident => "kejadian tidak bisa digabung dengan dirinya sendiri".into(),
-        }
-    }
-}
-
-/// A unit that can serve an incident, with its drive time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Candidate {
-    pub unit: UnitId,
-    pub call_sign: String,
-    pub unit_type: UnitType,
-    pub eta_s: u32,
-    pub distance_m: u32,
-    /// The live position is stale or missing: ranked from the unit's base.
-    pub from_base: bool,
-    pub can_transport: bool,
-}
-
-/// Why a unit is not among the candidates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Exclusion {
-    Busy,
-    OutOfService,
-    WrongType,
-    Unreachable,
-}
-
-/// The answer to "which unit should go?".
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UnitRecommendation {
-    pub incident: IncidentId,
-    /// In order of drive time (obstetric-capable units first among equals for maternal calls).
-    pub candidates: Vec<Candidate>,
-    pub excluded: Vec<(UnitId, Exclusion)>,
-}
-
-/// The dispatch state of one region.
+/// The whole dispatch state of one region.
 #[derive(Debug, Clone)]
 pub struct Dispatch {
     config: Config,
-    units: BTreeMap<UnitId, Unit>,
+    /// In registration order (dense index = position in this vector).
+    units: Vec<Unit>,
+    unit_index: HashMap<UnitId, u32>,
+    /// Live positions by dense unit index. A dense `u32` rather than the `UnitId`
+    /// keeps a position update free of allocation: removing the old point needs an
+    /// equal key, and comparing a `u32` is free.
+    positions: RTree<Point<u32>>,
     incidents: BTreeMap<IncidentId, Incident>,
+    /// Open incidents by position, for the duplicate check.
+    open_incidents: RTree<Point<u64>>,
     next_incident: u64,
-    /// Live unit positions (lon, lat), for spatial questions about the fleet.
-    positions: RTree<GeomWithData<[f64; 2], UnitId>>,
+    hospitals: BTreeMap<HospitalId, Hospital>,
+    referrals: BTreeMap<ReferralId, Referral>,
+    next_referral: u64,
 }
 
 impl PartialEq for Dispatch {
+    /// Equal content; the R-trees are compared as sets of points since their inner
+    /// shape may depend on history.
     fn eq(&self, o: &Dispatch) -> bool {
-        let pos = |d: &Dispatch| {
-            let mut v: Vec<(UnitId, [u64; 2])> = d
-                .positions
+        fn pts<T: Clone + Ord>(t: &RTree<Point<T>>) -> Vec<(T, u64, u64)> {
+            let mut v: Vec<_> = t
                 .iter()
-                .map(|g| {
-                    (
-                        g.data.clone(),
-                        [g.geom()[0].to_bits(), g.geom()[1].to_bits()],
-                    )
-                })
+                .map(|g| (g.data.clone(), g.geom()[0].to_bits(), g.geom()[1].to_bits()))
                 .collect();
             v.sort();
             v
-        };
+        }
         self.config == o.config
             && self.units == o.units
+            && self.unit_index == o.unit_index
+            && pts(&self.positions) == pts(&o.positions)
             && self.incidents == o.incidents
+            && pts(&self.open_incidents) == pts(&o.open_incidents)
             && self.next_incident == o.next_incident
-            && pos(self) == pos(o)
+            && self.hospitals == o.hospitals
+            && self.referrals == o.referrals
+            && self.next_referral == o.next_referral
     }
 }
 
 const MAX_TEXT: usize = 2000;
 
+fn invalid(field: &str, why: &str, why_id: &str) -> Rejection {
+    Rejection::InvalidField {
+        field: field.into(),
+        why: why.into(),
+        why_id: why_id.into(),
+    }
+}
+
 fn text(field: &str, v: &str) -> Result<(), Rejection> {
     if v.chars().count() > MAX_TEXT {
-        return Err(Rejection::InvalidField {
-            field: field.into(),
-            why: format!("longer than {MAX_TEXT} characters"),
-        });
+        return Err(invalid(
+            field,
+            &format!("longer than {MAX_TEXT} characters"),
+            &format!("lebih dari {MAX_TEXT} karakter"),
+        ));
+    }
+    Ok(())
+}
+
+fn required(field: &str, v: &str) -> Result<(), Rejection> {
+    text(field, v)?;
+    if v.trim().is_empty() {
+        return Err(invalid(field, "is required", "wajib diisi"));
     }
     Ok(())
 }
 
 fn position(p: LatLon) -> Result<(), Rejection> {
-    if p.is_valid() {
+    if valid_position(p) {
         Ok(())
     } else {
         Err(Rejection::InvalidPosition {
@@ -395,67 +157,138 @@ fn position(p: LatLon) -> Result<(), Rejection> {
     }
 }
 
+fn referral_state(s: &ReferralStatus) -> String {
+    match s {
+        ReferralStatus::Pending => "pending",
+        ReferralStatus::Accepted => "accepted",
+        ReferralStatus::Declined { .. } => "declined",
+        ReferralStatus::Expired => "expired",
+        ReferralStatus::Cancelled { .. } => "cancelled",
+        ReferralStatus::HandedOver => "handed_over",
+    }
+    .to_string()
+}
+
 impl Dispatch {
-    pub fn new(config: Config) -> Dispatch {
-        Dispatch {
+    /// A region's state with its fleet and hospitals and no incident. Units keep the
+    /// status they are given; a duplicate unit id keeps the first unit.
+    pub fn new(config: Config, units: Vec<Unit>, hospitals: Vec<Hospital>) -> Dispatch {
+        let mut d = Dispatch {
             config,
-            units: BTreeMap::new(),
-            incidents: BTreeMap::new(),
-            next_incident: 1,
+            units: Vec::new(),
+            unit_index: HashMap::new(),
             positions: RTree::new(),
+            incidents: BTreeMap::new(),
+            open_incidents: RTree::new(),
+            next_incident: 1,
+            hospitals: hospitals.into_iter().map(|h| (h.id.clone(), h)).collect(),
+            referrals: BTreeMap::new(),
+            next_referral: 1,
+        };
+        for u in units {
+            if !d.unit_index.contains_key(&u.id) {
+                d.insert_unit(u);
+            }
         }
+        d
     }
 
+    fn insert_unit(&mut self, u: Unit) {
+        let k = self.units.len() as u32;
+        if let Some(f) = u.last_fix {
+            self.positions.insert(point(f.at, k));
+        }
+        self.unit_index.insert(u.id.clone(), k);
+        self.units.push(u);
+    }
+
+    // ----- read accessors -----
+
+    /// The policy tunables.
     pub fn config(&self) -> &Config {
         &self.config
     }
+    /// All units, in registration order.
     pub fn units(&self) -> impl Iterator<Item = &Unit> {
-        self.units.values()
+        self.units.iter()
     }
+    /// One unit.
     pub fn unit(&self, id: &UnitId) -> Option<&Unit> {
-        self.units.get(id)
+        self.unit_index.get(id).map(|k| &self.units[*k as usize])
     }
+    /// All incidents, by id.
     pub fn incidents(&self) -> impl Iterator<Item = &Incident> {
         self.incidents.values()
     }
+    /// One incident.
     pub fn incident(&self, id: IncidentId) -> Option<&Incident> {
         self.incidents.get(&id)
     }
+    /// All hospitals, by code.
+    pub fn hospitals(&self) -> impl Iterator<Item = &Hospital> {
+        self.hospitals.values()
+    }
+    /// One hospital.
+    pub fn hospital(&self, id: &HospitalId) -> Option<&Hospital> {
+        self.hospitals.get(id)
+    }
+    /// All referrals, by id.
+    pub fn referrals(&self) -> impl Iterator<Item = &Referral> {
+        self.referrals.values()
+    }
+    /// One referral.
+    pub fn referral(&self, id: ReferralId) -> Option<&Referral> {
+        self.referrals.get(&id)
+    }
 
-    /// Units whose live position lies within `radius_m` of `p` (from the R-tree).
-    pub fn units_near(&self, p: LatLon, radius_m: f64) -> Vec<UnitId> {
-        // Degrees of longitude are shorter near the equator's south; a box query in
-        // degrees, then an exact distance check.
+    /// The history of an incident and of every incident merged into it, in time order
+    /// (each entry names the incident it happened to).
+    pub fn timeline(&self, incident: IncidentId) -> Result<Vec<TimelineEntry>, Rejection> {
+        self.incident_ref(incident)?;
+        let mut out = Vec::new();
+        let mut todo = vec![incident];
+        while let Some(id) = todo.pop() {
+            if let Some(i) = self.incidents.get(&id) {
+                out.extend(i.history.iter().cloned());
+                todo.extend(i.merged_from.iter().copied());
+            }
+        }
+        // Stable: entries of one incident at the same millisecond keep their order.
+        out.sort_by_key(|e| e.at);
+        Ok(out)
+    }
+
+    /// Units whose last live position lies within `radius_m` of `p` (from the R-tree),
+    /// nearest first.
+    pub fn units_near(&self, p: LatLon, radius_m: f64) -> Vec<&Unit> {
         let dlat = radius_m / 111_195.0;
         let dlon = dlat / p.lat.to_radians().cos().max(1e-6);
         let env =
             rstar::AABB::from_corners([p.lon - dlon, p.lat - dlat], [p.lon + dlon, p.lat + dlat]);
-        let mut v: Vec<UnitId> = self
+        let mut v: Vec<(f64, &Unit)> = self
             .positions
             .locate_in_envelope(&env)
-            .filter(|g| {
-                LatLon {
+            .map(|g| {
+                let at = LatLon {
                     lat: g.geom()[1],
                     lon: g.geom()[0],
-                }
-                .distance_m(&p)
-                    <= radius_m
+                };
+                (distance_m(at, p), &self.units[g.data as usize])
             })
-            .map(|g| g.data.clone())
+            .filter(|(d, _)| *d <= radius_m)
             .collect();
-        v.sort();
-        v
+        v.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        v.into_iter().map(|x| x.1).collect()
     }
 
     fn incident_ref(&self, id: IncidentId) -> Result<&Incident, Rejection> {
         self.incidents
             .get(&id)
-            .ok_or(Rejection::UnknownIncident(id))
+            .ok_or(Rejection::UnknownIncident { incident: id })
     }
     fn unit_ref(&self, id: &UnitId) -> Result<&Unit, Rejection> {
-        self.units
-            .get(id)
-            .ok_or_else(|| Rejection::UnknownUnit(id.clone()))
+        self.unit(id)
+            .ok_or_else(|| Rejection::UnknownUnit { unit: id.clone() })
     }
     fn open_incident(&self, id: IncidentId) -> Result<&Incident, Rejection> {
         let i = self.incident_ref(id)?;
@@ -467,13 +300,31 @@ impl Dispatch {
         }
         Ok(i)
     }
+    fn referral_ref(&self, id: ReferralId) -> Result<&Referral, Rejection> {
+        self.referrals
+            .get(&id)
+            .ok_or(Rejection::UnknownReferral { referral: id })
+    }
+    fn pending_referral(&self, id: ReferralId) -> Result<&Referral, Rejection> {
+        let r = self.referral_ref(id)?;
+        if r.status != ReferralStatus::Pending {
+            return Err(Rejection::ReferralClosed {
+                referral: id,
+                state: referral_state(&r.status),
+            });
+        }
+        Ok(r)
+    }
 
-    /// Validates `cmd`; on success its events are applied and returned.
+    // ----- commands -----
+
+    /// Validates `cmd`; on `Ok` its events have already been applied, on `Err` the
+    /// state is unchanged.
     pub fn handle(
         &mut self,
         now: Timestamp,
         cmd: Command,
-        roads: &mut dyn DriveTimes,
+        roads: &dyn DriveTimes,
     ) -> Result<Vec<Event>, Rejection> {
         let events = self.decide(now, cmd, roads)?;
         for e in &events {
@@ -482,13 +333,32 @@ impl Dispatch {
         Ok(events)
     }
 
+    /// The events `cmd` causes, without changing anything.
     fn decide(
         &self,
         now: Timestamp,
         cmd: Command,
-        roads: &mut dyn DriveTimes,
+        roads: &dyn DriveTimes,
     ) -> Result<Vec<Event>, Rejection> {
         match cmd {
+            Command::UpdatePosition {
+                unit,
+                at,
+                device_at,
+            } => {
+                // The hot path: one hash lookup and a range check; the id moves into
+                // the event, nothing is cloned.
+                if !self.unit_index.contains_key(&unit) {
+                    return Err(Rejection::UnknownUnit { unit });
+                }
+                position(at)?;
+                Ok(vec![Event::UnitMoved {
+                    unit,
+                    at,
+                    received: now,
+                    device_at,
+                }])
+            }
             Command::RegisterUnit {
                 id,
                 call_sign,
@@ -498,42 +368,63 @@ impl Dispatch {
                 base,
                 capabilities,
             } => {
-                if self.units.contains_key(&id) {
-                    return Err(Rejection::DuplicateUnit(id));
+                if self.unit_index.contains_key(&id) {
+                    return Err(Rejection::DuplicateUnit { unit: id });
                 }
                 if id.0.trim().is_empty() || id.0.len() > 64 {
-                    return Err(Rejection::InvalidField {
-                        field: "id".into(),
-                        why: "must be 1 to 64 characters".into(),
-                    });
+                    return Err(invalid(
+                        "id",
+                        "must be 1 to 64 characters",
+                        "harus 1 sampai 64 karakter",
+                    ));
                 }
                 position(base)?;
-                text("call_sign", &call_sign)?;
+                required("call_sign", &call_sign)?;
                 text("base_name", &base_name)?;
-                Ok(vec![Event::UnitRegistered {
-                    unit: Unit {
-                        id,
-                        call_sign,
-                        unit_type,
-                        owner,
-                        base_name,
-                        base,
-                        capabilities,
-                        status: UnitStatus::Available,
-                        status_at: now,
-                        status_device_at: None,
-                        incident: None,
-                        last_fix: None,
-                    },
+                let caps: Vec<&str> = capabilities.iter().map(String::as_str).collect();
+                let mut u = Unit::new(&id.0, &call_sign, unit_type, owner, &base_name, base, &caps);
+                u.status_at = now;
+                Ok(vec![Event::UnitRegistered { unit: Box::new(u) }])
+            }
+            Command::ReportStatus {
+                unit,
+                status,
+                device_at,
+            } => self.decide_status(now, unit, status, device_at),
+            Command::SetOutOfService {
+                unit,
+                reason,
+                device_at,
+            } => {
+                let u = self.unit_ref(&unit)?;
+                required("reason", &reason)?;
+                if u.status != UnitStatus::Available {
+                    return Err(Rejection::InvalidTransition {
+                        unit,
+                        from: u.status,
+                        to: UnitStatus::OutOfService,
+                    });
+                }
+                Ok(vec![Event::UnitOutOfService {
+                    unit,
+                    at: now,
+                    reason,
+                    device_at,
                 }])
             }
-            Command::UpdatePosition { unit, at } => {
-                self.unit_ref(&unit)?;
-                position(at)?;
-                Ok(vec![Event::UnitMoved {
+            Command::ReturnToService { unit, device_at } => {
+                let u = self.unit_ref(&unit)?;
+                if u.status != UnitStatus::OutOfService {
+                    return Err(Rejection::InvalidTransition {
+                        unit,
+                        from: u.status,
+                        to: UnitStatus::Available,
+                    });
+                }
+                Ok(vec![Event::UnitBackInService {
                     unit,
-                    at,
-                    received: now,
+                    at: now,
+                    device_at,
                 }])
             }
             Command::CreateIncident {
@@ -558,33 +449,10 @@ impl Dispatch {
                 ] {
                     text(f, v)?;
                 }
-                if patients > 500 {
-                    return Err(Rejection::InvalidField {
-                        field: "patients".into(),
-                        why: "more than 500 patients: declare a mass-casualty incident instead"
-                            .into(),
-                    });
-                }
-                let id = IncidentId(self.next_incident);
-                let window_ms = self.config.duplicate_window_s as i64 * 1000;
-                let possible_duplicate_of = self
-                    .incidents
-                    .values()
-                    .filter(|o| {
-                        o.status.is_open()
-                            && now.0 - o.received_at.0 <= window_ms
-                            && o.location.distance_m(&location) <= self.config.duplicate_radius_m
-                    })
-                    .min_by(|a, b| {
-                        a.location
-                            .distance_m(&location)
-                            .partial_cmp(&b.location.distance_m(&location))
-                            .unwrap_or(std::cmp::Ordering::Equal)
-                            .then(a.id.cmp(&b.id))
-                    })
-                    .map(|o| o.id);
+                check_patients(patients)?;
+                let possible_duplicate_of = self.find_duplicate(now, location);
                 let incident = Incident {
-                    id,
+                    id: IncidentId(self.next_incident),
                     received_at: now,
                     caller_name,
                     caller_phone,
@@ -598,27 +466,42 @@ impl Dispatch {
                     assignments: Vec::new(),
                     possible_duplicate_of,
                     merged_into: None,
+                    merged_from: Vec::new(),
                     outcome: None,
+                    ended_at: None,
+                    history: Vec::new(),
                 };
-                let mut events = vec![Event::IncidentCreated {
-                    incident: incident.clone(),
-                }];
-                // A possible duplicate is left for the dispatcher to merge or keep, so it
-                // never takes a second unit automatically.
+                let mut events = Vec::new();
+                // A possible duplicate waits for the dispatcher to merge or keep it, so
+                // it never takes a second ambulance automatically.
                 if self.config.auto_assign_merah
                     && triage == Triage::Merah
                     && possible_duplicate_of.is_none()
                 {
-                    let rec = self.recommend_for(now, &incident, roads);
-                    if let Some(best) = rec.candidates.iter().find(|c| c.can_transport) {
+                    let rec = self.recommend_units_for(now, &incident, roads);
+                    // The fastest unit that can transport; a motorbike only when no
+                    // ambulance can come at all.
+                    let best = rec
+                        .candidates
+                        .iter()
+                        .find(|c| c.can_transport)
+                        .or(rec.candidates.first());
+                    if let Some(best) = best {
                         events.push(Event::UnitAssigned {
-                            incident: id,
+                            incident: incident.id,
                             unit: best.unit.clone(),
                             at: now,
                             ack_deadline: now.plus_s(self.config.ack_timeout_s),
+                            automatic: true,
                         });
                     }
                 }
+                events.insert(
+                    0,
+                    Event::IncidentCreated {
+                        incident: Box::new(incident),
+                    },
+                );
                 Ok(events)
             }
             Command::UpdateIncident {
@@ -627,41 +510,76 @@ impl Dispatch {
                 category,
                 patients,
                 notes,
+                address,
             } => {
                 let i = self.open_incident(incident)?;
                 if let Some(n) = &notes {
                     text("notes", n)?;
                 }
+                if let Some(a) = &address {
+                    for (f, v) in [
+                        ("address.desa", &a.desa),
+                        ("address.rt_rw", &a.rt_rw),
+                        ("address.landmark", &a.landmark),
+                        ("address.text", &a.text),
+                    ] {
+                        text(f, v)?;
+                    }
+                }
+                if let Some(p) = patients {
+                    check_patients(p)?;
+                }
                 Ok(vec![Event::IncidentUpdated {
                     incident,
+                    at: now,
                     triage: triage.unwrap_or(i.triage),
                     category: category.unwrap_or(i.category),
                     patients: patients.unwrap_or(i.patients),
                     notes: notes.unwrap_or_else(|| i.notes.clone()),
+                    address: address.unwrap_or_else(|| i.address.clone()),
                 }])
             }
-            Command::AssignUnit { incident, unit } => {
+            Command::AssignUnits { incident, units } => {
                 self.open_incident(incident)?;
-                let u = self.unit_ref(&unit)?;
-                if u.status != UnitStatus::Available {
-                    return Err(Rejection::UnitNotAvailable {
-                        unit,
-                        status: u.status,
+                if units.is_empty() {
+                    return Err(invalid(
+                        "units",
+                        "name at least one unit",
+                        "sebutkan paling sedikit satu unit",
+                    ));
+                }
+                let mut events = Vec::with_capacity(units.len());
+                for (k, unit) in units.iter().enumerate() {
+                    let u = self.unit_ref(unit)?;
+                    if units[..k].contains(unit) {
+                        return Err(invalid(
+                            "units",
+                            &format!("unit {unit} is listed twice"),
+                            &format!("unit {unit} disebut dua kali"),
+                        ));
+                    }
+                    if u.status != UnitStatus::Available {
+                        return Err(Rejection::UnitNotAvailable {
+                            unit: unit.clone(),
+                            status: u.status,
+                        });
+                    }
+                    events.push(Event::UnitAssigned {
+                        incident,
+                        unit: unit.clone(),
+                        at: now,
+                        ack_deadline: now.plus_s(self.config.ack_timeout_s),
+                        automatic: false,
                     });
                 }
-                Ok(vec![Event::UnitAssigned {
-                    incident,
-                    unit,
-                    at: now,
-                    ack_deadline: now.plus_s(self.config.ack_timeout_s),
-                }])
+                Ok(events)
             }
             Command::AcknowledgeAssignment {
                 incident,
                 unit,
                 device_at,
             } => {
-                self.pending(incident, &unit)?;
+                self.pending_assignment(incident, &unit)?;
                 Ok(vec![Event::AssignmentAcknowledged {
                     incident,
                     unit,
@@ -673,23 +591,19 @@ impl Dispatch {
                 incident,
                 unit,
                 reason,
+                device_at,
             } => {
-                self.pending(incident, &unit)?;
-                text("reason", &reason)?;
-                if reason.trim().is_empty() {
-                    return Err(Rejection::InvalidField {
-                        field: "reason".into(),
-                        why: "a decline needs a reason".into(),
-                    });
-                }
-                let mut events = vec![Event::AssignmentDeclined {
+                self.pending_assignment(incident, &unit)?;
+                required("reason", &reason)?;
+                let declined = Event::AssignmentDeclined {
                     incident,
                     unit: unit.clone(),
                     at: now,
                     reason,
-                }];
-                events.push(self.propose_next(now, incident, &unit, roads));
-                Ok(events)
+                    device_at,
+                };
+                let next = self.propose_after(now, incident, &unit, roads);
+                Ok(vec![declined, next])
             }
             Command::CancelAssignment {
                 incident,
@@ -701,7 +615,7 @@ impl Dispatch {
                 if i.active_assignment(&unit).is_none() {
                     return Err(Rejection::NotAssigned { unit, incident });
                 }
-                text("reason", &reason)?;
+                required("reason", &reason)?;
                 Ok(vec![Event::AssignmentCancelled {
                     incident,
                     unit,
@@ -709,48 +623,42 @@ impl Dispatch {
                     reason,
                 }])
             }
-            Command::ReportStatus {
-                unit,
-                status,
-                device_at,
-            } => {
+            Command::ReassignUnit { unit, to, reason } => {
                 let u = self.unit_ref(&unit)?;
-                let from = u.status;
-                let invalid = || Rejection::InvalidTransition {
-                    unit: unit.clone(),
-                    from,
-                    to: status,
+                required("reason", &reason)?;
+                self.open_incident(to)?;
+                let Some(from) = u.incident else {
+                    return Err(Rejection::UnitNotAvailable {
+                        unit,
+                        status: u.status,
+                    });
                 };
-                match (u.incident, from, status) {
-                    // Idle units go out of and back into service.
-                    (None, UnitStatus::Available, UnitStatus::OutOfService)
-                    | (None, UnitStatus::OutOfService, UnitStatus::Available) => {
-                        Ok(vec![Event::UnitStatusChanged {
-                            unit,
-                            status,
-                            at: now,
-                            device_at,
-                        }])
-                    }
-                    (Some(incident), _, _) if from.crew_next().contains(&status) => {
-                        if status == UnitStatus::Available {
-                            Ok(vec![Event::AssignmentCompleted {
-                                incident,
-                                unit,
-                                at: now,
-                                device_at,
-                            }])
-                        } else {
-                            Ok(vec![Event::UnitStatusChanged {
-                                unit,
-                                status,
-                                at: now,
-                                device_at,
-                            }])
-                        }
-                    }
-                    _ => Err(invalid()),
+                if from == to {
+                    return Err(Rejection::SameIncident);
                 }
+                // Only a unit with no patient aboard can be diverted.
+                if !matches!(u.status, UnitStatus::Notified | UnitStatus::EnRoute) {
+                    return Err(Rejection::InvalidTransition {
+                        unit,
+                        from: u.status,
+                        to: UnitStatus::Notified,
+                    });
+                }
+                Ok(vec![
+                    Event::AssignmentCancelled {
+                        incident: from,
+                        unit: unit.clone(),
+                        at: now,
+                        reason: format!("reassigned to {to}: {reason}"),
+                    },
+                    Event::UnitAssigned {
+                        incident: to,
+                        unit,
+                        at: now,
+                        ack_deadline: now.plus_s(self.config.ack_timeout_s),
+                        automatic: false,
+                    },
+                ])
             }
             Command::MergeIncidents { from, into } => {
                 if from == into {
@@ -766,30 +674,251 @@ impl Dispatch {
             }
             Command::CancelIncident { incident, reason } => {
                 self.open_incident(incident)?;
-                text("reason", &reason)?;
-                Ok(vec![Event::IncidentCancelled {
+                required("reason", &reason)?;
+                let mut events = self.cancel_live_referrals(now, incident, &reason);
+                events.push(Event::IncidentCancelled {
                     incident,
+                    at: now,
+                    reason,
+                });
+                Ok(events)
+            }
+            Command::CloseIncident { incident, outcome } => {
+                let i = self.open_incident(incident)?;
+                required("outcome", &outcome)?;
+                let count = i.active_units().count();
+                if count > 0 {
+                    return Err(Rejection::UnitsStillAssigned { incident, count });
+                }
+                let mut events = self.cancel_live_referrals(
+                    now,
+                    incident,
+                    &format!("incident closed: {outcome}"),
+                );
+                events.push(Event::IncidentClosed {
+                    incident,
+                    at: now,
+                    outcome,
+                });
+                Ok(events)
+            }
+            Command::UpdateHospitalCapacity {
+                hospital,
+                free_igd_beds,
+                free_icu_beds,
+                status,
+            } => {
+                if !self.hospitals.contains_key(&hospital) {
+                    return Err(Rejection::UnknownHospital { hospital });
+                }
+                for (f, v) in [
+                    ("free_igd_beds", free_igd_beds),
+                    ("free_icu_beds", free_icu_beds),
+                ] {
+                    if v.is_some_and(|n| n > 10_000) {
+                        return Err(invalid(
+                            f,
+                            "more than 10000 beds",
+                            "lebih dari 10000 tempat tidur",
+                        ));
+                    }
+                }
+                Ok(vec![Event::HospitalCapacityUpdated {
+                    hospital,
+                    at: now,
+                    free_igd_beds,
+                    free_icu_beds,
+                    status,
+                }])
+            }
+            Command::SendReferral {
+                incident,
+                to,
+                unit,
+                form,
+                patient,
+            } => {
+                self.open_incident(incident)?;
+                if !self.hospitals.contains_key(&to) {
+                    return Err(Rejection::UnknownHospital { hospital: to });
+                }
+                if let Some(u) = &unit {
+                    let un = self.unit_ref(u)?;
+                    if un.incident != Some(incident) {
+                        return Err(Rejection::NotAssigned {
+                            unit: u.clone(),
+                            incident,
+                        });
+                    }
+                }
+                if self
+                    .referrals
+                    .values()
+                    .any(|r| r.incident == incident && r.to == to && r.status.is_live())
+                {
+                    return Err(Rejection::AlreadyReferred {
+                        incident,
+                        hospital: to,
+                    });
+                }
+                form.validate()?;
+                patient.validate()?;
+                for (f, v) in [
+                    ("form.from", &form.from),
+                    ("form.reason", &form.reason),
+                    ("form.officer", &form.officer),
+                    ("form.findings", &form.findings),
+                    ("form.condition.history_exam", &form.condition.history_exam),
+                    ("form.condition.allergies", &form.condition.allergies),
+                    ("patient.name", &patient.name),
+                    ("patient.address", &patient.address),
+                    ("patient.contact", &patient.contact),
+                ] {
+                    text(f, v)?;
+                }
+                let id = ReferralId(self.next_referral);
+                Ok(vec![Event::ReferralSent {
+                    referral: Box::new(Referral {
+                        id,
+                        number: referral_number(id),
+                        incident,
+                        to,
+                        unit,
+                        form,
+                        patient,
+                        status: ReferralStatus::Pending,
+                        sent_at: now,
+                        deadline: now.plus_s(self.config.referral_deadline_s),
+                        answered_at: None,
+                        escalated_from: None,
+                        pre_arrival: None,
+                        handover_at: None,
+                        handover_device_at: None,
+                    }),
+                }])
+            }
+            Command::AcceptReferral { referral, officer } => {
+                self.pending_referral(referral)?;
+                required("officer", &officer)?;
+                Ok(vec![Event::ReferralAccepted {
+                    referral,
+                    at: now,
+                    officer,
+                }])
+            }
+            Command::DeclineReferral { referral, reason } => {
+                self.pending_referral(referral)?;
+                required("reason", &reason)?;
+                Ok(vec![Event::ReferralDeclined {
+                    referral,
                     at: now,
                     reason,
                 }])
             }
-            Command::CloseIncident { incident, outcome } => {
-                let i = self.open_incident(incident)?;
-                text("outcome", &outcome)?;
-                let count = i.assignments.iter().filter(|a| a.is_active()).count();
-                if count > 0 {
-                    return Err(Rejection::UnitsStillAssigned { incident, count });
+            Command::CancelReferral { referral, reason } => {
+                let r = self.referral_ref(referral)?;
+                if !r.status.is_live() {
+                    return Err(Rejection::ReferralClosed {
+                        referral,
+                        state: referral_state(&r.status),
+                    });
                 }
-                Ok(vec![Event::IncidentClosed {
-                    incident,
+                required("reason", &reason)?;
+                Ok(vec![Event::ReferralCancelled {
+                    referral,
                     at: now,
-                    outcome,
+                    reason,
+                }])
+            }
+            Command::SendPreArrivalNotice { referral } => {
+                let r = self.referral_ref(referral)?;
+                if r.status != ReferralStatus::Accepted {
+                    return Err(Rejection::ReferralNotAccepted { referral });
+                }
+                let h = &self.hospitals[&r.to];
+                // From the carrying unit's live position (its base if stale), else from
+                // the incident: the patient is still there.
+                let from = match r.unit.as_ref().and_then(|u| self.unit(u)) {
+                    Some(u) => self.ranking_position(u, now).0,
+                    None => self.incidents[&r.incident].location,
+                };
+                let eta = roads
+                    .one_to_many(from, &[h.position])
+                    .first()
+                    .copied()
+                    .flatten();
+                Ok(vec![Event::PreArrivalNoticeSent {
+                    referral,
+                    hospital: r.to.clone(),
+                    unit: r.unit.clone(),
+                    at: now,
+                    eta_s: eta.map(|e| e.eta_s),
+                    distance_m: eta.map(|e| e.distance_m),
                 }])
             }
         }
     }
 
-    fn pending(&self, incident: IncidentId, unit: &UnitId) -> Result<(), Rejection> {
+    fn decide_status(
+        &self,
+        now: Timestamp,
+        unit: UnitId,
+        status: UnitStatus,
+        device_at: Option<Timestamp>,
+    ) -> Result<Vec<Event>, Rejection> {
+        let u = self.unit_ref(&unit)?;
+        let from = u.status;
+        let Some(incident) = u.incident else {
+            // An idle unit reports nothing here: out of and back into service have
+            // their own commands, on-scene before being assigned is refused.
+            return Err(Rejection::InvalidTransition {
+                unit,
+                from,
+                to: status,
+            });
+        };
+        if !from.crew_next().contains(&status) {
+            return Err(Rejection::InvalidTransition {
+                unit,
+                from,
+                to: status,
+            });
+        }
+        if status == UnitStatus::Available {
+            return Ok(vec![Event::AssignmentCompleted {
+                incident,
+                unit,
+                at: now,
+                device_at,
+            }]);
+        }
+        let mut events = vec![Event::UnitStatusChanged {
+            unit: unit.clone(),
+            status,
+            at: now,
+            device_at,
+        }];
+        if status == UnitStatus::TransferOfCare {
+            // The handover closes the accepted referral this unit carries (or the
+            // incident's accepted referral that names no unit).
+            let r = self.referrals.values().find(|r| {
+                r.incident == incident
+                    && r.status == ReferralStatus::Accepted
+                    && r.unit.as_ref().is_none_or(|x| *x == unit)
+            });
+            if let Some(r) = r {
+                events.push(Event::HandoverRecorded {
+                    referral: r.id,
+                    unit,
+                    at: now,
+                    device_at,
+                });
+            }
+        }
+        Ok(events)
+    }
+
+    fn pending_assignment(&self, incident: IncidentId, unit: &UnitId) -> Result<(), Rejection> {
         let i = self.incident_ref(incident)?;
         self.unit_ref(unit)?;
         match i.active_assignment(unit) {
@@ -801,31 +930,77 @@ impl Dispatch {
         }
     }
 
-    /// The best remaining unit after `freed` declined or timed out (it is not proposed
-    /// again for the same incident).
-    fn propose_next(
+    /// An open incident within the duplicate radius and window of `location`, the
+    /// nearest (then the oldest) if several.
+    fn find_duplicate(&self, now: Timestamp, location: LatLon) -> Option<IncidentId> {
+        let r = self.config.duplicate_radius_m;
+        let window_ms = i64::from(self.config.duplicate_window_s) * 1000;
+        let dlat = r / 111_195.0;
+        let dlon = dlat / location.lat.to_radians().cos().max(1e-6);
+        let env = rstar::AABB::from_corners(
+            [location.lon - dlon, location.lat - dlat],
+            [location.lon + dlon, location.lat + dlat],
+        );
+        self.open_incidents
+            .locate_in_envelope(&env)
+            .filter_map(|g| {
+                let i = &self.incidents[&IncidentId(g.data)];
+                let d = distance_m(i.location, location);
+                (d <= r && now.0 - i.received_at.0 <= window_ms).then_some((d, i.id))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            .map(|x| x.1)
+    }
+
+    fn cancel_live_referrals(
+        &self,
+        now: Timestamp,
+        incident: IncidentId,
+        reason: &str,
+    ) -> Vec<Event> {
+        self.referrals
+            .values()
+            .filter(|r| r.incident == incident && r.status.is_live())
+            .map(|r| Event::ReferralCancelled {
+                referral: r.id,
+                at: now,
+                reason: reason.to_string(),
+            })
+            .collect()
+    }
+
+    /// The next units to propose after `freed` declined or timed out. Decided before
+    /// the release is applied: `freed` is then still busy and was assigned here, so it
+    /// is never proposed again for this incident either way.
+    fn propose_after(
         &self,
         now: Timestamp,
         incident: IncidentId,
         freed: &UnitId,
-        roads: &mut dyn DriveTimes,
+        roads: &dyn DriveTimes,
     ) -> Event {
         let i = &self.incidents[&incident];
-        let rec = self.recommend_for(now, i, roads);
-        let next = rec
-            .candidates
-            .iter()
-            .find(|c| &c.unit != freed && !i.assignments.iter().any(|a| a.unit == c.unit));
+        let rec = self.recommend_units_for(now, i, roads);
         Event::NextUnitProposed {
             incident,
-            unit: next.map(|c| c.unit.clone()),
-            eta_s: next.map(|c| c.eta_s),
+            after: freed.clone(),
+            at: now,
+            candidates: rec
+                .candidates
+                .into_iter()
+                .take(self.config.proposals)
+                .collect(),
         }
     }
 
-    /// Timeouts due at `now`: every assignment whose acknowledgement deadline passed
-    /// times out, frees its unit and proposes the next one. The events are applied.
-    pub fn tick(&mut self, now: Timestamp, roads: &mut dyn DriveTimes) -> Vec<Event> {
+    // ----- time -----
+
+    /// Timeouts and escalations due at `now`: unacknowledged assignments time out (the
+    /// unit is freed, the next unit proposed); unanswered referrals expire and escalate
+    /// to the next recommended hospital (or `ReferralEscalationFailed`). The returned
+    /// events are already applied.
+    pub fn tick(&mut self, now: Timestamp, roads: &dyn DriveTimes) -> Vec<Event> {
+        let mut events = Vec::new();
         let due: Vec<(IncidentId, UnitId)> = self
             .incidents
             .values()
@@ -836,129 +1011,124 @@ impl Dispatch {
                     .map(move |a| (i.id, a.unit.clone()))
             })
             .collect();
-        let mut events = Vec::new();
         for (incident, unit) in due {
             let timed_out = Event::AssignmentTimedOut {
                 incident,
                 unit: unit.clone(),
                 at: now,
             };
+            let next = self.propose_after(now, incident, &unit, roads);
             self.apply(&timed_out);
+            self.apply(&next);
             events.push(timed_out);
-            let next = self.propose_next(now, incident, &unit, roads);
             events.push(next);
+        }
+        let expired: Vec<ReferralId> = self
+            .referrals
+            .values()
+            .filter(|r| r.status == ReferralStatus::Pending && r.deadline <= now)
+            .map(|r| r.id)
+            .collect();
+        for id in expired {
+            let e = Event::ReferralExpired {
+                referral: id,
+                at: now,
+            };
+            self.apply(&e);
+            events.push(e);
+            let old = &self.referrals[&id];
+            let i = &self.incidents[&old.incident];
+            let rec = self.recommend_hospitals_for(now, i, roads);
+            // Skip hospitals with a live referral for this incident already.
+            let next = rec.ranked.iter().find(|h| {
+                !self
+                    .referrals
+                    .values()
+                    .any(|r| r.incident == i.id && r.to == h.hospital && r.status.is_live())
+            });
+            let e = match next {
+                Some(h) => {
+                    let nid = ReferralId(self.next_referral);
+                    Event::ReferralSent {
+                        referral: Box::new(Referral {
+                            id: nid,
+                            number: referral_number(nid),
+                            incident: old.incident,
+                            to: h.hospital.clone(),
+                            unit: old.unit.clone(),
+                            form: old.form.clone(),
+                            patient: old.patient.clone(),
+                            status: ReferralStatus::Pending,
+                            sent_at: now,
+                            deadline: now.plus_s(self.config.referral_deadline_s),
+                            answered_at: None,
+                            escalated_from: Some(id),
+                            pre_arrival: None,
+                            handover_at: None,
+                            handover_device_at: None,
+                        }),
+                    }
+                }
+                None => Event::ReferralEscalationFailed {
+                    referral: id,
+                    incident: old.incident,
+                    at: now,
+                },
+            };
+            self.apply(&e);
+            events.push(e);
         }
         events
     }
 
-    /// The earliest acknowledgement deadline still pending, so the engine knows when
-    /// to call [`Dispatch::tick`].
+    /// The earliest pending acknowledgement or referral deadline, so the engine knows
+    /// when to call [`Dispatch::tick`].
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        self.incidents
+        let acks = self
+            .incidents
             .values()
+            .filter(|i| i.status.is_open())
             .flat_map(|i| i.assignments.iter())
             .filter(|a| a.state == AssignmentState::Pending)
-            .map(|a| a.ack_deadline)
-            .min()
+            .map(|a| a.ack_deadline);
+        let refs = self
+            .referrals
+            .values()
+            .filter(|r| r.status == ReferralStatus::Pending)
+            .map(|r| r.deadline);
+        acks.chain(refs).min()
     }
 
-    /// Ranks the units that can serve the incident by exact drive time (one
-    /// many-to-one search for all candidates) and says why the others are excluded.
-    pub fn recommend_units(
-        &self,
-        now: Timestamp,
-        incident: IncidentId,
-        roads: &mut dyn DriveTimes,
-    ) -> Result<UnitRecommendation, Rejection> {
-        let i = self.incident_ref(incident)?;
-        Ok(self.recommend_for(now, i, roads))
-    }
+    // ----- events -----
 
-    fn recommend_for(
-        &self,
-        now: Timestamp,
-        i: &Incident,
-        roads: &mut dyn DriveTimes,
-    ) -> UnitRecommendation {
-        let types = eligible_types(i.triage, i.category);
-        let stale_ms = self.config.stale_position_s as i64 * 1000;
-        let mut excluded = Vec::new();
-        let mut eligible: Vec<(&Unit, LatLon, bool)> = Vec::new();
-        for u in self.units.values() {
-            if u.status == UnitStatus::OutOfService {
-                excluded.push((u.id.clone(), Exclusion::OutOfService));
-            } else if u.status != UnitStatus::Available {
-                excluded.push((u.id.clone(), Exclusion::Busy));
-            } else if !types.contains(&u.unit_type) {
-                excluded.push((u.id.clone(), Exclusion::WrongType));
-            } else {
-                match u.last_fix {
-                    Some(f) if now.0 - f.received.0 <= stale_ms => eligible.push((u, f.at, false)),
-                    _ => eligible.push((u, u.base, true)),
-                }
-            }
-        }
-        let origins: Vec<LatLon> = eligible.iter().map(|e| e.1).collect();
-        let etas = if origins.is_empty() {
-            Vec::new()
-        } else {
-            roads.many_to_one(&origins, i.location)
-        };
-        let mut candidates = Vec::new();
-        for ((u, _, from_base), eta) in eligible.into_iter().zip(etas) {
-            match eta {
-                Some(e) => candidates.push(Candidate {
-                    unit: u.id.clone(),
-                    call_sign: u.call_sign.clone(),
-                    unit_type: u.unit_type,
-                    eta_s: e.eta_s,
-                    distance_m: e.distance_m,
-                    from_base,
-                    can_transport: u.unit_type.can_transport(),
-                }),
-                None => excluded.push((u.id.clone(), Exclusion::Unreachable)),
-            }
-        }
-        let obstetric = |c: &Candidate| {
-            i.category == Category::Maternal
-                && self.units[&c.unit]
-                    .capabilities
-                    .iter()
-                    .any(|k| k == "obstetric")
-        };
-        candidates.sort_by(|a, b| {
-            a.eta_s
-                .cmp(&b.eta_s)
-                .then(obstetric(b).cmp(&obstetric(a)))
-                .then(a.unit.cmp(&b.unit))
-        });
-        excluded.sort_by(|a, b| a.0.cmp(&b.0));
-        UnitRecommendation {
-            incident: i.id,
-            candidates,
-            excluded,
-        }
-    }
-
-    /// Applies one event. The only place the state changes; events come from
-    /// [`Dispatch::handle`], [`Dispatch::tick`] or the journal on replay.
+    /// Applies one event: the only place the state changes. Events come from
+    /// [`Dispatch::handle`], [`Dispatch::tick`], or the journal on replay; an event
+    /// naming something unknown is ignored (it cannot come from this state).
     pub fn apply(&mut self, e: &Event) {
         match e {
-            Event::UnitRegistered { unit } => {
-                self.units.insert(unit.id.clone(), unit.clone());
+            Event::UnitMoved {
+                unit,
+                at,
+                received,
+                device_at,
+            } => {
+                let Some(&k) = self.unit_index.get(unit) else {
+                    return;
+                };
+                let u = &mut self.units[k as usize];
+                if let Some(old) = u.last_fix {
+                    self.positions.remove(&point(old.at, k));
+                }
+                u.last_fix = Some(crate::fleet::Fix {
+                    at: *at,
+                    received: *received,
+                    device_at: *device_at,
+                });
+                self.positions.insert(point(*at, k));
             }
-            Event::UnitMoved { unit, at, received } => {
-                if let Some(u) = self.units.get_mut(unit) {
-                    if let Some(old) = u.last_fix {
-                        self.positions
-                            .remove(&GeomWithData::new([old.at.lon, old.at.lat], unit.clone()));
-                    }
-                    u.last_fix = Some(Fix {
-                        at: *at,
-                        received: *received,
-                    });
-                    self.positions
-                        .insert(GeomWithData::new([at.lon, at.lat], unit.clone()));
+            Event::UnitRegistered { unit } => {
+                if !self.unit_index.contains_key(&unit.id) {
+                    self.insert_unit((**unit).clone());
                 }
             }
             Event::UnitStatusChanged {
@@ -967,46 +1137,109 @@ impl Dispatch {
                 at,
                 device_at,
             } => {
-                if let Some(u) = self.units.get_mut(unit) {
+                if let Some(u) = self.unit_mut(unit) {
                     u.status = *status;
                     u.status_at = *at;
                     u.status_device_at = *device_at;
+                    if let Some(i) = u.incident {
+                        self.log(i, *at, e, Some(unit), format!("{status:?}"));
+                    }
+                }
+            }
+            Event::UnitOutOfService {
+                unit,
+                at,
+                reason,
+                device_at,
+            } => {
+                if let Some(u) = self.unit_mut(unit) {
+                    u.status = UnitStatus::OutOfService;
+                    u.status_at = *at;
+                    u.status_device_at = *device_at;
+                    u.out_of_service_reason = Some(reason.clone());
+                }
+            }
+            Event::UnitBackInService {
+                unit,
+                at,
+                device_at,
+            } => {
+                if let Some(u) = self.unit_mut(unit) {
+                    u.status = UnitStatus::Available;
+                    u.status_at = *at;
+                    u.status_device_at = *device_at;
+                    u.out_of_service_reason = None;
                 }
             }
             Event::IncidentCreated { incident } => {
-                self.next_incident = self.next_incident.max(incident.id.0 + 1);
-                self.incidents.insert(incident.id, incident.clone());
+                let mut i = (**incident).clone();
+                self.next_incident = self.next_incident.max(i.id.0 + 1);
+                let detail = match i.possible_duplicate_of {
+                    Some(d) => {
+                        format!("{:?} {:?}, possible duplicate of {d}", i.triage, i.category)
+                    }
+                    None => format!("{:?} {:?}", i.triage, i.category),
+                };
+                i.history.push(TimelineEntry {
+                    at: i.received_at,
+                    incident: i.id,
+                    kind: e.kind().into(),
+                    unit: None,
+                    detail,
+                });
+                if i.status.is_open() {
+                    self.open_incidents.insert(point(i.location, i.id.0));
+                }
+                self.incidents.insert(i.id, i);
             }
             Event::IncidentUpdated {
                 incident,
+                at,
                 triage,
                 category,
                 patients,
                 notes,
+                address,
             } => {
                 if let Some(i) = self.incidents.get_mut(incident) {
                     i.triage = *triage;
                     i.category = *category;
                     i.patients = *patients;
                     i.notes = notes.clone();
+                    i.address = address.clone();
                 }
+                self.log(
+                    *incident,
+                    *at,
+                    e,
+                    None,
+                    format!("{triage:?} {category:?}, {patients} patient(s)"),
+                );
             }
             Event::UnitAssigned {
                 incident,
                 unit,
                 at,
                 ack_deadline,
+                automatic,
             } => {
                 if let Some(i) = self.incidents.get_mut(incident) {
                     i.assignments.push(Assignment {
                         unit: unit.clone(),
                         assigned_at: *at,
                         ack_deadline: *ack_deadline,
+                        automatic: *automatic,
                         state: AssignmentState::Pending,
                     });
                     i.status = IncidentStatus::Dispatched;
                 }
                 self.set_unit(unit, UnitStatus::Notified, Some(*incident), *at, None);
+                let how = if *automatic {
+                    "automatic"
+                } else {
+                    "by dispatcher"
+                };
+                self.log(*incident, *at, e, Some(unit), how.into());
             }
             Event::AssignmentAcknowledged {
                 incident,
@@ -1016,25 +1249,24 @@ impl Dispatch {
             } => {
                 self.set_assignment(*incident, unit, AssignmentState::Acknowledged);
                 self.set_unit(unit, UnitStatus::EnRoute, Some(*incident), *at, *device_at);
+                self.log(*incident, *at, e, Some(unit), String::new());
             }
             Event::AssignmentDeclined {
                 incident,
                 unit,
                 at,
                 reason,
+                device_at,
             } => {
-                self.release(
-                    *incident,
-                    unit,
-                    AssignmentState::Declined {
-                        reason: reason.clone(),
-                    },
-                    *at,
-                    None,
-                );
+                let state = AssignmentState::Declined {
+                    reason: reason.clone(),
+                };
+                self.release(*incident, unit, state, *at, *device_at);
+                self.log(*incident, *at, e, Some(unit), reason.clone());
             }
             Event::AssignmentTimedOut { incident, unit, at } => {
                 self.release(*incident, unit, AssignmentState::TimedOut, *at, None);
+                self.log(*incident, *at, e, Some(unit), String::new());
             }
             Event::AssignmentCancelled {
                 incident,
@@ -1042,15 +1274,11 @@ impl Dispatch {
                 at,
                 reason,
             } => {
-                self.release(
-                    *incident,
-                    unit,
-                    AssignmentState::Cancelled {
-                        reason: reason.clone(),
-                    },
-                    *at,
-                    None,
-                );
+                let state = AssignmentState::Cancelled {
+                    reason: reason.clone(),
+                };
+                self.release(*incident, unit, state, *at, None);
+                self.log(*incident, *at, e, Some(unit), reason.clone());
             }
             Event::AssignmentCompleted {
                 incident,
@@ -1059,48 +1287,21 @@ impl Dispatch {
                 device_at,
             } => {
                 self.release(*incident, unit, AssignmentState::Completed, *at, *device_at);
-                // Work done: the incident stays dispatched until the dispatcher closes it.
-                if let Some(i) = self.incidents.get_mut(incident)
-                    && i.status == IncidentStatus::Open
-                {
-                    i.status = IncidentStatus::Dispatched;
-                }
+                self.log(*incident, *at, e, Some(unit), String::new());
             }
-            Event::NextUnitProposed { .. } => {}
-            Event::IncidentMerged { from, into, at: _ } => {
-                let moved: Vec<Assignment> = match self.incidents.get_mut(from) {
-                    Some(f) => {
-                        f.status = IncidentStatus::Merged;
-                        f.merged_into = Some(*into);
-                        f.assignments
-                            .iter()
-                            .filter(|a| a.is_active())
-                            .cloned()
-                            .collect()
-                    }
-                    None => Vec::new(),
+            Event::NextUnitProposed {
+                incident,
+                at,
+                candidates,
+                ..
+            } => {
+                let detail = match candidates.first() {
+                    Some(c) => format!("next: {} ({} s)", c.unit, c.eta_s),
+                    None => "no unit available".into(),
                 };
-                if let Some(f) = self.incidents.get_mut(from) {
-                    // Both histories are kept: the source keeps its record of the units,
-                    // marked as moved.
-                    for a in f.assignments.iter_mut().filter(|a| a.is_active()) {
-                        a.state = AssignmentState::Cancelled {
-                            reason: format!("merged into {into}"),
-                        };
-                    }
-                }
-                for a in &moved {
-                    if let Some(u) = self.units.get_mut(&a.unit) {
-                        u.incident = Some(*into);
-                    }
-                }
-                if let Some(t) = self.incidents.get_mut(into) {
-                    if !moved.is_empty() {
-                        t.status = IncidentStatus::Dispatched;
-                    }
-                    t.assignments.extend(moved);
-                }
+                self.log(*incident, *at, e, None, detail);
             }
+            Event::IncidentMerged { from, into, at } => self.merge(*from, *into, *at, e),
             Event::IncidentCancelled {
                 incident,
                 at,
@@ -1109,41 +1310,234 @@ impl Dispatch {
                 let units: Vec<UnitId> = self
                     .incidents
                     .get(incident)
-                    .map(|i| {
-                        i.assignments
-                            .iter()
-                            .filter(|a| a.is_active())
-                            .map(|a| a.unit.clone())
-                            .collect()
-                    })
+                    .map(|i| i.active_units().cloned().collect())
                     .unwrap_or_default();
                 for u in units {
-                    self.release(
-                        *incident,
-                        &u,
-                        AssignmentState::Cancelled {
-                            reason: reason.clone(),
-                        },
-                        *at,
-                        None,
-                    );
+                    let state = AssignmentState::Cancelled {
+                        reason: reason.clone(),
+                    };
+                    self.release(*incident, &u, state, *at, None);
                 }
-                if let Some(i) = self.incidents.get_mut(incident) {
-                    i.status = IncidentStatus::Cancelled;
-                    i.outcome = Some(reason.clone());
-                }
+                self.end(*incident, IncidentStatus::Cancelled, reason, *at);
+                self.log(*incident, *at, e, None, reason.clone());
             }
             Event::IncidentClosed {
                 incident,
-                at: _,
+                at,
                 outcome,
             } => {
-                if let Some(i) = self.incidents.get_mut(incident) {
-                    i.status = IncidentStatus::Closed;
-                    i.outcome = Some(outcome.clone());
+                self.end(*incident, IncidentStatus::Closed, outcome, *at);
+                self.log(*incident, *at, e, None, outcome.clone());
+            }
+            Event::HospitalCapacityUpdated {
+                hospital,
+                at,
+                free_igd_beds,
+                free_icu_beds,
+                status,
+            } => {
+                if let Some(h) = self.hospitals.get_mut(hospital) {
+                    h.capacity = crate::hospital::Capacity {
+                        free_igd_beds: *free_igd_beds,
+                        free_icu_beds: *free_icu_beds,
+                        status: *status,
+                        updated_at: Some(*at),
+                    };
+                }
+            }
+            Event::ReferralSent { referral } => {
+                let r = (**referral).clone();
+                self.next_referral = self.next_referral.max(r.id.0 + 1);
+                let detail = match r.escalated_from {
+                    Some(old) => format!("{} to {} (escalated from {old})", r.id, r.to),
+                    None => format!("{} to {}", r.id, r.to),
+                };
+                self.log(r.incident, r.sent_at, e, r.unit.as_ref(), detail);
+                self.referrals.insert(r.id, r);
+            }
+            Event::ReferralAccepted { referral, at, .. } => {
+                self.set_referral(*referral, ReferralStatus::Accepted, *at, e, String::new());
+            }
+            Event::ReferralDeclined {
+                referral,
+                at,
+                reason,
+            } => {
+                let s = ReferralStatus::Declined {
+                    reason: reason.clone(),
+                };
+                self.set_referral(*referral, s, *at, e, reason.clone());
+            }
+            Event::ReferralExpired { referral, at } => {
+                self.set_referral(*referral, ReferralStatus::Expired, *at, e, String::new());
+            }
+            Event::ReferralCancelled {
+                referral,
+                at,
+                reason,
+            } => {
+                let s = ReferralStatus::Cancelled {
+                    reason: reason.clone(),
+                };
+                self.set_referral(*referral, s, *at, e, reason.clone());
+            }
+            Event::ReferralEscalationFailed {
+                referral,
+                incident,
+                at,
+            } => {
+                self.log(
+                    *incident,
+                    *at,
+                    e,
+                    None,
+                    format!("{referral}: no other hospital"),
+                );
+            }
+            Event::PreArrivalNoticeSent {
+                referral,
+                at,
+                eta_s,
+                distance_m,
+                ..
+            } => {
+                if let Some(r) = self.referrals.get_mut(referral) {
+                    r.pre_arrival = Some(crate::referral::PreArrival {
+                        at: *at,
+                        eta_s: *eta_s,
+                        distance_m: *distance_m,
+                    });
+                }
+            }
+            Event::HandoverRecorded {
+                referral,
+                unit,
+                at,
+                device_at,
+            } => {
+                let mut incident = None;
+                if let Some(r) = self.referrals.get_mut(referral) {
+                    r.status = ReferralStatus::HandedOver;
+                    r.handover_at = Some(*at);
+                    r.handover_device_at = *device_at;
+                    incident = Some(r.incident);
+                }
+                if let Some(i) = incident {
+                    self.log(i, *at, e, Some(unit), format!("{referral}"));
                 }
             }
         }
+    }
+
+    fn unit_mut(&mut self, id: &UnitId) -> Option<&mut Unit> {
+        let k = *self.unit_index.get(id)?;
+        Some(&mut self.units[k as usize])
+    }
+
+    fn log(
+        &mut self,
+        incident: IncidentId,
+        at: Timestamp,
+        e: &Event,
+        unit: Option<&UnitId>,
+        detail: String,
+    ) {
+        if let Some(i) = self.incidents.get_mut(&incident) {
+            i.history.push(TimelineEntry {
+                at,
+                incident,
+                kind: e.kind().to_string(),
+                unit: unit.cloned(),
+                detail,
+            });
+        }
+    }
+
+    fn set_referral(
+        &mut self,
+        id: ReferralId,
+        s: ReferralStatus,
+        at: Timestamp,
+        e: &Event,
+        detail: String,
+    ) {
+        let Some(r) = self.referrals.get_mut(&id) else {
+            return;
+        };
+        if matches!(
+            s,
+            ReferralStatus::Accepted | ReferralStatus::Declined { .. }
+        ) {
+            r.answered_at = Some(at);
+        }
+        r.status = s;
+        let incident = r.incident;
+        self.log(
+            incident,
+            at,
+            e,
+            None,
+            format!("{id} {detail}").trim_end().to_string(),
+        );
+    }
+
+    fn end(&mut self, incident: IncidentId, status: IncidentStatus, outcome: &str, at: Timestamp) {
+        if let Some(i) = self.incidents.get_mut(&incident) {
+            if i.status.is_open() {
+                self.open_incidents.remove(&point(i.location, i.id.0));
+            }
+            i.status = status;
+            i.outcome = Some(outcome.to_string());
+            i.ended_at = Some(at);
+        }
+    }
+
+    fn merge(&mut self, from: IncidentId, into: IncidentId, at: Timestamp, e: &Event) {
+        // The units working `from` move over with their assignment state; `from` keeps
+        // its record of them, marked as moved, so both histories stay whole.
+        let moved: Vec<Assignment> = match self.incidents.get_mut(&from) {
+            Some(f) => {
+                let moved = f
+                    .assignments
+                    .iter()
+                    .filter(|a| a.is_active())
+                    .cloned()
+                    .collect();
+                for a in f.assignments.iter_mut().filter(|a| a.is_active()) {
+                    a.state = AssignmentState::Cancelled {
+                        reason: format!("merged into {into}"),
+                    };
+                }
+                f.merged_into = Some(into);
+                moved
+            }
+            None => return,
+        };
+        self.end(
+            from,
+            IncidentStatus::Merged,
+            &format!("merged into {into}"),
+            at,
+        );
+        for a in &moved {
+            if let Some(u) = self.unit_mut(&a.unit) {
+                u.incident = Some(into);
+            }
+        }
+        for r in self.referrals.values_mut() {
+            if r.incident == from && r.status.is_live() {
+                r.incident = into;
+            }
+        }
+        if let Some(t) = self.incidents.get_mut(&into) {
+            if !moved.is_empty() {
+                t.status = IncidentStatus::Dispatched;
+            }
+            t.assignments.extend(moved);
+            t.merged_from.push(from);
+        }
+        self.log(from, at, e, None, format!("into {into}"));
+        self.log(into, at, e, None, format!("from {from}"));
     }
 
     fn set_unit(
@@ -1154,7 +1548,7 @@ impl Dispatch {
         at: Timestamp,
         device_at: Option<Timestamp>,
     ) {
-        if let Some(u) = self.units.get_mut(unit) {
+        if let Some(u) = self.unit_mut(unit) {
             u.status = status;
             u.incident = incident;
             u.status_at = at;
@@ -1173,7 +1567,8 @@ impl Dispatch {
         }
     }
 
-    /// Ends a unit's assignment and puts the unit back in service.
+    /// Ends a unit's assignment and puts the unit back in service. An incident left
+    /// with no unit and no completed work goes back to open (it needs a unit).
     fn release(
         &mut self,
         incident: IncidentId,
@@ -1196,9 +1591,10 @@ impl Dispatch {
         }
     }
 
-    /// Checks the invariants the property tests hold after every command: a unit works
-    /// at most one incident, its status agrees with its assignment, and every active
-    /// assignment's unit points back at the incident.
+    /// The invariants the property test checks after every command: a unit works at
+    /// most one incident, and only an open one; a unit's status and incident agree with
+    /// its assignments; the R-trees hold exactly the units' positions and the open
+    /// incidents.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut active: BTreeMap<&UnitId, IncidentId> = BTreeMap::new();
         for i in self.incidents.values() {
@@ -1211,27 +1607,69 @@ impl Dispatch {
                 }
                 if let Some(other) = active.insert(&a.unit, i.id) {
                     return Err(format!(
-                        "unit {} is assigned to {} and {}",
-                        a.unit, other, i.id
+                        "unit {} is assigned to {other} and {}",
+                        a.unit, i.id
                     ));
                 }
             }
         }
-        for u in self.units.values() {
-            match (active.get(&u.id), u.incident) {
-                (Some(i), Some(j)) if *i == j && u.status.is_committed() => {}
-                (None, None) if !u.status.is_committed() => {}
-                _ => {
-                    return Err(format!(
-                        "unit {} has status {:?}, incident {:?}, active assignment {:?}",
-                        u.id,
-                        u.status,
-                        u.incident,
-                        active.get(&u.id)
-                    ));
+        for u in &self.units {
+            let pending = active.get(&u.id).and_then(|i| {
+                self.incidents[i]
+                    .active_assignment(&u.id)
+                    .map(|a| a.state == AssignmentState::Pending)
+            });
+            let ok = match (active.get(&u.id), u.incident) {
+                (Some(i), Some(j)) if *i == j => {
+                    u.status.is_committed()
+                        && (pending == Some(true)) == (u.status == UnitStatus::Notified)
                 }
+                (None, None) => !u.status.is_committed(),
+                _ => false,
+            };
+            if !ok {
+                return Err(format!(
+                    "unit {} has status {:?}, incident {:?}, active assignment {:?}",
+                    u.id,
+                    u.status,
+                    u.incident,
+                    active.get(&u.id)
+                ));
             }
+        }
+        let fixes = self.units.iter().filter(|u| u.last_fix.is_some()).count();
+        if self.positions.size() != fixes {
+            return Err(format!(
+                "{} points for {fixes} positions",
+                self.positions.size()
+            ));
+        }
+        let open = self
+            .incidents
+            .values()
+            .filter(|i| i.status.is_open())
+            .count();
+        if self.open_incidents.size() != open {
+            return Err(format!(
+                "{} points for {open} open incidents",
+                self.open_incidents.size()
+            ));
         }
         Ok(())
     }
+}
+
+fn check_patients(p: u32) -> Result<(), Rejection> {
+    if p > 500 {
+        return Err(invalid(
+            "patients",
+            "more than 500 patients: declare a mass-casualty incident instead",
+            "lebih dari 500 pasien: nyatakan kejadian korban massal",
+        ));
+    }
+    Ok(())
+}
+
+fn referral_number(id: ReferralId) -> String {
+    format!("PSC119-BMS/{:06}", id.0)
 }
