@@ -1174,3 +1174,42 @@ fn events_and_commands_are_tagged_json() {
     .unwrap();
     assert_eq!(kinds(&run.handle(1, cmd)), "unit_moved");
 }
+
+// ----- the demo region -----
+
+#[test]
+fn demo_region_sends_the_nearest_ambulance_and_recommends_a_general_hospital() {
+    let mut run = Run::new(Dispatch::new(
+        Config::default(),
+        demo_fleet(),
+        demo_hospitals(),
+    ));
+    // A merah road accident on the main road just east of RSUD Ajibarang.
+    let ajibarang = LatLon {
+        lat: -7.4130,
+        lon: 109.0850,
+    };
+    let ev = run.ok(0, create_at(Triage::Merah, Category::Accident, ajibarang));
+    assert!(
+        matches!(&ev[1], Event::UnitAssigned { unit, automatic: true, .. } if unit.0 == "RS-03"),
+        "{ev:?}"
+    );
+    let rec = run
+        .d
+        .recommend_hospitals(at(1), IncidentId(1), &run.roads)
+        .unwrap();
+    assert_eq!(rec.ranked[0].hospital.0, "3302191", "RSUD Ajibarang");
+    let rec = run
+        .d
+        .recommend_units(at(1), IncidentId(1), &run.roads)
+        .unwrap();
+    assert!(
+        rec.candidates.iter().all(|c| c.from_base),
+        "no unit has reported a position yet"
+    );
+    assert!(
+        rec.candidates
+            .iter()
+            .all(|c| c.notes.contains(&CandidateNote::NoPositionRankedFromBase))
+    );
+}
