@@ -186,16 +186,24 @@ fn every_facility_is_reachable_from_one_hospital_across_the_river() {
             node.tag("name")
         );
     }
-    // Puskesmas Sumpiuh and Tambak are south of the Serayu, RSUD Banyumas north of it.
+    // The puskesmas of Sumpiuh and Tambak are south of the Serayu, RSUD Banyumas north of
+    // it: reaching them means crossing a bridge, since nothing else crosses the river.
     let south = ds
         .nodes
         .iter()
-        .filter(|n| {
-            n.tag("name")
-                .is_some_and(|s| s.contains("Sumpiuh") || s.contains("Tambak"))
-        })
+        .filter(|n| n.tag("amenity") == Some("clinic"))
+        .filter_map(|n| n.tag("name"))
+        .filter(|s| s.contains("Sumpiuh") || s.contains("Tambak"))
         .count();
     assert!(south > 0);
+    // Every bridge is part of the network, not an island.
+    for w in ds.ways.iter().filter(|w| w.tag("bridge") == Some("yes")) {
+        assert!(
+            w.refs.iter().all(|r| seen.contains_key(r)),
+            "bridge {:?} is connected",
+            w.tag("name")
+        );
+    }
 }
 
 #[test]
