@@ -24,12 +24,12 @@ fn demo_files() -> (PathBuf, PathBuf) {
     let pbf = dir.join("banyumas-demo.osm.pbf");
     let graph = dir.join("banyumas-demo.graph");
     if !pbf.exists() {
-        let ds = satria_demomap::generate(
+        let ds = satria_mapgen::generate(
             &satria_region::Region::banyumas(),
-            &satria_demomap::Options::default(),
+            &satria_mapgen::Options::default(),
         );
         let f = std::fs::File::create(&pbf).expect("create pbf");
-        satria_demomap::write_pbf(&ds, std::io::BufWriter::new(f)).expect("write pbf");
+        satria_mapgen::write_pbf(&ds, std::io::BufWriter::new(f)).expect("write pbf");
     }
     if !graph.exists() {
         let (g, _) =

@@ -454,7 +454,7 @@ pub fn mapgen(seed: u64, scale: f64, output: &Path) -> Result<()> {
     }
     let started = Instant::now();
     let region = satria_region::Region::banyumas();
-    let ds = satria_demomap::generate(&region, &satria_demomap::Options { seed, scale });
+    let ds = satria_mapgen::generate(&region, &satria_mapgen::Options { seed, scale });
     let dir = output
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -465,7 +465,7 @@ pub fn mapgen(seed: u64, scale: f64, output: &Path) -> Result<()> {
     let write = || -> std::io::Result<()> {
         let f = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::new(f);
-        satria_demomap::write_pbf(&ds, &mut w)?;
+        satria_mapgen::write_pbf(&ds, &mut w)?;
         w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&tmp, output)
     };
@@ -474,7 +474,7 @@ pub fn mapgen(seed: u64, scale: f64, output: &Path) -> Result<()> {
         return Err(e).with_context(|| format!("{}: cannot write", output.display()));
     }
     println!("demo region of Banyumas (generated), seed {seed}, scale {scale}");
-    print!("{}", satria_demomap::summarize(&ds));
+    println!("{}", satria_mapgen::summarize(&ds));
     println!(
         "generated in {:.2} s -> {}",
         started.elapsed().as_secs_f64(),
