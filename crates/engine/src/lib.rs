@@ -1,0 +1,501 @@
+//! The dispatch engine: the one owner of a region's dispatch state.
+//!
+//! One OS thread (the actor) owns the [`Dispatch`] state, the journal and a road search;
+//! everyone else talks to it through a bounded channel. That single writer is what makes
+//! "choose the best ambulance and mark it assigned" race-free by construction. For each
+//! command the actor decides the events, writes them to the journal (durable: fsynced)
+//! and only then replies and broadcasts them, each with its per-region sequence number.
+//! Commands that arrive together are journaled in one transaction (group commit).
+//!
+//! Position reports are volatile: applied and broadcast on the `positions` stream, but
+//! not journaled (a position is stale within minutes; journaling 100,000 a second would
+//! cost fsyncs that the incidents need). After a restart, units rank from their bases
+//! until they report again.
+//!
+//! Invariants: the state changes only on the actor thread; an event is broadcast only
+//! after it is durable; replaying the journal rebuilds the state of every non-volatile
+//! event; a journal write that fails is never acknowledged and the state is rebuilt
+//! from the journal.
+
+mod roads_adapter;
+
+pub use roads_adapter::RoadDriveTimes;
+
+use satria_dispatch::{
+    Command, Config, Dispatch, DriveTimes, Event, Hospital, HospitalRecommendation, IncidentId,
+    Rejection, Timestamp, Unit, UnitRecommendation,
+};
+use satria_store::{Journal, NewEntry};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+/// Where time comes from; tests use a hand-held clock.
+pub trait Clock: Send + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Timestamp(ms)
+    }
+}
+
+/// A clock the caller moves (for tests and simulations).
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock(pub Arc<std::sync::atomic::AtomicI64>);
+
+impl ManualClock {
+    pub fn set(&self, t: Timestamp) {
+        self.0.store(t.0, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// An event as published to subscribers: its stream and its sequence number there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    /// The region stream (journaled) or `positions` (volatile).
+    pub stream: String,
+    pub seq: u64,
+    pub event: Event,
+}
+
+/// Why the engine could not do what was asked.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Rejected(Rejection),
+    #[error("the journal could not be written, nothing was done: {0}")]
+    Journal(String),
+    #[error("the journal could not be replayed: {0}")]
+    Replay(String),
+    #[error("the engine has stopped")]
+    Stopped,
+    #[error("the engine is overloaded, try again")]
+    Busy,
+}
+
+/// How to start an engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub data_dir: PathBuf,
+    /// The region's journal stream, e.g. `region:banyumas`.
+    pub stream: String,
+    pub config: Config,
+    /// Bounded inbox: when full, callers wait (or get [`EngineError::Busy`] from `try_submit`).
+    pub inbox: usize,
+    /// The region's hospitals (facts: capabilities and beds); their live capacity is
+    /// journaled and replayed over these.
+    pub hospitals: Vec<Hospital>,
+    /// The fleet registered once, when the journal is empty; after that the journal
+    /// holds the fleet.
+    pub initial_units: Vec<Unit>,
+    /// How often the actor checks acknowledgement deadlines.
+    pub tick_ms: u64,
+}
+
+impl EngineOptions {
+    pub fn new(data_dir: impl Into<PathBuf>) -> EngineOptions {
+        EngineOptions {
+            data_dir: data_dir.into(),
+            stream: "region:banyumas".into(),
+            config: Config::default(),
+            inbox: 4096,
+            hospitals: Vec::new(),
+            initial_units: Vec::new(),
+            tick_ms: 500,
+        }
+    }
+}
+
+// One request is alive per caller; boxing the command would cost an allocation on the
+// position hot path to save a few hundred bytes of channel slot.
+#[allow(clippy::large_enum_variant)]
+enum Request {
+    Command(
+        Command,
+        oneshot::Sender<Result<Vec<Published>, EngineError>>,
+    ),
+    Recommend(
+        IncidentId,
+        oneshot::Sender<Result<UnitRecommendation, EngineError>>,
+    ),
+    RecommendHospitals(
+        IncidentId,
+        oneshot::Sender<Result<HospitalRecommendation, EngineError>>,
+    ),
+    Tick,
+}
+
+/// A running engine. Cheap to share behind an `Arc`.
+pub struct Engine {
+    tx: mpsc::Sender<Request>,
+    events: broadcast::Sender<Arc<Published>>,
+    snapshot: watch::Receiver<Arc<Dispatch>>,
+    stop: std::sync::mpsc::Sender<()>,
+    threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+/// The command that registers `u` (validated like any dispatcher's registration).
+pub fn register_command(u: &Unit) -> Command {
+    Command::RegisterUnit {
+        id: u.id.clone(),
+        call_sign: u.call_sign.clone(),
+        unit_type: u.unit_type,
+        owner: u.owner,
+        base_name: u.base_name.clone(),
+        base: u.base,
+        capabilities: u.capabilities.clone(),
+    }
+}
+
+fn replay(journal: &Journal, opts: &EngineOptions) -> Result<Dispatch, EngineError> {
+    let stream = opts.stream.as_str();
+    let mut d = Dispatch::new(opts.config.clone(), Vec::new(), opts.hospitals.clone());
+    for e in journal
+        .read_all(stream)
+        .map_err(|e| EngineError::Replay(e.to_string()))?
+    {
+        let ev: Event = serde_json::from_str(&e.payload).map_err(|err| {
+            EngineError::Replay(format!("row {} ({} seq {}): {err}", e.row, e.stream, e.seq))
+        })?;
+        d.apply(&ev);
+    }
+    Ok(d)
+}
+
+/// What one batch of requests produced, waiting for the journal.
+struct Pending {
+    reply: Option<oneshot::Sender<Result<Vec<Published>, EngineError>>>,
+    events: Vec<Event>,
+}
+
+impl Engine {
+    /// Opens the journal, rebuilds the state from it (or applies `initial` to an empty
+    /// one) and starts the actor thread and its deadline ticker.
+    pub fn start(
+        opts: EngineOptions,
+        roads: Box<dyn DriveTimes + Send>,
+        clock: Box<dyn Clock>,
+    ) -> Result<Engine, EngineError> {
+        let mut journal =
+            Journal::open(&opts.data_dir).map_err(|e| EngineError::Replay(e.to_string()))?;
+        let mut dispatch = replay(&journal, &opts)?;
+        if journal.last_seq(&opts.stream) == 0 && !opts.initial_units.is_empty() {
+            let now = clock.now();
+            let mut entries = Vec::new();
+            for u in &opts.initial_units {
+                let events = dispatch
+                    .handle(now, register_command(u), roads.as_ref())
+                    .map_err(|r| EngineError::Replay(format!("initial fleet refused: {r}")))?;
+                entries.extend(events.iter().map(|e| entry(e, now)));
+            }
+            journal
+                .append(&opts.stream, &entries)
+                .map_err(|e| EngineError::Journal(e.to_string()))?;
+        }
+        let (tx, rx) = mpsc::channel(opts.inbox.max(1));
+        let (events, _) = broadcast::channel(65_536);
+        let (snap_tx, snapshot) = watch::channel(Arc::new(dispatch.clone()));
+        let actor = Actor {
+            opts: opts.clone(),
+            dispatch,
+            journal,
+            roads,
+            clock,
+            events: events.clone(),
+            snapshot: snap_tx,
+            position_seq: 0,
+            last_snapshot: std::time::Instant::now(),
+        };
+        let a = std::thread::Builder::new()
+            .name("dispatch-actor".into())
+            .spawn(move || actor.run(rx))
+            .map_err(|e| EngineError::Replay(e.to_string()))?;
+        let ticker_tx = tx.clone();
+        // Dropping `stop` (at shutdown) wakes the ticker at once, whatever its period.
+        let (stop, ticker_stop) = std::sync::mpsc::channel::<()>();
+        let tick = std::time::Duration::from_millis(opts.tick_ms.max(10));
+        let t = std::thread::Builder::new()
+            .name("dispatch-ticker".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    ticker_stop.recv_timeout(tick)
+                {
+                    // A full inbox means the actor is busy; the next tick will do.
+                    if let Err(mpsc::error::TrySendError::Closed(_)) =
+                        ticker_tx.try_send(Request::Tick)
+                    {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| EngineError::Replay(e.to_string()))?;
+        Ok(Engine {
+            tx,
+            events,
+            snapshot,
+            stop,
+            threads: std::sync::Mutex::new(vec![a, t]),
+        })
+    }
+
+    /// Submits a command and waits until its events are durable.
+    pub async fn submit(&self, cmd: Command) -> Result<Vec<Published>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Command(cmd, reply))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// [`Engine::submit`] for callers outside an async runtime.
+    pub fn submit_blocking(&self, cmd: Command) -> Result<Vec<Published>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(Request::Command(cmd, reply))
+            .map_err(|_| EngineError::Stopped)?;
+        rx.blocking_recv().map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Submits without waiting for room: [`EngineError::Busy`] when the inbox is full.
+    /// For position reports, which are better dropped than queued behind a backlog.
+    pub fn try_submit(
+        &self,
+        cmd: Command,
+    ) -> Result<oneshot::Receiver<Result<Vec<Published>, EngineError>>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .try_send(Request::Command(cmd, reply))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => EngineError::Busy,
+                mpsc::error::TrySendError::Closed(_) => EngineError::Stopped,
+            })?;
+        Ok(rx)
+    }
+
+    /// The units for an incident, ranked by exact drive time on the current state.
+    pub async fn recommend(&self, incident: IncidentId) -> Result<UnitRecommendation, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Recommend(incident, reply))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// [`Engine::recommend`] outside an async runtime.
+    pub fn recommend_blocking(
+        &self,
+        incident: IncidentId,
+    ) -> Result<UnitRecommendation, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(Request::Recommend(incident, reply))
+            .map_err(|_| EngineError::Stopped)?;
+        rx.blocking_recv().map_err(|_| EngineError::Stopped)?
+    }
+
+    /// The destination hospitals for an incident's patient, ranked, with reasons.
+    pub async fn recommend_hospitals(
+        &self,
+        incident: IncidentId,
+    ) -> Result<HospitalRecommendation, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::RecommendHospitals(incident, reply))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Live events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.events.subscribe()
+    }
+
+    /// An immutable snapshot of the state (refreshed after every journaled batch, and
+    /// at most every 200 ms for position-only batches).
+    pub fn snapshot(&self) -> Arc<Dispatch> {
+        Arc::clone(&self.snapshot.borrow())
+    }
+
+    /// Asks the actor to check deadlines now (the ticker does this every `tick_ms`).
+    pub fn tick(&self) {
+        let _ = self.tx.try_send(Request::Tick);
+    }
+
+    /// Stops accepting work, lets the actor finish what is queued, and joins it.
+    pub fn shutdown(self) {
+        let Engine {
+            tx, threads, stop, ..
+        } = self;
+        drop(stop);
+        drop(tx);
+        let threads = threads.into_inner().unwrap_or_default();
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn entry(e: &Event, now: Timestamp) -> NewEntry {
+    NewEntry {
+        kind: e.kind().to_string(),
+        payload: serde_json::to_string(e).expect("events serialise"),
+        recorded_at_ms: now.0,
+    }
+}
+
+fn volatile(e: &Event) -> bool {
+    matches!(e, Event::UnitMoved { .. })
+}
+
+struct Actor {
+    opts: EngineOptions,
+    dispatch: Dispatch,
+    journal: Journal,
+    roads: Box<dyn DriveTimes + Send>,
+    clock: Box<dyn Clock>,
+    events: broadcast::Sender<Arc<Published>>,
+    snapshot: watch::Sender<Arc<Dispatch>>,
+    position_seq: u64,
+    last_snapshot: std::time::Instant,
+}
+
+impl Actor {
+    fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+        while let Some(first) = rx.blocking_recv() {
+            let mut batch = vec![first];
+            // Group commit: everything already waiting goes into the same transaction.
+            while batch.len() < 512 {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            self.process(batch);
+        }
+        // The senders are gone: every queued command was processed and journaled.
+    }
+
+    fn process(&mut self, batch: Vec<Request>) {
+        let now = self.clock.now();
+        let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
+        for req in batch {
+            match req {
+                Request::Command(cmd, reply) => {
+                    match self.dispatch.handle(now, cmd, self.roads.as_ref()) {
+                        Ok(events) => pending.push(Pending {
+                            reply: Some(reply),
+                            events,
+                        }),
+                        Err(r) => {
+                            let _ = reply.send(Err(EngineError::Rejected(r)));
+                        }
+                    }
+                }
+                Request::Recommend(incident, reply) => {
+                    let r = self
+                        .dispatch
+                        .recommend_units(now, incident, self.roads.as_ref())
+                        .map_err(EngineError::Rejected);
+                    let _ = reply.send(r);
+                }
+                Request::RecommendHospitals(incident, reply) => {
+                    let r = self
+                        .dispatch
+                        .recommend_hospitals(now, incident, self.roads.as_ref())
+                        .map_err(EngineError::Rejected);
+                    let _ = reply.send(r);
+                }
+                Request::Tick => {
+                    if self.dispatch.next_deadline().is_some_and(|d| d <= now) {
+                        let events = self.dispatch.tick(now, self.roads.as_ref());
+                        pending.push(Pending {
+                            reply: None,
+                            events,
+                        });
+                    }
+                }
+            }
+        }
+        let entries: Vec<NewEntry> = pending
+            .iter()
+            .flat_map(|p| p.events.iter())
+            .filter(|e| !volatile(e))
+            .map(|e| entry(e, now))
+            .collect();
+        let mut seqs = Vec::new();
+        if !entries.is_empty() {
+            match self.journal.append(&self.opts.stream, &entries) {
+                Ok(written) => seqs = written.into_iter().map(|w| w.seq).collect(),
+                Err(e) => {
+                    // Not durable, so not done: refuse every command of the batch and
+                    // go back to the state the journal holds.
+                    let msg = e.to_string();
+                    for p in pending {
+                        if let Some(reply) = p.reply {
+                            let _ = reply.send(Err(EngineError::Journal(msg.clone())));
+                        }
+                    }
+                    if let Ok(d) = replay(&self.journal, &self.opts) {
+                        self.dispatch = d;
+                    }
+                    return;
+                }
+            }
+        }
+        let mut seqs = seqs.into_iter();
+        let mut journaled_any = false;
+        for p in pending {
+            let mut published = Vec::with_capacity(p.events.len());
+            for event in p.events {
+                let (stream, seq) = if volatile(&event) {
+                    self.position_seq += 1;
+                    ("positions".to_string(), self.position_seq)
+                } else {
+                    journaled_any = true;
+                    (
+                        self.opts.stream.clone(),
+                        seqs.next().expect("one seq per journaled event"),
+                    )
+                };
+                published.push(Published { stream, seq, event });
+            }
+            for p in &published {
+                // No subscriber is fine: the journal is the record.
+                let _ = self.events.send(Arc::new(p.clone()));
+            }
+            if let Some(reply) = p.reply {
+                let _ = reply.send(Ok(published));
+            }
+        }
+        if journaled_any || self.last_snapshot.elapsed() >= std::time::Duration::from_millis(200) {
+            self.snapshot.send_replace(Arc::new(self.dispatch.clone()));
+            self.last_snapshot = std::time::Instant::now();
+        }
+    }
+}
