@@ -28,7 +28,7 @@ use satria_dispatch::{
 use satria_store::{Journal, NewEntry};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// Where time comes from; tests use a hand-held clock.
@@ -145,6 +145,8 @@ enum Request {
 /// A running engine. Cheap to share behind an `Arc`.
 pub struct Engine {
     tx: mpsc::Sender<Request>,
+    stream: String,
+    last_seq: Arc<AtomicU64>,
     events: broadcast::Sender<Arc<Published>>,
     snapshot: watch::Receiver<Arc<Dispatch>>,
     stop: std::sync::mpsc::Sender<()>,
@@ -218,7 +220,9 @@ impl Engine {
         let (tx, rx) = mpsc::channel(opts.inbox.max(1));
         let (events, _) = broadcast::channel(65_536);
         let (snap_tx, snapshot) = watch::channel(Arc::new(dispatch.clone()));
+        let last_seq = Arc::new(AtomicU64::new(journal.last_seq(&opts.stream)));
         let actor = Actor {
+            last_seq: Arc::clone(&last_seq),
             opts: opts.clone(),
             dispatch,
             journal,
@@ -254,6 +258,8 @@ impl Engine {
             .map_err(|e| EngineError::Replay(e.to_string()))?;
         Ok(Engine {
             tx,
+            stream: opts.stream.clone(),
+            last_seq,
             events,
             snapshot,
             stop,
@@ -331,6 +337,16 @@ impl Engine {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
+    /// The region's journal stream, e.g. `region:banyumas`.
+    pub fn stream(&self) -> &str {
+        &self.stream
+    }
+
+    /// The sequence number of the last durable event of the region stream (0: none).
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq.load(Ordering::SeqCst)
+    }
+
     /// Live events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.events.subscribe()
@@ -374,6 +390,7 @@ fn volatile(e: &Event) -> bool {
 }
 
 struct Actor {
+    last_seq: Arc<AtomicU64>,
     opts: EngineOptions,
     dispatch: Dispatch,
     journal: Journal,
@@ -451,7 +468,12 @@ impl Actor {
         let mut seqs = Vec::new();
         if !entries.is_empty() {
             match self.journal.append(&self.opts.stream, &entries) {
-                Ok(written) => seqs = written.into_iter().map(|w| w.seq).collect(),
+                Ok(written) => {
+                    seqs = written.into_iter().map(|w| w.seq).collect();
+                    if let Some(last) = seqs.last() {
+                        self.last_seq.store(*last, Ordering::SeqCst);
+                    }
+                }
                 Err(e) => {
                     // Not durable, so not done: refuse every command of the batch and
                     // go back to the state the journal holds.
@@ -470,6 +492,7 @@ impl Actor {
         }
         let mut seqs = seqs.into_iter();
         let mut journaled_any = false;
+        let mut done = Vec::with_capacity(pending.len());
         for p in pending {
             let mut published = Vec::with_capacity(p.events.len());
             for event in p.events {
@@ -485,17 +508,22 @@ impl Actor {
                 };
                 published.push(Published { stream, seq, event });
             }
+            done.push((p.reply, published));
+        }
+        // The snapshot first: a caller that reads it after its acknowledgement sees its
+        // own change.
+        if journaled_any || self.last_snapshot.elapsed() >= std::time::Duration::from_millis(200) {
+            self.snapshot.send_replace(Arc::new(self.dispatch.clone()));
+            self.last_snapshot = std::time::Instant::now();
+        }
+        for (reply, published) in done {
             for p in &published {
                 // No subscriber is fine: the journal is the record.
                 let _ = self.events.send(Arc::new(p.clone()));
             }
-            if let Some(reply) = p.reply {
+            if let Some(reply) = reply {
                 let _ = reply.send(Ok(published));
             }
-        }
-        if journaled_any || self.last_snapshot.elapsed() >= std::time::Duration::from_millis(200) {
-            self.snapshot.send_replace(Arc::new(self.dispatch.clone()));
-            self.last_snapshot = std::time::Instant::now();
         }
     }
 }

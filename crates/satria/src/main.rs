@@ -2,6 +2,7 @@
 //! lives in the crates under `crates/`. Errors are reported with their whole chain and
 //! a non-zero exit code.
 
+mod engine_cmd;
 mod roads_cmd;
 
 use clap::{Parser, Subcommand};
@@ -97,6 +98,32 @@ enum Command {
     },
     /// Print the region facts the binary carries.
     Facts,
+    /// Audit the journal.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
+    /// Durability drill: run the engine on DATA_DIR and submit a seeded stream of
+    /// commands, printing a line per durable acknowledgement; kill it at any moment
+    /// and start it again to check that nothing acknowledged was lost.
+    Drill {
+        #[arg(long, default_value = "satria-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value_t = 119)]
+        seed: u64,
+        /// How many commands to submit before stopping.
+        #[arg(long, default_value_t = 1000)]
+        commands: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the journal's hash chain and name the first broken row.
+    Verify {
+        #[arg(long, default_value = "satria-data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -175,6 +202,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 nearest,
             } => roads_cmd::bench_eta(&graph, units, queries, seed, nearest)?,
         },
+        Command::Audit {
+            what: AuditCommand::Verify { data_dir },
+        } => engine_cmd::audit_verify(&data_dir)?,
+        Command::Drill {
+            data_dir,
+            seed,
+            commands,
+        } => engine_cmd::drill(&data_dir, seed, commands)?,
         Command::Facts => {
             let r = satria_region::Region::banyumas();
             println!(
