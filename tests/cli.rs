@@ -301,9 +301,27 @@ fn demo_runs_end_to_end() {
     let o = satria(&["demo", "--data-dir", data.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("bases ranked by drive time"), "{out}");
-    assert!(out.contains("== route for"), "{out}");
+    // The fleet registered (seq 1..=21), the call journaled, the best unit assigned.
+    assert!(out.contains("21 units, 23 hospitals"), "{out}");
+    assert!(out.contains("journaled as seq 22"), "{out}");
+    assert!(out.contains("assigned automatically (merah):"), "{out}");
+    assert!(out.contains("busy on another incident"), "{out}");
+    assert!(out.contains("== destination hospitals"), "{out}");
     assert!(data.join("banyumas-demo.graph").exists());
+    // A second run continues the same journal, and sees the first call as a possible
+    // duplicate (same place, minutes apart).
+    let o = satria(&["demo", "--data-dir", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("21 units, 23 hospitals, journal"), "{out}");
+    assert!(out.contains("journaled as seq 24"), "{out}");
+    assert!(
+        out.contains("possible duplicate of incident INC-000001"),
+        "{out}"
+    );
+    let o = satria(&["audit", "verify", "--data-dir", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("rows, hash chain intact"));
 }
 
 #[test]

@@ -337,6 +337,18 @@ impl Engine {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
+    /// [`Engine::recommend_hospitals`] outside an async runtime.
+    pub fn recommend_hospitals_blocking(
+        &self,
+        incident: IncidentId,
+    ) -> Result<HospitalRecommendation, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(Request::RecommendHospitals(incident, reply))
+            .map_err(|_| EngineError::Stopped)?;
+        rx.blocking_recv().map_err(|_| EngineError::Stopped)?
+    }
+
     /// The region's journal stream, e.g. `region:banyumas`.
     pub fn stream(&self) -> &str {
         &self.stream

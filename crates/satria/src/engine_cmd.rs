@@ -200,3 +200,135 @@ fn next_command(d: &Dispatch, region: &satria_region::Region, rng: &mut ChaCha8R
         outcome: "selesai (latihan)".into(),
     }
 }
+
+/// The dispatch part of `satria demo`: the engine on the demo region's road graph with
+/// the demo fleet and hospitals, journaled in `data_dir`. A merah road accident in
+/// Sokaraja is taken; the engine ranks the units by exact drive time, assigns the best,
+/// and ranks the destination hospitals.
+pub fn dispatch_demo(
+    data_dir: &Path,
+    graph: &Path,
+    net: satria_roads::RoadNetwork,
+) -> anyhow::Result<()> {
+    let net = std::sync::Arc::new(net);
+    let mut opts = EngineOptions::new(data_dir);
+    opts.initial_units = demo_fleet();
+    opts.hospitals = demo_hospitals();
+    let engine = Engine::start(
+        opts,
+        Box::new(satria_engine::RoadDriveTimes::new(std::sync::Arc::clone(
+            &net,
+        ))),
+        Box::new(SystemClock),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: cannot start the engine: {e}", data_dir.display()))?;
+    let state = engine.snapshot();
+    println!(
+        "== dispatch engine: {} units, {} hospitals, journal {} at seq {}",
+        state.units().count(),
+        state.hospitals().count(),
+        data_dir.join(satria_store::JOURNAL_FILE).display(),
+        engine.last_seq()
+    );
+    let location = satria_dispatch::LatLon {
+        lat: -7.4575,
+        lon: 109.2870,
+    };
+    let t = std::time::Instant::now();
+    let published = engine
+        .submit_blocking(Command::CreateIncident {
+            caller_name: "Budi (demo)".into(),
+            caller_phone: "081234567890".into(),
+            location,
+            address: Address {
+                desa: "Sokaraja Kulon".into(),
+                rt_rw: "02/04".into(),
+                landmark: "depan pasar Sokaraja".into(),
+                text: String::new(),
+            },
+            triage: Triage::Merah,
+            category: Category::Accident,
+            patients: 2,
+            notes: "tabrakan sepeda motor, dua korban".into(),
+        })
+        .map_err(|e| anyhow::anyhow!("the incident was refused: {e}"))?;
+    let took = t.elapsed();
+    let mut incident = None;
+    for p in &published {
+        match &p.event {
+            satria_dispatch::Event::IncidentCreated { incident: i } => {
+                incident = Some(i.id);
+                println!(
+                    "== incident {} (merah, accident) at {},{} Sokaraja, journaled as seq {} and acknowledged in {:.1} ms{}",
+                    i.id,
+                    location.lat,
+                    location.lon,
+                    p.seq,
+                    took.as_secs_f64() * 1e3,
+                    i.possible_duplicate_of
+                        .map(|d| format!("; possible duplicate of incident {d}"))
+                        .unwrap_or_default()
+                );
+            }
+            satria_dispatch::Event::UnitAssigned { unit, .. } => {
+                println!("   assigned automatically (merah): {unit}, seq {}", p.seq)
+            }
+            _ => {}
+        }
+    }
+    let incident = incident.context("the engine created no incident")?;
+    let t = std::time::Instant::now();
+    let rec = engine
+        .recommend_blocking(incident)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "== units for incident {incident}, exact drive time over the road graph ({:.1} ms):",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    for c in &rec.candidates {
+        println!(
+            "  {:>5.1} min {:>6.1} km  {:<10} {:<12} {:?}{}",
+            c.eta_s as f64 / 60.0,
+            c.distance_m as f64 / 1000.0,
+            c.unit.to_string(),
+            c.call_sign,
+            c.unit_type,
+            if c.from_base { "  (from base)" } else { "" }
+        );
+    }
+    for x in &rec.excluded {
+        println!(
+            "  excluded {:<10} {} / {}",
+            x.unit.to_string(),
+            x.reason.message_id(),
+            x.reason.message()
+        );
+    }
+    let hospitals = engine
+        .recommend_hospitals_blocking(incident)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("== destination hospitals for the patient:");
+    for h in hospitals.ranked.iter().take(5) {
+        println!(
+            "  {:>5.1} min {:>6.1} km  {} (IGD beds free: {})",
+            h.eta_s as f64 / 60.0,
+            h.distance_m as f64 / 1000.0,
+            h.name,
+            h.free_igd_beds
+                .map(|b| b.to_string())
+                .unwrap_or_else(|| "unknown".into())
+        );
+    }
+    println!(
+        "   {} more ranked, {} excluded",
+        hospitals.ranked.len().saturating_sub(5),
+        hospitals.excluded.len()
+    );
+    println!(
+        "== check the journal: satria audit verify --data-dir {}   (graph: {})",
+        data_dir.display(),
+        graph.display()
+    );
+    engine.shutdown();
+    Ok(())
+}

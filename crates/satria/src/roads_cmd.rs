@@ -565,73 +565,7 @@ pub fn demo(data_dir: &Path) -> Result<()> {
         net.graph.node_count(),
         t.elapsed().as_secs_f64() * 1e3
     );
-    let region = satria_region::Region::banyumas();
-    // Ambulance bases: the regency health office (PSC 119), the 10 puskesmas with a
-    // regency ambulance, and the three RSUD.
-    let mut bases: Vec<(String, f64, f64)> =
-        vec![("PSC 119 (Dinkes Banyumas)".into(), -7.4265, 109.2360)];
-    bases.extend(
-        region
-            .puskesmas
-            .iter()
-            .filter(|p| p.has_ambulance)
-            .map(|p| (p.name.clone(), p.position.lat, p.position.lon)),
-    );
-    bases.extend(
-        region
-            .hospitals
-            .iter()
-            .filter(|h| h.owner.starts_with("Pem"))
-            .map(|h| (h.name.clone(), h.position.lat, h.position.lon)),
-    );
-    // A road accident on the main road in Sokaraja.
-    let incident = (-7.4575, 109.2870);
-    let target = snap_or_explain(&net, "incident", incident, 1000.0)?;
-    let snaps: Vec<Snap> = bases
-        .iter()
-        .map(|b| snap_or_explain(&net, &b.0, (b.1, b.2), 1000.0))
-        .collect::<Result<_>>()?;
-    let mut router = net.router();
-    let t = Instant::now();
-    let out = router.many_to_one(&snaps, &target, Stop::default());
-    let us = t.elapsed().as_micros();
-    let mut ranked: Vec<(&str, satria_roads::Reach)> = bases
-        .iter()
-        .zip(&out)
-        .filter_map(|(b, o)| o.reach().map(|r| (b.0.as_str(), r)))
-        .collect();
-    ranked.sort_by_key(|r| r.1.time_ms);
-    println!(
-        "== incident at {},{} (Sokaraja): {} bases ranked by drive time in {us} µs",
-        incident.0,
-        incident.1,
-        ranked.len()
-    );
-    for (name, r) in &ranked {
-        println!(
-            "  {:>5.1} min {:>6.1} km  {name}",
-            r.time_ms as f64 / 60_000.0,
-            r.distance_m / 1000.0
-        );
-    }
-    let (name, _) = ranked.first().context("no base can reach the incident")?;
-    let from = snaps[bases
-        .iter()
-        .position(|b| b.0 == *name)
-        .expect("ranked from bases")];
-    if let Some(route) = router.route(&from, &target) {
-        println!(
-            "== route for {name}: {:.1} min, {:.1} km, {} points (satria route --graph {} --from={:.6},{:.6} --to={},{} --geojson)",
-            route.time_ms as f64 / 60_000.0,
-            route.distance_m / 1000.0,
-            route.path.len(),
-            graph.display(),
-            from.lat,
-            from.lon,
-            incident.0,
-            incident.1
-        );
-    }
+    crate::engine_cmd::dispatch_demo(data_dir, &graph, net)?;
     println!(
         "The demo region is generated from real Banyumas facts; its roads are not the real roads."
     );
