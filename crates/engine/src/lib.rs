@@ -222,6 +222,7 @@ impl Engine {
         let (snap_tx, snapshot) = watch::channel(Arc::new(dispatch.clone()));
         let last_seq = Arc::new(AtomicU64::new(journal.last_seq(&opts.stream)));
         let actor = Actor {
+            failed: None,
             last_seq: Arc::clone(&last_seq),
             opts: opts.clone(),
             dispatch,
@@ -402,6 +403,8 @@ fn volatile(e: &Event) -> bool {
 }
 
 struct Actor {
+    /// Set when the journal failed and could not be reopened: every request is refused.
+    failed: Option<String>,
     last_seq: Arc<AtomicU64>,
     opts: EngineOptions,
     dispatch: Dispatch,
@@ -431,6 +434,18 @@ impl Actor {
     }
 
     fn process(&mut self, batch: Vec<Request>) {
+        if let Some(why) = &self.failed {
+            for req in batch {
+                let err = EngineError::Journal(why.clone());
+                match req {
+                    Request::Command(_, reply) => drop(reply.send(Err(err))),
+                    Request::Recommend(_, reply) => drop(reply.send(Err(err))),
+                    Request::RecommendHospitals(_, reply) => drop(reply.send(Err(err))),
+                    Request::Tick => {}
+                }
+            }
+            return;
+        }
         let now = self.clock.now();
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
         for req in batch {
@@ -495,8 +510,19 @@ impl Actor {
                             let _ = reply.send(Err(EngineError::Journal(msg.clone())));
                         }
                     }
-                    if let Ok(d) = replay(&self.journal, &self.opts) {
-                        self.dispatch = d;
+                    // The failed handle is poisoned (nobody knows what reached the disk):
+                    // reopen the file and rebuild the state from what it holds. If even
+                    // that fails, refuse everything until an operator restarts the engine;
+                    // a state that differs from the journal must never be acted on.
+                    match Journal::open(&self.opts.data_dir)
+                        .map_err(|e| EngineError::Replay(e.to_string()))
+                        .and_then(|j| replay(&j, &self.opts).map(|d| (j, d)))
+                    {
+                        Ok((j, d)) => {
+                            self.journal = j;
+                            self.dispatch = d;
+                        }
+                        Err(e) => self.failed = Some(format!("{msg}; recovery failed: {e}")),
                     }
                     return;
                 }
