@@ -23,7 +23,7 @@ pub use roads_adapter::RoadDriveTimes;
 
 use satria_dispatch::{
     Command, Config, Dispatch, DriveTimes, Event, Hospital, HospitalRecommendation, IncidentId,
-    Rejection, Timestamp, Unit, UnitRecommendation,
+    ReferralStatus, Rejection, Timestamp, Unit, UnitRecommendation, UnitStatus,
 };
 use satria_store::{Journal, NewEntry};
 use std::path::PathBuf;
@@ -107,6 +107,9 @@ pub struct EngineOptions {
     pub initial_units: Vec<Unit>,
     /// How often the actor checks acknowledgement deadlines.
     pub tick_ms: u64,
+    /// How often the hospital gets a fresh pre-arrival ETA while the patient is carried
+    /// to it (default 60 s).
+    pub pre_arrival_every_s: u32,
 }
 
 impl EngineOptions {
@@ -119,6 +122,7 @@ impl EngineOptions {
             hospitals: Vec::new(),
             initial_units: Vec::new(),
             tick_ms: 500,
+            pre_arrival_every_s: 60,
         }
     }
 }
@@ -418,6 +422,35 @@ struct Actor {
 }
 
 impl Actor {
+    /// Repeats the pre-arrival notice of every accepted referral whose unit is carrying
+    /// the patient, every `pre_arrival_every_s`, so the hospital sees a live ETA.
+    fn refresh_pre_arrival(&mut self, now: Timestamp, pending: &mut Vec<Pending>) {
+        let every_ms = i64::from(self.opts.pre_arrival_every_s) * 1000;
+        let due: Vec<_> = self
+            .dispatch
+            .referrals()
+            .filter(|r| r.status == ReferralStatus::Accepted)
+            .filter(|r| {
+                r.unit
+                    .as_ref()
+                    .and_then(|u| self.dispatch.unit(u))
+                    .is_some_and(|u| u.status == UnitStatus::Transporting)
+            })
+            .filter(|r| r.pre_arrival.is_none_or(|p| now.0 - p.at.0 >= every_ms))
+            .map(|r| r.id)
+            .collect();
+        for referral in due {
+            let cmd = Command::SendPreArrivalNotice { referral };
+            // A refusal here only means the state moved on (e.g. the unit arrived).
+            if let Ok(events) = self.dispatch.handle(now, cmd, self.roads.as_ref()) {
+                pending.push(Pending {
+                    reply: None,
+                    events,
+                });
+            }
+        }
+    }
+
     fn run(mut self, mut rx: mpsc::Receiver<Request>) {
         while let Some(first) = rx.blocking_recv() {
             let mut batch = vec![first];
@@ -483,6 +516,7 @@ impl Actor {
                             events,
                         });
                     }
+                    self.refresh_pre_arrival(now, &mut pending);
                 }
             }
         }

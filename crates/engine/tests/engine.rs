@@ -174,3 +174,125 @@ fn concurrent_dispatchers_never_assign_one_unit_twice() {
     assert_eq!(n, 1);
     engine.snapshot().check_invariants().unwrap();
 }
+
+fn referral_to_margono(unit: UnitId) -> Command {
+    Command::SendReferral {
+        incident: IncidentId(1),
+        to: HospitalId("3302026".into()),
+        unit: Some(unit),
+        form: ReferralForm {
+            from: "PSC 119 Banyumas".into(),
+            referral_type: ReferralType::Emergency,
+            reason: "cedera kepala, perlu CT scan".into(),
+            diagnosis_icd10: "S06.0".into(),
+            officer: "dr. Rina".into(),
+            condition: GeneralCondition {
+                history_exam: "kecelakaan motor".into(),
+                consciousness: Consciousness::Voice,
+                gcs: Some(13),
+                bp_systolic_mmhg: Some(110),
+                bp_diastolic_mmhg: Some(70),
+                pulse_per_min: Some(104),
+                temperature_c: Some(36.8),
+                breathing_per_min: Some(22),
+                pain_score: Some(6),
+                allergies: "tidak ada".into(),
+            },
+            findings: "luka robek di pelipis".into(),
+        },
+        patient: PatientData {
+            nik: "3302011505900001".into(),
+            name: "Slamet".into(),
+            sex: Sex::Male,
+            date_of_birth: "1990-05-15".into(),
+            address: "Sokanegara RT 02/03".into(),
+            contact: "081234567891".into(),
+        },
+    }
+}
+
+#[test]
+fn the_hospital_gets_a_fresh_eta_every_minute_while_the_patient_is_carried() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::default();
+    let t0 = 1_790_000_000_000;
+    clock.set(Timestamp(t0));
+    let engine = Engine::start(
+        options(dir.path()),
+        Box::new(StraightLine::default()),
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let out = engine.submit_blocking(merah()).unwrap();
+    let Event::UnitAssigned { unit, .. } = &out[1].event else {
+        panic!("{out:?}")
+    };
+    let unit = unit.clone();
+    let step = |cmd: Command| engine.submit_blocking(cmd).unwrap();
+    step(Command::AcknowledgeAssignment {
+        incident: IncidentId(1),
+        unit: unit.clone(),
+        device_at: None,
+    });
+    for s in [UnitStatus::OnScene, UnitStatus::AtPatient] {
+        step(Command::ReportStatus {
+            unit: unit.clone(),
+            status: s,
+            device_at: None,
+        });
+    }
+    step(referral_to_margono(unit.clone()));
+    step(Command::AcceptReferral {
+        referral: ReferralId(1),
+        officer: "dr. Agus (IGD)".into(),
+    });
+    step(Command::ReportStatus {
+        unit: unit.clone(),
+        status: UnitStatus::Transporting,
+        device_at: None,
+    });
+    let mut sub = engine.subscribe();
+
+    // The first tick while transporting sends a notice at once, the next only a minute later.
+    engine.tick();
+    let p = recv(&mut sub);
+    assert_eq!(p.event.kind(), "pre_arrival_notice_sent");
+    let Event::PreArrivalNoticeSent { .. } = &p.event else {
+        panic!()
+    };
+    clock.set(Timestamp(t0 + 30_000));
+    engine.tick();
+    // A position report is published after the tick, so nothing came in between.
+    step(Command::UpdatePosition {
+        unit: unit.clone(),
+        at: LatLon {
+            lat: -7.44,
+            lon: 109.26,
+        },
+        device_at: None,
+    });
+    assert_eq!(recv(&mut sub).stream, "positions");
+    clock.set(Timestamp(t0 + 61_000));
+    engine.tick();
+    assert_eq!(recv(&mut sub).event.kind(), "pre_arrival_notice_sent");
+
+    // Once the unit is at the hospital, no more notices.
+    step(Command::ReportStatus {
+        unit: unit.clone(),
+        status: UnitStatus::AtDestination,
+        device_at: None,
+    });
+    assert_eq!(recv(&mut sub).event.kind(), "unit_status_changed");
+    clock.set(Timestamp(t0 + 200_000));
+    engine.tick();
+    step(Command::UpdatePosition {
+        unit: unit.clone(),
+        at: LatLon {
+            lat: -7.43,
+            lon: 109.25,
+        },
+        device_at: None,
+    });
+    assert_eq!(recv(&mut sub).stream, "positions");
+    engine.shutdown();
+}
