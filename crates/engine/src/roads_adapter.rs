@@ -2,7 +2,7 @@
 //! to the nearest road segment, then one many-to-one search answers for every unit.
 
 use satria_dispatch::{DriveTimes, Eta, LatLon};
-use satria_roads::{DriveTimeEngine, RoadNetwork, Router, Stop};
+use satria_roads::{DriveTimeEngine, RoadNetwork, Router, Snap, Stop};
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -27,21 +27,24 @@ impl RoadDriveTimes {
     }
 }
 
-impl DriveTimes for RoadDriveTimes {
-    fn many_to_one(&self, origins: &[LatLon], target: LatLon) -> Vec<Option<Eta>> {
-        let Ok(t) = self.net.snap(target.lat, target.lon, self.max_snap_m) else {
-            return vec![None; origins.len()];
+impl RoadDriveTimes {
+    /// Snaps `one` and `many`, runs `search` over the snapped points of `many`, and gives
+    /// one answer per point of `many` (`None` where it could not be snapped or reached).
+    fn one_search(
+        &self,
+        one: LatLon,
+        many: &[LatLon],
+        search: impl FnOnce(&mut Router, &Snap, &[Snap]) -> Vec<satria_roads::Outcome>,
+    ) -> Vec<Option<Eta>> {
+        let Ok(one) = self.net.snap(one.lat, one.lon, self.max_snap_m) else {
+            return vec![None; many.len()];
         };
-        let snaps: Vec<Option<satria_roads::Snap>> = origins
+        let snaps: Vec<Option<Snap>> = many
             .iter()
-            .map(|o| self.net.snap(o.lat, o.lon, self.max_snap_m).ok())
+            .map(|p| self.net.snap(p.lat, p.lon, self.max_snap_m).ok())
             .collect();
-        let placed: Vec<satria_roads::Snap> = snaps.iter().flatten().copied().collect();
-        let mut out = self
-            .router
-            .borrow_mut()
-            .many_to_one(&placed, &t, Stop::default())
-            .into_iter();
+        let placed: Vec<Snap> = snaps.iter().flatten().copied().collect();
+        let mut out = search(&mut self.router.borrow_mut(), &one, &placed).into_iter();
         snaps
             .iter()
             .map(|s| {
@@ -54,31 +57,18 @@ impl DriveTimes for RoadDriveTimes {
             })
             .collect()
     }
+}
+
+impl DriveTimes for RoadDriveTimes {
+    fn many_to_one(&self, origins: &[LatLon], target: LatLon) -> Vec<Option<Eta>> {
+        self.one_search(target, origins, |r, t, from| {
+            r.many_to_one(from, t, Stop::default())
+        })
+    }
 
     fn one_to_many(&self, origin: LatLon, targets: &[LatLon]) -> Vec<Option<Eta>> {
-        let Ok(o) = self.net.snap(origin.lat, origin.lon, self.max_snap_m) else {
-            return vec![None; targets.len()];
-        };
-        let snaps: Vec<Option<satria_roads::Snap>> = targets
-            .iter()
-            .map(|t| self.net.snap(t.lat, t.lon, self.max_snap_m).ok())
-            .collect();
-        let placed: Vec<satria_roads::Snap> = snaps.iter().flatten().copied().collect();
-        let mut out = self
-            .router
-            .borrow_mut()
-            .one_to_many(&o, &placed, Stop::default())
-            .into_iter();
-        snaps
-            .iter()
-            .map(|s| {
-                s.and_then(|_| out.next()).and_then(|o| {
-                    o.reach().map(|r| Eta {
-                        eta_s: r.eta_s(),
-                        distance_m: r.distance_m.round() as u32,
-                    })
-                })
-            })
-            .collect()
+        self.one_search(origin, targets, |r, o, to| {
+            r.one_to_many(o, to, Stop::default())
+        })
     }
 }
