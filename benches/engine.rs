@@ -29,10 +29,13 @@ use satria_dispatch::{
     UnitType, demo_fleet, demo_hospitals,
 };
 use satria_engine::{Engine, EngineOptions, ManualClock, RoadDriveTimes, SystemClock};
-use satria_roads::{DriveTimeEngine, ImportOptions, RoadNetwork, Stop};
+use satria_roads::{DriveTimeEngine, RoadNetwork, Stop};
 use std::collections::VecDeque;
 use std::hint::black_box;
-use std::path::PathBuf;
+
+#[path = "common/mod.rs"]
+mod common;
+use common::demo_files;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,32 +55,6 @@ fn full_run(name: &str) -> bool {
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     args.iter().any(|a| a == "--bench")
         && (filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())))
-}
-
-/// The demo region's graph artifact, generated and imported once (same files as
-/// `benches/roads.rs`; written to a temporary name and renamed, so an interrupted run
-/// leaves no half file behind).
-fn demo_graph() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data");
-    std::fs::create_dir_all(&dir).expect("bench data folder");
-    let pbf = dir.join("banyumas-demo.osm.pbf");
-    let graph = dir.join("banyumas-demo.graph");
-    if !pbf.exists() {
-        let ds = satria_mapgen::generate(
-            &satria_region::Region::banyumas(),
-            &satria_mapgen::Options::default(),
-        );
-        let tmp = dir.join("banyumas-demo.osm.pbf.tmp");
-        let f = std::fs::File::create(&tmp).expect("create pbf");
-        satria_mapgen::write_pbf(&ds, std::io::BufWriter::new(f)).expect("write pbf");
-        std::fs::rename(&tmp, &pbf).expect("rename pbf");
-    }
-    if !graph.exists() {
-        let (g, _) =
-            satria_roads::import(&pbf, ImportOptions::default(), &mut |_| {}).expect("import");
-        g.save(&graph).expect("save graph");
-    }
-    graph
 }
 
 fn ll(p: satria_region::LatLon) -> LatLon {
@@ -551,7 +528,7 @@ fn journal_floor() {
 }
 
 fn benches(c: &mut Criterion) {
-    let net = Arc::new(RoadNetwork::load(&demo_graph()).expect("load demo graph"));
+    let net = Arc::new(RoadNetwork::load(&demo_files().1).expect("load demo graph"));
     positions(c, &net);
     recommend(c, &net);
     create_incident(c, &net);

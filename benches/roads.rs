@@ -10,34 +10,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use satria_roads::{DriveTimeEngine, Graph, ImportOptions, RoadNetwork, Snap, Snapper, Stop};
 use std::hint::black_box;
-use std::path::PathBuf;
 
-fn data_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data");
-    std::fs::create_dir_all(&dir).expect("bench data folder");
-    dir
-}
-
-/// The demo region's PBF and graph artifact, generated and imported once.
-fn demo_files() -> (PathBuf, PathBuf) {
-    let dir = data_dir();
-    let pbf = dir.join("banyumas-demo.osm.pbf");
-    let graph = dir.join("banyumas-demo.graph");
-    if !pbf.exists() {
-        let ds = satria_mapgen::generate(
-            &satria_region::Region::banyumas(),
-            &satria_mapgen::Options::default(),
-        );
-        let f = std::fs::File::create(&pbf).expect("create pbf");
-        satria_mapgen::write_pbf(&ds, std::io::BufWriter::new(f)).expect("write pbf");
-    }
-    if !graph.exists() {
-        let (g, _) =
-            satria_roads::import(&pbf, ImportOptions::default(), &mut |_| {}).expect("import");
-        g.save(&graph).expect("save graph");
-    }
-    (pbf, graph)
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::demo_files;
 
 fn random_snaps(net: &RoadNetwork, rng: &mut ChaCha8Rng, n: usize) -> Vec<Snap> {
     let (a, b, c, d) = net.graph.bounds();

@@ -127,22 +127,16 @@ impl EngineOptions {
     }
 }
 
+/// Where the actor sends one request's answer.
+type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
+
 // One request is alive per caller; boxing the command would cost an allocation on the
 // position hot path to save a few hundred bytes of channel slot.
 #[allow(clippy::large_enum_variant)]
 enum Request {
-    Command(
-        Command,
-        oneshot::Sender<Result<Vec<Published>, EngineError>>,
-    ),
-    Recommend(
-        IncidentId,
-        oneshot::Sender<Result<UnitRecommendation, EngineError>>,
-    ),
-    RecommendHospitals(
-        IncidentId,
-        oneshot::Sender<Result<HospitalRecommendation, EngineError>>,
-    ),
+    Command(Command, Reply<Vec<Published>>),
+    Recommend(IncidentId, Reply<UnitRecommendation>),
+    RecommendHospitals(IncidentId, Reply<HospitalRecommendation>),
     Tick,
 }
 
@@ -193,7 +187,7 @@ fn replay(journal: &Journal, opts: &EngineOptions) -> Result<Dispatch, EngineErr
 
 /// What one batch of requests produced, waiting for the journal.
 struct Pending {
-    reply: Option<oneshot::Sender<Result<Vec<Published>, EngineError>>>,
+    reply: Option<Reply<Vec<Published>>>,
     events: Vec<Event>,
 }
 
@@ -274,21 +268,12 @@ impl Engine {
 
     /// Submits a command and waits until its events are durable.
     pub async fn submit(&self, cmd: Command) -> Result<Vec<Published>, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Request::Command(cmd, reply))
-            .await
-            .map_err(|_| EngineError::Stopped)?;
-        rx.await.map_err(|_| EngineError::Stopped)?
+        self.ask(|reply| Request::Command(cmd, reply)).await
     }
 
     /// [`Engine::submit`] for callers outside an async runtime.
     pub fn submit_blocking(&self, cmd: Command) -> Result<Vec<Published>, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .blocking_send(Request::Command(cmd, reply))
-            .map_err(|_| EngineError::Stopped)?;
-        rx.blocking_recv().map_err(|_| EngineError::Stopped)?
+        self.ask_blocking(|reply| Request::Command(cmd, reply))
     }
 
     /// Submits without waiting for room: [`EngineError::Busy`] when the inbox is full.
@@ -309,12 +294,7 @@ impl Engine {
 
     /// The units for an incident, ranked by exact drive time on the current state.
     pub async fn recommend(&self, incident: IncidentId) -> Result<UnitRecommendation, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Request::Recommend(incident, reply))
-            .await
-            .map_err(|_| EngineError::Stopped)?;
-        rx.await.map_err(|_| EngineError::Stopped)?
+        self.ask(|reply| Request::Recommend(incident, reply)).await
     }
 
     /// [`Engine::recommend`] outside an async runtime.
@@ -322,11 +302,7 @@ impl Engine {
         &self,
         incident: IncidentId,
     ) -> Result<UnitRecommendation, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .blocking_send(Request::Recommend(incident, reply))
-            .map_err(|_| EngineError::Stopped)?;
-        rx.blocking_recv().map_err(|_| EngineError::Stopped)?
+        self.ask_blocking(|reply| Request::Recommend(incident, reply))
     }
 
     /// The destination hospitals for an incident's patient, ranked, with reasons.
@@ -334,12 +310,8 @@ impl Engine {
         &self,
         incident: IncidentId,
     ) -> Result<HospitalRecommendation, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Request::RecommendHospitals(incident, reply))
+        self.ask(|reply| Request::RecommendHospitals(incident, reply))
             .await
-            .map_err(|_| EngineError::Stopped)?;
-        rx.await.map_err(|_| EngineError::Stopped)?
     }
 
     /// [`Engine::recommend_hospitals`] outside an async runtime.
@@ -347,9 +319,24 @@ impl Engine {
         &self,
         incident: IncidentId,
     ) -> Result<HospitalRecommendation, EngineError> {
+        self.ask_blocking(|reply| Request::RecommendHospitals(incident, reply))
+    }
+
+    /// Sends the request `make` builds around a reply channel and waits for the answer.
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .blocking_send(Request::RecommendHospitals(incident, reply))
+            .send(make(reply))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// [`Engine::ask`] outside an async runtime.
+    fn ask_blocking<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(make(reply))
             .map_err(|_| EngineError::Stopped)?;
         rx.blocking_recv().map_err(|_| EngineError::Stopped)?
     }

@@ -13,6 +13,15 @@ use satria_store::Journal;
 use std::io::Write;
 use std::path::Path;
 
+/// The engine of the demo region on `data_dir`: the demo fleet (registered once, on an
+/// empty journal) and the 23 hospitals.
+fn demo_options(data_dir: &Path) -> EngineOptions {
+    let mut opts = EngineOptions::new(data_dir);
+    opts.initial_units = demo_fleet();
+    opts.hospitals = demo_hospitals();
+    opts
+}
+
 /// `satria audit verify`: checks the hash chain of the journal in `data_dir` through a
 /// read-only connection and names the first broken row. An error (exit 1) when broken.
 pub fn audit_verify(data_dir: &Path) -> anyhow::Result<()> {
@@ -55,11 +64,8 @@ pub fn audit_verify(data_dir: &Path) -> anyhow::Result<()> {
 /// events were fsynced. Kill the process at any moment (SIGKILL), start it again, and
 /// every `ack` line must still be in the journal: `tests/crash.rs` does exactly that.
 pub fn drill(data_dir: &Path, seed: u64, commands: u64) -> anyhow::Result<()> {
-    let mut opts = EngineOptions::new(data_dir);
-    opts.initial_units = demo_fleet();
-    opts.hospitals = demo_hospitals();
     let engine = Engine::start(
-        opts,
+        demo_options(data_dir),
         Box::new(StraightLine::default()),
         Box::new(SystemClock),
     )
@@ -211,11 +217,8 @@ pub fn dispatch_demo(
     net: satria_roads::RoadNetwork,
 ) -> anyhow::Result<()> {
     let net = std::sync::Arc::new(net);
-    let mut opts = EngineOptions::new(data_dir);
-    opts.initial_units = demo_fleet();
-    opts.hospitals = demo_hospitals();
     let engine = Engine::start(
-        opts,
+        demo_options(data_dir),
         Box::new(satria_engine::RoadDriveTimes::new(std::sync::Arc::clone(
             &net,
         ))),
