@@ -1,0 +1,89 @@
+//! Who may do what in Satria.
+//!
+//! This crate knows users, roles and sessions; it knows nothing of incidents or
+//! units beyond the opaque ids a crew or hospital account is bound to, so the
+//! dispatch crates and the smart-city modules (Pattas, Salinmas) can all lean on
+//! it without leaning on each other.
+
+use serde::{Deserialize, Serialize};
+
+/// A role. Every account has exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A PSC 119 call-taker / dispatcher: sees and runs every incident.
+    Dispatcher,
+    /// An ambulance crew, bound to one unit: sees its own assignments only.
+    Crew,
+    /// A hospital emergency department, bound to one hospital: sees the
+    /// referrals addressed to it.
+    Hospital,
+    /// Manages users and configuration; reads the audit trail.
+    Admin,
+    /// Pattas officer at the social/health office: every Pattas case.
+    PattasOfficer,
+    /// Pattas village partner (mitra): reports cases, sees the ones it reported.
+    PattasMitra,
+    /// Salinmas officer: price list, accounts, reports.
+    SalinmasOfficer,
+    /// A Salinmas household or dasawisma account.
+    SalinmasHousehold,
+    /// A Salinmas collector group (KSM).
+    SalinmasCollector,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::Dispatcher,
+        Role::Crew,
+        Role::Hospital,
+        Role::Admin,
+        Role::PattasOfficer,
+        Role::PattasMitra,
+        Role::SalinmasOfficer,
+        Role::SalinmasHousehold,
+        Role::SalinmasCollector,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Dispatcher => "dispatcher",
+            Role::Crew => "crew",
+            Role::Hospital => "hospital",
+            Role::Admin => "admin",
+            Role::PattasOfficer => "pattas_officer",
+            Role::PattasMitra => "pattas_mitra",
+            Role::SalinmasOfficer => "salinmas_officer",
+            Role::SalinmasHousehold => "salinmas_household",
+            Role::SalinmasCollector => "salinmas_collector",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The authenticated caller of one request or one WebSocket connection.
+///
+/// The server's authentication layer puts it into every request's extensions;
+/// module routers take it with `axum::Extension<Principal>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    /// The unit a crew account is bound to.
+    pub unit: Option<String>,
+    /// The hospital a hospital account is bound to.
+    pub hospital: Option<String>,
+    /// The id a module binds the account to, when the role needs one: the
+    /// Salinmas account id of a household, the collector group id of a KSM.
+    pub subject: Option<String>,
+}
