@@ -87,3 +87,13 @@ pub struct Principal {
     /// Salinmas account id of a household, the collector group id of a KSM.
     pub subject: Option<String>,
 }
+
+/// Where reads of personal data are recorded (UU PDP 27/2022): who read what,
+/// when. The server's implementation writes to the audit trail; module crates
+/// call it for every read of a patient's or beneficiary's personal data.
+pub trait AccessRecorder: Send + Sync {
+    /// `action` says what was done (`"read"`, `"list"`, `"export"`), `subject`
+    /// names the record (`"incident:42"`, `"pattas_beneficiary:7"`), `purpose`
+    /// says why, in a few words (the endpoint or the screen).
+    fn record(&self, who: &Principal, action: &str, subject: &str, purpose: &str);
+}
