@@ -146,7 +146,7 @@ pub struct Engine {
     stream: String,
     last_seq: Arc<AtomicU64>,
     events: broadcast::Sender<Arc<Published>>,
-    snapshot: watch::Receiver<Arc<Dispatch>>,
+    snapshot: watch::Receiver<(u64, Arc<Dispatch>)>,
     stop: std::sync::mpsc::Sender<()>,
     threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
@@ -217,7 +217,8 @@ impl Engine {
         }
         let (tx, rx) = mpsc::channel(opts.inbox.max(1));
         let (events, _) = broadcast::channel(65_536);
-        let (snap_tx, snapshot) = watch::channel(Arc::new(dispatch.clone()));
+        let (snap_tx, snapshot) =
+            watch::channel((journal.last_seq(&opts.stream), Arc::new(dispatch.clone())));
         let last_seq = Arc::new(AtomicU64::new(journal.last_seq(&opts.stream)));
         let actor = Actor {
             failed: None,
@@ -359,7 +360,15 @@ impl Engine {
     /// An immutable snapshot of the state (refreshed after every journaled batch, and
     /// at most every 200 ms for position-only batches).
     pub fn snapshot(&self) -> Arc<Dispatch> {
-        Arc::clone(&self.snapshot.borrow())
+        Arc::clone(&self.snapshot.borrow().1)
+    }
+
+    /// The snapshot with the sequence number of the last region event it includes:
+    /// a subscriber that takes it after [`Engine::subscribe`] and then skips events
+    /// with `seq <=` that number has missed nothing and sees nothing twice.
+    pub fn snapshot_at(&self) -> (u64, Arc<Dispatch>) {
+        let s = self.snapshot.borrow();
+        (s.0, Arc::clone(&s.1))
     }
 
     /// Asks the actor to check deadlines now (the ticker does this every `tick_ms`).
@@ -403,7 +412,7 @@ struct Actor {
     roads: Box<dyn DriveTimes + Send>,
     clock: Box<dyn Clock>,
     events: broadcast::Sender<Arc<Published>>,
-    snapshot: watch::Sender<Arc<Dispatch>>,
+    snapshot: watch::Sender<(u64, Arc<Dispatch>)>,
     position_seq: u64,
     last_snapshot: std::time::Instant,
 }
@@ -572,7 +581,10 @@ impl Actor {
         // The snapshot first: a caller that reads it after its acknowledgement sees its
         // own change.
         if journaled_any || self.last_snapshot.elapsed() >= std::time::Duration::from_millis(200) {
-            self.snapshot.send_replace(Arc::new(self.dispatch.clone()));
+            self.snapshot.send_replace((
+                self.last_seq.load(Ordering::SeqCst),
+                Arc::new(self.dispatch.clone()),
+            ));
             self.last_snapshot = std::time::Instant::now();
         }
         for (reply, published) in done {

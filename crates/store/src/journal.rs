@@ -792,3 +792,57 @@ fn validate_entry(stream: &str, index: usize, e: &NewEntry) -> Result<(), StoreE
     }
     Ok(())
 }
+
+/// A read-only view of a journal another handle writes: what the server uses to
+/// replay missed events to a reconnecting client without going through the
+/// single writer. Reads see every committed transaction (WAL readers never block
+/// the writer, nor it them).
+pub struct JournalReader {
+    path: PathBuf,
+    pub(crate) conn: Connection,
+}
+
+impl std::fmt::Debug for JournalReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JournalReader")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JournalReader {
+    /// Opens the journal in `dir` for reading; it must already exist.
+    pub fn open(dir: &Path) -> Result<JournalReader, StoreError> {
+        let path = dir.join(JOURNAL_FILE);
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db(&path, "open for reading"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db(&path, "set busy timeout"))?;
+        Ok(JournalReader { path, conn })
+    }
+
+    /// Up to `limit` entries of `stream` with `seq > after_seq`, in order.
+    pub fn read_since(
+        &self,
+        stream: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
+                 WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            )
+            .map_err(db(&self.path, "prepare read"))?;
+        let rows = stmt
+            .query_map(params![stream, after_seq, limit], entry_from_row)
+            .map_err(db(&self.path, "read"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(db(&self.path, "read"))
+    }
+}

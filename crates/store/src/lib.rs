@@ -30,7 +30,9 @@ mod journal;
 mod schema;
 
 pub use error::StoreError;
-pub use journal::{BrokenRow, Entry, JOURNAL_FILE, Journal, NewEntry, Problem, VerifyReport};
+pub use journal::{
+    BrokenRow, Entry, JOURNAL_FILE, Journal, JournalReader, NewEntry, Problem, VerifyReport,
+};
 pub use schema::{APPLICATION_ID, LATEST_VERSION};
 
 #[cfg(test)]

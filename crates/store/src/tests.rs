@@ -371,3 +371,20 @@ fn a_new_journal_is_wal_full_and_marked_as_ours() {
     assert_eq!(app, crate::APPLICATION_ID);
     assert_eq!(ver, crate::LATEST_VERSION);
 }
+
+#[test]
+fn a_reader_sees_what_the_writer_committed_and_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(dir.path()).unwrap();
+    let r = crate::JournalReader::open(dir.path()).unwrap();
+    assert!(r.read_since("s", 0, 10).unwrap().is_empty());
+    let e: Vec<_> = (0..5)
+        .map(|i| NewEntry::new("K", format!("{{\"i\":{i}}}"), i))
+        .collect();
+    j.append("s", &e).unwrap();
+    let got = r.read_since("s", 2, 10).unwrap();
+    assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4, 5]);
+    assert_eq!(got[0].payload, "{\"i\":2}");
+    assert_eq!(r.read_since("s", 0, 2).unwrap().len(), 2);
+    assert!(r.conn.execute("DELETE FROM entries", []).is_err());
+}
