@@ -7,6 +7,17 @@
 
 use serde::{Deserialize, Serialize};
 
+mod error;
+mod store;
+#[cfg(test)]
+mod tests;
+
+pub use error::AuthError;
+pub use store::{
+    AccessEntry, AccessFilter, AuthConfig, AuthStore, HashParams, MAX_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS, NewUser, SCHEMA_VERSION, Session, UserInfo,
+};
+
 /// A role. Every account has exactly one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
