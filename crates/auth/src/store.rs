@@ -559,10 +559,18 @@ impl AuthStore {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ok = password_ok && active;
+        // A username that matches no account may be a password typed into the
+        // wrong field: it is never stored, neither here nor in the access log.
+        // Failures for unknown names therefore count only against the client.
+        let stored_name = if user.is_some() {
+            username.as_str()
+        } else {
+            ""
+        };
         tx.execute(
             "INSERT INTO auth_login_attempts (at_ms, username, client_key, success)
              VALUES (?1, ?2, ?3, ?4)",
-            params![now_ms, username, client_key, ok],
+            params![now_ms, stored_name, client_key, ok],
         )?;
         if !ok {
             let (user_id, role, why) = match &user {
@@ -570,12 +578,10 @@ impl AuthStore {
                 Some(u) if !password_ok => (Some(u.info.id), Some(u.info.role), "wrong password"),
                 Some(u) => (Some(u.info.id), Some(u.info.role), "account revoked"),
             };
-            // A username that does not even look like one may be a password
-            // typed into the wrong field: keep it out of the audit trail.
-            let logged_name = if validate_username(&username).is_ok() {
+            let logged_name = if user.is_some() {
                 username.as_str()
             } else {
-                "<invalid>"
+                "<unknown>"
             };
             append_log(
                 &tx,
