@@ -4,6 +4,23 @@
 //! units beyond the opaque ids a crew or hospital account is bound to, so the
 //! dispatch crates and the smart-city modules (Pattas, Salinmas) can all lean on
 //! it without leaning on each other.
+//!
+//! [`AuthStore`] keeps users, sessions, login attempts and the access log in
+//! one SQLite file of its own:
+//!
+//! - `AuthStore::open(path)` / `open_with(path, AuthConfig)`;
+//! - users: `add_user`, `list_users`, `user`, `revoke_user`, `set_password`;
+//! - sessions: `login` → [`Session`] (the token is shown once; only its
+//!   SHA-256 is stored), `authenticate(token, now_ms)` → [`Principal`],
+//!   `logout`;
+//! - the access log: `AuthStore` is an [`AccessRecorder`]; `access_log`
+//!   lists entries and `verify_access_log` walks the SHA-256 chain.
+//!
+//! `login`, `add_user` and `set_password` run argon2id (m=19 MiB, t=2, p=1 by
+//! default): from async code call them inside `tokio::task::spawn_blocking`.
+//! `authenticate` and `record` are quick and may be called inline.
+//! Every failure is an [`AuthError`] with a stable `code()` for API bodies and
+//! a Bahasa Indonesia `message_id()` for the screen.
 
 use serde::{Deserialize, Serialize};
 

@@ -319,11 +319,14 @@ impl AuthStore {
         tx.execute_batch(SCHEMA)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
-        Ok(AuthStore {
+        let store = AuthStore {
             conn: Mutex::new(conn),
             config,
             dummy_hash: OnceLock::new(),
-        })
+        };
+        // Made now, so the first unknown-user login costs no more than later ones.
+        store.dummy_hash();
+        Ok(store)
     }
 
     pub fn config(&self) -> &AuthConfig {

@@ -661,7 +661,6 @@ fn access_log_chain_detects_tampering() {
     assert_eq!(store.verify_access_log(), Ok(7));
 
     let other = Connection::open(db(&dir)).unwrap();
-    let path = db(&dir);
     // Altering a row's contents names that row.
     other
         .execute(
@@ -711,7 +710,6 @@ fn access_log_chain_detects_tampering() {
         .unwrap();
     let err = store2.verify_access_log().unwrap_err();
     assert!(err.contains("row 3") && err.contains("first"), "{err}");
-    let _ = path;
 }
 
 #[test]
@@ -895,4 +893,29 @@ fn error_codes_and_messages() {
         all[6].message_id(),
         "Akun kru wajib terikat pada satu unit ambulans."
     );
+}
+
+/// With the real parameters, an unknown user costs about what a wrong
+/// password does. Timing-sensitive, so not in the default run:
+/// `cargo test -p satria-auth -- --ignored`.
+#[test]
+#[ignore]
+fn unknown_user_takes_as_long_as_a_wrong_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AuthStore::open(&db(&dir)).unwrap();
+    store
+        .add_user(user("dispatch.t", "panggilan-119", Role::Dispatcher), T0)
+        .unwrap();
+    let time = |name: &str, i: i64| {
+        let start = std::time::Instant::now();
+        let _ = store.login(name, "salah-sekali", &format!("ip{i}"), T0 + i * 10 * MIN);
+        start.elapsed().as_secs_f64()
+    };
+    let (mut known, mut unknown) = (0.0, 0.0);
+    for i in 0..6 {
+        known += time("dispatch.t", 2 * i);
+        unknown += time("nobody.t", 2 * i + 1);
+    }
+    eprintln!("wrong password {known:.3} s, unknown user {unknown:.3} s (6 each)");
+    assert!(known / unknown < 2.0 && unknown / known < 2.0);
 }
