@@ -424,6 +424,7 @@ pub fn build(raw: &RawOsm) -> Option<(Graph, BuildStats)> {
         .filter(|c| km[**c as usize] > 0.0)
         .map(|c| (*c, km[*c as usize]))
         .collect();
+    g.ch = Some(crate::ch::Hierarchy::build(&g));
     debug_assert_eq!(g.validate(), Ok(()));
     Some((g, stats))
 }

@@ -22,7 +22,7 @@ pub const NONE: u32 = u32::MAX;
 
 const MAGIC: &[u8; 8] = b"SATRIARG";
 /// Version of the artifact layout; bump on any change to the byte layout.
-pub const ARTIFACT_VERSION: u32 = 1;
+pub const ARTIFACT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
 /// An error reading or writing a graph artifact.
@@ -75,6 +75,8 @@ pub struct Graph {
     /// The edge driving the piece from `piece_to` to `piece_from`, or [`NONE`].
     pub piece_bwd_edge: Vec<u32>,
     pub names: Vec<String>,
+    /// The contraction hierarchy for fast many-to-one searches, built at import.
+    pub ch: Option<crate::ch::Hierarchy>,
 }
 
 impl Graph {
@@ -258,6 +260,9 @@ impl Graph {
                 }
             }
         }
+        if let Some(ch) = &self.ch {
+            ch.validate(n)?;
+        }
         Ok(())
     }
 
@@ -305,6 +310,21 @@ impl Graph {
             payload.extend_from_slice(&(name.len() as u64).to_le_bytes());
             payload.extend_from_slice(name.as_bytes());
         }
+        // The hierarchy: empty arrays when there is none.
+        let arcs = |out: &mut Vec<u8>, v: &[crate::ch::ChArc]| {
+            out.extend_from_slice(&(v.len() as u64 * 3).to_le_bytes());
+            for a in v {
+                out.extend_from_slice(&a.node.to_le_bytes());
+                out.extend_from_slice(&a.time_ms.to_le_bytes());
+                out.extend_from_slice(&a.len_dm.to_le_bytes());
+            }
+        };
+        let empty = crate::ch::Hierarchy::default();
+        let ch = self.ch.as_ref().unwrap_or(&empty);
+        u32s(&mut payload, &ch.up_first);
+        arcs(&mut payload, &ch.up);
+        u32s(&mut payload, &ch.down_first);
+        arcs(&mut payload, &ch.down);
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&ARTIFACT_VERSION.to_le_bytes());
@@ -373,6 +393,18 @@ impl Graph {
                     names.push(s.to_string());
                 }
                 names
+            },
+            ch: {
+                let up_first = r.u32s()?;
+                let up = r.arcs()?;
+                let down_first = r.u32s()?;
+                let down = r.arcs()?;
+                (!up_first.is_empty()).then_some(crate::ch::Hierarchy {
+                    up_first,
+                    up,
+                    down_first,
+                    down,
+                })
             },
         };
         if !r.buf.is_empty() {
@@ -452,6 +484,19 @@ impl<'a> Reader<'a> {
         Ok(bytes
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    }
+    fn arcs(&mut self) -> Result<Vec<crate::ch::ChArc>, String> {
+        let v = self.u32s()?;
+        if v.len() % 3 != 0 {
+            return Err("a hierarchy arc array is cut short".into());
+        }
+        Ok(v.chunks_exact(3)
+            .map(|c| crate::ch::ChArc {
+                node: c[0],
+                time_ms: c[1],
+                len_dm: c[2],
+            })
             .collect())
     }
     fn i32s(&mut self) -> Result<Vec<i32>, String> {

@@ -7,6 +7,7 @@
 //! [`Dijkstra`] scratch space.
 
 pub mod build;
+pub mod ch;
 pub mod graph;
 pub mod osm;
 pub mod search;
@@ -108,7 +109,11 @@ pub struct RoadNetwork {
 }
 
 impl RoadNetwork {
-    pub fn new(graph: Graph) -> RoadNetwork {
+    /// Indexes a graph; one without a contraction hierarchy gets one here.
+    pub fn new(mut graph: Graph) -> RoadNetwork {
+        if graph.ch.is_none() {
+            graph.ch = Some(ch::Hierarchy::build(&graph));
+        }
         let snapper = Arc::new(Snapper::new(&graph));
         let adjacency = Arc::new(search::Adjacency::new(&graph));
         RoadNetwork {
@@ -123,14 +128,25 @@ impl RoadNetwork {
         Ok(RoadNetwork::new(Graph::load(path)?))
     }
 
-    /// A fresh search engine over this network (one per thread).
+    /// A fresh search engine over this network (one per thread): contraction
+    /// hierarchies for many-to-one and one-to-many, Dijkstra for routes.
     pub fn router(&self) -> Router {
+        let mut r = self.dijkstra_router();
+        if self.graph.ch.is_some() {
+            r.ch = Some(ch::ChSearch::new(Arc::clone(&self.graph)));
+        }
+        r
+    }
+
+    /// A search engine that answers everything with Dijkstra (the reference).
+    pub fn dijkstra_router(&self) -> Router {
         Router {
             dijkstra: Dijkstra::with_adjacency(
                 Arc::clone(&self.graph),
                 Arc::clone(&self.adjacency),
             ),
             snapper: Arc::clone(&self.snapper),
+            ch: None,
         }
     }
 

@@ -87,10 +87,10 @@ pub trait DriveTimeEngine {
 /// A node where a search starts or a goal is reached, with the extra cost and length
 /// of the partial piece between the node and the snapped point.
 #[derive(Debug, Clone, Copy)]
-struct Port {
-    node: u32,
-    cost_ms: u32,
-    len_dm: u32,
+pub(crate) struct Port {
+    pub(crate) node: u32,
+    pub(crate) cost_ms: u32,
+    pub(crate) len_dm: u32,
 }
 
 fn part(whole: u32, frac: f64) -> u32 {
@@ -98,7 +98,7 @@ fn part(whole: u32, frac: f64) -> u32 {
 }
 
 /// Where one can drive to when leaving a snapped point.
-fn exits(g: &Graph, s: &Snap) -> Vec<Port> {
+pub(crate) fn exits(g: &Graph, s: &Snap) -> Vec<Port> {
     let p = s.piece as usize;
     let (w, l) = (g.piece_weight_ms[p], g.piece_len_dm[p]);
     let mut v = Vec::with_capacity(2);
@@ -120,7 +120,7 @@ fn exits(g: &Graph, s: &Snap) -> Vec<Port> {
 }
 
 /// Where one must come from to arrive at a snapped point.
-fn entries(g: &Graph, t: &Snap) -> Vec<Port> {
+pub(crate) fn entries(g: &Graph, t: &Snap) -> Vec<Port> {
     let p = t.piece as usize;
     let (w, l) = (g.piece_weight_ms[p], g.piece_len_dm[p]);
     let mut v = Vec::with_capacity(2);
@@ -142,7 +142,7 @@ fn entries(g: &Graph, t: &Snap) -> Vec<Port> {
 }
 
 /// Driving from `s` to `t` along their shared piece without passing a junction.
-fn direct(g: &Graph, s: &Snap, t: &Snap) -> Option<(u32, u32)> {
+pub(crate) fn direct(g: &Graph, s: &Snap, t: &Snap) -> Option<(u32, u32)> {
     if s.piece != t.piece {
         return None;
     }
@@ -569,19 +569,30 @@ impl Dijkstra {
     }
 }
 
-/// A [`Dijkstra`] that also knows the snapper, so it can draw routes.
+/// The search engine of a network: contraction hierarchies for many-to-one and
+/// one-to-many (when the graph has them), and a [`Dijkstra`] that also knows the
+/// snapper for routes, which need the geometry.
 #[derive(Debug)]
 pub struct Router {
     pub dijkstra: Dijkstra,
     pub snapper: Arc<Snapper>,
+    /// `None`: every query runs on the Dijkstra.
+    pub ch: Option<crate::ch::ChSearch>,
 }
 
 impl DriveTimeEngine for Router {
     fn route(&mut self, from: &Snap, to: &Snap) -> Option<Route> {
+        if let Some(ch) = &mut self.ch {
+            ch.clear_settled();
+        }
         self.dijkstra.route_with(&self.snapper, from, to)
     }
 
     fn many_to_one(&mut self, sources: &[Snap], target: &Snap, stop: Stop) -> Vec<Outcome> {
+        if let Some(ch) = &mut self.ch {
+            self.dijkstra.settled = 0;
+            return ch.many_to_one(sources, target, stop);
+        }
         let g = Arc::clone(&self.dijkstra.g);
         let seeds = entries(&g, target);
         let goals: Vec<Vec<Port>> = sources.iter().map(|s| exits(&g, s)).collect();
@@ -590,6 +601,10 @@ impl DriveTimeEngine for Router {
     }
 
     fn one_to_many(&mut self, source: &Snap, targets: &[Snap], stop: Stop) -> Vec<Outcome> {
+        if let Some(ch) = &mut self.ch {
+            self.dijkstra.settled = 0;
+            return ch.one_to_many(source, targets, stop);
+        }
         let g = Arc::clone(&self.dijkstra.g);
         let seeds = exits(&g, source);
         let goals: Vec<Vec<Port>> = targets.iter().map(|t| entries(&g, t)).collect();
@@ -598,7 +613,7 @@ impl DriveTimeEngine for Router {
     }
 
     fn last_settled(&self) -> usize {
-        self.dijkstra.settled
+        self.dijkstra.settled + self.ch.as_ref().map_or(0, |c| c.last_settled())
     }
 }
 

@@ -264,3 +264,184 @@ fn contracted_pieces_keep_their_geometry() {
         }
     }
 }
+
+/// Checks the contraction-hierarchy answers of one query against the Dijkstra's
+/// answers (`dij`, same stop) and the exact times (`truth`, from petgraph).
+fn check_ch_against(
+    seed: u64,
+    ch: &[Outcome],
+    dij: &[Outcome],
+    full_dij: &[Outcome],
+    truth: &[Option<u32>],
+    stop: Stop,
+) {
+    let reached: Vec<u32> = ch
+        .iter()
+        .filter_map(|o| o.reach().map(|x| x.time_ms))
+        .collect();
+    let worst = reached.iter().copied().max().unwrap_or(0);
+    let reachable = truth
+        .iter()
+        .filter(|t| t.is_some_and(|t| t <= stop.max_time_ms.unwrap_or(u32::MAX)))
+        .count();
+    let k = stop.nearest.unwrap_or(truth.len()).min(truth.len());
+    if k > 0 {
+        assert!(reached.len() >= k.min(reachable), "seed {seed}");
+    }
+    for i in 0..truth.len() {
+        match ch[i] {
+            Outcome::Reached(x) => {
+                assert_eq!(Some(x.time_ms), truth[i], "seed {seed} goal {i}");
+                // Whatever the CH reports, the Dijkstra reports too (it may report a
+                // few more: it stops at the first node at or past the k-th cost) —
+                // except ties at the k-th cost, which either may leave out.
+                match dij[i] {
+                    Outcome::Reached(y) => {
+                        assert_eq!(x.time_ms, y.time_ms, "seed {seed} goal {i}");
+                    }
+                    _ => assert_eq!(x.time_ms, worst, "seed {seed} goal {i}: {:?}", dij[i]),
+                }
+                // Lengths agree with the Dijkstra's path; on equal-time ties another
+                // path of the same time may be taken.
+                let y = full_dij[i].reach().expect("reached");
+                if (x.distance_m - y.distance_m).abs() > 0.05 {
+                    // Only allowed when another path has the same time.
+                    assert_eq!(x.time_ms, y.time_ms, "seed {seed} goal {i}");
+                    TIES.with(|t| t.set(t.get() + 1));
+                }
+            }
+            Outcome::Unreachable => {
+                assert_eq!(truth[i], None, "seed {seed} goal {i}");
+                assert_eq!(dij[i], Outcome::Unreachable, "seed {seed} goal {i}");
+            }
+            Outcome::NotSettled => {
+                // Left out: beyond the k-th, or beyond the limit, or unreachable with
+                // an early stop; and never something the Dijkstra reported as final
+                // below the k-th cost.
+                if let Some(t) = truth[i] {
+                    assert!(
+                        t >= worst || stop.max_time_ms.is_some_and(|m| t > m) || k == 0,
+                        "seed {seed} goal {i}"
+                    );
+                    if let Outcome::Reached(y) = dij[i] {
+                        assert!(
+                            y.time_ms > worst || (y.time_ms == worst && k > 0),
+                            "seed {seed} goal {i}"
+                        );
+                    }
+                } else {
+                    assert_ne!(dij[i], Outcome::Unreachable, "seed {seed} goal {i}");
+                }
+            }
+        }
+    }
+}
+
+thread_local! {
+    static TIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[test]
+fn contraction_hierarchies_equal_dijkstra_and_petgraph() {
+    let mut queries = 0;
+    for seed in 0..300 {
+        let net = random_network(seed);
+        assert!(net.graph.ch.is_some());
+        let times = petgraph_times(&net.graph);
+        let mut ch = net.router();
+        assert!(ch.ch.is_some());
+        let mut dij = net.dijkstra_router();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed + 7000);
+
+        // Junction to junction.
+        let mut hs = satria_roads::ch::ChSearch::new(net.graph.clone());
+        for _ in 0..5 {
+            let a = rng.gen_range(0..net.graph.node_count() as u32);
+            let reference = times(a);
+            for b in 0..net.graph.node_count() as u32 {
+                assert_eq!(hs.node_time(a, b), reference[b as usize], "seed {seed}");
+            }
+        }
+
+        for _ in 0..4 {
+            let target = random_snap(&mut rng, &net);
+            let units: Vec<Snap> = (0..rng.gen_range(1..30))
+                .map(|_| random_snap(&mut rng, &net))
+                .collect();
+            let to_target: Vec<Option<u32>> = units
+                .iter()
+                .map(|u| reference_time_ms(&net.graph, &times, u, &target))
+                .collect();
+            let from_target: Vec<Option<u32>> = units
+                .iter()
+                .map(|u| reference_time_ms(&net.graph, &times, &target, u))
+                .collect();
+            let full_m2o = dij.many_to_one(&units, &target, Stop::default());
+            let full_o2m = dij.one_to_many(&target, &units, Stop::default());
+            let stops = [
+                Stop::default(),
+                Stop {
+                    nearest: Some(rng.gen_range(0..=units.len() + 1)),
+                    max_time_ms: None,
+                },
+                Stop {
+                    nearest: Some(1),
+                    max_time_ms: None,
+                },
+                Stop {
+                    nearest: None,
+                    max_time_ms: Some(rng.gen_range(0..120_000)),
+                },
+                Stop {
+                    nearest: Some(rng.gen_range(1..=units.len())),
+                    max_time_ms: Some(rng.gen_range(0..120_000)),
+                },
+            ];
+            for stop in stops {
+                queries += 1;
+                let a = ch.many_to_one(&units, &target, stop);
+                let b = dij.many_to_one(&units, &target, stop);
+                check_ch_against(seed, &a, &b, &full_m2o, &to_target, stop);
+                if stop == Stop::default() {
+                    assert_eq!(
+                        a.iter()
+                            .map(|o| o.reach().map(|x| x.time_ms))
+                            .collect::<Vec<_>>(),
+                        b.iter()
+                            .map(|o| o.reach().map(|x| x.time_ms))
+                            .collect::<Vec<_>>(),
+                        "seed {seed}"
+                    );
+                    assert!(
+                        ch.last_settled() > 0
+                            || a.iter()
+                                .all(|o| *o == Outcome::Unreachable || o.reach().is_some())
+                    );
+                }
+                let a = ch.one_to_many(&target, &units, stop);
+                let b = dij.one_to_many(&target, &units, stop);
+                check_ch_against(seed, &a, &b, &full_o2m, &from_target, stop);
+            }
+        }
+    }
+    let ties = TIES.with(|t| t.get());
+    assert!(queries > 1000);
+    // Equal-time alternatives are rare on these graphs.
+    assert!(
+        ties < queries / 10,
+        "{ties} length differences in {queries} queries"
+    );
+}
+
+#[test]
+fn a_graph_without_a_hierarchy_gets_one_and_the_artifact_keeps_it() {
+    let net = random_network(3);
+    let bytes = net.graph.to_bytes();
+    let back = Graph::from_bytes(&bytes).expect("round trip");
+    assert_eq!(back, *net.graph);
+    assert!(back.ch.is_some());
+    let mut bare = (*net.graph).clone();
+    bare.ch = None;
+    let net2 = RoadNetwork::new(bare);
+    assert_eq!(net2.graph.ch, net.graph.ch);
+}
