@@ -425,6 +425,7 @@ fn contraction_hierarchies_equal_dijkstra_and_petgraph() {
         }
     }
     let ties = TIES.with(|t| t.get());
+    eprintln!("{queries} queries, {ties} equal-time length differences");
     assert!(queries > 1000);
     // Equal-time alternatives are rare on these graphs.
     assert!(
@@ -444,4 +445,13 @@ fn a_graph_without_a_hierarchy_gets_one_and_the_artifact_keeps_it() {
     bare.ch = None;
     let net2 = RoadNetwork::new(bare);
     assert_eq!(net2.graph.ch, net.graph.ch);
+
+    // A version-1 artifact (before hierarchies) is refused with the re-import advice.
+    let mut old = bytes.clone();
+    old[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let err = Graph::from_bytes(&old).expect_err("old version");
+    assert!(
+        err.contains("artifact version 1") && err.contains("re-import"),
+        "{err}"
+    );
 }
