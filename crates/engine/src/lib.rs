@@ -352,6 +352,11 @@ impl Engine {
         self.last_seq.load(Ordering::SeqCst)
     }
 
+    /// Requests waiting in the inbox (for metrics).
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     /// Live events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.events.subscribe()

@@ -1,0 +1,222 @@
+//! Satria on the network.
+//!
+//! One axum router serves the JSON API under `/api`, the WebSocket protocol at
+//! `/ws` (see `docs/protocol.md`), health at `/livez` and `/readyz`, and Prometheus
+//! metrics at `/metrics`. Every request and every socket is bound to a
+//! [`Principal`] by a bearer token; what each role may see is decided in
+//! [`view`], in one place for HTTP and WebSocket alike.
+//!
+//! Invariants:
+//! - The server never changes dispatch state itself: every change is a
+//!   [`Command`](satria_dispatch::Command) submitted to the engine, which journals it
+//!   before the server answers.
+//! - Every response that carries personal data (caller, patient) is recorded in the
+//!   access log before it is sent.
+//! - No client input reaches a `panic!`/`unwrap`; a bad request is a 4xx with
+//!   `{"code","message","message_id"}` and changes nothing.
+
+pub mod api;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod view;
+pub mod ws;
+
+use axum::Router;
+use satria_auth::{AccessRecorder, AuthStore, Principal};
+use satria_engine::Engine;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+/// Tunables of the server (the engine has its own).
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Largest JSON body accepted, in bytes.
+    pub max_body: usize,
+    /// Server ping period on WebSockets; a client that misses two is dropped.
+    pub ping_every: std::time::Duration,
+    /// A reconnecting client further behind than this many events gets a fresh
+    /// snapshot instead of a replay.
+    pub max_replay: u64,
+    /// Fastest plausible ground speed for a position report, in km/h.
+    pub max_speed_kmh: f64,
+    /// How far in the future a device time may be (clock skew), in ms.
+    pub max_clock_skew_ms: i64,
+}
+
+impl Default for ServerOptions {
+    fn default() -> ServerOptions {
+        ServerOptions {
+            max_body: 64 * 1024,
+            ping_every: std::time::Duration::from_secs(15),
+            max_replay: 20_000,
+            max_speed_kmh: 250.0,
+            max_clock_skew_ms: 60_000,
+        }
+    }
+}
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub auth: Arc<AuthStore>,
+    pub data_dir: PathBuf,
+    pub opts: ServerOptions,
+    pub metrics: Metrics,
+    pub audit: AuditSink,
+    pub dedup: ws::Dedup,
+    pub last_fixes: ws::LastFixes,
+    /// Set while shutting down: `/readyz` fails so a balancer stops sending work.
+    pub draining: AtomicBool,
+    /// True when drive times come from the road graph (not a stand-in).
+    pub graph_loaded: bool,
+    /// Flips to true when the server shuts down: WebSockets say goodbye and close.
+    pub closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(
+        engine: Arc<Engine>,
+        auth: Arc<AuthStore>,
+        data_dir: PathBuf,
+        opts: ServerOptions,
+        graph_loaded: bool,
+    ) -> Arc<AppState> {
+        let audit = AuditSink::start(Arc::clone(&auth) as Arc<dyn AccessRecorder>);
+        Arc::new(AppState {
+            engine,
+            auth,
+            data_dir,
+            opts,
+            metrics: Metrics::default(),
+            audit,
+            dedup: ws::Dedup::new(100_000),
+            last_fixes: ws::LastFixes::default(),
+            draining: AtomicBool::new(false),
+            graph_loaded,
+            closing: tokio::sync::watch::channel(false).0,
+        })
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Starts a graceful shutdown: `/readyz` fails and WebSockets close.
+    pub fn begin_shutdown(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+        self.closing.send_replace(true);
+    }
+}
+
+/// Records reads of personal data off the request path: one writer thread feeds
+/// the access log, so a thousand consoles receiving the same incident never wait
+/// on the database. Records are never dropped; the thread drains the queue
+/// before the server exits.
+pub struct AuditSink {
+    tx: std::sync::Mutex<Option<std::sync::mpsc::Sender<AuditRecord>>>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+struct AuditRecord {
+    who: Principal,
+    action: &'static str,
+    subject: String,
+    purpose: String,
+}
+
+impl AuditSink {
+    fn start(recorder: Arc<dyn AccessRecorder>) -> AuditSink {
+        let (tx, rx) = std::sync::mpsc::channel::<AuditRecord>();
+        let thread = std::thread::Builder::new()
+            .name("access-log".into())
+            .spawn(move || {
+                for r in rx {
+                    recorder.record(&r.who, r.action, &r.subject, &r.purpose);
+                }
+            })
+            .expect("spawn the access-log thread");
+        AuditSink {
+            tx: std::sync::Mutex::new(Some(tx)),
+            thread: std::sync::Mutex::new(Some(thread)),
+        }
+    }
+
+    /// Queues one access record.
+    pub fn record(&self, who: &Principal, action: &'static str, subject: String, purpose: &str) {
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = tx.as_ref() {
+            let _ = tx.send(AuditRecord {
+                who: who.clone(),
+                action,
+                subject,
+                purpose: purpose.to_string(),
+            });
+        }
+    }
+
+    /// Waits until every queued record is written.
+    pub fn flush_and_stop(&self) {
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: Arc<AppState>) -> Router {
+    api::routes(Arc::clone(&state))
+        .merge(ws::routes())
+        .merge(metrics::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(state.opts.max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            metrics::track,
+        ))
+        .fallback(|| async { ApiError::not_found("route") })
+        .with_state(state)
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Serves `router(state)` on `listener` until `stop` resolves, then stops
+/// accepting, lets in-flight requests finish, closes the WebSockets and flushes
+/// the access log. The caller shuts the engine down afterwards.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(Arc::clone(&state));
+    let s2 = Arc::clone(&state);
+    let r = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        stop.await;
+        s2.begin_shutdown();
+    })
+    .await;
+    state.audit.flush_and_stop();
+    r
+}

@@ -1,0 +1,240 @@
+//! Health (`/livez`, `/readyz`) and Prometheus metrics (`/metrics`).
+//!
+//! The metrics are plain atomics rendered in the Prometheus text format: a
+//! handful of counters, gauges and fixed-bucket histograms need no registry.
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::fmt::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// A latency histogram with Prometheus' cumulative buckets.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_us: AtomicU64,
+}
+
+impl Histogram {
+    pub fn observe(&self, d: std::time::Duration) {
+        let s = d.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if s <= *b {
+                self.buckets[i].fetch_add(1, Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Relaxed);
+        self.sum_us.fetch_add(d.as_micros() as u64, Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}",
+                self.buckets[i].load(Relaxed)
+            );
+        }
+        let n = self.count.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {n}");
+        let _ = writeln!(
+            out,
+            "{name}_sum{{{labels}}} {}",
+            self.sum_us.load(Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "{name}_count{{{labels}}} {n}");
+    }
+}
+
+/// Request groups with their own latency histogram.
+const GROUPS: [&str; 6] = [
+    "auth",
+    "incidents",
+    "units",
+    "hospitals",
+    "referrals",
+    "other",
+];
+
+/// Everything `/metrics` reports.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    http: [Histogram; GROUPS.len()],
+    pub http_4xx: AtomicU64,
+    pub http_5xx: AtomicU64,
+    /// Open WebSockets per role index ([`satria_auth::Role::ALL`] order).
+    pub ws_open: [AtomicU64; 9],
+    pub ws_events_sent: AtomicU64,
+    pub ws_resyncs: AtomicU64,
+    pub ws_rejected: AtomicU64,
+    pub ws_duplicates: AtomicU64,
+    pub ws_dropped_unresponsive: AtomicU64,
+    /// Time from a command's submission to its durable acknowledgement (journal
+    /// fsync included).
+    pub commit: Histogram,
+}
+
+fn group(path: &str) -> usize {
+    let rest = path.strip_prefix("/api/").unwrap_or("");
+    let first = rest.split('/').next().unwrap_or("");
+    GROUPS
+        .iter()
+        .position(|g| *g == first)
+        .unwrap_or(GROUPS.len() - 1)
+}
+
+/// Middleware: latency per route group and 4xx/5xx counts.
+pub async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let t = std::time::Instant::now();
+    let res = next.run(req).await;
+    state.metrics.http[group(&path)].observe(t.elapsed());
+    if res.status().is_client_error() {
+        state.metrics.http_4xx.fetch_add(1, Relaxed);
+    } else if res.status().is_server_error() {
+        state.metrics.http_5xx.fetch_add(1, Relaxed);
+    }
+    res
+}
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/livez", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(render))
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let journal_ok = {
+        let dir = state.data_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            satria_store::JournalReader::open(&dir)
+                .and_then(|r| r.read_since("readyz", 0, 1).map(|_| ()))
+                .is_ok()
+        })
+        .await
+        .unwrap_or(false)
+    };
+    let checks = serde_json::json!({
+        "graph_loaded": state.graph_loaded,
+        "journal_readable": journal_ok,
+        "draining": state.is_draining(),
+        "last_seq": state.engine.last_seq(),
+    });
+    let ok = state.graph_loaded && journal_ok && !state.is_draining();
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, axum::Json(checks)).into_response()
+}
+
+async fn render(State(state): State<Arc<AppState>>) -> Response {
+    let m = &state.metrics;
+    let mut out = String::with_capacity(8192);
+    out.push_str("# HELP satria_http_request_duration_seconds HTTP request latency.\n# TYPE satria_http_request_duration_seconds histogram\n");
+    for (i, g) in GROUPS.iter().enumerate() {
+        m.http[i].render(
+            &mut out,
+            "satria_http_request_duration_seconds",
+            &format!("group=\"{g}\""),
+        );
+    }
+    let counter = |out: &mut String, name: &str, help: &str, v: u64| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+        );
+    };
+    counter(
+        &mut out,
+        "satria_http_client_errors_total",
+        "Responses with a 4xx status.",
+        m.http_4xx.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_http_server_errors_total",
+        "Responses with a 5xx status.",
+        m.http_5xx.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_ws_events_sent_total",
+        "Events sent to WebSocket clients.",
+        m.ws_events_sent.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_ws_resyncs_total",
+        "Snapshots sent to clients that fell behind or came back too late.",
+        m.ws_resyncs.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_ws_rejected_messages_total",
+        "Client messages refused (bad input, not allowed, invalid command).",
+        m.ws_rejected.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_ws_duplicate_messages_total",
+        "Client messages seen before (same client id), answered without applying.",
+        m.ws_duplicates.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_ws_dropped_unresponsive_total",
+        "Connections dropped after two missed pings.",
+        m.ws_dropped_unresponsive.load(Relaxed),
+    );
+    out.push_str(
+        "# HELP satria_ws_open Open WebSocket connections per role.\n# TYPE satria_ws_open gauge\n",
+    );
+    for (i, r) in satria_auth::Role::ALL.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "satria_ws_open{{role=\"{r}\"}} {}",
+            m.ws_open[i].load(Relaxed)
+        );
+    }
+    out.push_str("# HELP satria_command_commit_seconds Command submitted to durable acknowledgement (journal fsync included).\n# TYPE satria_command_commit_seconds histogram\n");
+    m.commit
+        .render(&mut out, "satria_command_commit_seconds", "");
+    let _ = writeln!(
+        out,
+        "# HELP satria_engine_queue_depth Requests waiting for the dispatch engine.\n# TYPE satria_engine_queue_depth gauge\nsatria_engine_queue_depth {}",
+        state.engine.queue_depth()
+    );
+    let _ = writeln!(
+        out,
+        "# HELP satria_journal_last_seq Sequence number of the last durable event.\n# TYPE satria_journal_last_seq counter\nsatria_journal_last_seq {}",
+        state.engine.last_seq()
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
