@@ -4,6 +4,7 @@
 
 mod engine_cmd;
 mod roads_cmd;
+mod serve_cmd;
 
 use clap::{Parser, Subcommand};
 use roads_cmd::{OutputFormat, parse_latlon};
@@ -22,6 +23,28 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the server: the HTTP API, the WebSocket and the dispatch engine. With no
+    /// arguments it serves the demo region (generated and imported on first run),
+    /// with the demo fleet, hospitals and one account per role.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "SATRIA_ADDR", default_value = "127.0.0.1:8119")]
+        addr: String,
+        /// Journal, accounts and the demo graph live here.
+        #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
+        data_dir: PathBuf,
+        /// A road graph from `satria import` (default: the demo region's).
+        #[arg(long, env = "SATRIA_GRAPH")]
+        graph: Option<PathBuf>,
+        /// The fleet as CSV (default: the demo fleet); read once, into an empty journal.
+        #[arg(long, env = "SATRIA_FLEET")]
+        fleet: Option<PathBuf>,
+    },
+    /// Manage the accounts that may use the server.
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
     /// Import an OpenStreetMap file (PBF or XML) into a road graph artifact.
     Import {
         /// The .osm.pbf or .osm file.
@@ -118,6 +141,42 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account.
+    Add {
+        #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        username: String,
+        /// The password (or set SATRIA_PASSWORD to keep it out of the shell history).
+        #[arg(long, env = "SATRIA_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// dispatcher, crew, hospital, admin, pattas_officer, pattas_mitra,
+        /// salinmas_officer, salinmas_household, salinmas_collector.
+        #[arg(long)]
+        role: String,
+        /// The unit a crew account is bound to.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The hospital a hospital account is bound to.
+        #[arg(long)]
+        hospital: Option<String>,
+    },
+    /// List the accounts (never their passwords).
+    List {
+        #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
+        data_dir: PathBuf,
+    },
+    /// Disable an account and end its sessions.
+    Revoke {
+        #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Check the journal's hash chain and name the first broken row.
     Verify {
@@ -188,6 +247,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             max_snap_m,
         } => roads_cmd::eta(&graph, incident, &units, nearest, json, max_snap_m)?,
         Command::Demo { data_dir } => roads_cmd::demo(&data_dir)?,
+        Command::Serve {
+            addr,
+            data_dir,
+            graph,
+            fleet,
+        } => serve_cmd::serve(serve_cmd::ServeArgs {
+            addr,
+            data_dir,
+            graph,
+            fleet,
+        })?,
+        Command::User { what } => match what {
+            UserCommand::Add {
+                data_dir,
+                username,
+                password,
+                role,
+                unit,
+                hospital,
+            } => serve_cmd::user_add(&data_dir, username, password, &role, unit, hospital)?,
+            UserCommand::List { data_dir } => serve_cmd::user_list(&data_dir)?,
+            UserCommand::Revoke { data_dir, username } => {
+                serve_cmd::user_revoke(&data_dir, &username)?
+            }
+        },
         Command::Mapgen {
             seed,
             scale,

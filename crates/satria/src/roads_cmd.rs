@@ -6,7 +6,7 @@ use satria_roads::{
     Stop,
 };
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Parses `LAT,LON`.
@@ -546,17 +546,23 @@ pub fn circuity(net: &RoadNetwork, pairs: usize, seed: u64) -> (f64, f64) {
 /// `satria demo`: makes sure the demo region exists in `data_dir` (generating and
 /// importing it on first run), then answers the dispatch question for a sample incident:
 /// which ambulance base is nearest by drive time.
-pub fn demo(data_dir: &Path) -> Result<()> {
+/// The demo region's graph in `data_dir`, generated and imported on first use.
+pub fn ensure_demo_graph(data_dir: &Path) -> Result<PathBuf> {
     let pbf = data_dir.join("banyumas-demo.osm.pbf");
     let graph = data_dir.join("banyumas-demo.graph");
-    if !pbf.exists() {
-        println!("== generating the demo region (first run only)");
-        mapgen(119, 1.0, &pbf)?;
-    }
     if !graph.exists() {
+        if !pbf.exists() {
+            println!("== generating the demo region (first run only)");
+            mapgen(119, 1.0, &pbf)?;
+        }
         println!("== importing {}", pbf.display());
         import(&pbf, &graph, None, false)?;
     }
+    Ok(graph)
+}
+
+pub fn demo(data_dir: &Path) -> Result<()> {
+    let graph = ensure_demo_graph(data_dir)?;
     let t = Instant::now();
     let net = RoadNetwork::load(&graph)?;
     println!(

@@ -1,0 +1,253 @@
+//! `satria serve` and `satria user`: the server on the demo region (or a given
+//! graph), and the accounts that may use it.
+
+use anyhow::{Context, bail};
+use rand::Rng;
+use satria_auth::{AuthStore, NewUser, Role};
+use satria_engine::{Engine, EngineOptions, RoadDriveTimes, SystemClock};
+use satria_server::{AppState, ServerOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The accounts database inside a data directory.
+pub fn auth_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("auth.sqlite")
+}
+
+/// What `satria serve` was asked for.
+#[derive(Debug)]
+pub struct ServeArgs {
+    pub addr: String,
+    pub data_dir: PathBuf,
+    pub graph: Option<PathBuf>,
+    pub fleet: Option<PathBuf>,
+}
+
+fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..14)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// On an empty accounts database: one demo account per dispatch role, printed once.
+fn demo_users(auth: &AuthStore, crew_unit: &str, hospital: &str) -> anyhow::Result<()> {
+    if !auth.list_users()?.is_empty() {
+        return Ok(());
+    }
+    println!("== demo accounts (printed once; passwords are stored only as argon2id hashes):");
+    for (username, role, unit, hosp) in [
+        ("dispatcher", Role::Dispatcher, None, None),
+        ("crew", Role::Crew, Some(crew_unit.to_string()), None),
+        ("hospital", Role::Hospital, None, Some(hospital.to_string())),
+        ("admin", Role::Admin, None, None),
+    ] {
+        let password = random_password();
+        auth.add_user(
+            NewUser {
+                username: username.into(),
+                password: password.clone(),
+                role,
+                unit: unit.clone(),
+                hospital: hosp.clone(),
+                subject: None,
+            },
+            satria_server::now_ms(),
+        )?;
+        let bound = unit
+            .map(|u| format!(" (unit {u})"))
+            .or(hosp.map(|h| format!(" (hospital {h})")))
+            .unwrap_or_default();
+        println!("   {username:<11} {password}  role {role}{bound}");
+    }
+    Ok(())
+}
+
+/// `satria serve`.
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    std::fs::create_dir_all(&args.data_dir).with_context(|| {
+        format!(
+            "{}: cannot create the data directory",
+            args.data_dir.display()
+        )
+    })?;
+    let graph = match &args.graph {
+        Some(g) => {
+            if !g.exists() {
+                bail!(
+                    "{}: no such graph file (make one with `satria import`)",
+                    g.display()
+                );
+            }
+            g.clone()
+        }
+        None => crate::roads_cmd::ensure_demo_graph(&args.data_dir)?,
+    };
+    let t = Instant::now();
+    let t_started = t;
+    let net = Arc::new(
+        satria_roads::RoadNetwork::load(&graph)
+            .with_context(|| format!("{}: cannot load the road graph", graph.display()))?,
+    );
+    println!(
+        "== road graph {}: {} junctions, loaded in {:.0} ms",
+        graph.display(),
+        net.graph.node_count(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let mut opts = EngineOptions::new(&args.data_dir);
+    opts.hospitals = satria_dispatch::demo_hospitals();
+    opts.initial_units = match &args.fleet {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("{}: cannot read the fleet file", f.display()))?;
+            satria_dispatch::parse_fleet_csv(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?
+        }
+        None => satria_dispatch::demo_fleet(),
+    };
+    let crew_unit = opts
+        .initial_units
+        .first()
+        .map(|u| u.id.0.clone())
+        .unwrap_or_default();
+    let hospital = opts
+        .hospitals
+        .first()
+        .map(|h| h.id.0.clone())
+        .unwrap_or_default();
+    let engine = Arc::new(
+        Engine::start(
+            opts,
+            Box::new(RoadDriveTimes::new(Arc::clone(&net))),
+            Box::new(SystemClock),
+        )
+        .map_err(|e| {
+            anyhow::anyhow!("{}: cannot start the engine: {e}", args.data_dir.display())
+        })?,
+    );
+    let auth = Arc::new(
+        AuthStore::open(&auth_path(&args.data_dir))
+            .with_context(|| format!("{}: cannot open the accounts", args.data_dir.display()))?,
+    );
+    demo_users(&auth, &crew_unit, &hospital)?;
+    let state = AppState::new(
+        Arc::clone(&engine),
+        auth,
+        args.data_dir.clone(),
+        ServerOptions::default(),
+        true,
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let local = listener.local_addr()?;
+        println!(
+            "== Satria serving http://{local}/ (journal seq {}, ready in {:.2} s after the graph existed; total {:.1} s)",
+            engine.last_seq(),
+            t_started.elapsed().as_secs_f64(),
+            t0.elapsed().as_secs_f64()
+        );
+        println!("   API: http://{local}/api/openapi.json   WebSocket: ws://{local}/ws   metrics: http://{local}/metrics");
+        println!("   Ctrl-C (or SIGTERM) stops it gracefully.");
+        satria_server::serve(listener, state, shutdown_signal())
+            .await
+            .context("the server failed")
+    })?;
+    println!("== stopping: finishing queued commands and flushing the journal");
+    match Arc::try_unwrap(engine) {
+        Ok(e) => e.shutdown(),
+        Err(_) => {
+            eprintln!("warning: connections still hold the engine; the journal is durable anyway")
+        }
+    }
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    println!("== stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// `satria user add`.
+pub fn user_add(
+    data_dir: &Path,
+    username: String,
+    password: String,
+    role: &str,
+    unit: Option<String>,
+    hospital: Option<String>,
+) -> anyhow::Result<()> {
+    let role = Role::parse(role).with_context(|| {
+        let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role {role:?}; one of {}", all.join(", "))
+    })?;
+    std::fs::create_dir_all(data_dir)?;
+    let auth = AuthStore::open(&auth_path(data_dir))?;
+    let u = auth.add_user(
+        NewUser {
+            username,
+            password,
+            role,
+            unit,
+            hospital,
+            subject: None,
+        },
+        satria_server::now_ms(),
+    )?;
+    println!("added {} ({})", u.username, u.role);
+    Ok(())
+}
+
+/// `satria user list`.
+pub fn user_list(data_dir: &Path) -> anyhow::Result<()> {
+    let auth = AuthStore::open(&auth_path(data_dir))?;
+    for u in auth.list_users()? {
+        println!(
+            "{:<20} {:<18} {:<10} {}",
+            u.username,
+            u.role.as_str(),
+            if u.disabled_at_ms.is_some() {
+                "revoked"
+            } else {
+                "active"
+            },
+            u.unit.or(u.hospital).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// `satria user revoke`.
+pub fn user_revoke(data_dir: &Path, username: &str) -> anyhow::Result<()> {
+    let auth = AuthStore::open(&auth_path(data_dir))?;
+    auth.revoke_user(username, satria_server::now_ms())?;
+    println!("revoked {username}: the account is disabled and its sessions ended");
+    Ok(())
+}
