@@ -88,7 +88,7 @@ fn check_text(field: &str, v: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn check_latlon(lat: f64, lon: f64) -> Result<LatLon, ApiError> {
+pub(crate) fn check_latlon(lat: f64, lon: f64) -> Result<LatLon, ApiError> {
     if !(lat.is_finite()
         && lon.is_finite()
         && (-90.0..=90.0).contains(&lat)
@@ -316,15 +316,13 @@ async fn list_incidents(
         .collect();
     list.sort_by_key(|i| std::cmp::Reverse(i.id));
     list.truncate(limit);
-    if !list.is_empty() {
-        let ids: Vec<String> = list.iter().map(|i| i.id.to_string()).collect();
-        state.audit.record(
-            &caller.0,
-            "list",
-            format!("incident:{}", ids.join(",")),
-            "GET /api/incidents",
-        );
-    }
+    record_list(
+        &state,
+        &caller,
+        "incident",
+        list.iter().map(|i| i.id.0),
+        "GET /api/incidents",
+    );
     ok(list)
 }
 
@@ -333,13 +331,47 @@ fn incident_for<'a>(
     snap: &'a satria_dispatch::Dispatch,
     id: u64,
 ) -> Result<&'a satria_dispatch::Incident, ApiError> {
-    let i = snap.incident(IncidentId(id));
-    if caller.is_dispatch() {
-        return i.ok_or_else(|| ApiError::not_found("incident"));
+    visible(
+        caller,
+        snap.incident(IncidentId(id)),
+        view::may_see_incident,
+        "incident",
+    )
+}
+
+/// One record of a listing of personal records: who listed which ids.
+fn record_list(
+    state: &AppState,
+    caller: &Caller,
+    kind: &str,
+    ids: impl Iterator<Item = u64>,
+    purpose: &str,
+) {
+    let ids: Vec<String> = ids.map(|i| i.to_string()).collect();
+    if !ids.is_empty() {
+        state.audit.record(
+            &caller.0,
+            "list",
+            format!("{kind}:{}", ids.join(",")),
+            purpose,
+        );
     }
-    // Others learn nothing, not even whether the incident exists.
-    match i {
-        Some(i) if view::may_see_incident(&caller.0, i) => Ok(i),
+}
+
+/// A record the caller may see: dispatch roles get 404 for a missing one;
+/// other roles get 403 for a missing one and another's alike, so they learn
+/// nothing, not even whether it exists.
+fn visible<'a, T>(
+    caller: &Caller,
+    found: Option<&'a T>,
+    may_see: fn(&satria_auth::Principal, &T) -> bool,
+    what: &str,
+) -> Result<&'a T, ApiError> {
+    if caller.is_dispatch() {
+        return found.ok_or_else(|| ApiError::not_found(what));
+    }
+    match found {
+        Some(x) if may_see(&caller.0, x) => Ok(x),
         _ => Err(ApiError::forbidden()),
     }
 }
@@ -880,15 +912,13 @@ async fn list_referrals(State(state): State<Arc<AppState>>, caller: Caller) -> A
         .collect();
     list.sort_by_key(|r| std::cmp::Reverse(r.id));
     list.truncate(1000);
-    if !list.is_empty() {
-        let ids: Vec<String> = list.iter().map(|r| r.id.to_string()).collect();
-        state.audit.record(
-            &caller.0,
-            "list",
-            format!("referral:{}", ids.join(",")),
-            "GET /api/referrals",
-        );
-    }
+    record_list(
+        &state,
+        &caller,
+        "referral",
+        list.iter().map(|r| r.id.0),
+        "GET /api/referrals",
+    );
     ok(list)
 }
 
@@ -897,14 +927,12 @@ fn referral_for<'a>(
     snap: &'a satria_dispatch::Dispatch,
     id: u64,
 ) -> Result<&'a satria_dispatch::Referral, ApiError> {
-    let r = snap.referral(ReferralId(id));
-    if caller.is_dispatch() {
-        return r.ok_or_else(|| ApiError::not_found("referral"));
-    }
-    match r {
-        Some(r) if view::may_see_referral(&caller.0, r) => Ok(r),
-        _ => Err(ApiError::forbidden()),
-    }
+    visible(
+        caller,
+        snap.referral(ReferralId(id)),
+        view::may_see_referral,
+        "referral",
+    )
 }
 
 async fn get_referral(

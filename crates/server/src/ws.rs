@@ -400,27 +400,27 @@ async fn replay_since(
     stream: &str,
     after: u64,
 ) -> Result<u64, ()> {
+    // The client is at most `max_replay` events behind (else it gets a
+    // snapshot): one read on one connection fetches them all; anything newer
+    // arrives live and is skipped there by seq.
+    let dir = state.data_dir.clone();
+    let s = stream.to_string();
+    let limit = usize::try_from(state.opts.max_replay).unwrap_or(usize::MAX);
+    let entries = tokio::task::spawn_blocking(move || {
+        satria_store::JournalReader::open(&dir).and_then(|r| r.read_since(&s, after, limit))
+    })
+    .await
+    .map_err(|_| ())?
+    .map_err(|e| tracing::warn!("replay failed: {e}"))?;
     let mut seen = after;
-    loop {
-        let dir = state.data_dir.clone();
-        let s = stream.to_string();
-        let batch = tokio::task::spawn_blocking(move || {
-            satria_store::JournalReader::open(&dir).and_then(|r| r.read_since(&s, seen, 1000))
-        })
-        .await
-        .map_err(|_| ())?
-        .map_err(|e| tracing::warn!("replay failed: {e}"))?;
-        if batch.is_empty() {
-            return Ok(seen);
-        }
-        for entry in batch {
-            seen = entry.seq;
-            let Ok(event) = serde_json::from_str::<Event>(&entry.payload) else {
-                continue;
-            };
-            forward(state, tx, who, stream, entry.seq, &event).await?;
-        }
+    for entry in entries {
+        seen = entry.seq;
+        let Ok(event) = serde_json::from_str::<Event>(&entry.payload) else {
+            continue;
+        };
+        forward(state, tx, who, stream, entry.seq, &event).await?;
     }
+    Ok(seen)
 }
 
 /// Sends the part of the current state `who` may see; returns its seq.
@@ -536,18 +536,7 @@ fn validate_position(
     at: LatLon,
     device_at: Option<Timestamp>,
 ) -> Result<(), ApiError> {
-    if !(at.lat.is_finite()
-        && at.lon.is_finite()
-        && (-90.0..=90.0).contains(&at.lat)
-        && (-180.0..=180.0).contains(&at.lon))
-    {
-        return Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_position",
-            "lat must be in -90..90 and lon in -180..180",
-            "lat harus di antara -90..90 dan lon di antara -180..180",
-        ));
-    }
+    crate::api::check_latlon(at.lat, at.lon)?;
     crate::api::check_device_time(state, device_at.map(|t| t.0))?;
     check_plausible(state, unit, at, device_at)
 }

@@ -551,19 +551,7 @@ impl Journal {
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
         self.check_usable()?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
-                 WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-            )
-            .map_err(db(&self.path, "prepare read"))?;
-        let rows = stmt
-            .query_map(params![stream, after_seq, limit], entry_from_row)
-            .map_err(db(&self.path, "read"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(db(&self.path, "read"))
+        read_since(&self.conn, &self.path, stream, after_seq, limit)
     }
 
     /// Every entry of `stream`, in order: what a restart replays (after the
@@ -753,6 +741,29 @@ fn db<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(rusqlite::Error) 
     move |e| StoreError::sqlite(path, action, e)
 }
 
+/// Up to `limit` entries of `stream` after `after_seq`, in order: the one
+/// query behind [`Journal::read_since`] and [`JournalReader::read_since`].
+fn read_since(
+    conn: &Connection,
+    path: &Path,
+    stream: &str,
+    after_seq: u64,
+    limit: usize,
+) -> Result<Vec<Entry>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
+             WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )
+        .map_err(db(path, "prepare read"))?;
+    let rows = stmt
+        .query_map(params![stream, after_seq, limit], entry_from_row)
+        .map_err(db(path, "read"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(db(path, "read"))
+}
+
 fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
         row: r.get(0)?,
@@ -831,18 +842,6 @@ impl JournalReader {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
-                 WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-            )
-            .map_err(db(&self.path, "prepare read"))?;
-        let rows = stmt
-            .query_map(params![stream, after_seq, limit], entry_from_row)
-            .map_err(db(&self.path, "read"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(db(&self.path, "read"))
+        read_since(&self.conn, &self.path, stream, after_seq, limit)
     }
 }
