@@ -6,6 +6,7 @@ use crate::hospital::HospitalStatus;
 use crate::ids::{HospitalId, IncidentId, LatLon, ReferralId, Timestamp, UnitId};
 use crate::incident::{Address, Category, Triage};
 use crate::referral::{PatientData, ReferralForm};
+use crate::transport::BookingId;
 use serde::{Deserialize, Serialize};
 
 /// A request to change the dispatch state. `device_at` is the crew phone's own clock,
@@ -225,5 +226,41 @@ pub enum Command {
     SendPreArrivalNotice {
         /// The referral.
         referral: ReferralId,
+    },
+    /// Books a scheduled non-emergency transport (e.g. to dialysis). It becomes a
+    /// hijau inter-facility incident `Config::transport_lead_s` before pickup and
+    /// only takes a unit no emergency needs (see [`crate::transport`]).
+    BookTransport {
+        /// Who asked, in the booking module's terms (e.g. `pattas:case:12`).
+        reference: String,
+        /// The patient's name.
+        patient_name: String,
+        /// The patient's phone.
+        patient_phone: String,
+        /// Pickup position.
+        #[serde(with = "crate::ids::latlon")]
+        pickup: LatLon,
+        /// Pickup address as words.
+        pickup_address: String,
+        /// The destination hospital, when it is one of the region's.
+        destination: Option<HospitalId>,
+        /// The destination's name.
+        destination_name: String,
+        /// The destination's position.
+        #[serde(with = "crate::ids::latlon")]
+        destination_location: LatLon,
+        /// Pickup time.
+        scheduled_for: Timestamp,
+        /// Why (dialysis, control visit, ...).
+        purpose: String,
+        /// Notes for the crew.
+        notes: String,
+    },
+    /// Calls a booked transport off; a dispatched one cancels its incident too.
+    CancelTransport {
+        /// The booking.
+        booking: BookingId,
+        /// Why.
+        reason: String,
     },
 }

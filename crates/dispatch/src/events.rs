@@ -8,6 +8,7 @@ use crate::ids::{HospitalId, IncidentId, LatLon, ReferralId, Timestamp, UnitId};
 use crate::incident::{Address, Category, Incident, Triage};
 use crate::recommend::Candidate;
 use crate::referral::Referral;
+use crate::transport::{Booking, BookingId};
 use serde::{Deserialize, Serialize};
 
 /// Something that happened. Large payloads are boxed so that the common events (the
@@ -280,6 +281,29 @@ pub enum Event {
         /// Phone time.
         device_at: Option<Timestamp>,
     },
+    /// A scheduled transport was booked.
+    TransportBooked {
+        /// The booking as made.
+        booking: Box<Booking>,
+    },
+    /// A booked transport's time came: it is now this incident.
+    TransportDispatched {
+        /// The booking.
+        booking: BookingId,
+        /// The incident created for it.
+        incident: IncidentId,
+        /// Server time.
+        at: Timestamp,
+    },
+    /// A booked transport was called off.
+    TransportCancelled {
+        /// The booking.
+        booking: BookingId,
+        /// Server time.
+        at: Timestamp,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Event {
@@ -312,6 +336,9 @@ impl Event {
             Event::ReferralEscalationFailed { .. } => "referral_escalation_failed",
             Event::PreArrivalNoticeSent { .. } => "pre_arrival_notice_sent",
             Event::HandoverRecorded { .. } => "handover_recorded",
+            Event::TransportBooked { .. } => "transport_booked",
+            Event::TransportDispatched { .. } => "transport_dispatched",
+            Event::TransportCancelled { .. } => "transport_cancelled",
         }
     }
 }

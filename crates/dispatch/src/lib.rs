@@ -12,7 +12,8 @@
 //! Modules: [`ids`] (time, typed ids, positions), [`fleet`], [`incident`], [`hospital`],
 //! [`referral`], [`policy`] (the tables of who may serve what), [`commands`],
 //! [`events`], [`rejection`], [`recommend`], [`state`] (the decision and the apply),
-//! [`roads`] (the drive-time interface).
+//! [`roads`] (the drive-time interface), [`transport`] (scheduled non-emergency
+//! transports, lowest priority).
 
 pub mod commands;
 pub mod events;
@@ -26,6 +27,7 @@ pub mod referral;
 pub mod rejection;
 pub mod roads;
 pub mod state;
+pub mod transport;
 
 pub use commands::Command;
 pub use events::Event;
@@ -55,3 +57,4 @@ pub use referral::{
 pub use rejection::Rejection;
 pub use roads::{DriveTimes, Eta, StraightLine};
 pub use state::{Config, Dispatch};
+pub use transport::{Booking, BookingId, BookingStatus};

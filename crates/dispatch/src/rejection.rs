@@ -7,6 +7,7 @@
 use crate::fleet::UnitStatus;
 use crate::ids::{HospitalId, IncidentId, ReferralId, UnitId};
 use crate::incident::IncidentStatus;
+use crate::transport::BookingId;
 use serde::Serialize;
 
 /// Why a command was refused (English by `Display`, Bahasa Indonesia by
@@ -129,6 +130,18 @@ pub enum Rejection {
         /// The referral.
         referral: ReferralId,
     },
+    /// No such scheduled transport.
+    #[error("transport booking {booking} does not exist")]
+    UnknownBooking {
+        /// The id given.
+        booking: BookingId,
+    },
+    /// Cancelling a booking that is already cancelled.
+    #[error("transport booking {booking} is already cancelled")]
+    BookingClosed {
+        /// The booking.
+        booking: BookingId,
+    },
     /// A live referral of this incident to this hospital already exists.
     #[error("incident {incident} already has a live referral to hospital {hospital}")]
     AlreadyReferred {
@@ -178,6 +191,12 @@ impl Rejection {
             }
             Rejection::ReferralNotAccepted { referral } => {
                 format!("rujukan {referral} belum diterima rumah sakit")
+            }
+            Rejection::UnknownBooking { booking } => {
+                format!("pesanan transport {booking} tidak ada")
+            }
+            Rejection::BookingClosed { booking } => {
+                format!("pesanan transport {booking} sudah dibatalkan")
             }
             Rejection::AlreadyReferred { incident, hospital } => {
                 format!("kejadian {incident} sudah punya rujukan aktif ke rumah sakit {hospital}")

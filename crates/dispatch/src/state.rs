@@ -13,7 +13,7 @@
 
 use crate::commands::Command;
 use crate::events::Event;
-use crate::fleet::{Unit, UnitStatus};
+use crate::fleet::{Unit, UnitStatus, UnitType};
 use crate::hospital::Hospital;
 use crate::ids::{
     HospitalId, IncidentId, LatLon, ReferralId, Timestamp, UnitId, distance_m, valid_position,
@@ -24,6 +24,7 @@ use crate::incident::{
 use crate::referral::{Referral, ReferralStatus};
 use crate::rejection::Rejection;
 use crate::roads::DriveTimes;
+use crate::transport::{Booking, BookingId, BookingStatus};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Tunables of the dispatch policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Config {
     /// Time a crew has to acknowledge an assignment (default 60 s).
     pub ack_timeout_s: u32,
@@ -48,6 +50,15 @@ pub struct Config {
     pub referral_deadline_s: u32,
     /// How many candidates a `NextUnitProposed` event carries.
     pub proposals: usize,
+    /// A scheduled transport becomes an incident this long before pickup
+    /// (default 45 min).
+    pub transport_lead_s: u32,
+    /// A scheduled transport may take a BLS ambulance only while at least this
+    /// many other ambulances able to answer a merah call stay available
+    /// (default 2).
+    pub transport_reserve: usize,
+    /// How far ahead a transport may be booked (default 30 days).
+    pub transport_horizon_s: u32,
 }
 
 impl Default for Config {
@@ -61,6 +72,9 @@ impl Default for Config {
             preference_margin_s: 180,
             referral_deadline_s: 5 * 60,
             proposals: 3,
+            transport_lead_s: 45 * 60,
+            transport_reserve: 2,
+            transport_horizon_s: 30 * 24 * 3600,
         }
     }
 }
@@ -90,6 +104,8 @@ pub struct Dispatch {
     hospitals: BTreeMap<HospitalId, Hospital>,
     referrals: BTreeMap<ReferralId, Referral>,
     next_referral: u64,
+    bookings: BTreeMap<BookingId, Booking>,
+    next_booking: u64,
 }
 
 impl PartialEq for Dispatch {
@@ -114,6 +130,8 @@ impl PartialEq for Dispatch {
             && self.hospitals == o.hospitals
             && self.referrals == o.referrals
             && self.next_referral == o.next_referral
+            && self.bookings == o.bookings
+            && self.next_booking == o.next_booking
     }
 }
 
@@ -184,6 +202,8 @@ impl Dispatch {
             hospitals: hospitals.into_iter().map(|h| (h.id.clone(), h)).collect(),
             referrals: BTreeMap::new(),
             next_referral: 1,
+            bookings: BTreeMap::new(),
+            next_booking: 1,
         };
         for u in units {
             if !d.unit_index.contains_key(&u.id) {
@@ -237,6 +257,14 @@ impl Dispatch {
         self.referrals.values()
     }
     /// One referral.
+    pub fn bookings(&self) -> impl Iterator<Item = &Booking> {
+        self.bookings.values()
+    }
+
+    pub fn booking(&self, id: BookingId) -> Option<&Booking> {
+        self.bookings.get(&id)
+    }
+
     pub fn referral(&self, id: ReferralId) -> Option<&Referral> {
         self.referrals.get(&id)
     }
@@ -856,7 +884,204 @@ impl Dispatch {
                     distance_m: eta.map(|e| e.distance_m),
                 }])
             }
+            Command::BookTransport {
+                reference,
+                patient_name,
+                patient_phone,
+                pickup,
+                pickup_address,
+                destination,
+                destination_name,
+                destination_location,
+                scheduled_for,
+                purpose,
+                notes,
+            } => {
+                position(pickup)?;
+                position(destination_location)?;
+                required("reference", &reference)?;
+                required("patient_name", &patient_name)?;
+                required("destination_name", &destination_name)?;
+                for (f, v) in [
+                    ("patient_phone", &patient_phone),
+                    ("pickup_address", &pickup_address),
+                    ("purpose", &purpose),
+                    ("notes", &notes),
+                ] {
+                    text(f, v)?;
+                }
+                if let Some(h) = &destination
+                    && !self.hospitals.contains_key(h)
+                {
+                    return Err(Rejection::UnknownHospital {
+                        hospital: h.clone(),
+                    });
+                }
+                if scheduled_for < now {
+                    return Err(invalid("scheduled_for", "is in the past", "sudah lewat"));
+                }
+                if scheduled_for > now.plus_s(self.config.transport_horizon_s) {
+                    return Err(invalid(
+                        "scheduled_for",
+                        "is too far ahead",
+                        "terlalu jauh ke depan",
+                    ));
+                }
+                Ok(vec![Event::TransportBooked {
+                    booking: Box::new(Booking {
+                        id: BookingId(self.next_booking),
+                        reference,
+                        patient_name,
+                        patient_phone,
+                        pickup,
+                        pickup_address,
+                        destination,
+                        destination_name,
+                        destination_location,
+                        scheduled_for,
+                        purpose,
+                        notes,
+                        booked_at: now,
+                        status: BookingStatus::Scheduled,
+                    }),
+                }])
+            }
+            Command::CancelTransport { booking, reason } => {
+                required("reason", &reason)?;
+                let b = self
+                    .bookings
+                    .get(&booking)
+                    .ok_or(Rejection::UnknownBooking { booking })?;
+                let mut events = vec![Event::TransportCancelled {
+                    booking,
+                    at: now,
+                    reason: reason.clone(),
+                }];
+                match &b.status {
+                    BookingStatus::Scheduled => {}
+                    BookingStatus::Cancelled { .. } => {
+                        return Err(Rejection::BookingClosed { booking });
+                    }
+                    BookingStatus::Dispatched { incident, .. } => {
+                        // Its incident goes with it, unless it already ended.
+                        if self.incidents[incident].status.is_open() {
+                            events.extend(self.decide(
+                                now,
+                                Command::CancelIncident {
+                                    incident: *incident,
+                                    reason,
+                                },
+                                roads,
+                            )?);
+                        }
+                    }
+                }
+                Ok(events)
+            }
         }
+    }
+
+    /// The scheduled transports whose time has come, as incidents, and a unit for
+    /// each dispatched one still without one, under the rule of
+    /// [`crate::transport`]: never an ALS unit or a motorbike, a BLS unit only while
+    /// `Config::transport_reserve` other merah-capable ambulances stay available.
+    fn transport_due_at(&self, b: &Booking) -> Timestamp {
+        Timestamp(
+            b.scheduled_for
+                .0
+                .saturating_sub(i64::from(self.config.transport_lead_s) * 1000),
+        )
+    }
+
+    fn schedule_transports(&mut self, now: Timestamp, roads: &dyn DriveTimes) -> Vec<Event> {
+        let mut events = Vec::new();
+        let due: Vec<BookingId> = self
+            .bookings
+            .values()
+            .filter(|b| b.status == BookingStatus::Scheduled && now >= self.transport_due_at(b))
+            .map(|b| b.id)
+            .collect();
+        for id in due {
+            let b = &self.bookings[&id];
+            let incident = Incident {
+                id: IncidentId(self.next_incident),
+                received_at: now,
+                caller_name: b.patient_name.clone(),
+                caller_phone: b.patient_phone.clone(),
+                location: b.pickup,
+                address: crate::incident::Address {
+                    text: b.pickup_address.clone(),
+                    ..Default::default()
+                },
+                triage: Triage::Hijau,
+                category: crate::incident::Category::InterFacilityTransfer,
+                patients: 1,
+                notes: format!(
+                    "Transport terjadwal / scheduled transport {} ({}) → {}: {}. {}",
+                    b.id, b.reference, b.destination_name, b.purpose, b.notes
+                ),
+                status: IncidentStatus::Open,
+                assignments: Vec::new(),
+                possible_duplicate_of: None,
+                merged_into: None,
+                merged_from: Vec::new(),
+                outcome: None,
+                ended_at: None,
+                history: Vec::new(),
+            };
+            let iid = incident.id;
+            for e in [
+                Event::IncidentCreated {
+                    incident: Box::new(incident),
+                },
+                Event::TransportDispatched {
+                    booking: id,
+                    incident: iid,
+                    at: now,
+                },
+            ] {
+                self.apply(&e);
+                events.push(e);
+            }
+        }
+        let waiting: Vec<IncidentId> = self
+            .bookings
+            .values()
+            .filter_map(|b| match b.status {
+                BookingStatus::Dispatched { incident, .. } => Some(incident),
+                _ => None,
+            })
+            .filter(|i| {
+                let i = &self.incidents[i];
+                i.status.is_open() && i.active_units().next().is_none()
+            })
+            .collect();
+        for iid in waiting {
+            let rec = self.recommend_units_for(now, &self.incidents[&iid], roads);
+            let merah_capable = |u: &Unit| {
+                u.status == UnitStatus::Available
+                    && matches!(u.unit_type, UnitType::Als | UnitType::Bls)
+            };
+            let spare = self.units.iter().filter(|u| merah_capable(u)).count();
+            let pick = rec.candidates.iter().find(|c| match c.unit_type {
+                UnitType::Transport => true,
+                // Taking it leaves `spare - 1` for emergencies.
+                UnitType::Bls => spare > self.config.transport_reserve,
+                UnitType::Als | UnitType::Motorbike => false,
+            });
+            if let Some(c) = pick {
+                let e = Event::UnitAssigned {
+                    incident: iid,
+                    unit: c.unit.clone(),
+                    at: now,
+                    ack_deadline: now.plus_s(self.config.ack_timeout_s),
+                    automatic: true,
+                };
+                self.apply(&e);
+                events.push(e);
+            }
+        }
+        events
     }
 
     fn decide_status(
@@ -1000,7 +1225,7 @@ impl Dispatch {
     /// to the next recommended hospital (or `ReferralEscalationFailed`). The returned
     /// events are already applied.
     pub fn tick(&mut self, now: Timestamp, roads: &dyn DriveTimes) -> Vec<Event> {
-        let mut events = Vec::new();
+        let mut events = self.schedule_transports(now, roads);
         let due: Vec<(IncidentId, UnitId)> = self
             .incidents
             .values()
@@ -1096,7 +1321,17 @@ impl Dispatch {
             .values()
             .filter(|r| r.status == ReferralStatus::Pending)
             .map(|r| r.deadline);
-        acks.chain(refs).min()
+        // A booking comes due at its lead time; a dispatched one still without a
+        // unit is due at once (it is retried at every tick until one may go).
+        let transports = self.bookings.values().filter_map(|b| match b.status {
+            BookingStatus::Scheduled => Some(self.transport_due_at(b)),
+            BookingStatus::Dispatched { incident, at } => {
+                let i = &self.incidents[&incident];
+                (i.status.is_open() && i.active_units().next().is_none()).then_some(at)
+            }
+            BookingStatus::Cancelled { .. } => None,
+        });
+        acks.chain(refs).chain(transports).min()
     }
 
     // ----- events -----
@@ -1424,6 +1659,36 @@ impl Dispatch {
                 }
                 if let Some(i) = incident {
                     self.log(i, *at, e, Some(unit), format!("{referral}"));
+                }
+            }
+            Event::TransportBooked { booking } => {
+                self.next_booking = self.next_booking.max(booking.id.0 + 1);
+                self.bookings.insert(booking.id, (**booking).clone());
+            }
+            Event::TransportDispatched {
+                booking,
+                incident,
+                at,
+            } => {
+                if let Some(b) = self.bookings.get_mut(booking) {
+                    b.status = BookingStatus::Dispatched {
+                        incident: *incident,
+                        at: *at,
+                    };
+                    let detail = format!("{booking} ({})", b.reference);
+                    self.log(*incident, *at, e, None, detail);
+                }
+            }
+            Event::TransportCancelled {
+                booking,
+                at,
+                reason,
+            } => {
+                if let Some(b) = self.bookings.get_mut(booking) {
+                    b.status = BookingStatus::Cancelled {
+                        reason: reason.clone(),
+                        at: *at,
+                    };
                 }
             }
         }

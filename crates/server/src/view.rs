@@ -72,7 +72,9 @@ pub fn event_for(p: &Principal, state: &Dispatch, e: &Event) -> Option<bool> {
     if is_dispatch(p) {
         return Some(matches!(
             e,
-            Event::IncidentCreated { .. } | Event::ReferralSent { .. }
+            Event::IncidentCreated { .. }
+                | Event::ReferralSent { .. }
+                | Event::TransportBooked { .. }
         ));
     }
     let unit = crew_unit(p);
@@ -111,6 +113,11 @@ pub fn event_for(p: &Principal, state: &Dispatch, e: &Event) -> Option<bool> {
         Event::ReferralEscalationFailed { .. } => false,
         Event::PreArrivalNoticeSent { referral, .. } => referral_visible(p, state, *referral),
         Event::HandoverRecorded { referral, .. } => referral_visible(p, state, *referral),
+        // Scheduled transports are planned by dispatch; a crew sees the incident
+        // one becomes once it is sent to it.
+        Event::TransportBooked { .. }
+        | Event::TransportDispatched { .. }
+        | Event::TransportCancelled { .. } => false,
     };
     show.then_some(false)
 }
@@ -134,6 +141,16 @@ pub fn snapshot_for(p: &Principal, state: &Dispatch) -> (Value, Vec<String>) {
         .filter(|r| may_see_referral(p, r))
         .inspect(|r| personal.push(format!("referral:{}", r.id)))
         .collect();
+    // Scheduled transports still to come (dispatch plans them; personal data).
+    let transports: Vec<_> = if is_dispatch(p) {
+        state
+            .bookings()
+            .filter(|b| b.status == satria_dispatch::BookingStatus::Scheduled)
+            .inspect(|b| personal.push(format!("transport:{}", b.id.0)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let hospitals: Vec<_> = if matches!(
         p.role,
         Role::Dispatcher | Role::Admin | Role::Crew | Role::Hospital
@@ -148,6 +165,7 @@ pub fn snapshot_for(p: &Principal, state: &Dispatch) -> (Value, Vec<String>) {
             "incidents": incidents,
             "referrals": referrals,
             "hospitals": hospitals,
+            "transports": transports,
         }),
         personal,
     )

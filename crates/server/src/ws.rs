@@ -387,6 +387,7 @@ fn subject_of(e: &Event) -> String {
     match e {
         Event::IncidentCreated { incident } => format!("incident:{}", incident.id),
         Event::ReferralSent { referral } => format!("referral:{}", referral.id),
+        Event::TransportBooked { booking } => format!("transport:{}", booking.id.0),
         other => other.kind().to_string(),
     }
 }
