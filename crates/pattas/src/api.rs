@@ -1,0 +1,811 @@
+//! The HTTP API under `/api/pattas/...` and its operation table.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use satria_auth::{AccessRecorder, Principal, Role};
+use satria_http::{ApiJson, HttpError, Operation, require_role};
+use serde_json::{Value, json};
+
+use crate::desk::TransportDesk;
+use crate::model::*;
+use crate::store::already_cancelled;
+use crate::{Pattas, PattasError};
+
+/// Largest request body accepted.
+const BODY_LIMIT: usize = 64 * 1024;
+/// How long a case view waits for the desk's live status of one transport.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where the API takes "now" from: the system clock in service, a fixed or
+/// stepped one in tests (deadlines, overdue lists, "not in the future").
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        satria_http::now_ms()
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    pattas: Arc<Pattas>,
+    recorder: Arc<dyn AccessRecorder>,
+    desk: Arc<dyn TransportDesk>,
+    clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// Runs a blocking [`Pattas`] call off the async runtime.
+    async fn run<T, F>(&self, f: F) -> Result<T, HttpError>
+    where
+        F: FnOnce(&Pattas) -> Result<T, PattasError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pattas = Arc::clone(&self.pattas);
+        tokio::task::spawn_blocking(move || f(&pattas))
+            .await
+            .map_err(|_| HttpError::unavailable("the Pattas database task failed"))?
+            .map_err(HttpError::from)
+    }
+
+    fn record_beneficiary(&self, who: &Principal, action: &str, id: i64, purpose: &str) {
+        self.recorder
+            .record(who, action, &format!("pattas_beneficiary:{id}"), purpose);
+    }
+}
+
+/// Which roles an operation admits.
+trait Allowed {
+    const ROLES: &'static [Role];
+    const NAMES: &'static [&'static str];
+}
+
+/// Officers, admins and mitra (the mitra limited to its own cases).
+struct AnyPattas;
+impl Allowed for AnyPattas {
+    const ROLES: &'static [Role] = &[Role::PattasOfficer, Role::Admin, Role::PattasMitra];
+    const NAMES: &'static [&'static str] = &["pattas_officer", "admin", "pattas_mitra"];
+}
+
+/// Officers and admins.
+struct Officers;
+impl Allowed for Officers {
+    const ROLES: &'static [Role] = &[Role::PattasOfficer, Role::Admin];
+    const NAMES: &'static [&'static str] = &["pattas_officer", "admin"];
+}
+
+/// The authenticated caller (put in the extensions by
+/// `satria_http::require_principal`), refused with 403 unless its role is
+/// admitted. Runs before the body is read, so a wrong role is always 403.
+struct Caller<A>(Principal, PhantomData<A>);
+
+impl<S: Send + Sync, A: Allowed> FromRequestParts<S> for Caller<A> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, HttpError> {
+        let p = parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(HttpError::unauthenticated)?;
+        require_role(&p, A::ROLES)?;
+        Ok(Caller(p, PhantomData))
+    }
+}
+
+fn path_error(e: PathRejection) -> HttpError {
+    HttpError::bad_request(
+        "invalid_path",
+        format!("the path is not valid: {}", e.body_text()),
+        "alamat (path) permintaan tidak valid",
+    )
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, HttpError> {
+    q.map(|Query(v)| v).map_err(|e| {
+        HttpError::bad_request(
+            "invalid_query",
+            format!("the query string is not valid: {}", e.body_text()),
+            format!("parameter query tidak valid: {}", e.body_text()),
+        )
+    })
+}
+
+/// A positive integer id from the path; anything else is "no such …".
+fn id_of(raw: &str, en: &'static str, id: &'static str) -> Result<i64, HttpError> {
+    match raw.parse::<i64>() {
+        Ok(n) if n > 0 && raw.bytes().all(|c| c.is_ascii_digit()) => Ok(n),
+        _ => Err(PattasError::NotFound(en, id).to_http()),
+    }
+}
+
+fn case_id(p: Result<Path<String>, PathRejection>) -> Result<i64, HttpError> {
+    let Path(raw) = p.map_err(path_error)?;
+    id_of(&raw, "case", "kasus")
+}
+
+fn created<T: serde::Serialize>(v: T) -> Response {
+    (StatusCode::CREATED, Json(v)).into_response()
+}
+
+/// The Pattas API with the system clock. Layer
+/// `satria_http::require_principal` on it: handlers take the caller from the
+/// request's extensions and answer 401 without one.
+pub fn routes(
+    pattas: Arc<Pattas>,
+    recorder: Arc<dyn AccessRecorder>,
+    desk: Arc<dyn TransportDesk>,
+) -> Router {
+    routes_with_clock(pattas, recorder, desk, Arc::new(SystemClock))
+}
+
+/// [`routes`] with a clock of the caller's choosing (tests step it).
+pub fn routes_with_clock(
+    pattas: Arc<Pattas>,
+    recorder: Arc<dyn AccessRecorder>,
+    desk: Arc<dyn TransportDesk>,
+    clock: Arc<dyn Clock>,
+) -> Router {
+    let state = AppState {
+        pattas,
+        recorder,
+        desk,
+        clock,
+    };
+    Router::new()
+        .route(
+            "/api/pattas/beneficiaries",
+            post(create_beneficiary).get(list_beneficiaries),
+        )
+        .route(
+            "/api/pattas/beneficiaries/{id}",
+            get(get_beneficiary).patch(patch_beneficiary),
+        )
+        .route("/api/pattas/cases", post(report_case).get(list_cases))
+        .route("/api/pattas/cases/overdue", get(overdue_cases))
+        .route("/api/pattas/cases/{id}", get(get_case))
+        .route("/api/pattas/cases/{id}/verify", post(verify_case))
+        .route("/api/pattas/cases/{id}/reject", post(reject_case))
+        .route("/api/pattas/cases/{id}/assist", post(assist_case))
+        .route("/api/pattas/cases/{id}/close", post(close_case))
+        .route("/api/pattas/cases/{id}/assistance", post(add_assistance))
+        .route("/api/pattas/cases/{id}/transports", post(book_transport))
+        .route(
+            "/api/pattas/cases/{id}/transports/{tid}/cancel",
+            post(cancel_transport),
+        )
+        .route("/api/pattas/reports/cases", get(case_report))
+        .route("/api/pattas/reports/assistance", get(assistance_report))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+// ---- beneficiaries ----------------------------------------------------------
+
+async fn create_beneficiary(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<AnyPattas>,
+    ApiJson(body): ApiJson<NewBeneficiary>,
+) -> Result<Response, HttpError> {
+    let now = s.clock.now_ms();
+    let b = s
+        .run(move |pt| pt.create_beneficiary(&p, body, now))
+        .await?;
+    Ok(created(b))
+}
+
+async fn list_beneficiaries(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<AnyPattas>,
+    q: Result<Query<BeneficiaryQuery>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    let q = query(q)?;
+    let who = p.clone();
+    let list = s.run(move |pt| pt.list_beneficiaries(&who, &q)).await?;
+    for b in &list {
+        s.record_beneficiary(&p, "list", b.id, "GET /api/pattas/beneficiaries");
+    }
+    Ok(Json(list).into_response())
+}
+
+async fn get_beneficiary(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<AnyPattas>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, HttpError> {
+    let Path(raw) = path.map_err(path_error)?;
+    let id = id_of(&raw, "beneficiary", "penerima manfaat")?;
+    let who = p.clone();
+    let b = s.run(move |pt| pt.beneficiary(&who, id)).await?;
+    s.record_beneficiary(
+        &p,
+        "read",
+        id,
+        &format!("GET /api/pattas/beneficiaries/{id}"),
+    );
+    Ok(Json(b).into_response())
+}
+
+async fn patch_beneficiary(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<Officers>,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<BeneficiaryPatch>,
+) -> Result<Response, HttpError> {
+    let Path(raw) = path.map_err(path_error)?;
+    let id = id_of(&raw, "beneficiary", "penerima manfaat")?;
+    let now = s.clock.now_ms();
+    let who = p.clone();
+    let b = s
+        .run(move |pt| pt.update_beneficiary(&who, id, body, now))
+        .await?;
+    s.record_beneficiary(
+        &p,
+        "read",
+        id,
+        &format!("PATCH /api/pattas/beneficiaries/{id}"),
+    );
+    Ok(Json(b).into_response())
+}
+
+// ---- cases -----------------------------------------------------------------
+
+async fn report_case(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<AnyPattas>,
+    ApiJson(body): ApiJson<NewCase>,
+) -> Result<Response, HttpError> {
+    let now = s.clock.now_ms();
+    let c = s.run(move |pt| pt.report_case(&p, body, now)).await?;
+    Ok(created(c))
+}
+
+/// Records a `list` read of each distinct beneficiary a case list shows.
+fn record_case_list(s: &AppState, p: &Principal, cases: &[Case], purpose: &str) {
+    let mut seen = std::collections::BTreeSet::new();
+    for c in cases {
+        if seen.insert(c.beneficiary_id) {
+            s.record_beneficiary(p, "list", c.beneficiary_id, purpose);
+        }
+    }
+}
+
+async fn list_cases(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<AnyPattas>,
+    q: Result<Query<CaseQuery>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    let q = query(q)?;
+    let now = s.clock.now_ms();
+    let who = p.clone();
+    let list = s.run(move |pt| pt.list_cases(&who, &q, now)).await?;
+    record_case_list(&s, &p, &list, "GET /api/pattas/cases");
+    Ok(Json(list).into_response())
+}
+
+async fn overdue_cases(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<AnyPattas>,
+) -> Result<Response, HttpError> {
+    let now = s.clock.now_ms();
+    let who = p.clone();
+    let list = s.run(move |pt| pt.overdue_cases(&who, now)).await?;
+    record_case_list(&s, &p, &list, "GET /api/pattas/cases/overdue");
+    Ok(Json(json!({"as_of_ms": now, "cases": list})).into_response())
+}
+
+async fn get_case(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<AnyPattas>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, HttpError> {
+    let id = case_id(path)?;
+    let now = s.clock.now_ms();
+    let who = p.clone();
+    let mut detail = s.run(move |pt| pt.case(&who, id, now)).await?;
+    s.record_beneficiary(
+        &p,
+        "read",
+        detail.beneficiary.id,
+        &format!("GET /api/pattas/cases/{id}"),
+    );
+    // Live status of each transport still booked, asked concurrently.
+    let asks: Vec<_> = detail
+        .transports
+        .iter()
+        .map(|t| {
+            t.cancelled_at_ms.is_none().then(|| {
+                let fut = s.desk.status(&t.transport_id);
+                tokio::spawn(async move { tokio::time::timeout(STATUS_TIMEOUT, fut).await })
+            })
+        })
+        .collect();
+    for (t, ask) in detail.transports.iter_mut().zip(asks) {
+        let Some(ask) = ask else { continue };
+        match ask.await {
+            Ok(Ok(Some(st))) => {
+                t.state = st.state.clone();
+                t.live = Some(st);
+            }
+            _ => t.state = "unknown".into(),
+        }
+    }
+    Ok(Json(detail).into_response())
+}
+
+async fn verify_case(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<Officers>,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<Response, HttpError> {
+    let id = case_id(path)?;
+    let now = s.clock.now_ms();
+    let c = s
+        .run(move |pt| pt.verify_case(&p, id, body.note, now))
+        .await?;
+    Ok(Json(c).into_response())
+}
+
+async fn reject_case(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<Officers>,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<RejectBody>,
+) -> Result<Response, HttpError> {
+    let id = case_id(path)?;
+    let now = s.clock.now_ms();
+    let c = s
+        .run(move |pt| pt.reject_case(&p, id, &body.reason, now))
+        .await?;
+    Ok(Json(c).into_response())
+}
+
+async fn assist_case(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<Officers>,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<Response, HttpError> {
+    let id = case_id(path)?;
+    let now = s.clock.now_ms();
+    let c = s
+        .run(move |pt| pt.start_assistance(&p, id, body.note, now))
+        .await?;
+    Ok(Json(c).into_response())
+}
+
+async fn close_case(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<Officers>,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<CloseBody>,
+) -> Result<Response, HttpError> {
+    let id = case_id(path)?;
+    let now = s.clock.now_ms();
+    let c = s
+        .run(move |pt| pt.close_case(&p, id, &body.summary, now))
+        .await?;
+    Ok(Json(c).into_response())
+}
+
+async fn add_assistance(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<Officers>,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<NewAssistance>,
+) -> Result<Response, HttpError> {
+    let id = case_id(path)?;
+    let now = s.clock.now_ms();
+    let a = s
+        .run(move |pt| pt.add_assistance(&p, id, body, now))
+        .await?;
+    Ok(created(a))
+}
+
+// ---- transports --------------------------------------------------------------
+
+async fn book_transport(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<Officers>,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<NewTransport>,
+) -> Result<Response, HttpError> {
+    let id = case_id(path)?;
+    let now = s.clock.now_ms();
+    let who = p.clone();
+    let (req, beneficiary_id) = s
+        .run(move |pt| pt.transport_request(&who, id, body, now))
+        .await?;
+    s.record_beneficiary(
+        &p,
+        "export",
+        beneficiary_id,
+        &format!("POST /api/pattas/cases/{id}/transports (to the transport desk)"),
+    );
+    let ticket = s.desk.book(req.clone()).await.map_err(|e| e.to_http())?;
+    let tid_ok = !ticket.transport_id.trim().is_empty()
+        && ticket.transport_id.chars().count() <= 128
+        && !ticket.transport_id.chars().any(char::is_control);
+    if !tid_ok {
+        return Err(HttpError::new(
+            StatusCode::BAD_GATEWAY,
+            "transport_desk_error",
+            "the transport desk answered with an unusable id; nothing was recorded",
+            "meja transportasi menjawab dengan id yang tidak dapat dipakai; tidak ada yang dicatat",
+        ));
+    }
+    let now = s.clock.now_ms();
+    let (who, req2, ticket2) = (p.clone(), req.clone(), ticket.clone());
+    match s
+        .run(move |pt| pt.record_transport(&who, &req2, &ticket2, now))
+        .await
+    {
+        Ok(t) => Ok(created(t)),
+        Err(e) => {
+            // The case changed meanwhile: undo the booking, best effort.
+            let _ = s
+                .desk
+                .cancel(&ticket.transport_id, "Pattas could not record the booking")
+                .await;
+            Err(e)
+        }
+    }
+}
+
+async fn cancel_transport(
+    State(s): State<AppState>,
+    Caller(p, _): Caller<Officers>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    ApiJson(body): ApiJson<CancelBody>,
+) -> Result<Response, HttpError> {
+    let Path((raw, tid)) = path.map_err(path_error)?;
+    let id = id_of(&raw, "case", "kasus")?;
+    let reason = crate::valid::text("reason", &body.reason, limits::REASON)?;
+    let (who, tid2) = (p.clone(), tid.clone());
+    let t = s.run(move |pt| pt.transport(&who, id, &tid2)).await?;
+    if t.cancelled_at_ms.is_some() {
+        return Err(already_cancelled().to_http());
+    }
+    s.desk
+        .cancel(&tid, &reason)
+        .await
+        .map_err(|e| e.to_http())?;
+    let now = s.clock.now_ms();
+    let t = s
+        .run(move |pt| pt.mark_transport_cancelled(&p, id, &tid, &reason, now))
+        .await?;
+    Ok(Json(t).into_response())
+}
+
+// ---- reports -------------------------------------------------------------------
+
+async fn case_report(
+    State(s): State<AppState>,
+    Caller(_p, _): Caller<Officers>,
+    q: Result<Query<RangeQuery>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    let q = query(q)?;
+    let now = s.clock.now_ms();
+    let r = s.run(move |pt| pt.case_report(&q, now)).await?;
+    Ok(Json(r).into_response())
+}
+
+async fn assistance_report(
+    State(s): State<AppState>,
+    Caller(_p, _): Caller<Officers>,
+    q: Result<Query<RangeQuery>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    let q = query(q)?;
+    let r = s.run(move |pt| pt.assistance_report(&q)).await?;
+    Ok(Json(r).into_response())
+}
+
+// ---- the operation table -----------------------------------------------------
+
+fn obj(props: Value, required: &[&str]) -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": props,
+        "required": required,
+    })
+}
+
+fn text(max: usize) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max})
+}
+
+fn family_contact_schema() -> Value {
+    obj(
+        json!({
+            "name": text(limits::NAME),
+            "phone": {"type": "string", "pattern": "^(\\+?62|0)8[0-9 -]{7,16}$"},
+            "relation": text(limits::RELATION),
+        }),
+        &["name", "phone", "relation"],
+    )
+}
+
+fn beneficiary_props(nullable: bool) -> Value {
+    let or_null = |v: Value| {
+        if nullable {
+            json!({"oneOf": [v, {"type": "null"}]})
+        } else {
+            v
+        }
+    };
+    json!({
+        "nik": {"type": "string", "pattern": "^[0-9]{16}$",
+                "description": "16 digits; digits 7-12 the birth date DDMMYY, DD + 40 for a woman; 3302… = Banyumas"},
+        "name": text(limits::NAME),
+        "date_of_birth": {"type": "string", "format": "date"},
+        "sex": {"type": "string", "enum": ["L", "P", "male", "female"]},
+        "desa": text(limits::DESA),
+        "kecamatan": or_null(text(limits::DESA)),
+        "rt": {"type": "string", "pattern": "^[0-9]{1,3}$"},
+        "rw": {"type": "string", "pattern": "^[0-9]{1,3}$"},
+        "phone": or_null(json!({"type": "string", "pattern": "^(\\+?62|0)8[0-9 -]{7,16}$"})),
+        "dtks": {"type": "boolean"},
+        "bpjs": {"type": "string", "enum": BPJS},
+        "conditions": {"type": "array", "minItems": 1, "maxItems": limits::CONDITIONS,
+                        "items": text(limits::CONDITION)},
+        "family_contact": or_null(family_contact_schema()),
+    })
+}
+
+fn new_beneficiary_schema() -> Value {
+    obj(
+        beneficiary_props(false),
+        &[
+            "nik",
+            "name",
+            "date_of_birth",
+            "sex",
+            "desa",
+            "rt",
+            "rw",
+            "dtks",
+            "bpjs",
+            "conditions",
+        ],
+    )
+}
+
+fn beneficiary_patch_schema() -> Value {
+    obj(beneficiary_props(true), &[])
+}
+
+fn new_case_schema() -> Value {
+    obj(
+        json!({
+            "beneficiary_id": {"type": "integer", "minimum": 1},
+            "nik": {"type": "string", "pattern": "^[0-9]{16}$"},
+            "needs": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": NEEDS}},
+            "description": text(limits::DESCRIPTION),
+            "reported_via": {"type": "string", "maxLength": limits::REPORTED_VIA},
+        }),
+        &["needs", "description"],
+    )
+}
+
+fn note_schema() -> Value {
+    obj(
+        json!({"note": {"type": "string", "maxLength": limits::NOTES}}),
+        &[],
+    )
+}
+
+fn reason_schema() -> Value {
+    obj(json!({"reason": text(limits::REASON)}), &["reason"])
+}
+
+fn close_schema() -> Value {
+    obj(json!({"summary": text(limits::SUMMARY)}), &["summary"])
+}
+
+fn assistance_schema() -> Value {
+    obj(
+        json!({
+            "date": {"type": "string", "format": "date"},
+            "kind": {"type": "string", "enum": NEEDS},
+            "amount_rp": {"type": "integer", "minimum": 0, "maximum": limits::AMOUNT_RP},
+            "notes": {"type": "string", "maxLength": limits::NOTES},
+        }),
+        &["date", "kind", "amount_rp"],
+    )
+}
+
+fn transport_schema() -> Value {
+    let lat = json!({"type": "number", "minimum": -7.85, "maximum": -7.05});
+    let lon = json!({"type": "number", "minimum": 108.7, "maximum": 109.65});
+    obj(
+        json!({
+            "pickup": obj(json!({"lat": lat, "lon": lon, "address": text(limits::ADDRESS)}),
+                          &["lat", "lon", "address"]),
+            "destination": obj(json!({
+                "hospital_id": {"type": "string", "maxLength": limits::HOSPITAL_ID},
+                "name": text(limits::NAME), "lat": lat, "lon": lon}),
+                &["name", "lat", "lon"]),
+            "scheduled_for": {"oneOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "integer", "description": "ms since the epoch"}],
+                "description": "in the future and within 30 days; no offset = WIB"},
+            "purpose": text(limits::PURPOSE),
+            "notes": {"type": "string", "maxLength": limits::NOTES},
+        }),
+        &["pickup", "destination", "scheduled_for", "purpose"],
+    )
+}
+
+const ANY: &[&str] = AnyPattas::NAMES;
+const OFFICERS: &[&str] = Officers::NAMES;
+const PAGE: [(&str, &str, bool); 2] = [("limit", "integer", false), ("offset", "integer", false)];
+const RANGE: &[(&str, &str, bool)] = &[("from", "string", false), ("to", "string", false)];
+
+/// Every Pattas operation, for the server's OpenAPI document. A test walks
+/// it against [`routes`].
+pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        method: "post",
+        path: "/api/pattas/beneficiaries",
+        summary: "Register a beneficiary (one per NIK); answers banyumas_resident",
+        roles: ANY,
+        body: Some(new_beneficiary_schema),
+        query: &[],
+    },
+    Operation {
+        method: "get",
+        path: "/api/pattas/beneficiaries",
+        summary: "List beneficiaries (a mitra: those it registered or reported a case for); q = name contains or NIK prefix",
+        roles: ANY,
+        body: None,
+        query: &[
+            ("q", "string", false),
+            ("desa", "string", false),
+            PAGE[0],
+            PAGE[1],
+        ],
+    },
+    Operation {
+        method: "get",
+        path: "/api/pattas/beneficiaries/{id}",
+        summary: "One beneficiary with its change history",
+        roles: ANY,
+        body: None,
+        query: &[],
+    },
+    Operation {
+        method: "patch",
+        path: "/api/pattas/beneficiaries/{id}",
+        summary: "Change a beneficiary (null clears phone, kecamatan, family_contact)",
+        roles: OFFICERS,
+        body: Some(beneficiary_patch_schema),
+        query: &[],
+    },
+    Operation {
+        method: "post",
+        path: "/api/pattas/cases",
+        summary: "Report a case for a beneficiary (by beneficiary_id or nik) with its needs",
+        roles: ANY,
+        body: Some(new_case_schema),
+        query: &[],
+    },
+    Operation {
+        method: "get",
+        path: "/api/pattas/cases",
+        summary: "List cases, newest first (a mitra: the ones it reported)",
+        roles: ANY,
+        body: None,
+        query: &[
+            ("status", "string", false),
+            ("desa", "string", false),
+            ("beneficiary_id", "integer", false),
+            PAGE[0],
+            PAGE[1],
+        ],
+    },
+    Operation {
+        method: "get",
+        path: "/api/pattas/cases/overdue",
+        summary: "Cases past their verify or first-assistance deadline, most overdue first",
+        roles: ANY,
+        body: None,
+        query: &[],
+    },
+    Operation {
+        method: "get",
+        path: "/api/pattas/cases/{id}",
+        summary: "One case with its beneficiary, assistance, transports (live status) and history",
+        roles: ANY,
+        body: None,
+        query: &[],
+    },
+    Operation {
+        method: "post",
+        path: "/api/pattas/cases/{id}/verify",
+        summary: "reported → verified",
+        roles: OFFICERS,
+        body: Some(note_schema),
+        query: &[],
+    },
+    Operation {
+        method: "post",
+        path: "/api/pattas/cases/{id}/reject",
+        summary: "reported → rejected, with a reason",
+        roles: OFFICERS,
+        body: Some(reason_schema),
+        query: &[],
+    },
+    Operation {
+        method: "post",
+        path: "/api/pattas/cases/{id}/assist",
+        summary: "verified → in_assistance (first assistance started)",
+        roles: OFFICERS,
+        body: Some(note_schema),
+        query: &[],
+    },
+    Operation {
+        method: "post",
+        path: "/api/pattas/cases/{id}/close",
+        summary: "in_assistance → closed (tuntas), with a closing summary",
+        roles: OFFICERS,
+        body: Some(close_schema),
+        query: &[],
+    },
+    Operation {
+        method: "post",
+        path: "/api/pattas/cases/{id}/assistance",
+        summary: "Record an assistance action (the first one on a verified case starts assistance)",
+        roles: OFFICERS,
+        body: Some(assistance_schema),
+        query: &[],
+    },
+    Operation {
+        method: "post",
+        path: "/api/pattas/cases/{id}/transports",
+        summary: "Book free scheduled ambulance transport for a verified or assisted case",
+        roles: OFFICERS,
+        body: Some(transport_schema),
+        query: &[],
+    },
+    Operation {
+        method: "post",
+        path: "/api/pattas/cases/{id}/transports/{tid}/cancel",
+        summary: "Cancel a booked transport, with a reason",
+        roles: OFFICERS,
+        body: Some(reason_schema),
+        query: &[],
+    },
+    Operation {
+        method: "get",
+        path: "/api/pattas/reports/cases",
+        summary: "Cases reported in a date range (WIB, inclusive): by status, by desa, overdue now",
+        roles: OFFICERS,
+        body: None,
+        query: RANGE,
+    },
+    Operation {
+        method: "get",
+        path: "/api/pattas/reports/assistance",
+        summary: "Assistance dated in a range: totals by kind and by month",
+        roles: OFFICERS,
+        body: None,
+        query: RANGE,
+    },
+];
