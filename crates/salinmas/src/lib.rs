@@ -1,0 +1,66 @@
+//! Salinmas (Sampah Online Banyumas): households and dasawisma groups sort
+//! their waste and order a pickup; community collector groups (KSM) serving
+//! their kelurahan accept it, weigh it and credit the household at the day's
+//! price; the household's balance is paid out on request.
+//!
+//! - [`Salinmas`]: the SQLite database (`Salinmas::open(path)`), migrated by
+//!   `PRAGMA user_version` on open, with every operation as a blocking method
+//!   that takes the caller's [`satria_auth::Principal`] and `now_ms`;
+//! - [`routes`]: the REST resources under `/api/salinmas/...`, and
+//!   [`OPERATIONS`], their OpenAPI rows;
+//! - [`DriveTimes`], [`StraightLine`] and [`order_stops`]: collection routes.
+//!
+//! # Invariants
+//!
+//! - **Ledger**: every credit and payout is an append-only entry carrying the
+//!   balance after it; an account's balance is always the sum of its entries
+//!   and never negative (a `CHECK` in the schema, and a payout larger than the
+//!   balance is refused with 409 `insufficient_balance`). Reading the balance
+//!   and appending the entry happen in one `BEGIN IMMEDIATE` transaction, so
+//!   two payouts cannot both spend the same rupiah. [`Salinmas::verify_ledgers`]
+//!   re-checks every running balance.
+//! - **Money is integer rupiah**; weights are whole grams (requests give kg,
+//!   finite, > 0, at most 5 t per line); a line's credit is
+//!   `price_per_kg × grams / 1000`, rounded half up.
+//! - **Price by day**: the price of a category on a day is the one with the
+//!   latest `valid_from` on or before that day (the later-set of two on the
+//!   same day). A collection is credited at the prices of its WIB (UTC+7) day,
+//!   and the price used is stored with the weight line, so a later price
+//!   change never alters an earlier credit.
+//! - **Pickup states**: `requested → accepted → collected`;
+//!   `requested | accepted → cancelled` (household or officer) or `rejected`
+//!   (collector or officer), always with a reason. Collected, cancelled and
+//!   rejected are final; any other transition is 409 `invalid_transition`.
+//!   Only a collector group serving the pickup's kelurahan may accept it
+//!   (`outside_service_area` otherwise), and only the group that accepted it
+//!   may collect it.
+//! - **Nothing half-done**: every refusal (4xx) changes nothing; each change
+//!   and its history row commit together.
+//! - **History**: every change is recorded in `salinmas_history` (entity, id,
+//!   action, actor username, role, time, details as JSON), append-only by
+//!   trigger, like the ledger.
+//! - **Who sees what**: officers (and admins) everything; a household
+//!   (`Principal::subject` = its account id) its own account, pickups and
+//!   ledger; a collector group (`subject` = its group id) the accounts and
+//!   pickups of its kelurahan. Other roles get 403, and so does a household or
+//!   collector asking for a record that is not theirs, whether it exists or
+//!   not. Reads of a household's personal data (name, phone, address,
+//!   position) are recorded through [`satria_auth::AccessRecorder`] as
+//!   `salinmas_account:ID`.
+
+mod api;
+mod error;
+mod model;
+mod route;
+mod store;
+pub mod time;
+mod validate;
+
+pub use api::{MAX_BODY_BYTES, OPERATIONS, routes};
+pub use error::SalinmasError;
+pub use model::*;
+pub use route::{DriveTimes, StraightLine, haversine_m, order_stops, path_cost};
+pub use store::{
+    Clock, DEFAULT_PRICES, DEFAULT_PRICES_FROM, LIST_LIMIT, MAX_OPEN_PICKUPS, MAX_REPORT_DAYS,
+    MAX_ROUTE_STOPS, PILOT_KELURAHAN, SCHEMA_VERSION, Salinmas, SalinmasConfig,
+};

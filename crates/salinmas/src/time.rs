@@ -1,0 +1,224 @@
+//! Calendar arithmetic without a calendar crate: days since 1970-01-01, the
+//! Western Indonesia time zone (WIB, UTC+7, no daylight saving) that decides
+//! which day a collection belongs to, and ISO weeks for the reports.
+
+/// WIB is UTC+7 all year.
+pub const WIB_OFFSET_MS: i64 = 7 * 60 * 60 * 1000;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Earliest and latest year a date may name (anything else is a typo).
+pub const MIN_YEAR: i64 = 2000;
+pub const MAX_YEAR: i64 = 2100;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day number: (year, month, day).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+fn digits(s: &str) -> Option<i64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A strict `YYYY-MM-DD` between [`MIN_YEAR`] and [`MAX_YEAR`] → day number.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = digits(&s[0..4])?;
+    let m = u32::try_from(digits(&s[5..7])?).ok()?;
+    let d = u32::try_from(digits(&s[8..10])?).ok()?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&y) || !(1..=12).contains(&m) {
+        return None;
+    }
+    if d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+/// `YYYY-MM-DD` of a day number.
+pub fn format_date(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The WIB day a Unix-millisecond instant falls on.
+pub fn wib_day(ms: i64) -> i64 {
+    (ms + WIB_OFFSET_MS).div_euclid(DAY_MS)
+}
+
+/// Unix milliseconds of 00:00 WIB on `day`.
+pub fn wib_midnight_ms(day: i64) -> i64 {
+    day * DAY_MS - WIB_OFFSET_MS
+}
+
+/// `YYYY-MM-DDTHH:MM:SS+07:00` of an instant, in WIB.
+pub fn format_wib(ms: i64) -> String {
+    let local = ms + WIB_OFFSET_MS;
+    let day = local.div_euclid(DAY_MS);
+    let secs = local.rem_euclid(DAY_MS) / 1000;
+    format!(
+        "{}T{:02}:{:02}:{:02}+07:00",
+        format_date(day),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// `YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]` → Unix milliseconds; without an offset
+/// the time is WIB.
+pub fn parse_datetime(s: &str) -> Option<i64> {
+    if s.len() < 16 || !s.is_ascii() || s.as_bytes()[10] != b'T' {
+        return None;
+    }
+    let day = parse_date(&s[..10])?;
+    let rest = &s[11..];
+    let (clock, zone) = match rest.find(['Z', '+', '-']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
+        return None;
+    }
+    let h = digits(parts[0])?;
+    let mi = digits(parts[1])?;
+    let sec = if parts.len() == 3 {
+        digits(parts[2])?
+    } else {
+        0
+    };
+    if h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    let offset_ms = match zone {
+        "" => WIB_OFFSET_MS,
+        "Z" => 0,
+        z => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let z = &z[1..];
+            if z.len() != 5 || z.as_bytes()[2] != b':' {
+                return None;
+            }
+            let oh = digits(&z[..2])?;
+            let om = digits(&z[3..])?;
+            if oh > 14 || om > 59 {
+                return None;
+            }
+            sign * (oh * 60 + om) * 60 * 1000
+        }
+    };
+    Some(day * DAY_MS + ((h * 60 + mi) * 60 + sec) * 1000 - offset_ms)
+}
+
+/// ISO 8601 week of a day: `YYYY-Www`.
+pub fn iso_week(day: i64) -> String {
+    // 1970-01-01 was a Thursday; 0 = Monday.
+    let weekday = (day + 3).rem_euclid(7);
+    let thursday = day - weekday + 3;
+    let (year, _, _) = civil_from_days(thursday);
+    let week = (thursday - days_from_civil(year, 1, 1)) / 7 + 1;
+    format!("{year:04}-W{week:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_and_refuse_nonsense() {
+        for day in -1000..40_000 {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, m, d), day);
+        }
+        assert_eq!(parse_date("1970-01-01"), None, "before MIN_YEAR");
+        assert_eq!(parse_date("2026-01-01"), Some(20_454));
+        assert_eq!(format_date(20_454), "2026-01-01");
+        assert_eq!(
+            parse_date("2024-02-29").map(format_date).as_deref(),
+            Some("2024-02-29")
+        );
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "26-01-01",
+            "2026-01-32",
+            "2026/01/01",
+            "2026-01-0a",
+            "",
+            "+026-01-01",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn wib_days_and_datetimes() {
+        // 2026-03-02 00:30 WIB is 2026-03-01 17:30 UTC.
+        let ms = parse_datetime("2026-03-02T00:30").unwrap();
+        assert_eq!(ms, parse_datetime("2026-03-01T17:30:00Z").unwrap());
+        assert_eq!(ms, parse_datetime("2026-03-02T00:30:00+07:00").unwrap());
+        assert_eq!(format_date(wib_day(ms)), "2026-03-02");
+        assert_eq!(format_wib(ms), "2026-03-02T00:30:00+07:00");
+        assert_eq!(wib_day(wib_midnight_ms(20_500)), 20_500);
+        assert_eq!(wib_day(wib_midnight_ms(20_500) - 1), 20_499);
+        for bad in [
+            "2026-03-02",
+            "2026-03-02T24:00",
+            "2026-03-02 08:00",
+            "2026-03-02T08:0",
+            "2026-03-02T08:00+7",
+            "2026-03-02T08:00:00.5",
+            "2026-03-02T08:00Zx",
+            "2026-03-02T08:00+15:00",
+            "é026-03-02T08:00",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn iso_weeks() {
+        let w = |s| iso_week(parse_date(s).unwrap());
+        assert_eq!(w("2026-01-01"), "2026-W01"); // Thursday
+        assert_eq!(w("2025-12-29"), "2026-W01"); // Monday of that week
+        assert_eq!(w("2025-12-28"), "2025-W52");
+        assert_eq!(w("2021-01-03"), "2020-W53");
+        assert_eq!(w("2026-03-02"), "2026-W10");
+    }
+}

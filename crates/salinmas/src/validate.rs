@@ -1,0 +1,207 @@
+//! Input checks shared by every operation: each refusal names the field in
+//! English and Bahasa Indonesia.
+
+use crate::error::SalinmasError;
+use crate::model::CATEGORIES;
+
+/// Banyumas regency with a margin: every desa centroid lies well inside.
+pub const LAT_RANGE: (f64, f64) = (-7.80, -7.15);
+pub const LON_RANGE: (f64, f64) = (108.80, 109.55);
+
+/// Largest weight of one category in one pickup, kg (a small truck's load).
+pub const MAX_KG: f64 = 5_000.0;
+/// Highest price per kg, rupiah.
+pub const MAX_PRICE_RP: i64 = 1_000_000;
+/// Largest single payout, rupiah.
+pub const MAX_PAYOUT_RP: i64 = 100_000_000;
+
+/// A required text: trimmed, not empty, at most `max` characters, no control
+/// characters.
+pub fn text(field: &str, value: &str, max: usize) -> Result<String, SalinmasError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(SalinmasError::invalid(
+            "missing_field",
+            format!("{field} must not be empty"),
+            format!("{field} wajib diisi"),
+        ));
+    }
+    if v.chars().count() > max {
+        return Err(SalinmasError::invalid(
+            "too_long",
+            format!("{field} is longer than {max} characters"),
+            format!("{field} lebih dari {max} karakter"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(SalinmasError::invalid(
+            "invalid_text",
+            format!("{field} contains control characters"),
+            format!("{field} berisi karakter kendali"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// An optional text; empty counts as absent.
+pub fn opt_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, SalinmasError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max).map(Some),
+    }
+}
+
+/// RT or RW: one to three digits, not zero; stored as three digits (`004`).
+pub fn rt_rw(field: &str, value: &str) -> Result<String, SalinmasError> {
+    let v = value.trim();
+    match v.parse::<u16>() {
+        Ok(n)
+            if (1..=999).contains(&n)
+                && !v.is_empty()
+                && v.len() <= 3
+                && v.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(format!("{n:03}"))
+        }
+        _ => Err(SalinmasError::invalid(
+            "invalid_rt_rw",
+            format!("{field} must be a number from 1 to 999, e.g. 004"),
+            format!("{field} harus angka 1 sampai 999, misalnya 004"),
+        )),
+    }
+}
+
+/// An Indonesian phone number: `08…`, `628…` or `+628…`, 9 to 15 digits;
+/// spaces and dashes are dropped.
+pub fn phone(value: &str) -> Result<String, SalinmasError> {
+    let v: String = value.chars().filter(|c| *c != ' ' && *c != '-').collect();
+    let digits = v.strip_prefix('+').unwrap_or(&v);
+    let ok = digits.bytes().all(|b| b.is_ascii_digit())
+        && (9..=15).contains(&digits.len())
+        && (digits.starts_with("08") || digits.starts_with("628"))
+        && (!v.starts_with('+') || digits.starts_with("62"));
+    if ok {
+        Ok(v)
+    } else {
+        Err(SalinmasError::invalid(
+            "invalid_phone",
+            "phone must be an Indonesian number such as 081234567890 or +6281234567890",
+            "nomor telepon harus nomor Indonesia seperti 081234567890 atau +6281234567890",
+        ))
+    }
+}
+
+/// A position inside Banyumas.
+pub fn position(lat: f64, lon: f64) -> Result<(), SalinmasError> {
+    let inside = lat.is_finite()
+        && lon.is_finite()
+        && (LAT_RANGE.0..=LAT_RANGE.1).contains(&lat)
+        && (LON_RANGE.0..=LON_RANGE.1).contains(&lon);
+    if inside {
+        Ok(())
+    } else {
+        Err(SalinmasError::invalid(
+            "outside_region",
+            "lat/lon must be a position in Banyumas regency",
+            "lat/lon harus posisi di Kabupaten Banyumas",
+        ))
+    }
+}
+
+/// A known waste category.
+pub fn category(value: &str) -> Result<&'static str, SalinmasError> {
+    CATEGORIES
+        .iter()
+        .copied()
+        .find(|c| *c == value)
+        .ok_or_else(|| {
+            let mut shown: String = value.chars().take(40).collect();
+            shown.retain(|c| !c.is_control());
+            SalinmasError::invalid(
+                "unknown_category",
+                format!(
+                    "unknown waste category '{shown}': use one of {}",
+                    CATEGORIES.join(", ")
+                ),
+                format!(
+                    "kategori sampah '{shown}' tidak dikenal: gunakan salah satu dari {}",
+                    CATEGORIES.join(", ")
+                ),
+            )
+        })
+}
+
+/// A weight in kg → whole grams: finite, more than zero, at most [`MAX_KG`].
+pub fn grams(field: &str, kg: f64) -> Result<i64, SalinmasError> {
+    if kg.is_finite() && kg > 0.0 && kg <= MAX_KG {
+        let g = (kg * 1000.0).round() as i64;
+        if g >= 1 {
+            return Ok(g);
+        }
+    }
+    Err(SalinmasError::invalid(
+        "invalid_weight",
+        format!("{field} must be more than 0 kg (at least 1 g) and at most {MAX_KG} kg"),
+        format!("{field} harus lebih dari 0 kg (minimal 1 g) dan paling banyak {MAX_KG} kg"),
+    ))
+}
+
+/// A `YYYY-MM-DD` date → day number.
+pub fn date(field: &str, value: &str) -> Result<i64, SalinmasError> {
+    crate::time::parse_date(value).ok_or_else(|| {
+        SalinmasError::invalid(
+            "invalid_date",
+            format!("{field} must be a date YYYY-MM-DD between 2000 and 2100"),
+            format!("{field} harus tanggal YYYY-MM-DD antara 2000 dan 2100"),
+        )
+    })
+}
+
+/// Rupiah for `grams` at `price_per_kg_rp`, rounded half up.
+pub fn amount_rp(price_per_kg_rp: i64, grams: i64) -> i64 {
+    (price_per_kg_rp * grams + 500) / 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks() {
+        assert_eq!(rt_rw("rt", "4").unwrap(), "004");
+        assert_eq!(rt_rw("rt", " 012 ").unwrap(), "012");
+        for bad in ["0", "1000", "-1", "+4", "a", "", "0004"] {
+            assert!(rt_rw("rt", bad).is_err(), "{bad}");
+        }
+        assert_eq!(phone("0812-3456-7890").unwrap(), "081234567890");
+        assert!(phone("+6281234567890").is_ok());
+        for bad in [
+            "12345",
+            "+0812345678",
+            "08123abc890",
+            "0712345678901234567",
+            "",
+        ] {
+            assert!(phone(bad).is_err(), "{bad}");
+        }
+        assert_eq!(grams("kg", 1.2345).unwrap(), 1235);
+        for bad in [0.0, -1.0, 0.0004, f64::NAN, f64::INFINITY, 5000.1] {
+            assert!(grams("kg", bad).is_err(), "{bad}");
+        }
+        assert_eq!(amount_rp(2000, 1500), 3000);
+        assert_eq!(amount_rp(100, 1005), 101); // 100.5 rounds up
+        assert_eq!(amount_rp(100, 1004), 100);
+        assert!(text("name", "  ", 10).is_err());
+        assert!(text("name", "a\u{7}", 10).is_err());
+        assert!(text("name", &"x".repeat(11), 10).is_err());
+        assert!(position(-7.42, 109.23).is_ok());
+        assert!(position(-6.2, 106.8).is_err()); // Jakarta
+        assert!(position(f64::NAN, 109.0).is_err());
+        assert!(category("plastic").is_ok());
+        assert_eq!(category("gold").unwrap_err().code(), "unknown_category");
+    }
+}
