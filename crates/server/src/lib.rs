@@ -20,6 +20,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod view;
+pub mod web;
 pub mod ws;
 
 use axum::Router;
@@ -74,6 +75,10 @@ pub struct AppState {
     pub draining: AtomicBool,
     /// True when drive times come from the road graph (not a stand-in).
     pub graph_loaded: bool,
+    /// The road network, when the server runs on one: the map layers of the
+    /// consoles and the drive-time matrices of the modules read it. Set once at
+    /// start-up, before serving.
+    pub roads: std::sync::OnceLock<Arc<satria_roads::RoadNetwork>>,
     /// Flips to true when the server shuts down: WebSockets say goodbye and close.
     pub closing: tokio::sync::watch::Sender<bool>,
 }
@@ -106,6 +111,7 @@ impl AppState {
             last_fixes: ws::LastFixes::default(),
             draining: AtomicBool::new(false),
             graph_loaded,
+            roads: std::sync::OnceLock::new(),
             closing: tokio::sync::watch::channel(false).0,
         })
     }
@@ -181,6 +187,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     api::routes(Arc::clone(&state))
         .merge(ws::routes())
         .merge(metrics::routes())
+        .merge(web::routes())
         .layer(axum::extract::DefaultBodyLimit::max(state.opts.max_body))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),

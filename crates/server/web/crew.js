@@ -1,0 +1,157 @@
+// The crew app (phone-sized): the current assignment with its route, a geo:
+// hand-off to the phone's navigation, acknowledge/decline, big status buttons,
+// position reports, and an offline queue: actions taken without a connection
+// keep their device time and their client_id, and are sent on reconnect, so
+// the server applies each once.
+import { t, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill, clientId } from './app.js';
+import { MapView, unitPos } from './map.js';
+
+const s = requireRole(['crew']);
+header('crew_title', s);
+const unitId = s.user.unit;
+const store = new Store();
+const ui = { incident: null, route: null, sim: null };
+const QKEY = `satria.queue.${s.user.username}`;
+
+const map = new MapView($('#minimap'), { compact: true });
+map.load().then(() => follow()).catch(() => {});
+window.satriaMap = map;
+
+// ------------------------------------------------------------------ offline queue
+function queue() { try { return JSON.parse(localStorage.getItem(QKEY) || '[]'); } catch { return []; } }
+function saveQueue(q) { localStorage.setItem(QKEY, JSON.stringify(q)); renderQueue(); }
+function renderQueue() { const n = queue().length; $('#queue').textContent = n ? `${n} ${t('queued')}` : ''; $('#queue').dataset.count = String(n); }
+
+/** Applies once: the command and its client_id are queued first, then sent; an
+ * ack or a refusal removes it, a lost connection leaves it for the next flush. */
+function act(command) {
+  const item = { client_id: clientId('crew'), command };
+  saveQueue([...queue(), item]);
+  flush();
+}
+
+let flushing = false;
+async function flush() {
+  if (flushing || !live.online) return;
+  flushing = true;
+  try {
+    for (const item of queue()) {
+      try {
+        await live.command(item.command, item.client_id);
+      } catch (f) {
+        if (f.code === 'offline') break; // keep it; sent on reconnect
+        toast(f.message_id || f.message, 'error');
+      }
+      saveQueue(queue().filter((x) => x.client_id !== item.client_id));
+    }
+  } finally { flushing = false; }
+}
+
+// ------------------------------------------------------------------ live
+const live = new Live({
+  onWelcome: () => setTimeout(flush, 0),
+  onSnapshot: (st) => { store.reset(st); pickIncident(); render(); },
+  onEvent: (e) => { store.apply(e); if (e.type === 'unit_assigned' || e.type === 'assignment_acknowledged') pickIncident(); render(); },
+  onIncident: (i) => { store.incidents.set(i.id, i); ui.incident = i.id; loadRoute(); render(); },
+});
+live.connect();
+window.satriaLive = live;
+window.satriaStore = store;
+window.satriaCrew = { queue, flush };
+
+function me() { return store.units.get(unitId); }
+
+function pickIncident() {
+  const u = me();
+  const id = u?.incident ?? null;
+  if (id !== ui.incident) { ui.incident = id; ui.route = null; if (id != null) loadRoute(); }
+}
+
+async function loadRoute() {
+  if (ui.incident == null) return;
+  try { ui.route = await api(`/api/incidents/${ui.incident}/route?unit=${encodeURIComponent(unitId)}`); render(); } catch { /* offline: no route */ }
+}
+
+function follow() {
+  const u = me(); const i = store.incidents.get(ui.incident);
+  const p = i ? i.location : (u ? unitPos(u) : null);
+  if (p) map.centerOn(p.lat, p.lon, Math.max(map.scale, 12000));
+}
+
+function render() {
+  const u = me();
+  fill($('#unit-card'), h('b', {}, u ? `${u.call_sign} (${u.id})` : unitId), ' · ', h('span#my-status', { dataset: { status: u?.status } }, u ? t(`st_${u.status}`) : ''));
+  const i = store.incidents.get(ui.incident);
+  const a = i && [...i.assignments].reverse().find((x) => x.unit === unitId);
+  if (!i || !u?.incident) {
+    fill($('#assignment'), h('p.muted', {}, t('no_assignment')));
+    $('#nav').hidden = true; $('#ackrow').hidden = true;
+  } else {
+    fill($('#assignment'), 
+      h('div', {}, h(`span.badge.tr-${i.triage}`, {}, t(`tr_${i.triage}`)), ` #${i.id} · ${t(`cat_${i.category}`)} · ${i.patients}`),
+      h('div#inc-address', {}, `${i.address?.text || ''} ${i.address?.landmark || ''}`),
+      h('div.muted', {}, `${t('caller')}: ${i.caller_name} ${i.caller_phone}`),
+      i.notes ? h('div', {}, i.notes) : null,
+      a ? h('div.muted', {}, `${t(`as_${a.state.state}`)} · ${clock(a.assigned_at)}`) : null,
+      ui.route ? h('div', {}, `${t('route')}: ${km(ui.route.distance_m)}${ui.route.time_s != null ? ' · ' + dur(ui.route.time_s) : ''}`) : null,
+    );
+    const nav = $('#nav');
+    nav.href = `geo:${i.location.lat.toFixed(6)},${i.location.lon.toFixed(6)}?q=${i.location.lat.toFixed(6)},${i.location.lon.toFixed(6)}`;
+    nav.hidden = false;
+    $('#ackrow').hidden = !(a && a.state.state === 'pending');
+  }
+  document.querySelectorAll('#status-btns button').forEach((b) => b.setAttribute('aria-current', String(u?.status === b.dataset.status)));
+  const refs = [...store.referrals.values()].filter((r) => r.unit === unitId && ['pending', 'accepted'].includes(r.status.state));
+  fill($('#referral-box'), ...refs.map((r) => h('div', { dataset: { ref: r.id } }, `${t('referral')} ${r.number} → ${store.hospitals.get(r.to)?.name || r.to}: ${t(r.status.state === 'accepted' ? 'referral_accepted' : 'referral_pending')}`)));
+  map.set({ units: u ? [u] : [], incidents: i ? [i] : [], routes: ui.route ? [{ ...ui.route, color: '#1c7ed6' }] : [], hospitalCapacity: new Map([...store.hospitals.values()].map((x) => [x.id, x.capacity])) });
+  renderQueue();
+}
+onLang(render);
+
+// ------------------------------------------------------------------ actions
+$('#ack').addEventListener('click', () => act({ type: 'acknowledge_assignment', incident: ui.incident, unit: unitId, device_at: Date.now() }));
+$('#decline').addEventListener('click', () => {
+  const reason = prompt(t('decline_reason'));
+  if (reason) act({ type: 'decline_assignment', incident: ui.incident, unit: unitId, reason, device_at: Date.now() });
+});
+document.querySelectorAll('#status-btns button').forEach((b) => b.addEventListener('click', () => {
+  act({ type: 'report_status', unit: unitId, status: b.dataset.status, device_at: Date.now() });
+}));
+
+// ------------------------------------------------------------------ position
+function sendPosition(lat, lon) {
+  if (!live.online) return; // positions are live data: not queued
+  live.command({ type: 'update_position', unit: unitId, at: { lat, lon }, device_at: Date.now() }).catch(() => {});
+}
+
+$('#simulate').addEventListener('change', (e) => {
+  clearInterval(ui.sim); ui.sim = null;
+  if (!e.target.checked) return;
+  let k = 0;
+  ui.sim = setInterval(() => {
+    const path = ui.route?.path; if (!path || path.length < 2) return;
+    // walk along the route at about 40 km/h: 11 m per second
+    const pts = densify(path, 11); k = Math.min(k + 1, pts.length - 1);
+    sendPosition(pts[k][0], pts[k][1]);
+  }, 1000);
+});
+function densify(path, stepM) {
+  const out = [path[0]];
+  for (let i = 1; i < path.length; i += 1) {
+    const [a, b] = [path[i - 1], path[i]];
+    const d = Math.hypot((b[0] - a[0]) * 111320, (b[1] - a[1]) * 110400);
+    const n = Math.max(1, Math.ceil(d / stepM));
+    for (let j = 1; j <= n; j += 1) out.push([a[0] + ((b[0] - a[0]) * j) / n, a[1] + ((b[1] - a[1]) * j) / n]);
+  }
+  return out;
+}
+let watch = null;
+$('#gps').addEventListener('change', (e) => {
+  if (watch != null) { navigator.geolocation.clearWatch(watch); watch = null; }
+  if (e.target.checked && navigator.geolocation) {
+    watch = navigator.geolocation.watchPosition((p) => sendPosition(p.coords.latitude, p.coords.longitude), () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
+  }
+});
+window.addEventListener('online', flush);
+renderQueue();
+applyI18n();

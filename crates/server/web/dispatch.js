@@ -1,0 +1,365 @@
+// The dispatcher console: the live map, keyboard-first intake, recommendations
+// and one-key assignment, the unit's route, timers, alerts, boards, referrals.
+import {
+  t, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill,
+  triageColor, statusColor, igdColor, allowSound, soundAllowed, beep,
+} from './app.js';
+import { MapView, unitPos } from './map.js';
+
+const s = requireRole(['dispatcher', 'admin']);
+header('dispatch_title', s);
+
+const store = new Store();
+const ui = { selected: null, recs: [], triage: 'merah', loc: null, places: [], sugg: [], suggIdx: 0, routes: new Map(), timeline: [], alertsSeen: new Set() };
+
+// ------------------------------------------------------------------ map
+const map = new MapView($('#map'), {
+  onClick: (lat, lon) => setLocation(lat, lon, `${lat.toFixed(5)}, ${lon.toFixed(5)}`),
+  onPick: (kind, id) => { if (kind === 'incident') select(id); },
+});
+window.satriaMap = map; // read by the browser test (first draw, features)
+map.load().then((m) => {
+  const n = (m.classes || []).reduce((a, c) => a + c.lines.length, 0);
+  $('#legend').textContent = `${n} ruas jalan · ${map.points || 0} titik`;
+  syncMap();
+}).catch((e) => toast(`${t('error')}: ${e.message}`, 'error'));
+api('/api/map/places').then((v) => { ui.places = v.places; }).catch(() => {});
+
+function syncMap() {
+  const open = [...store.incidents.values()].filter((i) => i.status === 'open' || i.status === 'dispatched');
+  map.set({
+    units: [...store.units.values()], incidents: open, selected: ui.selected,
+    hospitalCapacity: new Map([...store.hospitals.values()].map((x) => [x.id, x.capacity])),
+    routes: [...ui.routes.values()], marker: ui.loc,
+  });
+  if (!map.layers.length && !map.fitted && store.hospitals.size) {
+    for (const x of store.hospitals.values()) map.hospitals.set(x.id, { id: x.id, name: x.name, lat: x.position.lat, lon: x.position.lon });
+    map.fitPoints();
+  }
+}
+
+// ------------------------------------------------------------------ live
+const live = new Live({
+  onSnapshot: (st) => { store.reset(st); renderAll(); },
+  onEvent: (e) => {
+    store.apply(e);
+    onEventAlerts(e);
+    if (['unit_assigned', 'assignment_acknowledged', 'unit_status_changed', 'assignment_completed'].includes(e.type) && e.incident === ui.selected) loadRoute(e.incident);
+    if (e.type === 'unit_status_changed' || e.type === 'assignment_completed') { const u = store.units.get(e.unit); if (u?.incident === ui.selected || e.incident === ui.selected) loadTimeline(); }
+    if ((e.incident ?? e.referral?.incident) === ui.selected) loadTimeline();
+    scheduleRender();
+  },
+  onError: (f) => toast(f.message_id || f.message, 'error'),
+});
+live.connect();
+window.satriaLive = live;
+window.satriaStore = store;
+
+let renderPending = false;
+function scheduleRender() { if (!renderPending) { renderPending = true; requestAnimationFrame(() => { renderPending = false; renderAll(); }); } }
+
+function renderAll() { syncMap(); renderIncidents(); renderDetail(); renderUnits(); renderHospitals(); }
+onLang(() => { renderAll(); renderRefForm(); });
+
+// ------------------------------------------------------------------ intake
+function setLocation(lat, lon, label, desa = '') {
+  ui.loc = { lat, lon, desa, label };
+  $('#loc-text').removeAttribute('data-i18n');
+  $('#loc-text').textContent = `📍 ${label}`;
+  $('#loc-text').dataset.lat = lat; $('#loc-text').dataset.lon = lon;
+  syncMap();
+}
+
+function setTriage(v) {
+  ui.triage = v;
+  document.querySelectorAll('#triage button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.v === v)));
+}
+setTriage('merah');
+document.querySelectorAll('#triage button').forEach((b) => b.addEventListener('click', () => setTriage(b.dataset.v)));
+
+const norm = (x) => x.toLowerCase().normalize('NFKD').replace(/[^a-z0-9 ]/g, '');
+$('#place').addEventListener('input', () => {
+  const q = norm($('#place').value.trim());
+  const list = $('#place-list');
+  if (q.length < 2) { list.hidden = true; return; }
+  const starts = [], contains = [];
+  for (const p of ui.places) {
+    const n = norm(p.name);
+    if (n.startsWith(q)) starts.push(p); else if (n.includes(q)) contains.push(p);
+    if (starts.length > 12) break;
+  }
+  ui.sugg = [...starts, ...contains].slice(0, 12); ui.suggIdx = 0;
+  renderSugg();
+});
+function renderSugg() {
+  const list = $('#place-list');
+  fill(list, ...ui.sugg.map((p, i) => h(`li${i === ui.suggIdx ? '.sel' : ''}`, { role: 'option', onmousedown: (e) => { e.preventDefault(); pickPlace(p); } },
+    `${p.name} `, h('span.muted', {}, `(${p.kind}, ${p.kecamatan})`))));
+  list.hidden = !ui.sugg.length;
+}
+function pickPlace(p) {
+  $('#place').value = `${p.name}, ${p.kecamatan}`;
+  $('#place-list').hidden = true;
+  setLocation(p.lat, p.lon, `${p.name}, ${p.kecamatan}`, p.kind === 'desa' || p.kind === 'kelurahan' ? p.name : '');
+  map.centerOn(p.lat, p.lon, Math.max(map.scale, 8000));
+  $('#caller-name').focus();
+}
+$('#place').addEventListener('keydown', (e) => {
+  if ($('#place-list').hidden) return;
+  if (e.key === 'ArrowDown') { ui.suggIdx = Math.min(ui.sugg.length - 1, ui.suggIdx + 1); renderSugg(); e.preventDefault(); }
+  if (e.key === 'ArrowUp') { ui.suggIdx = Math.max(0, ui.suggIdx - 1); renderSugg(); e.preventDefault(); }
+  if (e.key === 'Enter' && ui.sugg[ui.suggIdx]) { pickPlace(ui.sugg[ui.suggIdx]); e.preventDefault(); }
+  if (e.key === 'Escape') $('#place-list').hidden = true;
+});
+$('#place').addEventListener('blur', () => setTimeout(() => { $('#place-list').hidden = true; }, 150));
+
+$('#intake').addEventListener('submit', (e) => { e.preventDefault(); createIncident(); });
+$('#intake').addEventListener('keydown', (e) => { if (e.key === 'Enter' && e.ctrlKey) { e.preventDefault(); createIncident(); } });
+
+async function createIncident() {
+  $('#intake-error').textContent = '';
+  if (!ui.loc) { $('#intake-error').textContent = t('no_location'); $('#place').focus(); return; }
+  const body = {
+    caller_name: $('#caller-name').value.trim(), caller_phone: $('#caller-phone').value.trim(),
+    lat: ui.loc.lat, lon: ui.loc.lon,
+    address: { desa: ui.loc.desa || '', rt_rw: '', landmark: $('#address').value.trim(), text: ui.loc.label },
+    triage: ui.triage, category: $('#category').value, patients: Number($('#patients').value || 1), notes: $('#notes').value.trim(),
+  };
+  $('#create').disabled = true;
+  try {
+    const inc = await api('/api/incidents', { method: 'POST', body });
+    store.incidents.set(inc.id, { ...store.incidents.get(inc.id), ...inc });
+    const dup = $('#dup');
+    if (inc.possible_duplicate_of != null) {
+      const other = inc.possible_duplicate_of;
+      dup.replaceChildren(`⚠ ${t('duplicate_warning')} `, h('a', { href: `#incident-${other}`, id: 'dup-link', onclick: (ev) => { ev.preventDefault(); select(other); } }, `#${other}`));
+      dup.hidden = false;
+    } else dup.hidden = true;
+    ['#caller-name', '#caller-phone', '#address', '#notes', '#place'].forEach((x) => { $(x).value = ''; });
+    ui.loc = null; $('#loc-text').dataset.i18n = 'click_map'; $('#loc-text').textContent = t('click_map');
+    await select(inc.id);
+    $('#recs')?.focus();
+  } catch (err) {
+    $('#intake-error').textContent = err.message;
+  } finally { $('#create').disabled = false; }
+}
+
+// ------------------------------------------------------------------ keyboard
+document.addEventListener('keydown', (e) => {
+  const inField = ['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement?.tagName);
+  if (e.altKey && ['1', '2', '3', '4'].includes(e.key)) { setTriage(['merah', 'kuning', 'hijau', 'hitam'][Number(e.key) - 1]); e.preventDefault(); return; }
+  if (inField) return;
+  if (e.key === '/') { $('#place').focus(); e.preventDefault(); return; }
+  if (ui.selected && ui.recs.length && (e.key === 'Enter' || /^[1-9]$/.test(e.key))) {
+    const n = e.key === 'Enter' ? 0 : Number(e.key) - 1;
+    if (ui.recs[n]) { assign(ui.recs[n].unit_id); e.preventDefault(); }
+  }
+});
+
+// ------------------------------------------------------------------ incidents
+function openIncidents() {
+  return [...store.incidents.values()].filter((i) => i.status === 'open' || i.status === 'dispatched').sort((a, b) => b.id - a.id);
+}
+
+function renderIncidents() {
+  fill($('#incidents'), ...openIncidents().map((i) => h(`li${i.id === ui.selected ? '.sel' : ''}`, { dataset: { id: i.id }, onclick: () => select(i.id) },
+    h(`span.badge.tr-${i.triage}`, {}, t(`tr_${i.triage}`)), ` #${i.id} `, t(`cat_${i.category}`), ' · ', i.address?.text || '',
+    h('div.muted', {}, `${clock(i.received_at)} · ${t(`inc_${i.status}`)} · ${dur((Date.now() - i.received_at) / 1000)}`))));
+}
+
+async function select(id) {
+  ui.selected = id; ui.recs = []; ui.timeline = [];
+  if (!store.incidents.has(id)) {
+    try { store.incidents.set(id, await api(`/api/incidents/${id}`)); } catch (e) { toast(e.message, 'error'); return; }
+  }
+  const i = store.incidents.get(id);
+  map.centerOn(i.location.lat, i.location.lon);
+  renderAll();
+  renderRefForm();
+  await Promise.all([loadRecs(), loadTimeline(), loadRoute(id)]);
+}
+
+async function loadRecs() {
+  const id = ui.selected;
+  const i = store.incidents.get(id);
+  if (!i || !(i.status === 'open' || i.status === 'dispatched')) { ui.recs = []; renderDetail(); return; }
+  try { const r = await api(`/api/incidents/${id}/recommendations`); if (ui.selected === id) ui.recs = r.candidates || []; } catch { ui.recs = []; }
+  renderDetail();
+}
+
+async function loadTimeline() {
+  const id = ui.selected; if (id == null) return;
+  try { const tl = await api(`/api/incidents/${id}/timeline`); if (ui.selected === id) { ui.timeline = Array.isArray(tl) ? tl : (tl.entries || tl.timeline || []); renderDetail(); } } catch { /* keep */ }
+}
+
+async function loadRoute(id) {
+  const i = store.incidents.get(id);
+  const a = i && [...i.assignments].reverse().find((x) => ['pending', 'acknowledged'].includes(x.state.state));
+  if (!a) { ui.routes.delete(id); syncMap(); return; }
+  try {
+    const r = await api(`/api/incidents/${id}/route?unit=${encodeURIComponent(a.unit)}`);
+    ui.routes.set(id, { ...r, color: '#1c7ed6' });
+    syncMap(); renderDetail();
+  } catch { /* no route */ }
+}
+
+async function assign(unitId) {
+  const id = ui.selected;
+  try {
+    await api(`/api/incidents/${id}/assign`, { method: 'POST', body: { unit_id: unitId } });
+    toast(`${t('assign')}: ${unitId} → #${id}`);
+    await loadRecs(); await loadRoute(id);
+  } catch (e) { toast(e.message, 'error'); }
+}
+
+function timers(i, now = Date.now()) {
+  const first = i.assignments.map((a) => a.assigned_at).sort((a, b) => a - b)[0];
+  const arrived = i.history.filter((x) => x.kind === 'unit_status_changed' && /on_?scene/i.test(x.detail)).map((x) => x.at).sort((a, b) => a - b)[0];
+  return { call: (now - i.received_at) / 1000, dispatch: first ? (now - first) / 1000 : null, arrival: arrived ? (now - arrived) / 1000 : null };
+}
+
+function renderDetail() {
+  const box = $('#detail');
+  const i = store.incidents.get(ui.selected);
+  if (!i) { fill(box, h('p.muted', { 'data-i18n': 'select_incident' }, t('select_incident'))); return; }
+  const tm = timers(i);
+  const route = ui.routes.get(i.id);
+  const active = i.assignments.filter((a) => ['pending', 'acknowledged'].includes(a.state.state));
+  fill(box, 
+    h('h2', {}, `#${i.id} `, h(`span.badge.tr-${i.triage}`, {}, t(`tr_${i.triage}`)), ` ${t(`inc_${i.status}`)}`),
+    i.possible_duplicate_of != null ? h('div.warn', {}, `⚠ ${t('duplicate_warning')} `, h('a', { href: '#', onclick: (e) => { e.preventDefault(); select(i.possible_duplicate_of); } }, `#${i.possible_duplicate_of}`)) : null,
+    h('div', {}, `${t(`cat_${i.category}`)} · ${i.patients} · ${i.address?.text || ''} ${i.address?.landmark || ''}`),
+    h('div.muted', {}, `${t('caller')}: ${i.caller_name} ${i.caller_phone}`),
+    i.notes ? h('div', {}, i.notes) : null,
+    h('div.timers#timers', {},
+      h('span', {}, h('b', { id: 't-call' }, dur(tm.call)), ` ${t('since_call')}`),
+      h('span', {}, h('b', { id: 't-dispatch' }, dur(tm.dispatch)), ` ${t('since_dispatch')}`),
+      h('span', {}, h('b', { id: 't-arrival' }, dur(tm.arrival)), ` ${t('since_arrival')}`)),
+    active.length ? h('div#assigned', {}, ...active.map((a) => {
+      const u = store.units.get(a.unit);
+      return h('div', {}, h('span.badge', { dataset: { status: u?.status } }, u ? t(`st_${u.status}`) : ''), ` ${u?.call_sign || a.unit} · ${t(`as_${a.state.state}`)}`,
+        route && route.unit === a.unit ? ` · ${t('route')} ${km(route.distance_m)}${route.time_s != null ? ' · ' + dur(route.time_s) : ''}` : '');
+    })) : null,
+    h('h2', {}, t('recommendations'), ' ', h('span.muted', {}, t('assign_hint'))),
+    h('ul.list.rec#recs', { tabindex: 0 }, ...ui.recs.slice(0, 9).map((c, n) => h('li', { dataset: { unit: c.unit_id }, onclick: () => assign(c.unit_id) },
+      h('span', {}, h('span.key', {}, String(n + 1)), ` ${c.call_sign} `, h('span.muted', {}, c.unit_type)),
+      h('span.num', {}, `${t('eta')} ${dur(c.eta_s)} · ${km(c.distance_m)}`),
+      h('button.small', { type: 'button', onclick: (e) => { e.stopPropagation(); assign(c.unit_id); } }, t('assign'))))),
+    h('div#referrals', {}, ...[...store.referrals.values()].filter((r) => r.incident === i.id).map((r) => h('div', { dataset: { ref: r.id, state: r.status.state } },
+      `${t('referral')} ${r.number} → ${store.hospitals.get(r.to)?.name || r.to}: `, h('b', {}, refState(r.status.state)), r.status.reason ? ` (${r.status.reason})` : ''))),
+    h('h2', {}, t('timeline')),
+    h('table#timeline', {}, ...(ui.timeline.length ? ui.timeline : i.history).map((x) => h('tr', {}, h('td', {}, clock(x.at)), h('td', {}, x.kind), h('td', {}, x.unit || ''), h('td', {}, x.detail || '')))),
+  );
+}
+
+/** The referral form, built once per selected incident so typing survives live updates. */
+function renderRefForm() {
+  const i = store.incidents.get(ui.selected);
+  const box = $('#ref-slot');
+  if (!i) { fill(box, ); return; }
+  const hospitals = [...store.hospitals.values()];
+  fill(box, 
+    h('details#ref-box', {},
+      h('summary', {}, t('send_referral')),
+      h('form#ref-form', {},
+        h('label', {}, t('referral_to'), h('select#ref-to', {}, ...hospitals.map((x) => h('option', { value: x.id }, `${x.name} (${t(x.capacity?.status || 'open')}, IGD ${x.capacity?.free_igd_beds ?? '—'})`)))),
+        h('div.row', {}, h('label', {}, t('patient_name'), h('input#ref-name', { required: true })), h('label', {}, t('nik'), h('input#ref-nik', { required: true, pattern: '[0-9]{16}', inputmode: 'numeric' }))),
+        h('div.row', {}, h('label', {}, t('sex'), h('select#ref-sex', {}, h('option', { value: 'male' }, t('male')), h('option', { value: 'female' }, t('female')))),
+          h('label', {}, t('dob'), h('input#ref-dob', { type: 'date', required: true }))),
+        h('div.row', {}, h('label', {}, t('diagnosis'), h('input#ref-icd', { required: true, placeholder: 'S06.0' })),
+          h('label', {}, t('consciousness'), h('select#ref-avpu', {}, ...['alert', 'voice', 'pain', 'unresponsive'].map((v) => h('option', { value: v }, v))))),
+        h('label', {}, t('reason'), h('input#ref-reason', { required: true })),
+        h('button.primary', { type: 'submit' }, t('send_referral'))),
+    ));
+  $('#ref-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const cur = store.incidents.get(ui.selected);
+    const a = cur?.assignments.filter((x) => ['pending', 'acknowledged'].includes(x.state.state))[0];
+    sendReferral(cur, a?.unit);
+  });
+}
+
+function refState(st) { return t({ pending: 'referral_pending', accepted: 'referral_accepted', declined: 'referral_declined_s', expired: 'referral_expired_s', cancelled: 'referral_cancelled_s', handed_over: 'referral_handed_over' }[st] || st); }
+
+async function sendReferral(i, unit) {
+  const body = {
+    incident: i.id, to: $('#ref-to').value, unit: unit || undefined,
+    form: {
+      from: 'PSC 119 Banyumas', referral_type: 'emergency', reason: $('#ref-reason').value.trim(), diagnosis_icd10: $('#ref-icd').value.trim().toUpperCase(),
+      officer: s.user.username, findings: '',
+      condition: { history_exam: i.notes || '-', consciousness: $('#ref-avpu').value, gcs: null, bp_systolic_mmhg: null, bp_diastolic_mmhg: null, pulse_per_min: null, temperature_c: null, breathing_per_min: null, pain_score: null, allergies: '' },
+    },
+    patient: { nik: $('#ref-nik').value.trim(), name: $('#ref-name').value.trim(), sex: $('#ref-sex').value, date_of_birth: $('#ref-dob').value, address: i.address?.text || '', contact: i.caller_phone || '' },
+  };
+  try {
+    const r = await api('/api/referrals', { method: 'POST', body });
+    store.referrals.set(r.id, r);
+    toast(`${t('referral')} ${r.number}`);
+    renderDetail();
+  } catch (e) { toast(e.message, 'error'); }
+}
+
+// ------------------------------------------------------------------ boards
+const ORDER = ['notified', 'en_route', 'on_scene', 'at_patient', 'transporting', 'at_destination', 'transfer_of_care', 'available', 'out_of_service'];
+function renderUnits() {
+  const now = Date.now();
+  const units = [...store.units.values()].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status) || a.call_sign.localeCompare(b.call_sign));
+  const counts = {}; units.forEach((u) => { counts[u.status] = (counts[u.status] || 0) + 1; });
+  fill($('#units-board'), 
+    h('div.muted', {}, ORDER.filter((k) => counts[k]).map((k) => `${t(`st_${k}`)}: ${counts[k]}`).join(' · ')),
+    h('table#units', {}, ...units.filter((u) => u.status !== 'available' || units.length <= 80).map((u) => h('tr', { dataset: { unit: u.id, status: u.status } },
+      h('td', {}, h('span.badge', { dataset: { c: statusColor(u.status) } }, ' '), ` ${u.call_sign}`),
+      h('td', {}, t(`st_${u.status}`)), h('td', {}, u.incident != null ? `#${u.incident}` : ''),
+      h('td.num.muted', {}, u.last_fix ? dur((now - u.last_fix.received) / 1000) : '')))),
+  );
+  document.querySelectorAll('#units .badge').forEach((b) => { b.style.background = b.dataset.c; });
+}
+
+function renderHospitals() {
+  const now = Date.now();
+  fill($('#hospitals-board'), h('table#hospitals', {},
+    h('tr', {}, h('th', {}, t('hospitals')), h('th.num', {}, 'IGD'), h('th.num', {}, 'ICU'), h('th', {}, t('status')), h('th.num', {}, t('updated'))),
+    ...[...store.hospitals.values()].map((x) => h('tr', { dataset: { hospital: x.id } },
+      h('td', {}, x.name), h('td.num', {}, x.capacity?.free_igd_beds ?? '—'), h('td.num', {}, x.capacity?.free_icu_beds ?? '—'),
+      h('td', {}, h('span.badge', { dataset: { c: igdColor(x.capacity?.status) } }, t(x.capacity?.status || 'open'))),
+      h('td.num.muted', {}, x.capacity?.updated_at ? `${dur((now - x.capacity.updated_at) / 1000)} ${t('ago')}` : '—')))));
+  document.querySelectorAll('#hospitals .badge').forEach((b) => { b.style.background = b.dataset.c; });
+}
+
+// ------------------------------------------------------------------ alerts
+const alerts = new Map(); // key -> {text, at}
+function raise(key, text) {
+  if (alerts.has(key)) return;
+  alerts.set(key, { text, at: Date.now() });
+  if (soundAllowed()) beep();
+  renderAlerts();
+}
+function renderAlerts() {
+  fill($('#alerts'), ...[...alerts].slice(-8).reverse().map(([k, a]) => h('div.alert', { dataset: { key: k } }, `${clock(a.at)} ${a.text} `,
+    h('button.small', { type: 'button', onclick: () => { alerts.delete(k); renderAlerts(); } }, '×'))));
+}
+function onEventAlerts(e) {
+  if (e.type === 'assignment_timed_out') raise(`to-${e.incident}-${e.unit}`, `${t('ack_timeout')}: ${e.unit} #${e.incident}`);
+  if (e.type === 'assignment_declined') raise(`dc-${e.incident}-${e.unit}`, `${t('decline')}: ${e.unit} #${e.incident} (${e.reason})`);
+  if (e.type === 'referral_declined') raise(`rd-${e.referral}`, `${t('referral_declined')}: ${e.reason}`);
+  if (e.type === 'referral_expired') raise(`re-${e.referral}`, `${t('referral_expired')} (${e.referral})`);
+}
+function checkAlerts() {
+  const now = Date.now();
+  for (const i of store.incidents.values()) {
+    for (const a of i.assignments) if (a.state.state === 'pending' && now > a.ack_deadline) raise(`to-${i.id}-${a.unit}`, `${t('ack_timeout')}: ${a.unit} #${i.id}`);
+  }
+  for (const r of store.referrals.values()) if (r.status.state === 'pending' && now > r.deadline) raise(`re-${r.id}`, `${t('referral_expired')}: ${r.number}`);
+  for (const u of store.units.values()) {
+    if (['en_route', 'transporting'].includes(u.status) && (!u.last_fix || now - u.last_fix.received > 120000) && now - u.status_at > 120000) raise(`st-${u.id}-${u.status_at}`, `${t('stale_position')}: ${u.call_sign}`);
+  }
+}
+$('#sound').addEventListener('click', () => { allowSound(); beep(660, 120); $('#sound').dataset.i18n = 'sound_on'; $('#sound').textContent = t('sound_on'); });
+
+setInterval(() => {
+  checkAlerts();
+  const i = store.incidents.get(ui.selected);
+  if (i) { const tm = timers(i); if ($('#t-call')) { $('#t-call').textContent = dur(tm.call); $('#t-dispatch').textContent = dur(tm.dispatch); $('#t-arrival').textContent = dur(tm.arrival); } }
+}, 1000);
+setInterval(() => { renderUnits(); renderHospitals(); renderIncidents(); }, 5000);
+applyI18n();

@@ -1,0 +1,89 @@
+// The hospital emergency board: incoming referrals with the patient summary the
+// hospital needs, accept or decline with a reason, the pre-arrival list with
+// live ETAs, and the hospital's free IGD/ICU beds and IGD status.
+import { t, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill, clientId } from './app.js';
+
+const s = requireRole(['hospital']);
+header('hospital_title', s);
+const hid = s.user.hospital;
+const store = new Store();
+let capFilled = false;
+
+const live = new Live({
+  onSnapshot: (st) => { store.reset(st); render(); },
+  onEvent: (e) => { store.apply(e); render(); },
+});
+live.connect();
+window.satriaLive = live;
+window.satriaStore = store;
+
+function years(dob) {
+  const d = new Date(dob); if (Number.isNaN(d.getTime())) return '';
+  return Math.floor((Date.now() - d.getTime()) / (365.25 * 86400000));
+}
+
+function render() {
+  const me = store.hospitals.get(hid);
+  const refs = [...store.referrals.values()].filter((r) => r.to === hid).sort((a, b) => b.sent_at - a.sent_at);
+  const pending = refs.filter((r) => r.status.state === 'pending');
+  const others = refs.filter((r) => r.status.state !== 'pending').slice(0, 20);
+  fill($('#incoming'), 
+    ...(pending.length ? pending.map(card) : [h('p.muted', {}, t('none'))]),
+    ...others.map((r) => h('div.muted', { dataset: { ref: r.id, state: r.status.state } }, `${clock(r.sent_at)} ${r.number} · ${r.patient.name} · ${refState(r.status.state)}`)),
+  );
+  const coming = refs.filter((r) => r.status.state === 'accepted');
+  fill($('#prearrival'), 
+    h('tr', {}, h('th', {}, t('referral')), h('th', {}, t('patient')), h('th', {}, 'Unit'), h('th.num', {}, t('eta')), h('th.num', {}, t('distance')), h('th.num', {}, t('updated'))),
+    ...coming.map((r) => {
+      const p = r.pre_arrival;
+      const eta = p?.eta_s != null ? p.eta_s - (Date.now() - p.at) / 1000 : null;
+      return h('tr', { dataset: { ref: r.id } }, h('td', {}, r.number), h('td', {}, `${r.patient.name}, ${r.form.diagnosis_icd10}`), h('td', {}, r.unit || '—'),
+        h('td.num', {}, eta != null ? dur(Math.max(0, eta)) : '—'), h('td.num', {}, km(p?.distance_m)), h('td.num.muted', {}, p ? clock(p.at) : '—'));
+    }),
+  );
+  if (me && !capFilled) {
+    $('#igd').value = me.capacity?.free_igd_beds ?? ''; $('#icu').value = me.capacity?.free_icu_beds ?? '';
+    $('#igd-status').value = me.capacity?.status || 'open'; capFilled = true;
+  }
+  $('#cap-info').textContent = me ? `${me.name} · ${t('updated')} ${me.capacity?.updated_at ? clock(me.capacity.updated_at) : '—'}` : '';
+}
+onLang(render);
+
+function refState(st) { return t({ pending: 'referral_pending', accepted: 'referral_accepted', declined: 'referral_declined_s', expired: 'referral_expired_s', cancelled: 'referral_cancelled_s', handed_over: 'referral_handed_over' }[st] || st); }
+
+function card(r) {
+  const c = r.form.condition || {};
+  const vitals = [c.gcs != null ? `GCS ${c.gcs}` : null, c.bp_systolic_mmhg ? `TD ${c.bp_systolic_mmhg}/${c.bp_diastolic_mmhg}` : null, c.pulse_per_min ? `N ${c.pulse_per_min}` : null,
+    c.breathing_per_min ? `RR ${c.breathing_per_min}` : null, c.temperature_c ? `S ${c.temperature_c}°C` : null].filter(Boolean).join(' · ');
+  const left = (r.deadline - Date.now()) / 1000;
+  return h('div.card', { dataset: { ref: r.id, state: r.status.state } },
+    h('b', {}, `${r.number} `), h('span.muted', {}, `${clock(r.sent_at)} · ${t(r.form.referral_type === 'emergency' ? 'tr_merah' : 'tr_kuning')}`),
+    h('div', {}, `${t('patient')}: ${r.patient.name} (${r.patient.sex === 'male' ? 'L' : 'P'}, ${years(r.patient.date_of_birth)} th)`),
+    h('div', {}, `${t('diagnosis')}: ${r.form.diagnosis_icd10} · ${r.form.reason}`),
+    h('div.muted', {}, `${t('consciousness')}: ${c.consciousness || ''} ${vitals}`),
+    c.history_exam ? h('div.muted', {}, c.history_exam) : null,
+    h('div.muted', {}, `${t('from_facility')}: ${r.form.from} · ${t('officer')}: ${r.form.officer} · ${left > 0 ? dur(left) : '0:00'}`),
+    h('div.row', {},
+      h('button.primary', { type: 'button', 'data-action': 'accept', onclick: () => answer(r, true) }, t('accept')),
+      h('input', { placeholder: t('reason'), 'data-reason': r.id }),
+      h('button.danger', { type: 'button', 'data-action': 'decline', onclick: () => answer(r, false) }, t('decline'))),
+  );
+}
+
+async function answer(r, accept) {
+  const reason = document.querySelector(`[data-reason="${r.id}"]`)?.value.trim();
+  if (!accept && !reason) { toast(t('reason'), 'error'); return; }
+  try {
+    await live.command(accept ? { type: 'accept_referral', referral: r.id, officer: s.user.username } : { type: 'decline_referral', referral: r.id, reason }, clientId('rs'));
+  } catch (f) { toast(f.message_id || f.message, 'error'); }
+}
+
+$('#capacity').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    await live.command({ type: 'update_hospital_capacity', hospital: hid, free_igd_beds: Number($('#igd').value), free_icu_beds: Number($('#icu').value), status: $('#igd-status').value }, clientId('rs'));
+    toast(t('saved'));
+  } catch (f) { toast(f.message_id || f.message, 'error'); }
+});
+setInterval(render, 5000);
+applyI18n();

@@ -1,0 +1,106 @@
+// Bahasa Indonesia by default; English on a toggle remembered in localStorage.
+const DICT = {
+  id: {
+    app: 'Satria — PSC 119 Banyumas',
+    login_title: 'Masuk', username: 'Nama pengguna', password: 'Kata sandi', login: 'Masuk',
+    logout: 'Keluar', login_failed: 'Nama pengguna atau kata sandi salah',
+    no_console: 'Peran ini tidak punya konsol di sini', lang: 'English',
+    conn_online: 'terhubung', conn_reconnecting: 'menyambung ulang', conn_offline: 'terputus',
+    dispatch_title: 'Konsol Dispatcher', crew_title: 'Aplikasi Kru', hospital_title: 'Papan IGD Rumah Sakit',
+    intake: 'Panggilan baru', location: 'Lokasi', search_place: 'Cari desa/kelurahan, puskesmas, RS…',
+    click_map: 'atau klik peta', triage: 'Triase', category: 'Kategori', caller_name: 'Nama penelepon',
+    caller_phone: 'Telepon penelepon', notes: 'Catatan', patients: 'Jumlah pasien', address: 'Alamat / patokan',
+    create_incident: 'Buat insiden', incidents: 'Insiden aktif', recommendations: 'Rekomendasi unit',
+    assign: 'Tugaskan', assign_hint: 'Enter atau 1–9 untuk menugaskan', units: 'Unit', hospitals: 'Rumah sakit',
+    timeline: 'Linimasa', alerts: 'Peringatan', enable_sound: 'Aktifkan suara', sound_on: 'Suara aktif',
+    duplicate_warning: 'Kemungkinan duplikat dari insiden', since_call: 'sejak panggilan', since_dispatch: 'sejak penugasan',
+    since_arrival: 'sejak tiba', eta: 'ETA', distance: 'jarak', no_location: 'Pilih lokasi dulu',
+    referral: 'Rujukan', send_referral: 'Kirim rujukan', referral_to: 'Rumah sakit tujuan',
+    patient_name: 'Nama pasien', nik: 'NIK (16 digit)', sex: 'Jenis kelamin', male: 'Laki-laki', female: 'Perempuan',
+    dob: 'Tanggal lahir', diagnosis: 'Diagnosis (ICD-10)', reason: 'Alasan', officer: 'Petugas perujuk',
+    consciousness: 'Kesadaran', from_facility: 'Asal rujukan',
+    free_igd: 'IGD kosong', free_icu: 'ICU kosong', igd_status: 'Status IGD', updated: 'diperbarui', ago: 'lalu',
+    open: 'buka', full: 'penuh', diversion: 'dialihkan', unknown: '—',
+    ack_timeout: 'Batas konfirmasi terlewati', referral_declined: 'Rujukan ditolak', referral_expired: 'Rujukan tidak dijawab',
+    stale_position: 'Posisi unit basi', select_incident: 'Pilih insiden', no_assignment: 'Tidak ada penugasan',
+    current_assignment: 'Penugasan saat ini', acknowledge: 'Terima tugas', decline: 'Tolak', decline_reason: 'Alasan menolak',
+    navigate: 'Navigasi', simulate: 'Simulasi perjalanan', gps: 'GPS perangkat', queued: 'antre (offline)',
+    st_available: 'siaga', st_notified: 'ditugaskan', st_en_route: 'menuju lokasi', st_on_scene: 'tiba di lokasi',
+    st_at_patient: 'bersama pasien', st_transporting: 'mengantar pasien', st_at_destination: 'tiba di RS',
+    st_transfer_of_care: 'serah terima', st_out_of_service: 'tidak bertugas',
+    incoming_referrals: 'Rujukan masuk', accept: 'Terima', pre_arrival: 'Pasien dalam perjalanan', publish: 'Umumkan',
+    capacity: 'Kapasitas', referral_accepted: 'diterima', referral_pending: 'menunggu jawaban', referral_handed_over: 'serah terima selesai',
+    referral_declined_s: 'ditolak', referral_expired_s: 'kedaluwarsa', referral_cancelled_s: 'dibatalkan',
+    cat_accident: 'kecelakaan', cat_medical: 'medis', cat_maternal: 'maternal', cat_inter_facility_transfer: 'antar fasilitas', cat_information: 'informasi',
+    tr_merah: 'merah', tr_kuning: 'kuning', tr_hijau: 'hijau', tr_hitam: 'hitam',
+    inc_open: 'terbuka', inc_dispatched: 'ditangani', inc_closed: 'selesai', inc_cancelled: 'batal', inc_merged: 'digabung',
+    as_pending: 'menunggu konfirmasi', as_acknowledged: 'dikonfirmasi', as_declined: 'ditolak', as_timed_out: 'waktu habis', as_cancelled: 'dibatalkan', as_completed: 'selesai',
+    saved: 'tersimpan', error: 'Galat', close_incident: 'Tutup insiden', outcome: 'Hasil', map_loading: 'memuat peta…',
+    route: 'Rute', patient: 'Pasien', caller: 'Penelepon', status: 'Status', none: 'tidak ada',
+  },
+  en: {
+    app: 'Satria — PSC 119 Banyumas',
+    login_title: 'Log in', username: 'Username', password: 'Password', login: 'Log in',
+    logout: 'Log out', login_failed: 'Wrong username or password',
+    no_console: 'This role has no console here', lang: 'Bahasa Indonesia',
+    conn_online: 'connected', conn_reconnecting: 'reconnecting', conn_offline: 'disconnected',
+    dispatch_title: 'Dispatcher console', crew_title: 'Crew app', hospital_title: 'Hospital emergency board',
+    intake: 'New call', location: 'Location', search_place: 'Search desa/kelurahan, puskesmas, hospital…',
+    click_map: 'or click the map', triage: 'Triage', category: 'Category', caller_name: 'Caller name',
+    caller_phone: 'Caller phone', notes: 'Notes', patients: 'Patients', address: 'Address / landmark',
+    create_incident: 'Create incident', incidents: 'Open incidents', recommendations: 'Recommended units',
+    assign: 'Assign', assign_hint: 'Enter or 1–9 to assign', units: 'Units', hospitals: 'Hospitals',
+    timeline: 'Timeline', alerts: 'Alerts', enable_sound: 'Enable sound', sound_on: 'Sound on',
+    duplicate_warning: 'Possible duplicate of incident', since_call: 'since call', since_dispatch: 'since dispatch',
+    since_arrival: 'since arrival', eta: 'ETA', distance: 'distance', no_location: 'Choose a location first',
+    referral: 'Referral', send_referral: 'Send referral', referral_to: 'Destination hospital',
+    patient_name: 'Patient name', nik: 'NIK (16 digits)', sex: 'Sex', male: 'Male', female: 'Female',
+    dob: 'Date of birth', diagnosis: 'Diagnosis (ICD-10)', reason: 'Reason', officer: 'Referring officer',
+    consciousness: 'Consciousness', from_facility: 'Referred from',
+    free_igd: 'Free ED beds', free_icu: 'Free ICU beds', igd_status: 'ED status', updated: 'updated', ago: 'ago',
+    open: 'open', full: 'full', diversion: 'diversion', unknown: '—',
+    ack_timeout: 'Acknowledgement timeout', referral_declined: 'Referral declined', referral_expired: 'Referral unanswered',
+    stale_position: 'Stale unit position', select_incident: 'Select an incident', no_assignment: 'No assignment',
+    current_assignment: 'Current assignment', acknowledge: 'Acknowledge', decline: 'Decline', decline_reason: 'Reason for declining',
+    navigate: 'Navigate', simulate: 'Simulate drive', gps: 'Device GPS', queued: 'queued (offline)',
+    st_available: 'available', st_notified: 'notified', st_en_route: 'en route', st_on_scene: 'on scene',
+    st_at_patient: 'at patient', st_transporting: 'transporting', st_at_destination: 'at hospital',
+    st_transfer_of_care: 'handover', st_out_of_service: 'out of service',
+    incoming_referrals: 'Incoming referrals', accept: 'Accept', pre_arrival: 'Patients on the way', publish: 'Publish',
+    capacity: 'Capacity', referral_accepted: 'accepted', referral_pending: 'awaiting answer', referral_handed_over: 'handed over',
+    referral_declined_s: 'declined', referral_expired_s: 'expired', referral_cancelled_s: 'cancelled',
+    cat_accident: 'accident', cat_medical: 'medical', cat_maternal: 'maternal', cat_inter_facility_transfer: 'inter-facility', cat_information: 'information',
+    tr_merah: 'red', tr_kuning: 'yellow', tr_hijau: 'green', tr_hitam: 'black',
+    inc_open: 'open', inc_dispatched: 'dispatched', inc_closed: 'closed', inc_cancelled: 'cancelled', inc_merged: 'merged',
+    as_pending: 'awaiting ack', as_acknowledged: 'acknowledged', as_declined: 'declined', as_timed_out: 'timed out', as_cancelled: 'cancelled', as_completed: 'completed',
+    saved: 'saved', error: 'Error', close_incident: 'Close incident', outcome: 'Outcome', map_loading: 'loading map…',
+    route: 'Route', patient: 'Patient', caller: 'Caller', status: 'Status', none: 'none',
+  },
+};
+
+let lang = localStorage.getItem('satria.lang') === 'en' ? 'en' : 'id';
+const listeners = [];
+
+export function getLang() { return lang; }
+
+/** The text of `key` in the current language. */
+export function t(key) {
+  return DICT[lang][key] ?? DICT.id[key] ?? key;
+}
+
+/** Fills every `[data-i18n]` (text) and `[data-i18n-ph]` (placeholder) under `root`. */
+export function applyI18n(root = document) {
+  document.documentElement.lang = lang;
+  root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  root.querySelectorAll('[data-i18n-ph]').forEach((el) => { el.placeholder = t(el.dataset.i18nPh); });
+  root.querySelectorAll('[data-i18n-title]').forEach((el) => { el.title = t(el.dataset.i18nTitle); });
+}
+
+export function setLang(l) {
+  lang = l === 'en' ? 'en' : 'id';
+  localStorage.setItem('satria.lang', lang);
+  applyI18n();
+  listeners.forEach((f) => f(lang));
+}
+
+export function onLang(f) { listeners.push(f); }

@@ -1,0 +1,229 @@
+// One flow across three browser contexts (dispatcher, crew, hospital) against a
+// running Satria server, in headless Chromium driven by playwright-core.
+//
+// env: SATRIA_URL, SATRIA_DISPATCHER / SATRIA_CREW / SATRIA_HOSPITAL as
+// "user:password", SATRIA_CREW_UNIT, SATRIA_FLEET (units expected on the map),
+// SATRIA_CHROMIUM (default /usr/bin/chromium), SATRIA_ARTIFACTS (screenshots).
+// Prints "ok <check>" per check and "browser flow passed"; exits 1 on failure.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const env = (k, d) => process.env[k] ?? d;
+const BASE = env('SATRIA_URL', 'http://127.0.0.1:8119');
+const cred = (k) => { const v = env(k, ''); const i = v.indexOf(':'); return { user: v.slice(0, i), pass: v.slice(i + 1) }; };
+const DISP = cred('SATRIA_DISPATCHER'), CREW = cred('SATRIA_CREW'), HOSP = cred('SATRIA_HOSPITAL');
+const UNIT = env('SATRIA_CREW_UNIT', 'PSC-01');
+const FLEET = Number(env('SATRIA_FLEET', '0'));
+const ART = env('SATRIA_ARTIFACTS', join(process.cwd(), '../../target/browser-artifacts'));
+const T = 15000; // the longest any step may wait for the page
+
+mkdirSync(ART, { recursive: true });
+let checks = 0;
+const ok = (name, detail = '') => { checks += 1; console.log(`ok ${name}${detail ? ' — ' + detail : ''}`); };
+function must(cond, what) { if (!cond) throw new Error(`check failed: ${what}`); }
+const shot = (page, name) => page.screenshot({ path: join(ART, `${name}.png`) });
+
+const browser = await chromium.launch({
+  executablePath: env('SATRIA_CHROMIUM', '/usr/bin/chromium'),
+  headless: true,
+  // playwright gives the browser a fresh temporary profile (--user-data-dir) itself
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const pages = [];
+try {
+  const newPage = async (opts = {}) => {
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, ...opts });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(T);
+    page.on('pageerror', (e) => console.error(`page error (${page.url()}): ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') console.error(`console (${page.url()}): ${m.text()}`); });
+    pages.push(page);
+    return page;
+  };
+  const login = async (page, c, path) => {
+    await page.goto(`${BASE}/`);
+    await page.fill('#username', c.user);
+    await page.fill('#password', c.pass);
+    await page.click('#login-btn');
+    await page.waitForURL(`**${path}`);
+    await page.waitForSelector('#conn[data-state="online"]');
+    const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+    must(!stored.includes(c.pass), 'the password is never stored');
+    must(stored.includes('satria.session'), 'the token is kept in sessionStorage');
+  };
+
+  // ------------------------------------------------------------ log in, three roles
+  const disp = await newPage();
+  const t0 = Date.now();
+  await login(disp, DISP, '/dispatch.html');
+  const crew = await newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await login(crew, CREW, '/crew.html');
+  const hosp = await newPage();
+  await login(hosp, HOSP, '/hospital.html');
+  ok('login routes each role', 'dispatcher → /dispatch.html, crew → /crew.html, hospital → /hospital.html');
+
+  // ------------------------------------------------------------ the map within 2 s
+  await disp.waitForFunction((n) => window.satriaMap?.roadsDrawnAt != null && window.satriaMap.units.length >= n, FLEET, { timeout: T });
+  const m = await disp.evaluate(() => {
+    const c = document.querySelector('#map');
+    const ctx = c.getContext('2d');
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let painted = 0;
+    for (let i = 0; i < d.length; i += 16) if (!(d[i] === 0xe9 && d[i + 1] === 0xee && d[i + 2] === 0xf2)) painted += 1;
+    const nav = performance.getEntriesByType('navigation')[0];
+    return { drawn: window.satriaMap.roadsDrawnAt, first: window.satriaMap.firstDrawAt, nav: nav ? nav.startTime : 0, painted, units: window.satriaMap.units.length, lines: window.satriaMap.points };
+  });
+  must(m.painted > 500, `the map canvas has drawn pixels (${m.painted})`);
+  must(m.units >= FLEET, `all ${FLEET} units are on the map (${m.units})`);
+  must(m.drawn - m.nav < 2000, `the map is drawn within 2 s of opening (${Math.round(m.drawn - m.nav)} ms)`);
+  ok('map drawn', `roads and ${m.units} units drawn ${Math.round(m.drawn - m.nav)} ms after the console opened (first paint ${Math.round(m.first - m.nav)} ms, ${m.lines} road points)`);
+  await shot(disp, '01-dispatcher-map');
+
+  // ------------------------------------------------------------ language toggle
+  must((await disp.textContent('.bar .title')) === 'Konsol Dispatcher', 'Bahasa Indonesia by default');
+  await disp.click('#lang');
+  must((await disp.textContent('.bar .title')) === 'Dispatcher console', 'English after the toggle');
+  must((await disp.textContent('#conn')) === 'connected', 'the indicator follows the language');
+  await disp.reload();
+  await disp.waitForSelector('#conn[data-state="online"]');
+  must((await disp.textContent('.bar .title')) === 'Dispatcher console', 'the language is remembered');
+  await disp.click('#lang');
+  must((await disp.textContent('.bar .title')) === 'Konsol Dispatcher', 'back to Bahasa Indonesia');
+  const clock = await disp.textContent('#clock');
+  must(/^\d{2}:\d{2}:\d{2} WIB$/.test(clock), `24-hour WIB clock (${clock})`);
+  ok('language toggle', 'id → en → remembered over a reload → id; clock ' + clock);
+
+  // ------------------------------------------------------------ intake, keyboard first
+  const base = await disp.evaluate((u) => window.satriaStore.units.get(u).base, UNIT);
+  await disp.keyboard.press('/');
+  await disp.keyboard.type('Karang');
+  await disp.waitForSelector('#place-list li');
+  await disp.keyboard.press('ArrowDown');
+  await disp.keyboard.press('Enter');
+  must(await disp.evaluate(() => document.querySelector('#loc-text').dataset.lat != null), 'a place from the search sets the location');
+  // then a click on the map, 600 m from the crew's base, sets it exactly
+  const scene = { lat: base.lat + 0.004, lon: base.lon + 0.004 };
+  await disp.evaluate((s) => window.satriaMap.centerOn(s.lat, s.lon, 20000), scene);
+  await disp.waitForTimeout(100);
+  const box = await disp.locator('#map').boundingBox();
+  const [px, py] = await disp.evaluate((s) => window.satriaMap.px(s.lat, s.lon), scene);
+  await disp.mouse.click(box.x + px, box.y + py);
+  await disp.focus('#caller-name');
+  await disp.keyboard.press('Alt+2'); // kuning
+  await disp.keyboard.type('Bu Sri');
+  await disp.keyboard.press('Tab');
+  await disp.keyboard.type('081234567890');
+  await disp.fill('#address', 'depan warung');
+  await disp.selectOption('#category', 'medical');
+  await disp.fill('#notes', 'sesak napas, sadar');
+  await disp.keyboard.press('Control+Enter');
+  await disp.waitForSelector('#detail h2:has-text("#")');
+  const incident = await disp.evaluate(() => window.satriaStore && [...window.satriaStore.incidents.keys()].sort((a, b) => b - a)[0]);
+  must((await disp.textContent('#detail')).includes('Bu Sri'), 'the new incident shows its caller');
+  ok('incident created', `#${incident}, kuning, located by search then map click`);
+
+  // ------------------------------------------------------------ recommend, assign with one key
+  await disp.waitForSelector(`#recs li[data-unit="${UNIT}"]`);
+  const recs = await disp.$$eval('#recs li', (ls) => ls.map((l) => ({ unit: l.dataset.unit, text: l.textContent })));
+  const n = recs.findIndex((r) => r.unit === UNIT);
+  must(n >= 0 && n < 9, `${UNIT} is among the first nine recommendations`);
+  must(/ETA/.test(recs[n].text) && /k?m/.test(recs[n].text), 'a recommendation shows ETA and distance');
+  await disp.locator('body').focus();
+  await disp.evaluate(() => document.activeElement?.blur());
+  await disp.keyboard.press(String(n + 1));
+  await disp.waitForSelector('#assigned');
+  await disp.waitForFunction(() => (window.satriaMap.routes || []).length > 0);
+  ok('unit assigned', `key ${n + 1} assigned ${UNIT}; route drawn (${await disp.evaluate(() => window.satriaMap.routes[0].road ? 'on roads' : 'straight line')})`);
+  await shot(disp, '02-dispatcher-assigned');
+
+  // ------------------------------------------------------------ crew: acknowledge and move
+  await crew.waitForSelector(`#assignment:has-text("#${incident}")`);
+  must((await crew.getAttribute('#nav', 'href')).startsWith('geo:'), 'a geo: navigation link');
+  must((await crew.textContent('#assignment')).includes('Bu Sri'), 'the crew sees the caller');
+  await shot(crew, '03-crew-assignment');
+  await crew.click('#ack');
+  await crew.waitForSelector('#my-status[data-status="en_route"]');
+  await crew.click('[data-status="on_scene"]');
+  await crew.waitForSelector('#my-status[data-status="on_scene"]');
+  await disp.waitForFunction((u) => window.satriaStore.units.get(u).status === 'on_scene', UNIT);
+  must(await disp.evaluate(() => document.querySelector('#t-arrival').textContent !== '—'), 'the arrival timer runs');
+  ok('crew acknowledged', 'acknowledged, en route, on scene; the dispatcher sees it live');
+
+  // offline: the action waits in the queue with its device time and is applied once
+  await crew.context().setOffline(true);
+  await crew.evaluate(() => window.satriaLive.drop());
+  await crew.waitForSelector('#conn:not([data-state="online"])');
+  await crew.click('[data-status="at_patient"]');
+  must((await crew.getAttribute('#queue', 'data-count')) === '1', 'the action is queued while offline');
+  const queued = await crew.evaluate(() => window.satriaCrew.queue()[0]);
+  must(queued.command.device_at > 0 && queued.client_id, 'the queued action keeps its device time and client_id');
+  await crew.context().setOffline(false);
+  await crew.waitForSelector('#queue[data-count="0"]', { state: 'attached', timeout: 30000 });
+  await crew.waitForSelector('#my-status[data-status="at_patient"]');
+  // sent again with the same client_id: the server answers duplicate and applies nothing
+  const again = await crew.evaluate((q) => window.satriaLive.command(q.command, q.client_id), queued);
+  must(again.duplicate === true, 'a resend of the same client_id is a duplicate');
+  ok('offline queue', `queued as ${queued.client_id}, sent on reconnect, applied once`);
+
+  // ------------------------------------------------------------ referral
+  await disp.click('#ref-box summary');
+  await disp.selectOption('#ref-to', env('SATRIA_HOSPITAL_ID', ''));
+  await disp.fill('#ref-name', 'Sri Wahyuni');
+  await disp.fill('#ref-nik', '3302010101800001');
+  await disp.fill('#ref-dob', '1980-01-01');
+  await disp.fill('#ref-icd', 'J96.0');
+  await disp.fill('#ref-reason', 'gagal napas, perlu ICU');
+  await disp.click('#ref-form button[type="submit"]');
+  await disp.waitForSelector('#referrals [data-state="pending"]');
+  ok('referral sent', 'SISRUTE-shape referral to the hospital');
+
+  await hosp.waitForSelector('#incoming .card[data-state="pending"]');
+  const card = await hosp.textContent('#incoming .card');
+  must(card.includes('Sri Wahyuni') && card.includes('J96.0'), 'the hospital sees the patient summary');
+  must(!(await hosp.textContent('body')).includes('081234567890'), 'the hospital never sees the caller');
+  await shot(hosp, '04-hospital-incoming');
+  await hosp.click('#incoming .card [data-action="accept"]');
+  await hosp.waitForSelector('#prearrival tr[data-ref]');
+  await disp.waitForSelector('#referrals [data-state="accepted"]');
+  await hosp.fill('#igd', '3');
+  await hosp.fill('#icu', '1');
+  await hosp.selectOption('#igd-status', 'full');
+  await hosp.click('#publish');
+  await disp.waitForFunction((h) => window.satriaStore.hospitals.get(h).capacity.free_igd_beds === 3, env('SATRIA_HOSPITAL_ID', ''));
+  await disp.waitForSelector(`#hospitals tr[data-hospital="${env('SATRIA_HOSPITAL_ID', '')}"] td:has-text("3")`);
+  ok('hospital accepted', 'accepted; pre-arrival list; capacity published and shown on the dispatcher board');
+
+  // ------------------------------------------------------------ reconnect resumes from last_seq
+  const before = await disp.evaluate(() => window.satriaLive.lastSeq);
+  await disp.evaluate(() => window.satriaLive.drop());
+  await crew.click('[data-status="transporting"]');
+  await crew.waitForSelector('#my-status[data-status="transporting"]');
+  await disp.waitForSelector('#conn[data-state="online"]');
+  await disp.waitForFunction((u) => window.satriaStore.units.get(u).status === 'transporting', UNIT);
+  const after = await disp.evaluate(() => window.satriaLive.lastSeq);
+  must(after > before, 'the dispatcher resumed past its last seq');
+  ok('reconnect resumes', `dispatcher dropped at seq ${before}, resumed to ${after}, saw the missed status`);
+
+  // ------------------------------------------------------------ handover
+  await crew.click('[data-status="at_destination"]');
+  await crew.waitForSelector('#my-status[data-status="at_destination"]');
+  await crew.click('[data-status="transfer_of_care"]');
+  await crew.waitForSelector('#my-status[data-status="transfer_of_care"]');
+  await disp.waitForSelector('#referrals [data-state="handed_over"]');
+  await hosp.waitForSelector('#incoming [data-state="handed_over"]');
+  await crew.click('[data-status="available"]');
+  await crew.waitForSelector('#my-status[data-status="available"]');
+  await shot(crew, '05-crew-available');
+  await shot(disp, '06-dispatcher-timeline');
+  await shot(hosp, '07-hospital-board');
+  ok('handover', 'the crew handed over; the dispatcher and the hospital see it; the unit is available');
+  console.log(`browser flow passed: ${checks} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+} catch (e) {
+  console.error(`FAILED: ${e.stack || e}`);
+  for (const [i, p] of pages.entries()) await p.screenshot({ path: join(ART, `failure-${i}.png`) }).catch(() => {});
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
