@@ -35,6 +35,16 @@
 //!   or reported a case for (anything else is 404 to it); every other role 403.
 //! - **Refusals change nothing**: every bad input is a 4xx
 //!   `{"code","message","message_id"}` (English and Bahasa Indonesia).
+//!
+//! # Wiring
+//!
+//! ```ignore
+//! let pattas = Arc::new(Pattas::open(&data_dir.join("pattas.sqlite"), PattasConfig::default())?);
+//! pattas.seed_demo(now_ms())?; // demo only; cases of DEMO_MITRA_USERNAME
+//! let api = satria_pattas::routes(pattas, access_recorder, transport_desk)
+//!     .layer(axum::middleware::from_fn_with_state(auth, satria_http::require_principal));
+//! let app = app.merge(api); // and OPERATIONS into the OpenAPI document
+//! ```
 
 mod api;
 mod desk;
