@@ -612,11 +612,38 @@ impl Salinmas {
         Ok(out)
     }
 
+    /// The caller as Salinmas sees it; a household or collector login must be
+    /// bound to a record that exists (`not_bound` otherwise).
+    fn who(&self, p: &Principal) -> Result<Actor, SalinmasError> {
+        let a = actor(p)?;
+        let c = self.conn();
+        let (sql, id, what, apa) = match a {
+            Actor::Officer => return Ok(a),
+            Actor::Household(h) => (
+                "SELECT EXISTS (SELECT 1 FROM salinmas_accounts WHERE id = ?1)",
+                h,
+                "household account",
+                "rumah tangga",
+            ),
+            Actor::Collector(k) => (
+                "SELECT EXISTS (SELECT 1 FROM salinmas_collectors WHERE id = ?1)",
+                k,
+                "collector group",
+                "kelompok pengumpul",
+            ),
+        };
+        if c.query_row(sql, [id], |r| r.get::<_, bool>(0))? {
+            Ok(a)
+        } else {
+            Err(not_bound(what, apa))
+        }
+    }
+
     // ---- kelurahan ---------------------------------------------------------
 
     /// The kelurahan Salinmas serves. Any Salinmas role.
     pub fn kelurahan(&self, who: &Principal) -> Result<Vec<Kelurahan>, SalinmasError> {
-        actor(who)?;
+        self.who(who)?;
         let c = self.conn();
         let mut stmt = c.prepare_cached(
             "SELECT name, kecamatan, added_at_ms FROM salinmas_kelurahan ORDER BY name",
@@ -804,7 +831,7 @@ impl Salinmas {
         who: &Principal,
         kelurahan: Option<&str>,
     ) -> Result<Vec<Account>, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         let c = self.conn();
         let (household, collector) = match a {
             Actor::Officer => (None, None),
@@ -829,7 +856,7 @@ impl Salinmas {
     /// One account: an officer any, a household itself, a collector those of
     /// its kelurahan. Others (and a missing one, for non-officers) → 403.
     pub fn account(&self, who: &Principal, id: i64) -> Result<Account, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         let c = self.conn();
         let found = load_account(&c, id)?;
         match (a, found) {
@@ -906,7 +933,7 @@ impl Salinmas {
     /// Collector groups: an officer all, a collector itself, a household those
     /// serving its kelurahan.
     pub fn collectors(&self, who: &Principal) -> Result<Vec<Collector>, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         let c = self.conn();
         let ids: Vec<i64> = match a {
             Actor::Officer => {
@@ -940,7 +967,7 @@ impl Salinmas {
     /// One collector group, if the caller may see it (as in [`Self::collectors`]).
     pub fn collector(&self, who: &Principal, id: i64) -> Result<Collector, SalinmasError> {
         let visible = self.collectors(who)?;
-        match (actor(who)?, visible.into_iter().find(|k| k.id == id)) {
+        match (self.who(who)?, visible.into_iter().find(|k| k.id == id)) {
             (_, Some(k)) => Ok(k),
             (Actor::Officer, None) => Err(SalinmasError::NotFound(
                 "collector group",
@@ -954,7 +981,7 @@ impl Salinmas {
 
     /// The prices valid on `day` and every price ever set. Any Salinmas role.
     pub fn prices(&self, who: &Principal, day: i64) -> Result<PriceList, SalinmasError> {
-        actor(who)?;
+        self.who(who)?;
         let c = self.conn();
         let mut current = Vec::new();
         for cat in CATEGORIES {
@@ -1038,7 +1065,7 @@ impl Salinmas {
         input: NewPickup,
         now_ms: i64,
     ) -> Result<Pickup, SalinmasError> {
-        let account_id = match (actor(who)?, input.account_id) {
+        let account_id = match (self.who(who)?, input.account_id) {
             (Actor::Household(h), None) => h,
             (Actor::Household(h), Some(a)) if a == h => h,
             (Actor::Officer, Some(a)) => a,
@@ -1182,7 +1209,7 @@ impl Salinmas {
         input: AcceptPickup,
         now_ms: i64,
     ) -> Result<Pickup, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         let scheduled = input
             .scheduled_date
             .as_deref()
@@ -1221,7 +1248,14 @@ impl Salinmas {
                 }
                 _ => return Err(SalinmasError::forbidden()),
             };
-            let p = Self::visible_pickup(tx, a, id)?;
+            // A collector outside the kelurahan learns why it may not accept
+            // (the pickup's kelurahan), nothing more.
+            let p = match a {
+                Actor::Collector(_) => {
+                    load_pickup(tx, id)?.ok_or_else(SalinmasError::forbidden)?
+                }
+                _ => Self::visible_pickup(tx, a, id)?,
+            };
             if !collector_area(tx, collector_id)?.contains(&p.kelurahan) {
                 let e = SalinmasError::outside_service_area(&p.kelurahan);
                 return Err(match (a, e) {
@@ -1262,7 +1296,7 @@ impl Salinmas {
         input: CollectPickup,
         now_ms: i64,
     ) -> Result<Pickup, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         if input.weights.is_empty() || input.weights.len() > CATEGORIES.len() {
             return Err(SalinmasError::invalid(
                 "invalid_weights",
@@ -1362,7 +1396,7 @@ impl Salinmas {
         input: Reason,
         now_ms: i64,
     ) -> Result<Pickup, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         if matches!(a, Actor::Collector(_)) {
             return Err(SalinmasError::forbidden());
         }
@@ -1378,7 +1412,7 @@ impl Salinmas {
         input: Reason,
         now_ms: i64,
     ) -> Result<Pickup, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         if matches!(a, Actor::Household(_)) {
             return Err(SalinmasError::forbidden());
         }
@@ -1437,7 +1471,7 @@ impl Salinmas {
         who: &Principal,
         filter: &PickupFilter,
     ) -> Result<Vec<Pickup>, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         if let Some(s) = &filter.status
             && !STATUSES.contains(&s.as_str())
         {
@@ -1488,7 +1522,7 @@ impl Salinmas {
 
     /// One pickup with its history.
     pub fn pickup(&self, who: &Principal, id: i64) -> Result<PickupDetail, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         let c = self.conn();
         let pickup = Self::visible_pickup(&c, a, id)?;
         let history = history_of(&c, "pickup", &id.to_string())?;
@@ -1524,7 +1558,7 @@ impl Salinmas {
     /// An account's ledger, oldest first, each entry with the balance after
     /// it: the household itself, a collector of its kelurahan, an officer.
     pub fn ledger(&self, who: &Principal, account_id: i64) -> Result<Ledger, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         let c = self.conn();
         Self::ledger_access(&c, a, account_id)?;
         let mut stmt = c.prepare_cached(&format!(
@@ -1550,7 +1584,7 @@ impl Salinmas {
         input: NewPayout,
         now_ms: i64,
     ) -> Result<LedgerEntry, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         if matches!(a, Actor::Household(_)) {
             return Err(SalinmasError::forbidden());
         }
@@ -1656,7 +1690,7 @@ impl Salinmas {
         start: Option<(f64, f64)>,
         drive: &dyn DriveTimes,
     ) -> Result<Route, SalinmasError> {
-        let a = actor(who)?;
+        let a = self.who(who)?;
         if let Some((lat, lon)) = start {
             v::position(lat, lon)?;
         }
