@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use satria_auth::{AccessRecorder, Principal, Role};
 use satria_http::{ApiJson, HttpError, Operation, require_role};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::desk::TransportDesk;
@@ -105,6 +106,37 @@ impl<S: Send + Sync, A: Allowed> FromRequestParts<S> for Caller<A> {
             .ok_or_else(HttpError::unauthenticated)?;
         require_role(&p, A::ROLES)?;
         Ok(Caller(p, PhantomData))
+    }
+}
+
+/// A JSON body that may also be left out (an empty body is `T::default()`),
+/// for the transitions whose only field is an optional note. A body that is
+/// sent is read as strictly as [`ApiJson`] reads it.
+struct OptionalJson<T>(T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = HttpError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, HttpError> {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+            HttpError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the body is too large",
+                "isi permintaan terlalu besar",
+            )
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+        let ApiJson(v) = ApiJson::<T>::from_request(req, state).await?;
+        Ok(OptionalJson(v))
     }
 }
 
@@ -352,7 +384,7 @@ async fn verify_case(
     State(s): State<AppState>,
     Caller(p, _): Caller<Officers>,
     path: Result<Path<String>, PathRejection>,
-    ApiJson(body): ApiJson<NoteBody>,
+    OptionalJson(body): OptionalJson<NoteBody>,
 ) -> Result<Response, HttpError> {
     let id = case_id(path)?;
     let now = s.clock.now_ms();
@@ -380,7 +412,7 @@ async fn assist_case(
     State(s): State<AppState>,
     Caller(p, _): Caller<Officers>,
     path: Result<Path<String>, PathRejection>,
-    ApiJson(body): ApiJson<NoteBody>,
+    OptionalJson(body): OptionalJson<NoteBody>,
 ) -> Result<Response, HttpError> {
     let id = case_id(path)?;
     let now = s.clock.now_ms();
@@ -739,7 +771,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation {
         method: "post",
         path: "/api/pattas/cases/{id}/verify",
-        summary: "reported → verified",
+        summary: "reported → verified (the body may be empty)",
         roles: OFFICERS,
         body: Some(note_schema),
         query: &[],
@@ -755,7 +787,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation {
         method: "post",
         path: "/api/pattas/cases/{id}/assist",
-        summary: "verified → in_assistance (first assistance started)",
+        summary: "verified → in_assistance, first assistance started (the body may be empty)",
         roles: OFFICERS,
         body: Some(note_schema),
         query: &[],
