@@ -197,6 +197,7 @@ pub fn routes(
         .route("/api/salinmas/pickups/{id}/reject", post(reject_pickup))
         .route("/api/salinmas/routes/{collector_id}", get(get_route))
         .route("/api/salinmas/reports/weights", get(weight_report))
+        .route("/api/salinmas/history/{entity}/{id}", get(get_history))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -516,6 +517,39 @@ async fn weight_report(
     };
     let r = blocking(move || st.s.weight_report(&who, from, to)).await?;
     ok(StatusCode::OK, &r)
+}
+
+/// The entities `salinmas_history` records changes of.
+pub const HISTORY_ENTITIES: [&str; 6] = [
+    "pickup",
+    "account",
+    "collector",
+    "price",
+    "ledger",
+    "kelurahan",
+];
+
+async fn get_history(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    p: Result<Path<(String, String)>, PathRejection>,
+) -> ApiResult {
+    let bad = || {
+        HttpError::bad_request(
+            "invalid_entity",
+            format!("history is kept for {}, by id", HISTORY_ENTITIES.join(", ")),
+            format!(
+                "riwayat tersedia untuk {}, menurut id",
+                HISTORY_ENTITIES.join(", ")
+            ),
+        )
+    };
+    let Path((entity, id)) = p.map_err(|_| bad())?;
+    if !HISTORY_ENTITIES.contains(&entity.as_str()) || id.is_empty() || id.chars().count() > 80 {
+        return Err(bad());
+    }
+    let h = blocking(move || st.s.history(&who, &entity, &id)).await?;
+    ok(StatusCode::OK, &h)
 }
 
 // ---- OpenAPI ---------------------------------------------------------------
@@ -854,6 +888,14 @@ pub const OPERATIONS: &[Operation] = &[
             ("start_lat", "number", false),
             ("start_lon", "number", false)
         ]
+    ),
+    op!(
+        "get",
+        "/api/salinmas/history/{entity}/{id}",
+        "Every recorded change of one record: who, when, what",
+        OFFICER,
+        None,
+        &[]
     ),
     op!(
         "get",

@@ -56,7 +56,7 @@ mod store;
 pub mod time;
 mod validate;
 
-pub use api::{MAX_BODY_BYTES, OPERATIONS, routes};
+pub use api::{HISTORY_ENTITIES, MAX_BODY_BYTES, OPERATIONS, routes};
 pub use error::SalinmasError;
 pub use model::*;
 pub use route::{DriveTimes, StraightLine, haversine_m, order_stops, path_cost};

@@ -1631,7 +1631,8 @@ async fn every_documented_operation_is_routed() {
         let uri = op
             .path
             .replace("{id}", "424242")
-            .replace("{collector_id}", "424242");
+            .replace("{collector_id}", "424242")
+            .replace("{entity}", "pickup");
         let query: Vec<String> = op
             .query
             .iter()
@@ -1658,7 +1659,7 @@ async fn every_documented_operation_is_routed() {
         let (st, _) = env.raw(&op.method.to_uppercase(), &uri, "", None).await;
         assert_eq!(st, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(OPERATIONS.len(), 21);
+    assert_eq!(OPERATIONS.len(), 22);
 }
 
 /// Concurrent payouts never overdraw: the balance check and the entry are one
@@ -1728,4 +1729,241 @@ async fn concurrent_payouts_never_overdraw() {
         0
     );
     assert_eq!(env.s.verify_ledgers(), Ok(11));
+}
+
+/// A road graph where one stop cannot be reached, and one that fails.
+struct Islands {
+    unreachable_lon: f64,
+}
+
+impl satria_salinmas::DriveTimes for Islands {
+    fn matrix(&self, points: &[(f64, f64)]) -> Result<Vec<Vec<f64>>, String> {
+        let m = StraightLine {
+            speed_kmh: SPEED_KMH,
+        }
+        .matrix(points)?;
+        Ok(m.into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                row.into_iter()
+                    .enumerate()
+                    .map(|(j, t)| {
+                        let island = |k: usize| points[k].1 == self.unreachable_lon;
+                        if i != j && (island(i) || island(j)) {
+                            f64::INFINITY
+                        } else {
+                            t
+                        }
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+}
+
+struct Broken;
+
+impl satria_salinmas::DriveTimes for Broken {
+    fn matrix(&self, _: &[(f64, f64)]) -> Result<Vec<Vec<f64>>, String> {
+        Err("road graph not loaded".into())
+    }
+}
+
+#[tokio::test]
+async fn unreachable_stops_and_a_failing_road_graph() {
+    use satria_salinmas::DriveTimes as _;
+    let env = Env::new();
+    let ksm = env.collector("KSM Soka", &["Sokanegara"]).await;
+    let c = env.user("ksm-a", Role::SalinmasCollector, Some(ksm));
+    for lon in [109.2330, 109.2350, 109.2370] {
+        let acc = env.account("Rumah", "Sokanegara", -7.4189, lon).await;
+        let mut body = pickup_body(-7.4189, lon);
+        body["account_id"] = json!(acc);
+        let p = env
+            .ok("POST", "/api/salinmas/pickups", &env.officer, Some(body))
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        env.ok(
+            "POST",
+            &format!("/api/salinmas/pickups/{p}/accept"),
+            &c,
+            None,
+        )
+        .await;
+    }
+    let p = env.principal("ksm-a");
+    let islands = Islands {
+        unreachable_lon: 109.2370,
+    };
+    assert!(islands.matrix(&[(-7.4, 109.2370), (-7.4, 109.2)]).unwrap()[0][1].is_infinite());
+    let r = env
+        .s
+        .route(
+            &p,
+            ksm,
+            time::parse_date("2026-03-02").unwrap(),
+            Some((-7.4189, 109.2300)),
+            &islands,
+        )
+        .unwrap();
+    assert_eq!(r.stops.len(), 3);
+    // The reachable stops come first with ETAs; the island last, without one.
+    assert!(r.stops[0].eta_s.is_some() && r.stops[1].eta_s.is_some());
+    assert_eq!(r.stops[2].lon, 109.2370);
+    assert_eq!((r.stops[2].eta_s, r.stops[2].drive_s), (None, None));
+    assert_eq!((r.total_drive_s, r.total_s), (None, None));
+    // Serialised, the unknowns are null.
+    let v = serde_json::to_value(&r).unwrap();
+    assert!(v["stops"][2]["eta_s"].is_null() && v["total_s"].is_null());
+
+    // A road graph that fails: 503 over HTTP, never a panic.
+    let app = satria_salinmas::routes(
+        Arc::clone(&env.s),
+        Arc::clone(&env.auth) as Arc<dyn satria_auth::AccessRecorder>,
+        Arc::new(Broken),
+    )
+    .layer(axum::middleware::from_fn_with_state(
+        Arc::clone(&env.auth),
+        satria_http::require_principal,
+    ));
+    let req = Request::get(format!("/api/salinmas/routes/{ksm}?date=2026-03-02"))
+        .header("authorization", format!("Bearer {c}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    let e: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(e["code"], "unavailable");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("road graph not loaded")
+    );
+}
+
+#[tokio::test]
+async fn officers_act_on_behalf_and_read_the_history() {
+    let env = Env::new();
+    let a1 = env.account("Melati", "Sokanegara", SOKA.0, SOKA.1).await;
+    let soka = env.collector("KSM Soka", &["Sokanegara"]).await;
+    let kedung = env.collector("KSM Kedung", &["Kedungwuluh"]).await;
+    let h = env.user("rumah1", Role::SalinmasHousehold, Some(a1));
+    let mut body = pickup_body(SOKA.0, SOKA.1);
+    body["account_id"] = json!(a1);
+    let p = env
+        .ok("POST", "/api/salinmas/pickups", &env.officer, Some(body))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let accept = format!("/api/salinmas/pickups/{p}/accept");
+    let before = env.fingerprint();
+    for (body, st, code) in [
+        (json!({}), StatusCode::UNPROCESSABLE_ENTITY, "missing_field"),
+        (
+            json!({"collector_id": kedung}),
+            StatusCode::CONFLICT,
+            "outside_service_area",
+        ),
+        (
+            json!({"collector_id": 999}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_collector",
+        ),
+        (
+            json!({"collector_id": soka, "scheduled_date": "2026-03-01"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_date",
+        ),
+        (
+            json!({"collector_id": soka, "scheduled_date": "2026-12-01"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_date",
+        ),
+        (
+            json!({"collector_id": soka, "when": "now"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+    ] {
+        let (got, e) = env
+            .call("POST", &accept, &env.officer, Some(body.clone()))
+            .await;
+        assert_eq!((got, e["code"].as_str()), (st, Some(code)), "{body}");
+    }
+    let (st, _) = env.call("POST", &accept, &h, None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "households do not accept");
+    assert_eq!(env.fingerprint(), before);
+    let a = env
+        .ok(
+            "POST",
+            &accept,
+            &env.officer,
+            Some(json!({"collector_id": soka, "scheduled_date": "2026-03-03"})),
+        )
+        .await;
+    assert_eq!(
+        (a["collector_id"].as_i64(), a["date"].as_str()),
+        (Some(soka), Some("2026-03-03"))
+    );
+
+    let hist = env
+        .ok(
+            "GET",
+            &format!("/api/salinmas/history/pickup/{p}"),
+            &env.officer,
+            None,
+        )
+        .await;
+    let actions: Vec<&str> = hist
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["request", "accept"]);
+    assert_eq!(hist[1]["details"]["date"], "2026-03-03");
+    assert_eq!(hist[1]["actor"], "petugas");
+    assert_eq!(hist[1]["at_ms"], at("2026-03-02T07:00"));
+    let acc = env
+        .ok(
+            "GET",
+            &format!("/api/salinmas/history/account/{a1}"),
+            &env.officer,
+            None,
+        )
+        .await;
+    assert_eq!(acc[0]["action"], "create");
+    let seeded = env
+        .ok(
+            "GET",
+            "/api/salinmas/history/kelurahan/Sokanegara",
+            &env.officer,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (seeded[0]["actor"].as_str(), seeded[0]["role"].as_str()),
+        (Some("migration"), Some("system"))
+    );
+    let (st, _) = env
+        .call(
+            "GET",
+            &format!("/api/salinmas/history/pickup/{p}"),
+            &h,
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, e) = env
+        .call("GET", "/api/salinmas/history/users/1", &env.officer, None)
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_entity"))
+    );
 }
