@@ -1757,103 +1757,69 @@ impl Pattas {
             role: Role::PattasMitra,
             ..officer.clone()
         };
-        // (name, dob, sex, desa, kecamatan, conditions, bpjs, dtks, needs, target state, hours ago)
-        type Demo<'a> = (
-            &'a str,
-            (i64, u32, u32),
-            &'a str,
-            &'a str,
-            &'a str,
-            &'a [&'a str],
-            &'a str,
-            bool,
-            &'a [&'a str],
-            &'a str,
-            i64,
-        );
-        let demo: [Demo<'_>; 6] = [
-            (
+        let demo = [
+            demo_resident(
                 "Sukarti (contoh)",
                 (1956, 3, 14),
                 "P",
-                "Kedungwuluh",
-                "Purwokerto Barat",
-                &["gagal ginjal kronis"],
-                "pbi",
-                true,
-                &["transport", "waiting_costs"],
-                "in_assistance",
-                100,
-            ),
-            (
+                ("Kedungwuluh", "Purwokerto Barat"),
+            )
+            .with(&["gagal ginjal kronis"], "pbi", true)
+            .case(&["transport", "waiting_costs"], "in_assistance", 100),
+            demo_resident(
                 "Darsono (contoh)",
                 (1961, 8, 12),
                 "L",
-                "Sokanegara",
-                "Purwokerto Timur",
-                &["diabetes melitus", "hipertensi"],
-                "none",
-                true,
-                &["insurance", "civil_registration"],
-                "reported",
-                2,
-            ),
-            (
+                ("Sokanegara", "Purwokerto Timur"),
+            )
+            .with(&["diabetes melitus", "hipertensi"], "none", true)
+            .case(&["insurance", "civil_registration"], "reported", 2),
+            demo_resident(
                 "Waginah (contoh)",
                 (1949, 11, 2),
                 "P",
-                "Purwokerto Lor",
-                "Purwokerto Timur",
-                &["kanker payudara"],
-                "mandiri",
-                false,
-                &["shelter", "family_food", "transport"],
-                "verified",
-                30,
-            ),
-            (
+                ("Purwokerto Lor", "Purwokerto Timur"),
+            )
+            .with(&["kanker payudara"], "mandiri", false)
+            .case(&["shelter", "family_food", "transport"], "verified", 30),
+            demo_resident(
                 "Kusnadi (contoh)",
                 (1970, 1, 25),
                 "L",
-                "Ajibarang Kulon",
-                "Ajibarang",
-                &["stroke"],
-                "pbi",
-                true,
-                &["post_discharge"],
-                "closed",
-                400,
-            ),
-            (
+                ("Ajibarang Kulon", "Ajibarang"),
+            )
+            .with(&["stroke"], "pbi", true)
+            .case(&["post_discharge"], "closed", 400),
+            demo_resident(
                 "Rasem (contoh)",
                 (1965, 6, 30),
                 "P",
-                "Banjarsari",
-                "Ajibarang",
-                &["TBC"],
-                "none",
-                false,
-                &["insurance"],
-                "rejected",
-                60,
-            ),
-            (
+                ("Banjarsari", "Ajibarang"),
+            )
+            .with(&["TBC"], "none", false)
+            .case(&["insurance"], "rejected", 60),
+            demo_resident(
                 "Tarsim (contoh)",
                 (1958, 9, 9),
                 "L",
-                "Ciberung",
-                "Ajibarang",
-                &["gagal jantung"],
-                "pbi",
-                true,
-                &["transport"],
-                "reported",
-                40,
-            ),
+                ("Ciberung", "Ajibarang"),
+            )
+            .with(&["gagal jantung"], "pbi", true)
+            .case(&["transport"], "reported", 40),
         ];
-        for (i, (name, (y, m, d), sex, desa, kec, conds, bpjs, dtks, needs, state, ago)) in
-            demo.iter().enumerate()
-        {
+        for (i, r) in demo.iter().enumerate() {
+            let DemoResident {
+                name,
+                dob: (y, m, d),
+                sex,
+                place: (desa, kec),
+                conditions: conds,
+                bpjs,
+                dtks,
+                needs,
+                state,
+                hours_ago: ago,
+            } = r;
             let dd = if *sex == "P" { d + 40 } else { *d };
             let nik = format!("330201{dd:02}{m:02}{:02}99{i:02}", y % 100);
             let exists: Option<i64> = self
@@ -1948,6 +1914,60 @@ impl Pattas {
             }
         }
         Ok(())
+    }
+}
+
+/// One synthetic resident of [`Pattas::seed_demo`] and the state its case is taken to.
+struct DemoResident {
+    name: &'static str,
+    dob: (i64, u32, u32),
+    sex: &'static str,
+    place: (&'static str, &'static str),
+    conditions: &'static [&'static str],
+    bpjs: &'static str,
+    dtks: bool,
+    needs: &'static [&'static str],
+    state: &'static str,
+    hours_ago: i64,
+}
+
+fn demo_resident(
+    name: &'static str,
+    dob: (i64, u32, u32),
+    sex: &'static str,
+    place: (&'static str, &'static str),
+) -> DemoResident {
+    DemoResident {
+        name,
+        dob,
+        sex,
+        place,
+        conditions: &[],
+        bpjs: "none",
+        dtks: false,
+        needs: &[],
+        state: "reported",
+        hours_ago: 0,
+    }
+}
+
+impl DemoResident {
+    fn with(self, conditions: &'static [&'static str], bpjs: &'static str, dtks: bool) -> Self {
+        DemoResident {
+            conditions,
+            bpjs,
+            dtks,
+            ..self
+        }
+    }
+
+    fn case(self, needs: &'static [&'static str], state: &'static str, hours_ago: i64) -> Self {
+        DemoResident {
+            needs,
+            state,
+            hours_ago,
+            ..self
+        }
     }
 }
 
