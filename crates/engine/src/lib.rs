@@ -73,6 +73,25 @@ pub struct Published {
     pub stream: String,
     pub seq: u64,
     pub event: Event,
+    /// The event as JSON, made once for however many subscribers send it on.
+    json: std::sync::OnceLock<String>,
+}
+
+impl Published {
+    pub fn new(stream: String, seq: u64, event: Event) -> Published {
+        Published {
+            stream,
+            seq,
+            event,
+            json: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The event as JSON (serialised on first use, then shared).
+    pub fn event_json(&self) -> &str {
+        self.json
+            .get_or_init(|| serde_json::to_string(&self.event).unwrap_or_default())
+    }
 }
 
 /// Why the engine could not do what was asked.
@@ -579,7 +598,7 @@ impl Actor {
                         seqs.next().expect("one seq per journaled event"),
                     )
                 };
-                published.push(Published { stream, seq, event });
+                published.push(Published::new(stream, seq, event));
             }
             done.push((p.reply, published));
         }

@@ -3,6 +3,7 @@
 //! a non-zero exit code.
 
 mod engine_cmd;
+mod load_cmd;
 mod roads_cmd;
 mod serve_cmd;
 
@@ -137,6 +138,45 @@ enum Command {
         /// How many commands to submit before stopping.
         #[arg(long, default_value_t = 1000)]
         commands: u64,
+    },
+    /// Load test: starts `satria serve` on 127.0.0.1 with a throw-away data
+    /// directory and drives it with real WebSocket consoles and crews and an
+    /// HTTP call-taker; reports delivery latencies, positions/s, resyncs,
+    /// errors and the server's memory, then stops.
+    Load {
+        /// The road graph to serve (default: the demo region's, made in
+        /// DATA_DIR on first use).
+        #[arg(long)]
+        graph: Option<PathBuf>,
+        /// Where the demo graph is kept when --graph is not given.
+        #[arg(long, default_value = "satria-data")]
+        data_dir: PathBuf,
+        /// Dispatcher consoles (WebSockets that see every event).
+        #[arg(long, default_value_t = 1000)]
+        consoles: usize,
+        /// Crews (WebSockets sending positions, each bound to one unit).
+        #[arg(long, default_value_t = 60)]
+        crews: usize,
+        /// Position reports per crew per second.
+        #[arg(long, default_value_t = 1.0)]
+        rate: f64,
+        /// Merah calls per minute (auto-assigned).
+        #[arg(long, default_value_t = 10.0)]
+        incidents_per_min: f64,
+        /// Seconds of warm-up, not measured.
+        #[arg(long, default_value_t = 5)]
+        warmup: u64,
+        /// Seconds measured.
+        #[arg(long, default_value_t = 60)]
+        duration: u64,
+        /// Crews' driving speed (straight line).
+        #[arg(long, default_value_t = 120.0)]
+        speed_kmh: f64,
+        #[arg(long, default_value_t = 119)]
+        seed: u64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -294,6 +334,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             commands,
         } => engine_cmd::drill(&data_dir, seed, commands)?,
+        Command::Load {
+            graph,
+            data_dir,
+            consoles,
+            crews,
+            rate,
+            incidents_per_min,
+            warmup,
+            duration,
+            speed_kmh,
+            seed,
+            json,
+        } => {
+            let graph = match graph {
+                Some(g) => g,
+                None => roads_cmd::ensure_demo_graph(&data_dir)?,
+            };
+            load_cmd::run(load_cmd::LoadArgs {
+                graph,
+                consoles,
+                crews,
+                rate_hz: rate,
+                incidents_per_min,
+                warmup_s: warmup,
+                duration_s: duration,
+                speed_kmh,
+                seed,
+                json,
+            })?
+        }
         Command::Facts => {
             let r = satria_region::Region::banyumas();
             println!(

@@ -141,6 +141,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ServerOptions::default(),
         true,
     );
+    let _ = state.roads.set(Arc::clone(&net));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

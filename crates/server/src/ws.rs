@@ -287,6 +287,10 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
     let mut ping = tokio::time::interval(state.opts.ping_every);
     ping.tick().await;
     let mut unanswered = 0u32;
+    // Region events are flushed at once; position frames are written as they
+    // come but flushed together at most `POSITION_FLUSH` later, so a console
+    // watching a whole fleet makes a few writes a second instead of one per fix.
+    let mut flush_at: Option<tokio::time::Instant> = None;
     let mut closing = state.closing.subscribe();
     if *closing.borrow() {
         return Ok(());
@@ -300,13 +304,22 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
             }
             ev = live.recv() => match ev {
                 Ok(p) => {
-                    if p.stream == stream {
+                    let urgent = p.stream == stream;
+                    if urgent {
                         if p.seq <= seen {
                             continue;
                         }
                         seen = p.seq;
                     }
-                    forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event).await?;
+                    let json = p.event_json();
+                    if forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event, Some(json)).await? {
+                        if urgent {
+                            flush(&mut tx).await?;
+                            flush_at = None;
+                        } else if flush_at.is_none() {
+                            flush_at = Some(tokio::time::Instant::now() + POSITION_FLUSH);
+                        }
+                    }
                 }
                 Err(RecvError::Lagged(_)) => {
                     state.metrics.ws_resyncs.fetch_add(1, Relaxed);
@@ -328,6 +341,10 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(()),
             },
+            _ = async { tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)).await }, if flush_at.is_some() => {
+                flush(&mut tx).await?;
+                flush_at = None;
+            }
             _ = ping.tick() => {
                 if unanswered >= 2 {
                     state.metrics.ws_dropped_unresponsive.fetch_add(1, Relaxed);
@@ -344,7 +361,21 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
     }
 }
 
-/// Sends one event if `who` may see it, recording deliveries of personal data.
+/// How long a position frame may wait in the socket's buffer for company.
+const POSITION_FLUSH: Duration = Duration::from_millis(100);
+
+/// Flushes what [`forward`] wrote, giving up on a client that cannot take it
+/// within 10 s.
+async fn flush(tx: &mut Sink) -> Result<(), ()> {
+    match tokio::time::timeout(Duration::from_secs(10), tx.flush()).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+/// Writes one event (unflushed) if `who` may see it, recording deliveries of
+/// personal data; true if it was written. `json` is the event already
+/// serialised, shared by every connection that sends it.
 async fn forward(
     state: &AppState,
     tx: &mut Sink,
@@ -352,21 +383,33 @@ async fn forward(
     stream: &str,
     seq: u64,
     event: &Event,
-) -> Result<(), ()> {
+    json: Option<&str>,
+) -> Result<bool, ()> {
     let snap = state.engine.snapshot();
     let Some(personal) = view::event_for(who, &snap, event) else {
-        return Ok(());
+        return Ok(false);
     };
     if personal {
         state
             .audit
             .record(who, "receive", subject_of(event), "websocket event");
     }
-    send(
-        tx,
-        &json!({"type": "event", "stream": stream, "seq": seq, "event": event}),
+    let frame = match json {
+        Some(j) => format!(
+            "{{\"type\":\"event\",\"stream\":{},\"seq\":{seq},\"event\":{j}}}",
+            serde_json::to_string(stream).map_err(|_| ())?
+        ),
+        None => json!({"type": "event", "stream": stream, "seq": seq, "event": event}).to_string(),
+    };
+    match tokio::time::timeout(
+        Duration::from_secs(10),
+        tx.feed(Message::Text(frame.into())),
     )
-    .await?;
+    .await
+    {
+        Ok(Ok(())) => {}
+        _ => return Err(()),
+    }
     state.metrics.ws_events_sent.fetch_add(1, Relaxed);
     // A crew is told what it is sent to: the incident with its location and caller.
     if let (Role::Crew, Event::UnitAssigned { incident, .. }) = (who.role, event)
@@ -380,7 +423,7 @@ async fn forward(
         );
         send(tx, &json!({"type": "incident", "incident": i})).await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 fn subject_of(e: &Event) -> String {
@@ -419,8 +462,9 @@ async fn replay_since(
         let Ok(event) = serde_json::from_str::<Event>(&entry.payload) else {
             continue;
         };
-        forward(state, tx, who, stream, entry.seq, &event).await?;
+        forward(state, tx, who, stream, entry.seq, &event, None).await?;
     }
+    flush(tx).await?;
     Ok(seen)
 }
 
