@@ -5,6 +5,9 @@
 //! Debian's /usr/bin/chromium): one flow across the dispatcher console, the crew
 //! app and the hospital board. Screenshots go to `target/browser-artifacts/`.
 //!
+//! `SATRIA_BROWSER_GRAPH=target/bench-data/banyumas-demo.graph` runs the same
+//! flow on the whole demo region instead of the grid.
+//!
 //! Without node, chromium or `tests/browser/node_modules` the test is skipped,
 //! unless `SATRIA_BROWSER_TESTS=1` (as `.ci/run` sets): then it fails.
 
@@ -187,7 +190,14 @@ fn consoles_in_headless_chromium() {
         ServerOptions::default(),
         true,
     );
-    let _ = state.roads.set(Arc::new(road_grid(dir.path())));
+    // SATRIA_BROWSER_GRAPH=path/to/banyumas-demo.graph runs the same flow on a
+    // real road graph (how the README's map figure is measured).
+    let net = match std::env::var_os("SATRIA_BROWSER_GRAPH") {
+        Some(g) => satria_roads::RoadNetwork::load(Path::new(&g)).expect("load the graph"),
+        None => road_grid(dir.path()),
+    };
+    println!("road graph: {} junctions", net.graph.node_count());
+    let _ = state.roads.set(Arc::new(net));
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -253,6 +263,7 @@ fn consoles_in_headless_chromium() {
         "ok map drawn",
         "ok language toggle",
         "ok incident created",
+        "ok duplicate warning",
         "ok unit assigned",
         "ok crew acknowledged",
         "ok offline queue",

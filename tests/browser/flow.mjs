@@ -34,7 +34,8 @@ const browser = await chromium.launch({
 const pages = [];
 try {
   const newPage = async (opts = {}) => {
-    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, ...opts });
+    // bypassCSP: playwright's waitForFunction polls with eval, which the pages' CSP forbids
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, bypassCSP: true, ...opts });
     const page = await ctx.newPage();
     page.setDefaultTimeout(T);
     page.on('pageerror', (e) => console.error(`page error (${page.url()}): ${e.message}`));
@@ -73,8 +74,10 @@ try {
     let painted = 0;
     for (let i = 0; i < d.length; i += 16) if (!(d[i] === 0xe9 && d[i + 1] === 0xee && d[i + 2] === 0xf2)) painted += 1;
     const nav = performance.getEntriesByType('navigation')[0];
-    return { drawn: window.satriaMap.roadsDrawnAt, first: window.satriaMap.firstDrawAt, nav: nav ? nav.startTime : 0, painted, units: window.satriaMap.units.length, lines: window.satriaMap.points };
+    const res = performance.getEntriesByType('resource').find((r) => r.name.includes('/api/map/roads'));
+    return { stats: window.satriaMap.stats, bytes: res?.encodedBodySize, raw: res?.decodedBodySize, drawn: window.satriaMap.roadsDrawnAt, first: window.satriaMap.firstDrawAt, nav: nav ? nav.startTime : 0, painted, units: window.satriaMap.units.length, lines: window.satriaMap.points };
   });
+  console.log(`map: ${JSON.stringify(m)}`);
   must(m.painted > 500, `the map canvas has drawn pixels (${m.painted})`);
   must(m.units >= FLEET, `all ${FLEET} units are on the map (${m.units})`);
   must(m.drawn - m.nav < 2000, `the map is drawn within 2 s of opening (${Math.round(m.drawn - m.nav)} ms)`);
@@ -124,6 +127,19 @@ try {
   must((await disp.textContent('#detail')).includes('Bu Sri'), 'the new incident shows its caller');
   ok('incident created', `#${incident}, kuning, located by search then map click`);
 
+  // a second call from the same place: the server flags it, the console links to the first
+  await disp.mouse.click(box.x + px + 25, box.y + py + 25); // about 150 m away, off the marker
+  await disp.fill('#caller-name', 'Pak Darto');
+  await disp.fill('#caller-phone', '081298765432');
+  await disp.keyboard.press('Alt+3'); // hijau
+  await disp.click('#create');
+  await disp.waitForSelector('#dup-link');
+  must((await disp.textContent('#dup-link')) === `#${incident}`, 'the warning links to the other incident');
+  await shot(disp, '02-dispatcher-duplicate');
+  await disp.click('#dup-link');
+  await disp.waitForSelector(`#detail h2:has-text("#${incident} ")`);
+  ok('duplicate warning', `the second call was flagged as a possible duplicate of #${incident}; the link opens it`);
+
   // ------------------------------------------------------------ recommend, assign with one key
   await disp.waitForSelector(`#recs li[data-unit="${UNIT}"]`);
   const recs = await disp.$$eval('#recs li', (ls) => ls.map((l) => ({ unit: l.dataset.unit, text: l.textContent })));
@@ -136,13 +152,13 @@ try {
   await disp.waitForSelector('#assigned');
   await disp.waitForFunction(() => (window.satriaMap.routes || []).length > 0);
   ok('unit assigned', `key ${n + 1} assigned ${UNIT}; route drawn (${await disp.evaluate(() => window.satriaMap.routes[0].road ? 'on roads' : 'straight line')})`);
-  await shot(disp, '02-dispatcher-assigned');
+  await shot(disp, '03-dispatcher-assigned');
 
   // ------------------------------------------------------------ crew: acknowledge and move
   await crew.waitForSelector(`#assignment:has-text("#${incident}")`);
   must((await crew.getAttribute('#nav', 'href')).startsWith('geo:'), 'a geo: navigation link');
   must((await crew.textContent('#assignment')).includes('Bu Sri'), 'the crew sees the caller');
-  await shot(crew, '03-crew-assignment');
+  await shot(crew, '04-crew-assignment');
   await crew.click('#ack');
   await crew.waitForSelector('#my-status[data-status="en_route"]');
   await crew.click('[data-status="on_scene"]');
@@ -183,7 +199,7 @@ try {
   const card = await hosp.textContent('#incoming .card');
   must(card.includes('Sri Wahyuni') && card.includes('J96.0'), 'the hospital sees the patient summary');
   must(!(await hosp.textContent('body')).includes('081234567890'), 'the hospital never sees the caller');
-  await shot(hosp, '04-hospital-incoming');
+  await shot(hosp, '05-hospital-incoming');
   await hosp.click('#incoming .card [data-action="accept"]');
   await hosp.waitForSelector('#prearrival tr[data-ref]');
   await disp.waitForSelector('#referrals [data-state="accepted"]');
@@ -215,9 +231,9 @@ try {
   await hosp.waitForSelector('#incoming [data-state="handed_over"]');
   await crew.click('[data-status="available"]');
   await crew.waitForSelector('#my-status[data-status="available"]');
-  await shot(crew, '05-crew-available');
-  await shot(disp, '06-dispatcher-timeline');
-  await shot(hosp, '07-hospital-board');
+  await shot(crew, '06-crew-available');
+  await shot(disp, '07-dispatcher-timeline');
+  await shot(hosp, '08-hospital-board');
   ok('handover', 'the crew handed over; the dispatcher and the hospital see it; the unit is available');
   console.log(`browser flow passed: ${checks} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 } catch (e) {

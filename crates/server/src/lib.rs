@@ -187,7 +187,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     api::routes(Arc::clone(&state))
         .merge(ws::routes())
         .merge(metrics::routes())
-        .merge(web::routes())
+        .merge(web::routes(&state))
         .layer(axum::extract::DefaultBodyLimit::max(state.opts.max_body))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),

@@ -98,8 +98,18 @@ fn serve_file(
     (StatusCode::OK, h, bytes).into_response()
 }
 
-/// The routes of the consoles and of the map data.
-pub fn routes() -> Router<Arc<AppState>> {
+/// The routes of the consoles and of the map data. With a road network, the
+/// map payload starts building now, off the async runtime, so the first console
+/// to open does not wait for it.
+pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
+    if let Some(net) = state.roads.get().cloned() {
+        let st = Arc::clone(state);
+        let _ = std::thread::Builder::new()
+            .name("map-payload".into())
+            .spawn(move || {
+                road_cell(&net).get_or_init(|| Payload::new(map_json(&st, Some(&net))));
+            });
+    }
     let mut r = Router::new()
         .route("/api/map/roads", get(map_roads))
         .route("/api/map/places", get(map_places))
@@ -180,8 +190,15 @@ impl Payload {
             .get(header::ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| {
-                v.split(',')
-                    .any(|e| e.trim().split(';').next() == Some("gzip") && !e.contains("q=0"))
+                v.split(',').any(|e| {
+                    let mut parts = e.split(';').map(str::trim);
+                    parts.next() == Some("gzip")
+                        && parts.all(|q| {
+                            q.strip_prefix("q=")
+                                .and_then(|x| x.parse::<f32>().ok())
+                                .is_none_or(|x| x > 0.0)
+                        })
+                })
             });
         if gzip_ok && !self.gzip.is_empty() {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -360,6 +377,21 @@ fn map_json(state: &AppState, net: Option<&RoadNetwork>) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// The payload cell of a network, created on first use.
+fn road_cell(net: &Arc<RoadNetwork>) -> Arc<OnceLock<Payload>> {
+    let mut cache = ROADS.lock().unwrap_or_else(|p| p.into_inner());
+    cache.retain(|(w, _)| w.strong_count() > 0);
+    if let Some((_, c)) = cache
+        .iter()
+        .find(|(w, _)| w.upgrade().is_some_and(|n| Arc::ptr_eq(&n, net)))
+    {
+        return Arc::clone(c);
+    }
+    let c = Arc::new(OnceLock::new());
+    cache.push((Arc::downgrade(net), Arc::clone(&c)));
+    c
+}
+
 async fn map_roads(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -373,21 +405,7 @@ async fn map_roads(
             .map_err(|_| ApiError::unavailable("the map failed to build"))?;
         return Ok(p.respond(&headers));
     };
-    let cell = {
-        let mut cache = ROADS.lock().unwrap_or_else(|p| p.into_inner());
-        cache.retain(|(w, _)| w.strong_count() > 0);
-        match cache
-            .iter()
-            .find(|(w, _)| w.upgrade().is_some_and(|n| Arc::ptr_eq(&n, &net)))
-        {
-            Some((_, c)) => Arc::clone(c),
-            None => {
-                let c = Arc::new(OnceLock::new());
-                cache.push((Arc::downgrade(&net), Arc::clone(&c)));
-                c
-            }
-        }
-    };
+    let cell = road_cell(&net);
     let st = Arc::clone(&state);
     let resp = tokio::task::spawn_blocking(move || {
         cell.get_or_init(|| Payload::new(map_json(&st, Some(&net))))

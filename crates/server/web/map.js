@@ -88,32 +88,47 @@ export class MapView {
 
   /** Fetches the road layer and builds the cached paths. */
   async load() {
+    const t0 = performance.now();
     const m = await api('/api/map/roads');
+    const t1 = performance.now();
     const s = m.scale || 1e-5;
     this.kecamatan = m.kecamatan || [];
     for (const x of m.hospitals || []) this.hospitals.set(x.id, x);
     let n = 0;
+    // Classes drawn at the first zoom are built now; the minor ones a class at a
+    // time after the first frame, or when a zoom first needs them.
     this.layers = (m.classes || []).map((cls) => {
-      const st = STYLE[cls.class] || STYLE.service;
-      const cells = new Map();
-      for (const line of cls.lines) {
-        let lon = line[0], lat = line[1];
-        const x0 = lon * s * this.k, y0 = -lat * s;
-        const key = `${Math.floor(x0 * GRID)},${Math.floor(y0 * GRID)}`;
-        let p = cells.get(key);
-        if (!p) { p = new Path2D(); cells.set(key, p); }
-        p.moveTo(x0, y0);
-        for (let i = 2; i < line.length; i += 2) { lon += line[i]; lat += line[i + 1]; p.lineTo(lon * s * this.k, -lat * s); }
-        n += line.length / 2;
-      }
-      const grid = [...cells].map(([key, path]) => { const [gx, gy] = key.split(',').map(Number); return { gx, gy, path }; });
-      return { name: cls.class, st, grid };
+      for (const line of cls.lines) n += line.length / 2;
+      return { name: cls.class, st: STYLE[cls.class] || STYLE.service, lines: cls.lines, grid: null };
     });
+    this.layers.filter((L) => L.st.min === 0).forEach((L) => this.build(L, s));
+    const rest = this.layers.filter((L) => !L.grid);
+    const next = () => { const L = rest.shift(); if (!L) return; if (!L.grid) this.build(L, s); setTimeout(next, 0); };
+    setTimeout(next, 50);
+    this.unit = s;
     this.points = n;
+    this.stats = { fetchMs: Math.round(t1 - t0), buildMs: Math.round(performance.now() - t1), points: n };
     if (m.bounds) this.fit(m.bounds[0], m.bounds[1], m.bounds[2], m.bounds[3]);
     else this.fitPoints();
     this.dirty = true;
     return m;
+  }
+
+  /** Cuts one class into grid cells, one Path2D each, in map units. */
+  build(L, s = this.unit) {
+    const cells = new Map();
+    for (const line of L.lines) {
+      let lon = line[0], lat = line[1];
+      const x0 = lon * s * this.k, y0 = -lat * s;
+      const key = `${Math.floor(x0 * GRID)},${Math.floor(y0 * GRID)}`;
+      let p = cells.get(key);
+      if (!p) { p = new Path2D(); cells.set(key, p); }
+      p.moveTo(x0, y0);
+      for (let i = 2; i < line.length; i += 2) { lon += line[i]; lat += line[i + 1]; p.lineTo(lon * s * this.k, -lat * s); }
+    }
+    L.grid = [...cells].map(([key, path]) => { const [gx, gy] = key.split(',').map(Number); return { gx, gy, path }; });
+    L.lines = null;
+    this.dirty = true;
   }
 
   fit(minLat, minLon, maxLat, maxLon) {
@@ -149,6 +164,7 @@ export class MapView {
     for (let li = this.layers.length - 1; li >= 0; li -= 1) {
       const L = this.layers[li];
       if (this.scale < L.st.min) continue;
+      if (!L.grid) this.build(L);
       const zoomW = Math.min(2.2, Math.max(0.6, Math.log2(this.scale / 1500) * 0.35 + 0.8));
       ctx.strokeStyle = li <= 4 ? L.st.c : L.st.c; ctx.lineWidth = (L.st.w * zoomW) / this.scale;
       for (const c of L.grid) {
