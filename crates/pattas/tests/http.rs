@@ -129,7 +129,9 @@ impl TransportDesk for FakeDesk {
 }
 
 struct World {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    auth: Arc<AuthStore>,
+    desk_dyn: Arc<dyn TransportDesk>,
     app: Router,
     clock: Arc<TestClock>,
     log: Arc<RecordingLog>,
@@ -137,7 +139,20 @@ struct World {
     tokens: HashMap<&'static str, String>,
 }
 
-fn world_with(desk_override: Option<Arc<dyn TransportDesk>>) -> World {
+fn router(
+    pattas: Arc<Pattas>,
+    auth: &Arc<AuthStore>,
+    log: &Arc<RecordingLog>,
+    desk: &Arc<dyn TransportDesk>,
+    clock: &Arc<TestClock>,
+) -> Router {
+    routes_with_clock(pattas, log.clone(), desk.clone(), clock.clone()).layer(
+        axum::middleware::from_fn_with_state(auth.clone(), satria_http::require_principal),
+    )
+}
+
+/// A world whose transport desk is `make_desk(pattas)`, or the fake desk.
+fn world_with(make_desk: impl FnOnce(&Arc<Pattas>) -> Option<Arc<dyn TransportDesk>>) -> World {
     let dir = tempfile::tempdir().unwrap();
     let auth = Arc::new(
         AuthStore::open_with(
@@ -154,10 +169,8 @@ fn world_with(desk_override: Option<Arc<dyn TransportDesk>>) -> World {
     let clock = Arc::new(TestClock(AtomicI64::new(T0)));
     let log = Arc::new(RecordingLog::default());
     let desk = Arc::new(FakeDesk::default());
-    let desk_dyn: Arc<dyn TransportDesk> = desk_override.unwrap_or_else(|| desk.clone());
-    let app = routes_with_clock(pattas.clone(), log.clone(), desk_dyn, clock.clone()).layer(
-        axum::middleware::from_fn_with_state(auth.clone(), satria_http::require_principal),
-    );
+    let desk_dyn: Arc<dyn TransportDesk> = make_desk(&pattas).unwrap_or_else(|| desk.clone());
+    let app = router(pattas, &auth, &log, &desk_dyn, &clock);
     let mut tokens = HashMap::new();
     for (username, role, unit) in [
         ("officer", Role::PattasOfficer, None),
@@ -186,7 +199,9 @@ fn world_with(desk_override: Option<Arc<dyn TransportDesk>>) -> World {
         tokens.insert(username, s.token);
     }
     World {
-        _dir: dir,
+        dir,
+        auth,
+        desk_dyn,
         app,
         clock,
         log,
@@ -196,10 +211,22 @@ fn world_with(desk_override: Option<Arc<dyn TransportDesk>>) -> World {
 }
 
 fn world() -> World {
-    world_with(None)
+    world_with(|_| None)
 }
 
 impl World {
+    /// Drops the module and opens its database afresh, as a restart would.
+    fn restart(&mut self) {
+        let pattas = Arc::new(
+            Pattas::open(
+                &self.dir.path().join("pattas.sqlite"),
+                PattasConfig::default(),
+            )
+            .unwrap(),
+        );
+        self.app = router(pattas, &self.auth, &self.log, &self.desk_dyn, &self.clock);
+    }
+
     async fn raw(
         &self,
         method: &str,
@@ -1581,7 +1608,7 @@ async fn every_read_of_personal_data_is_recorded() {
 
 #[tokio::test]
 async fn without_a_desk_booking_is_refused_with_503_and_nothing_is_stored() {
-    let w = world_with(Some(Arc::new(NoTransportDesk)));
+    let w = world_with(|_| Some(Arc::new(NoTransportDesk)));
     let b = w
         .post_ok("/api/pattas/beneficiaries", "officer", sukarti())
         .await;
@@ -2008,4 +2035,154 @@ async fn generated_inputs_never_get_a_5xx() {
     // The case is still readable and consistent afterwards.
     let d = w.get(&format!("/api/pattas/cases/{cid}"), "officer").await;
     assert!(STATUSES.contains(&d["status"].as_str().unwrap()));
+}
+
+#[tokio::test]
+async fn everything_survives_a_restart() {
+    let mut w = world();
+    let b = w
+        .post_ok("/api/pattas/beneficiaries", "mitra1", sukarti())
+        .await;
+    let c = w
+        .post_ok(
+            "/api/pattas/cases",
+            "mitra1",
+            json!({"beneficiary_id": b["id"], "needs": ["transport"], "description": "x"}),
+        )
+        .await;
+    let cid = c["id"].as_i64().unwrap();
+    w.post_ok(
+        &format!("/api/pattas/cases/{cid}/verify"),
+        "officer",
+        json!({}),
+    )
+    .await;
+    w.post_ok(
+        &format!("/api/pattas/cases/{cid}/assistance"),
+        "officer",
+        json!({"date": "2026-12-01", "kind": "transport", "amount_rp": 75000}),
+    )
+    .await;
+    w.post_ok(
+        &format!("/api/pattas/cases/{cid}/transports"),
+        "officer",
+        transport_body(T0 + H),
+    )
+    .await;
+    let before = w.snapshot().await;
+    let mine = w.get("/api/pattas/cases", "mitra1").await;
+    w.restart();
+    assert_eq!(w.snapshot().await, before);
+    assert_eq!(w.get("/api/pattas/cases", "mitra1").await, mine);
+    // And it goes on from where it was.
+    w.post_ok(
+        &format!("/api/pattas/cases/{cid}/close"),
+        "officer",
+        json!({"summary": "tuntas"}),
+    )
+    .await;
+    w.restart();
+    assert_eq!(
+        w.get(&format!("/api/pattas/cases/{cid}"), "mitra1").await["status"],
+        "closed"
+    );
+}
+
+/// A desk during whose booking an officer closes the case.
+struct ClosingDesk {
+    inner: FakeDesk,
+    pattas: Arc<Pattas>,
+    cancelled: Mutex<Vec<String>>,
+}
+
+impl TransportDesk for ClosingDesk {
+    fn book(&self, req: TransportRequest) -> BoxFuture<Result<TransportTicket, TransportError>> {
+        let officer = Principal {
+            user_id: 9,
+            username: "other-officer".into(),
+            role: Role::PattasOfficer,
+            unit: None,
+            hospital: None,
+            subject: None,
+        };
+        self.pattas
+            .close_case(&officer, req.case_id, "ditutup bersamaan", T0)
+            .unwrap();
+        self.inner.book(req)
+    }
+
+    fn status(&self, transport_id: &str) -> BoxFuture<Option<TransportStatus>> {
+        self.inner.status(transport_id)
+    }
+
+    fn cancel(&self, transport_id: &str, reason: &str) -> BoxFuture<Result<(), TransportError>> {
+        self.cancelled
+            .lock()
+            .unwrap()
+            .push(transport_id.to_string());
+        self.inner.cancel(transport_id, reason)
+    }
+}
+
+#[tokio::test]
+async fn a_booking_the_case_can_no_longer_take_is_cancelled_at_the_desk() {
+    let desk = Arc::new(Mutex::new(None::<Arc<ClosingDesk>>));
+    let slot = desk.clone();
+    let w = world_with(move |p| {
+        let d = Arc::new(ClosingDesk {
+            inner: FakeDesk::default(),
+            pattas: p.clone(),
+            cancelled: Mutex::new(Vec::new()),
+        });
+        *slot.lock().unwrap() = Some(d.clone());
+        Some(d)
+    });
+    let closing = desk.lock().unwrap().clone().unwrap();
+    let b = w
+        .post_ok("/api/pattas/beneficiaries", "officer", sukarti())
+        .await;
+    let c = w
+        .post_ok(
+            "/api/pattas/cases",
+            "officer",
+            json!({"beneficiary_id": b["id"], "needs": ["transport"], "description": "x"}),
+        )
+        .await;
+    let cid = c["id"].as_i64().unwrap();
+    w.post_ok(
+        &format!("/api/pattas/cases/{cid}/verify"),
+        "officer",
+        json!({}),
+    )
+    .await;
+    w.post_ok(
+        &format!("/api/pattas/cases/{cid}/assist"),
+        "officer",
+        json!({}),
+    )
+    .await;
+    let (s, e) = w
+        .call(
+            "POST",
+            &format!("/api/pattas/cases/{cid}/transports"),
+            "officer",
+            Some(transport_body(T0 + H)),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition")),
+        "{e}"
+    );
+    assert_eq!(*closing.cancelled.lock().unwrap(), vec!["TR-1".to_string()]);
+    let d = w.get(&format!("/api/pattas/cases/{cid}"), "officer").await;
+    assert_eq!(d["status"], "closed");
+    assert_eq!(d["transports"], json!([]));
+    assert!(
+        d["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["action"] != "transport_booked")
+    );
 }
