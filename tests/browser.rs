@@ -276,3 +276,268 @@ fn consoles_in_headless_chromium() {
     }
     assert!(out.contains("browser flow passed"));
 }
+
+/// Starts a server (with or without the road grid) and returns its base URL,
+/// the stop handle and the server task.
+struct Plain {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn plain_server(with_roads: bool) -> Plain {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = EngineOptions::new(dir.path());
+    opts.initial_units = demo_fleet();
+    opts.hospitals = demo_hospitals();
+    let engine = Arc::new(
+        Engine::start(
+            opts,
+            Box::new(StraightLine::default()),
+            Box::new(SystemClock),
+        )
+        .unwrap(),
+    );
+    let auth = Arc::new(AuthStore::open(&dir.path().join("auth.sqlite")).unwrap());
+    for (name, role, unit) in [
+        ("dispatcher1", Role::Dispatcher, None),
+        ("crew1", Role::Crew, Some(CREW_UNIT.to_string())),
+        ("mitra", Role::PattasMitra, None),
+    ] {
+        auth.add_user(
+            NewUser {
+                username: name.into(),
+                password: PASSWORD.into(),
+                role,
+                unit,
+                hospital: None,
+                subject: None,
+            },
+            0,
+        )
+        .unwrap();
+    }
+    let state = AppState::new(
+        engine,
+        auth,
+        dir.path().to_path_buf(),
+        ServerOptions::default(),
+        true,
+    );
+    if with_roads {
+        let _ = state.roads.set(Arc::new(road_grid(dir.path())));
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(satria_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Plain {
+        base: format!("http://{addr}"),
+        stop,
+        task,
+        _dir: dir,
+    }
+}
+
+async fn token(http: &reqwest::Client, base: &str, user: &str) -> String {
+    let v: serde_json::Value = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+fn gunzip(b: &[u8]) -> serde_json::Value {
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(b)
+        .read_to_string(&mut s)
+        .unwrap();
+    serde_json::from_str(&s).unwrap()
+}
+
+/// The pages and the map data over plain HTTP: runs everywhere, no browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_and_map_data_over_http() {
+    let http = reqwest::Client::new();
+    for with_roads in [false, true] {
+        let s = plain_server(with_roads).await;
+        let base = &s.base;
+        // Pages: every console, its type, a CSP that allows nothing from outside,
+        // an ETag that answers 304.
+        for (path, ty) in [
+            ("/", "text/html"),
+            ("/dispatch.html", "text/html"),
+            ("/crew.html", "text/html"),
+            ("/hospital.html", "text/html"),
+            ("/app.js", "text/javascript"),
+            ("/map.js", "text/javascript"),
+            ("/style.css", "text/css"),
+        ] {
+            let r = http.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            let h = r.headers().clone();
+            assert!(
+                h["content-type"].to_str().unwrap().starts_with(ty),
+                "{path}"
+            );
+            assert_eq!(h["cache-control"], "no-cache");
+            if ty == "text/html" {
+                let csp = h["content-security-policy"].to_str().unwrap();
+                assert!(csp.contains("default-src 'self'") && !csp.contains("http"));
+            }
+            let etag = h["etag"].to_str().unwrap().to_string();
+            let r = http
+                .get(format!("{base}{path}"))
+                .header("If-None-Match", &etag)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 304, "{path} revalidates");
+        }
+        let body = http
+            .get(format!("{base}/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "no CDN"
+        );
+        // Unknown paths keep the API's error shape.
+        let r = http.get(format!("{base}/nope.html")).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+
+        // The map: authenticated, gzip when accepted, roads only with a graph.
+        let r = http
+            .get(format!("{base}/api/map/roads"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        let mitra = token(&http, base, "mitra").await;
+        let r = http
+            .get(format!("{base}/api/map/roads"))
+            .bearer_auth(&mitra)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "a Pattas partner sees no dispatch map");
+        let crew = token(&http, base, "crew1").await;
+        let r = http
+            .get(format!("{base}/api/map/roads"))
+            .bearer_auth(&crew)
+            .header("Accept-Encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        let m = gunzip(&r.bytes().await.unwrap());
+        assert_eq!(m["kecamatan"].as_array().unwrap().len(), 27);
+        assert!(!m["hospitals"].as_array().unwrap().is_empty());
+        let classes = m["classes"].as_array().unwrap();
+        if with_roads {
+            let names: Vec<_> = classes
+                .iter()
+                .map(|c| c["class"].as_str().unwrap())
+                .collect();
+            assert_eq!(names, ["primary", "secondary", "residential"]);
+            // Each line: a start in 1e-5 degree, then deltas; the grid's corner is on it.
+            let line = classes[0]["lines"][0].as_array().unwrap();
+            assert!(line.len() >= 4 && line.len() % 2 == 0);
+            let (lon, lat) = (line[0].as_i64().unwrap(), line[1].as_i64().unwrap());
+            assert!((10_919_000..=10_930_000).contains(&lon), "{lon}");
+            assert!((-747_000..=-738_000).contains(&lat), "{lat}");
+        } else {
+            assert!(classes.is_empty(), "no graph: an empty road layer");
+        }
+        let r = http
+            .get(format!("{base}/api/map/roads"))
+            .bearer_auth(&crew)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.headers().get("content-encoding").is_none());
+        let plain: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(plain, m, "the same map with and without gzip");
+
+        let places: serde_json::Value = http
+            .get(format!("{base}/api/map/places"))
+            .bearer_auth(&crew)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let places = places["places"].as_array().unwrap();
+        assert!(
+            places
+                .iter()
+                .filter(|p| p["kind"] == "desa" || p["kind"] == "kelurahan")
+                .count()
+                > 300
+        );
+
+        // A route from the crew's unit to an incident: on the roads with a graph.
+        let disp = token(&http, base, "dispatcher1").await;
+        let inc: serde_json::Value = http
+            .post(format!("{base}/api/incidents"))
+            .bearer_auth(&disp)
+            .json(&serde_json::json!({"caller_name": "Uji", "caller_phone": "0812", "lat": -7.43, "lon": 109.25,
+                "address": "Jl. Uji", "triage": "kuning", "category": "medical"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = inc["id"].as_u64().unwrap();
+        let r = http
+            .get(format!("{base}/api/incidents/{id}/route"))
+            .bearer_auth(&disp)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409, "no unit yet and none named");
+        let route: serde_json::Value = http
+            .get(format!("{base}/api/incidents/{id}/route?unit={CREW_UNIT}"))
+            .bearer_auth(&disp)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(route["road"], with_roads);
+        let path = route["path"].as_array().unwrap();
+        assert!(if with_roads {
+            path.len() > 2
+        } else {
+            path.len() == 2
+        });
+        assert!(route["distance_m"].as_f64().unwrap() > 500.0);
+        // The crew may not see an incident it was never sent to.
+        let r = http
+            .get(format!("{base}/api/incidents/{id}/route?unit={CREW_UNIT}"))
+            .bearer_auth(&crew)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+
+        let _ = s.stop.send(());
+        s.task.await.unwrap().unwrap();
+    }
+}
