@@ -455,7 +455,7 @@ async fn pages_and_map_data_over_http() {
             assert_eq!(names, ["primary", "secondary", "residential"]);
             // Each line: a start in 1e-5 degree, then deltas; the grid's corner is on it.
             let line = classes[0]["lines"][0].as_array().unwrap();
-            assert!(line.len() >= 4 && line.len() % 2 == 0);
+            assert!(line.len() >= 4 && line.len().is_multiple_of(2));
             let (lon, lat) = (line[0].as_i64().unwrap(), line[1].as_i64().unwrap());
             assert!((10_919_000..=10_930_000).contains(&lon), "{lon}");
             assert!((-747_000..=-738_000).contains(&lat), "{lat}");
