@@ -464,13 +464,14 @@ async fn book_transport(
     let (req, beneficiary_id) = s
         .run(move |pt| pt.transport_request(&who, id, body, now))
         .await?;
+    let ticket = s.desk.book(req.clone()).await.map_err(|e| e.to_http())?;
+    // The desk now holds the patient's name, phone and address.
     s.record_beneficiary(
         &p,
         "export",
         beneficiary_id,
-        &format!("POST /api/pattas/cases/{id}/transports (to the transport desk)"),
+        &format!("POST /api/pattas/cases/{id}/transports (handed to the transport desk)"),
     );
-    let ticket = s.desk.book(req.clone()).await.map_err(|e| e.to_http())?;
     let tid_ok = !ticket.transport_id.trim().is_empty()
         && ticket.transport_id.chars().count() <= 128
         && !ticket.transport_id.chars().any(char::is_control);
@@ -489,6 +490,9 @@ async fn book_transport(
         .await
     {
         Ok(t) => Ok(created(t)),
+        // An id the desk already gave another trip: cancelling it would
+        // cancel that trip, so leave the desk alone.
+        Err(e) if e.code == "duplicate_transport" => Err(e),
         Err(e) => {
             // The case changed meanwhile: undo the booking, best effort.
             let _ = s
