@@ -678,10 +678,17 @@ fn collect_body() -> Value {
         json!({
             "weights": {
                 "type": "array", "minItems": 1, "maxItems": 7,
-                "items": object(&["category", "kg"], json!({
-                    "category": category_schema(),
-                    "kg": {"type": "number", "exclusiveMinimum": 0, "maximum": v::MAX_KG},
-                })),
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["category"],
+                    "oneOf": [{"required": ["kg"]}, {"required": ["grams"]}],
+                    "properties": {
+                        "category": category_schema(),
+                        "kg": {"type": "number", "exclusiveMinimum": 0, "maximum": v::MAX_KG},
+                        "grams": {"type": "integer", "minimum": 1, "maximum": (v::MAX_KG as i64) * 1000},
+                    },
+                },
             },
         }),
     )

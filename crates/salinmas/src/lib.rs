@@ -10,6 +10,36 @@
 //!   [`OPERATIONS`], their OpenAPI rows;
 //! - [`DriveTimes`], [`StraightLine`] and [`order_stops`]: collection routes.
 //!
+//! # Wiring (for the server)
+//!
+//! ```ignore
+//! let salinmas = Arc::new(Salinmas::open(&data_dir.join("salinmas.sqlite"))?);
+//! let demo = salinmas.seed_demo(now_ms)?; // demo only: bind the demo users'
+//! // `subject` to demo.household_account_id / demo.collector_group_id
+//! let api = satria_salinmas::routes(salinmas, auth.clone(), road_drive_times)
+//!     .layer(axum::middleware::from_fn_with_state(auth, satria_http::require_principal));
+//! // and list satria_salinmas::OPERATIONS in the OpenAPI document.
+//! ```
+//!
+//! `road_drive_times` is an `Arc<dyn DriveTimes>` over the road graph (rows
+//! from, columns to, seconds, `f64::INFINITY` when unreachable);
+//! [`StraightLine`] stands in when there is none. Give the database a file of
+//! its own. The server's `AccessRecorder` receives every read of a
+//! household's personal data.
+//!
+//! # Days, times and routes
+//!
+//! Days are WIB (UTC+7) calendar days: the day a collection is credited at,
+//! a pickup's `date` (the accepted `scheduled_date`, else the day its window
+//! starts), report ranges and ISO weeks. Times in requests are
+//! `YYYY-MM-DDTHH:MM[:SS]`, WIB unless an offset (`Z`, `+07:00`) is given; a
+//! pickup's window must end in the future, start within 60 days and last at
+//! most 7 days. A route's `eta_s` of a stop is the seconds from leaving the
+//! start: the drive legs so far plus the configured service time
+//! ([`SalinmasConfig::service_time_s`], 5 minutes by default) of each earlier
+//! stop; an unreachable stop goes last with no ETA. Without a start the route
+//! begins at whichever stop makes it shortest.
+//!
 //! # Invariants
 //!
 //! - **Ledger**: every credit and payout is an append-only entry carrying the

@@ -102,7 +102,12 @@ pub struct AcceptPickup {
 #[serde(deny_unknown_fields)]
 pub struct WeightIn {
     pub category: String,
-    pub kg: f64,
+    /// The weight in kg (decimal); or give `grams` instead, never both.
+    #[serde(default)]
+    pub kg: Option<f64>,
+    /// The weight in whole grams, as many scales show it.
+    #[serde(default)]
+    pub grams: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1314,7 +1314,21 @@ impl Salinmas {
                     format!("kategori {c} ditimbang dua kali"),
                 ));
             }
-            lines.push((c, v::grams(&format!("weights[{i}].kg"), w.kg)?));
+            let g = match (w.kg, w.grams) {
+                (Some(kg), None) => v::grams(&format!("weights[{i}].kg"), kg)?,
+                (None, Some(g)) if (1..=(v::MAX_KG as i64) * 1000).contains(&g) => g,
+                (None, Some(_)) => {
+                    return Err(v::grams(&format!("weights[{i}].grams"), 0.0).unwrap_err());
+                }
+                _ => {
+                    return Err(SalinmasError::invalid(
+                        "invalid_weight",
+                        format!("weights[{i}] needs kg or grams (one of them)"),
+                        format!("weights[{i}] perlu kg atau grams (salah satu)"),
+                    ));
+                }
+            };
+            lines.push((c, g));
         }
         let day = wib_day(now_ms);
         self.write(|tx| {

@@ -329,6 +329,22 @@ async fn the_full_flow_from_request_to_payout() {
             json!({"weights": [{"category": "organic", "kg": 1}], "credit_rp": 1000000}),
             "invalid_body",
         ),
+        (
+            json!({"weights": [{"category": "organic", "kg": 1, "grams": 1000}]}),
+            "invalid_weight",
+        ),
+        (
+            json!({"weights": [{"category": "organic"}]}),
+            "invalid_weight",
+        ),
+        (
+            json!({"weights": [{"category": "organic", "grams": 0}]}),
+            "invalid_weight",
+        ),
+        (
+            json!({"weights": [{"category": "organic", "grams": 5000001}]}),
+            "invalid_weight",
+        ),
     ] {
         let (st, e) = env
             .call("POST", &format!("{pu}/collect"), &c, Some(body.clone()))
@@ -369,7 +385,7 @@ async fn the_full_flow_from_request_to_payout() {
             Some(json!({"weights": [
                 {"category": "organic", "kg": 12.5},
                 {"category": "plastic", "kg": 3.2},
-                {"category": "compost", "kg": 2}
+                {"category": "compost", "grams": 2000}
             ]})),
         )
         .await;
