@@ -699,6 +699,8 @@ async fn refused_inputs_get_a_clear_4xx_and_change_nothing() {
         )
         .await;
     let cid = c["id"].as_i64().unwrap();
+    w.post_ok("/api/pattas/beneficiaries", "officer", darsono())
+        .await;
     let snap = w.snapshot().await;
     let with = |k: &str, v: Value| {
         let mut x = darsono();
@@ -860,6 +862,20 @@ async fn refused_inputs_get_a_clear_4xx_and_change_nothing() {
             json!({}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "empty_patch",
+        ),
+        (
+            "PATCH",
+            format!("/api/pattas/beneficiaries/{}", b["id"]),
+            json!({"nik": NIK_DARSONO, "date_of_birth": "1961-08-12", "sex": "L"}),
+            StatusCode::CONFLICT,
+            "duplicate_nik",
+        ),
+        (
+            "PATCH",
+            format!("/api/pattas/beneficiaries/{}", b["id"]),
+            json!({"desa": "Karangrau"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ambiguous_desa",
         ),
         (
             "PATCH",
@@ -2185,4 +2201,57 @@ async fn a_booking_the_case_can_no_longer_take_is_cancelled_at_the_desk() {
             .iter()
             .all(|h| h["action"] != "transport_booked")
     );
+}
+
+#[test]
+fn deadlines_follow_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = PattasConfig {
+        verify_within_ms: H,
+        first_assistance_within_ms: 2 * H,
+    };
+    let p = Pattas::open(&dir.path().join("pattas.sqlite"), config).unwrap();
+    let officer = Principal {
+        user_id: 1,
+        username: "officer".into(),
+        role: Role::PattasOfficer,
+        unit: None,
+        hospital: None,
+        subject: None,
+    };
+    let b = p
+        .create_beneficiary(&officer, serde_json::from_value(sukarti()).unwrap(), T0)
+        .unwrap();
+    let c = p
+        .report_case(
+            &officer,
+            serde_json::from_value(
+                json!({"beneficiary_id": b.id, "needs": ["shelter"], "description": "x"}),
+            )
+            .unwrap(),
+            T0,
+        )
+        .unwrap();
+    assert_eq!(c.verify_due_ms, T0 + H);
+    assert!(
+        p.overdue_cases(&officer, T0 + H).unwrap().is_empty(),
+        "due is not late"
+    );
+    assert_eq!(p.overdue_cases(&officer, T0 + H + 1).unwrap().len(), 1);
+    let v = p.verify_case(&officer, c.id, None, T0 + 3 * H).unwrap();
+    assert_eq!(v.assistance_due_ms, Some(T0 + 5 * H));
+    assert_eq!(
+        p.overdue_cases(&officer, T0 + 6 * H).unwrap()[0]
+            .overdue
+            .as_ref()
+            .unwrap()
+            .step,
+        "first_assistance"
+    );
+    // Zero or negative deadlines are refused.
+    let bad = PattasConfig {
+        verify_within_ms: 0,
+        ..PattasConfig::default()
+    };
+    assert!(Pattas::open(&dir.path().join("other.sqlite"), bad).is_err());
 }
