@@ -1678,6 +1678,54 @@ async fn every_documented_operation_is_routed() {
     assert_eq!(OPERATIONS.len(), 22);
 }
 
+/// Roles an operation does not list never get through it.
+#[tokio::test]
+async fn roles_not_listed_are_refused() {
+    let env = Env::new();
+    let acc = env.account("Melati", "Sokanegara", SOKA.0, SOKA.1).await;
+    let ksm = env.collector("KSM Soka", &["Sokanegara"]).await;
+    let tokens = [
+        (
+            "salinmas_household",
+            env.user("rumah1", Role::SalinmasHousehold, Some(acc)),
+        ),
+        (
+            "salinmas_collector",
+            env.user("ksm-a", Role::SalinmasCollector, Some(ksm)),
+        ),
+        ("dispatcher", env.user("disp", Role::Dispatcher, None)),
+        (
+            "pattas_officer",
+            env.user("pattas", Role::PattasOfficer, None),
+        ),
+    ];
+    let before = env.fingerprint();
+    for op in OPERATIONS {
+        let uri = op
+            .path
+            .replace("{id}", &acc.to_string())
+            .replace("{collector_id}", &ksm.to_string())
+            .replace("{entity}", "account");
+        let uri = if op.query.iter().any(|q| q.2) {
+            format!("{uri}?from=2026-03-01&to=2026-03-31")
+        } else {
+            uri
+        };
+        for (role, token) in &tokens {
+            if op.roles.contains(role) {
+                continue;
+            }
+            let body = (op.method == "post").then(|| "{}".to_string());
+            let (st, e) = env.raw(&op.method.to_uppercase(), &uri, token, body).await;
+            assert!(!st.is_success(), "{role} {} {uri}: {st}", op.method);
+            if op.method == "get" {
+                assert_eq!(st, StatusCode::FORBIDDEN, "{role} GET {uri}: {e}");
+            }
+        }
+    }
+    assert_eq!(env.fingerprint(), before);
+}
+
 /// Concurrent payouts never overdraw: the balance check and the entry are one
 /// IMMEDIATE transaction.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
