@@ -271,6 +271,7 @@ fn consoles_in_headless_chromium() {
         "ok hospital accepted",
         "ok handover",
         "ok reconnect resumes",
+        "ok route to hospital",
     ] {
         assert!(out.contains(check), "the flow did not report {check:?}");
     }

@@ -220,6 +220,11 @@ try {
   await disp.waitForFunction((u) => window.satriaStore.units.get(u).status === 'transporting', UNIT);
   const after = await disp.evaluate(() => window.satriaLive.lastSeq);
   must(after > before, 'the dispatcher resumed past its last seq');
+  await crew.waitForFunction(() => window.satriaCrew.ui.routeTo === 'hospital' && window.satriaCrew.ui.route);
+  const hospNav = await crew.getAttribute('#nav', 'href');
+  const hospPos = await disp.evaluate((h) => window.satriaStore.hospitals.get(h).position, env('SATRIA_HOSPITAL_ID', ''));
+  must(hospNav.startsWith(`geo:${hospPos.lat.toFixed(6)},${hospPos.lon.toFixed(6)}`), `while transporting the navigation goes to the hospital (${hospNav})`);
+  ok('route to hospital', `the crew's route and geo: link switch to the accepted hospital`);
   ok('reconnect resumes', `dispatcher dropped at seq ${before}, resumed to ${after}, saw the missed status`);
 
   // ------------------------------------------------------------ handover

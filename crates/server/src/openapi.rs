@@ -371,7 +371,7 @@ pub const OPERATIONS: &[Operation] = &[
         path: "/api/incidents/{id}/route",
         summary: "The drive from a unit (default: the assigned one) to the incident, on the roads; a straight line without a road graph",
         roles: DISPATCH_CREW,
-        query: &[("unit", "string", false)],
+        query: &[("unit", "string", false), ("to", "string", false)],
         body: None,
     },
     Operation {

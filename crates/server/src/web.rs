@@ -11,8 +11,9 @@
 //!   accepts it. Without a graph the road layer is empty.
 //! - `GET /api/map/places`: desa/kelurahan, puskesmas and hospitals to search a
 //!   location by name.
-//! - `GET /api/incidents/{id}/route`: the drive from a unit to the incident on the
-//!   roads (a straight line when the server runs without a graph).
+//! - `GET /api/incidents/{id}/route`: the drive from a unit to the incident (or,
+//!   with `?to=hospital`, to the hospital of its live referral) on the roads (a
+//!   straight line when the server runs without a graph).
 
 use crate::error::{ApiError, Caller};
 use crate::view;
@@ -458,6 +459,10 @@ struct RouteQuery {
     /// The unit driving; default: the incident's latest active assignment.
     #[serde(default)]
     unit: Option<String>,
+    /// `incident` (default) or `hospital`: the hospital of the incident's live
+    /// referral, where the patient is carried.
+    #[serde(default)]
+    to: Option<String>,
 }
 
 /// How far a position may be from the nearest road and still be routed, in m.
@@ -509,10 +514,33 @@ async fn incident_route(
         .unit(&unit_id)
         .ok_or_else(|| ApiError::not_found("unit"))?;
     let from = unit.last_fix.map(|f| f.at).unwrap_or(unit.base);
-    let to = incident.location;
+    let to = match q.to.as_deref() {
+        None | Some("incident") => incident.location,
+        Some("hospital") => snap
+            .referrals()
+            .filter(|r| r.incident == incident.id && r.status.is_live())
+            .filter(|r| r.unit.as_ref().is_none_or(|u| *u == unit_id))
+            .max_by_key(|r| r.id)
+            .and_then(|r| snap.hospital(&r.to))
+            .map(|h| h.position)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "no_referral",
+                    "the incident has no live referral for this unit",
+                    "insiden belum punya rujukan aktif untuk unit ini",
+                )
+            })?,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "to must be incident or hospital",
+            ));
+        }
+    };
     let straight = || {
         json!({
-            "incident": id, "unit": unit_id, "road": false,
+            "incident": id, "unit": unit_id, "road": false, "to": [to.lat, to.lon],
             "path": [[from.lat, from.lon], [to.lat, to.lon]],
             "distance_m": satria_region::approx_m(
                 satria_region::LatLon { lat: from.lat, lon: from.lon },
@@ -538,7 +566,7 @@ async fn incident_route(
                 .map(|&(la, lo)| [(la * 1e5).round() / 1e5, (lo * 1e5).round() / 1e5])
                 .collect();
             json!({
-                "incident": id, "unit": unit_id, "road": true, "path": path,
+                "incident": id, "unit": unit_id, "road": true, "path": path, "to": [to.lat, to.lon],
                 "distance_m": r.distance_m.round(), "time_s": r.time_ms / 1000, "at": now_ms(),
             })
         }

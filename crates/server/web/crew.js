@@ -51,13 +51,18 @@ async function flush() {
 const live = new Live({
   onWelcome: () => setTimeout(flush, 0),
   onSnapshot: (st) => { store.reset(st); pickIncident(); render(); },
-  onEvent: (e) => { store.apply(e); if (e.type === 'unit_assigned' || e.type === 'assignment_acknowledged') pickIncident(); render(); },
+  onEvent: (e) => {
+    store.apply(e);
+    if (e.type === 'unit_assigned' || e.type === 'assignment_acknowledged') pickIncident();
+    if ((e.type === 'unit_status_changed' || e.type === 'referral_accepted') && ui.incident != null && (toHospital() ? 'hospital' : 'incident') !== ui.routeTo) loadRoute();
+    render();
+  },
   onIncident: (i) => { store.incidents.set(i.id, i); ui.incident = i.id; loadRoute(); render(); },
 });
 live.connect();
 window.satriaLive = live;
 window.satriaStore = store;
-window.satriaCrew = { queue, flush };
+window.satriaCrew = { queue, flush, ui };
 
 function me() { return store.units.get(unitId); }
 
@@ -67,9 +72,17 @@ function pickIncident() {
   if (id !== ui.incident) { ui.incident = id; ui.route = null; if (id != null) loadRoute(); }
 }
 
+/** The patient is carried to the hospital once the unit is transporting. */
+function toHospital() { return ['transporting', 'at_destination', 'transfer_of_care'].includes(me()?.status); }
+
 async function loadRoute() {
   if (ui.incident == null) return;
-  try { ui.route = await api(`/api/incidents/${ui.incident}/route?unit=${encodeURIComponent(unitId)}`); render(); } catch { /* offline: no route */ }
+  const dest = toHospital() ? 'hospital' : 'incident';
+  try {
+    ui.route = await api(`/api/incidents/${ui.incident}/route?unit=${encodeURIComponent(unitId)}&to=${dest}`);
+    ui.routeTo = dest;
+    render();
+  } catch { if (dest === 'hospital') { ui.route = null; render(); } /* offline or no referral: keep what we have */ }
 }
 
 function follow() {
@@ -96,7 +109,8 @@ function render() {
       ui.route ? h('div', {}, `${t('route')}: ${km(ui.route.distance_m)}${ui.route.time_s != null ? ' · ' + dur(ui.route.time_s) : ''}`) : null,
     );
     const nav = $('#nav');
-    nav.href = `geo:${i.location.lat.toFixed(6)},${i.location.lon.toFixed(6)}?q=${i.location.lat.toFixed(6)},${i.location.lon.toFixed(6)}`;
+    const [la, lo] = ui.routeTo === 'hospital' && ui.route?.to ? ui.route.to : [i.location.lat, i.location.lon];
+    nav.href = `geo:${la.toFixed(6)},${lo.toFixed(6)}?q=${la.toFixed(6)},${lo.toFixed(6)}`;
     nav.hidden = false;
     $('#ackrow').hidden = !(a && a.state.state === 'pending');
   }
