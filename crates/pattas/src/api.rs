@@ -221,6 +221,7 @@ pub fn routes_with_clock(
             "/api/pattas/cases/{id}/transports/{tid}/cancel",
             post(cancel_transport),
         )
+        .route("/api/pattas/meta", get(meta))
         .route("/api/pattas/reports/cases", get(case_report))
         .route("/api/pattas/reports/assistance", get(assistance_report))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -529,6 +530,43 @@ async fn cancel_transport(
     Ok(Json(t).into_response())
 }
 
+// ---- form data ---------------------------------------------------------------
+
+/// What the forms need: needs, statuses and BPJS options with labels in both
+/// languages, the desa list and the deadlines. No personal data.
+async fn meta(
+    State(s): State<AppState>,
+    Caller(_p, _): Caller<AnyPattas>,
+) -> Result<Response, HttpError> {
+    let labels = |v: &[(&str, &str, &str)]| -> Vec<Value> {
+        v.iter()
+            .map(|(value, en, id)| json!({"value": value, "label": en, "label_id": id}))
+            .collect()
+    };
+    let desa: Vec<Value> = s
+        .pattas
+        .desa_list()
+        .into_iter()
+        .map(|(d, k)| json!({"desa": d, "kecamatan": k}))
+        .collect();
+    let config = s.pattas.config();
+    Ok(Json(json!({
+        "needs": labels(&NEED_LABELS),
+        "statuses": labels(&STATUS_LABELS),
+        "bpjs": labels(&[
+            ("pbi", "PBI (premium paid by the state)", "PBI (iuran dibayar pemerintah)"),
+            ("mandiri", "Self-paid", "Mandiri"),
+            ("none", "None", "Tidak punya"),
+        ]),
+        "sex": labels(&[("L", "Male", "Laki-laki"), ("P", "Female", "Perempuan")]),
+        "desa": desa,
+        "verify_within_ms": config.verify_within_ms,
+        "first_assistance_within_ms": config.first_assistance_within_ms,
+        "transport_ahead_max_ms": limits::TRANSPORT_AHEAD_MS,
+    }))
+    .into_response())
+}
+
 // ---- reports -------------------------------------------------------------------
 
 async fn case_report(
@@ -826,6 +864,14 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "Cancel a booked transport, with a reason",
         roles: OFFICERS,
         body: Some(reason_schema),
+        query: &[],
+    },
+    Operation {
+        method: "get",
+        path: "/api/pattas/meta",
+        summary: "Form data: needs, statuses, BPJS and sex options labelled in English and Bahasa Indonesia, the Banyumas desa list, the deadlines",
+        roles: ANY,
+        body: None,
         query: &[],
     },
     Operation {

@@ -19,6 +19,54 @@ pub const NEEDS: [&str; 7] = [
     "post_discharge",
 ];
 
+/// What the forms show for each need: (value, English, Bahasa Indonesia).
+pub const NEED_LABELS: [(&str, &str, &str); 7] = [
+    (
+        "civil_registration",
+        "Civil registration papers",
+        "Administrasi kependudukan",
+    ),
+    (
+        "insurance",
+        "Health insurance (BPJS) papers",
+        "Pengurusan BPJS Kesehatan",
+    ),
+    (
+        "transport",
+        "Transport to hospital",
+        "Transportasi ke rumah sakit",
+    ),
+    (
+        "waiting_costs",
+        "Costs while waiting",
+        "Biaya selama menunggu",
+    ),
+    (
+        "shelter",
+        "Shelter near the hospital",
+        "Rumah singgah dekat rumah sakit",
+    ),
+    (
+        "family_food",
+        "Food for the family at home",
+        "Makan keluarga di rumah",
+    ),
+    (
+        "post_discharge",
+        "Support after discharge",
+        "Pendampingan setelah pulang",
+    ),
+];
+
+/// What the screens show for each status: (value, English, Bahasa Indonesia).
+pub const STATUS_LABELS: [(&str, &str, &str); 5] = [
+    ("reported", "Reported", "Dilaporkan"),
+    ("verified", "Verified", "Terverifikasi"),
+    ("in_assistance", "In assistance", "Dalam pendampingan"),
+    ("closed", "Closed (tuntas)", "Tuntas"),
+    ("rejected", "Rejected", "Ditolak"),
+];
+
 /// Case statuses.
 pub const STATUSES: [&str; 5] = [
     "reported",

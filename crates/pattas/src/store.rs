@@ -486,6 +486,14 @@ impl Pattas {
         })
     }
 
+    /// The desa/kelurahan of Kabupaten Banyumas a beneficiary may live in,
+    /// as (desa, kecamatan), by kecamatan then desa.
+    pub fn desa_list(&self) -> Vec<(String, String)> {
+        let mut v = self.desa.clone();
+        v.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+        v
+    }
+
     pub fn config(&self) -> &PattasConfig {
         &self.config
     }

@@ -2255,3 +2255,39 @@ fn deadlines_follow_the_configuration() {
     };
     assert!(Pattas::open(&dir.path().join("other.sqlite"), bad).is_err());
 }
+
+#[tokio::test]
+async fn form_data_is_labelled_in_both_languages() {
+    let w = world();
+    let m = w.get("/api/pattas/meta", "mitra1").await;
+    let needs: Vec<&str> = m["needs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(needs, NEEDS.to_vec());
+    let statuses: Vec<&str> = m["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, STATUSES.to_vec());
+    for list in ["needs", "statuses", "bpjs", "sex"] {
+        for x in m[list].as_array().unwrap() {
+            assert!(
+                !x["label"].as_str().unwrap().is_empty()
+                    && !x["label_id"].as_str().unwrap().is_empty()
+            );
+        }
+    }
+    let desa = m["desa"].as_array().unwrap();
+    assert!(desa.len() > 300);
+    assert!(
+        desa.iter()
+            .any(|d| d["desa"] == "Kedungwuluh" && d["kecamatan"] == "Purwokerto Barat")
+    );
+    assert_eq!(m["verify_within_ms"], 24 * H);
+    assert!(w.log.entries().is_empty());
+}
