@@ -2,6 +2,7 @@
 //! lives in the crates under `crates/`. Errors are reported with their whole chain and
 //! a non-zero exit code.
 
+mod config;
 mod engine_cmd;
 mod load_cmd;
 mod roads_cmd;
@@ -28,12 +29,16 @@ enum Command {
     /// arguments it serves the demo region (generated and imported on first run),
     /// with the demo fleet, hospitals and one account per role.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "SATRIA_ADDR", default_value = "127.0.0.1:8119")]
-        addr: String,
-        /// Journal, accounts and the demo graph live here.
-        #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
-        data_dir: PathBuf,
+        /// A TOML configuration file (see fixtures/config/satria.toml); flags and
+        /// SATRIA_* variables win over it.
+        #[arg(long, env = "SATRIA_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:8119].
+        #[arg(long, env = "SATRIA_ADDR")]
+        addr: Option<String>,
+        /// Journal, accounts and the demo graph live here [default: satria-data].
+        #[arg(long, env = "SATRIA_DATA_DIR")]
+        data_dir: Option<PathBuf>,
         /// A road graph from `satria import` (default: the demo region's).
         #[arg(long, env = "SATRIA_GRAPH")]
         graph: Option<PathBuf>,
@@ -288,16 +293,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => roads_cmd::eta(&graph, incident, &units, nearest, json, max_snap_m)?,
         Command::Demo { data_dir } => roads_cmd::demo(&data_dir)?,
         Command::Serve {
+            config,
             addr,
             data_dir,
             graph,
             fleet,
-        } => serve_cmd::serve(serve_cmd::ServeArgs {
-            addr,
-            data_dir,
-            graph,
-            fleet,
-        })?,
+        } => {
+            let file = match &config {
+                Some(p) => config::ConfigFile::read(p)?,
+                None => config::ConfigFile::default(),
+            };
+            config::init_logs(&file.log);
+            serve_cmd::serve(serve_cmd::ServeArgs {
+                addr: addr
+                    .or(file.addr.clone())
+                    .unwrap_or_else(|| "127.0.0.1:8119".into()),
+                data_dir: data_dir
+                    .or(file.data_dir.clone())
+                    .unwrap_or_else(|| "satria-data".into()),
+                graph: graph.or(file.graph.clone()),
+                fleet: fleet.or(file.fleet.clone()),
+                config: file,
+            })?
+        }
         Command::User { what } => match what {
             UserCommand::Add {
                 data_dir,

@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use rand::Rng;
 use satria_auth::{AuthStore, NewUser, Role};
 use satria_engine::{Engine, EngineOptions, RoadDriveTimes, SystemClock};
-use satria_server::{AppState, ServerOptions};
+use satria_server::AppState;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,6 +22,8 @@ pub struct ServeArgs {
     pub data_dir: PathBuf,
     pub graph: Option<PathBuf>,
     pub fleet: Option<PathBuf>,
+    /// The rest of the configuration file (already checked).
+    pub config: crate::config::ConfigFile,
 }
 
 fn random_password() -> String {
@@ -99,6 +101,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64() * 1e3
     );
     let mut opts = EngineOptions::new(&args.data_dir);
+    args.config.apply_engine(&mut opts);
     opts.hospitals = satria_dispatch::demo_hospitals();
     opts.initial_units = match &args.fleet {
         Some(f) => {
@@ -130,7 +133,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })?,
     );
     let auth = Arc::new(
-        AuthStore::open(&auth_path(&args.data_dir))
+        AuthStore::open_with(&auth_path(&args.data_dir), args.config.auth_config())
             .with_context(|| format!("{}: cannot open the accounts", args.data_dir.display()))?,
     );
     demo_users(&auth, &crew_unit, &hospital)?;
@@ -138,7 +141,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Arc::clone(&engine),
         auth,
         args.data_dir.clone(),
-        ServerOptions::default(),
+        args.config.server_options(),
         true,
     );
     let _ = state.roads.set(Arc::clone(&net));
@@ -159,6 +162,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
         println!("   API: http://{local}/api/openapi.json   WebSocket: ws://{local}/ws   metrics: http://{local}/metrics");
         println!("   Ctrl-C (or SIGTERM) stops it gracefully.");
+        tracing::info!(addr = %local, data_dir = %args.data_dir.display(), graph = %graph.display(), journal_seq = engine.last_seq(), "serving");
         satria_server::serve(listener, state, shutdown_signal())
             .await
             .context("the server failed")

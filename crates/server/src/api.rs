@@ -58,9 +58,7 @@ fn ok(v: impl serde::Serialize) -> ApiResult {
 
 /// Submits a command, timing its durable acknowledgement.
 async fn submit(state: &AppState, cmd: Command) -> Result<Vec<Event>, ApiError> {
-    let t = std::time::Instant::now();
-    let r = state.engine.submit(cmd).await;
-    state.metrics.commit.observe(t.elapsed());
+    let r = crate::trace::submit(state, None, cmd).await;
     Ok(r?.into_iter().map(|p| p.event).collect())
 }
 

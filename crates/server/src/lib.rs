@@ -19,6 +19,7 @@ pub mod api;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod trace;
 pub mod view;
 pub mod web;
 pub mod ws;

@@ -549,9 +549,7 @@ async fn handle_text(state: &AppState, who: &Principal, text: &str) -> Value {
         )),
         _ => None,
     };
-    let t = std::time::Instant::now();
-    let result = state.engine.submit(command).await;
-    state.metrics.commit.observe(t.elapsed());
+    let result = crate::trace::submit(state, Some(who), command).await;
     if let (Ok(_), Some((unit, at, t))) = (&result, fix) {
         state.last_fixes.set(&unit, at, t);
     }
