@@ -248,7 +248,7 @@ function renderDetail() {
     h('div#referrals', {}, ...[...store.referrals.values()].filter((r) => r.incident === i.id).map((r) => h('div', { dataset: { ref: r.id, state: r.status.state } },
       `${t('referral')} ${r.number} → ${store.hospitals.get(r.to)?.name || r.to}: `, h('b', {}, refState(r.status.state)), r.status.reason ? ` (${r.status.reason})` : ''))),
     h('h2', {}, t('timeline')),
-    h('table#timeline', {}, ...(ui.timeline.length ? ui.timeline : i.history).map((x) => h('tr', {}, h('td', {}, clock(x.at)), h('td', {}, x.kind), h('td', {}, x.unit || ''), h('td', {}, x.detail || '')))),
+    h('table#timeline', {}, ...(ui.timeline.length ? ui.timeline : i.history).map((x) => h('tr', {}, h('td', {}, clock(x.at)), h('td', {}, t(`ev_${x.kind}`)), h('td', {}, x.unit || ''), h('td', {}, x.detail || '')))),
   );
 }
 

@@ -57,7 +57,7 @@ function card(r) {
     c.breathing_per_min ? `RR ${c.breathing_per_min}` : null, c.temperature_c ? `S ${c.temperature_c}°C` : null].filter(Boolean).join(' · ');
   const left = (r.deadline - Date.now()) / 1000;
   return h('div.card', { dataset: { ref: r.id, state: r.status.state } },
-    h('b', {}, `${r.number} `), h('span.muted', {}, `${clock(r.sent_at)} · ${t(r.form.referral_type === 'emergency' ? 'tr_merah' : 'tr_kuning')}`),
+    h('b', {}, `${r.number} `), h('span.muted', {}, `${clock(r.sent_at)} · ${t(`rt_${r.form.referral_type}`)}`),
     h('div', {}, `${t('patient')}: ${r.patient.name} (${r.patient.sex === 'male' ? 'L' : 'P'}, ${years(r.patient.date_of_birth)} th)`),
     h('div', {}, `${t('diagnosis')}: ${r.form.diagnosis_icd10} · ${r.form.reason}`),
     h('div.muted', {}, `${t('consciousness')}: ${c.consciousness || ''} ${vitals}`),

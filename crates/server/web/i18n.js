@@ -37,6 +37,13 @@ const DICT = {
     as_pending: 'menunggu konfirmasi', as_acknowledged: 'dikonfirmasi', as_declined: 'ditolak', as_timed_out: 'waktu habis', as_cancelled: 'dibatalkan', as_completed: 'selesai',
     saved: 'tersimpan', error: 'Galat', close_incident: 'Tutup insiden', outcome: 'Hasil', map_loading: 'memuat peta…',
     route: 'Rute', patient: 'Pasien', caller: 'Penelepon', status: 'Status', none: 'tidak ada',
+    rt_emergency: 'gawat darurat', rt_non_emergency: 'tidak gawat darurat', rt_partial: 'parsial',
+    ev_incident_created: 'panggilan diterima', ev_unit_assigned: 'unit ditugaskan', ev_assignment_acknowledged: 'tugas diterima kru',
+    ev_assignment_declined: 'tugas ditolak kru', ev_assignment_timed_out: 'batas konfirmasi lewat', ev_assignment_cancelled: 'penugasan dibatalkan',
+    ev_assignment_completed: 'penugasan selesai', ev_unit_status_changed: 'status unit', ev_incident_updated: 'insiden diubah',
+    ev_referral_sent: 'rujukan dikirim', ev_referral_accepted: 'rujukan diterima', ev_referral_declined: 'rujukan ditolak',
+    ev_referral_expired: 'rujukan kedaluwarsa', ev_handover_recorded: 'serah terima pasien', ev_pre_arrival_notice_sent: 'pemberitahuan pra-kedatangan',
+    ev_incident_closed: 'insiden ditutup', ev_incident_cancelled: 'insiden dibatalkan', ev_incident_merged: 'insiden digabung',
   },
   en: {
     app: 'Satria — PSC 119 Banyumas',
@@ -75,6 +82,13 @@ const DICT = {
     as_pending: 'awaiting ack', as_acknowledged: 'acknowledged', as_declined: 'declined', as_timed_out: 'timed out', as_cancelled: 'cancelled', as_completed: 'completed',
     saved: 'saved', error: 'Error', close_incident: 'Close incident', outcome: 'Outcome', map_loading: 'loading map…',
     route: 'Route', patient: 'Patient', caller: 'Caller', status: 'Status', none: 'none',
+    rt_emergency: 'emergency', rt_non_emergency: 'non-emergency', rt_partial: 'partial',
+    ev_incident_created: 'call taken', ev_unit_assigned: 'unit assigned', ev_assignment_acknowledged: 'crew acknowledged',
+    ev_assignment_declined: 'crew declined', ev_assignment_timed_out: 'acknowledgement timed out', ev_assignment_cancelled: 'assignment cancelled',
+    ev_assignment_completed: 'assignment completed', ev_unit_status_changed: 'unit status', ev_incident_updated: 'incident updated',
+    ev_referral_sent: 'referral sent', ev_referral_accepted: 'referral accepted', ev_referral_declined: 'referral declined',
+    ev_referral_expired: 'referral expired', ev_handover_recorded: 'patient handed over', ev_pre_arrival_notice_sent: 'pre-arrival notice',
+    ev_incident_closed: 'incident closed', ev_incident_cancelled: 'incident cancelled', ev_incident_merged: 'incidents merged',
   },
 };
 

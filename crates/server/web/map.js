@@ -197,7 +197,7 @@ export class MapView {
       const cap = this.hospitalCapacity.get(x.id);
       ctx.fillStyle = igdColor(cap?.status); ctx.fillRect(px - 6, py - 6, 12, 12);
       ctx.fillStyle = '#fff'; ctx.fillRect(px - 1.5, py - 4.5, 3, 9); ctx.fillRect(px - 4.5, py - 1.5, 9, 3);
-      if (this.scale > 4000 || this.opts.compact) { ctx.fillStyle = '#333'; ctx.fillText(x.name, px + 9, py); }
+      if (this.scale > (this.opts.compact ? 40000 : 4000)) { ctx.fillStyle = '#333'; ctx.fillText(x.name, px + 9, py); }
       features += 1;
     }
     // incidents
