@@ -304,7 +304,18 @@ async fn report_case(
     ApiJson(body): ApiJson<NewCase>,
 ) -> Result<Response, HttpError> {
     let now = s.clock.now_ms();
-    let c = s.run(move |pt| pt.report_case(&p, body, now)).await?;
+    let by_nik = body.nik.is_some();
+    let who = p.clone();
+    let c = s.run(move |pt| pt.report_case(&who, body, now)).await?;
+    if by_nik {
+        // The answer names a beneficiary the caller knew only by NIK.
+        s.record_beneficiary(
+            &p,
+            "read",
+            c.beneficiary_id,
+            "POST /api/pattas/cases (reported by NIK)",
+        );
+    }
     Ok(created(c))
 }
 

@@ -1434,7 +1434,14 @@ async fn reports_count_cases_and_total_assistance() {
         )
         .await;
     let (c1, c2) = (c1["id"].as_i64().unwrap(), c2["id"].as_i64().unwrap());
-    let _ = b2;
+    // Reporting by NIK shows the mitra a name it may not have known: recorded.
+    let subject = format!("pattas_beneficiary:{}", b2["id"]);
+    assert!(
+        w.log
+            .entries()
+            .iter()
+            .any(|(u, a, s, _)| u == "mitra1" && a == "read" && *s == subject)
+    );
     w.post_ok(
         &format!("/api/pattas/cases/{c1}/verify"),
         "officer",
