@@ -23,13 +23,19 @@
 //!   moves `verified → in_assistance`. Deadlines are fixed when a step is
 //!   entered: `verify_due = reported_at + verify_within`,
 //!   `assistance_due = verified_at + first_assistance_within`; a case past its
-//!   due step is overdue until the step is done.
+//!   due step is overdue until the step is done. A beneficiary has at most
+//!   one open (reported, verified or in-assistance) case
+//!   (`409 open_case_exists`). Assistance and transport bookings need a
+//!   verified or in-assistance case.
 //! - **Every change is in the history** (`pattas_history`: entity, id, action,
 //!   actor username, role, time, details), written in the same transaction as
 //!   the change itself.
 //! - **Every read of a beneficiary's personal data is recorded** through
-//!   [`satria_auth::AccessRecorder`]: `read` for one record, `list` for each
-//!   record of a list, `export` when it is handed to the transport desk.
+//!   [`satria_auth::AccessRecorder`]: `read` for one record (a beneficiary,
+//!   a case with its beneficiary, a PATCH's answer, a case reported by NIK),
+//!   `list` for each record of a list (beneficiaries, cases, overdue cases),
+//!   `export` when it is handed to the transport desk. Refused reads record
+//!   nothing.
 //! - **Who sees what**: `pattas_officer` and `admin` everything; a
 //!   `pattas_mitra` the cases it reported and the beneficiaries it registered
 //!   or reported a case for (anything else is 404 to it); every other role 403.
