@@ -265,6 +265,7 @@ fn consoles_in_headless_chromium() {
         "ok incident created",
         "ok duplicate warning",
         "ok unit assigned",
+        "ok position reports",
         "ok crew acknowledged",
         "ok offline queue",
         "ok referral sent",

@@ -161,6 +161,12 @@ try {
   await shot(crew, '04-crew-assignment');
   await crew.click('#ack');
   await crew.waitForSelector('#my-status[data-status="en_route"]');
+  // the simulated drive reports positions along the route; the dispatcher's map moves the unit
+  await crew.check('#simulate');
+  await disp.waitForFunction((u) => window.satriaStore.units.get(u).last_fix != null, UNIT);
+  await crew.uncheck('#simulate');
+  const fix = await disp.evaluate((u) => window.satriaStore.units.get(u).last_fix.at, UNIT);
+  ok('position reports', `simulated drive: the dispatcher sees ${UNIT} at ${fix.lat.toFixed(5)}, ${fix.lon.toFixed(5)}`);
   await crew.click('[data-status="on_scene"]');
   await crew.waitForSelector('#my-status[data-status="on_scene"]');
   await disp.waitForFunction((u) => window.satriaStore.units.get(u).status === 'on_scene', UNIT);
