@@ -207,6 +207,26 @@ fn consoles_in_headless_chromium() {
         let _ = stopped.await;
     }));
 
+    // The server builds the map payload when it starts; a dispatcher opens the
+    // console after that, so the flow starts once it is ready (and says when).
+    let t = Instant::now();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let tok = token(&http, &format!("http://{addr}"), "dispatcher1").await;
+        let r = http
+            .get(format!("http://{addr}/api/map/roads"))
+            .bearer_auth(tok)
+            .header("Accept-Encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let n = r.bytes().await.unwrap().len();
+        println!(
+            "map payload ready {} ms after the server started: {n} bytes gzip",
+            t.elapsed().as_millis()
+        );
+    });
     let artifacts = root().join("target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let mut child = Command::new("node")
