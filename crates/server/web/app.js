@@ -228,6 +228,8 @@ export class Live {
         if (this.lastSeq != null && f.mode === 'replay') this.h.onResume?.();
         break;
       case 'snapshot':
+        // A snapshot replaces everything, its seq too (it may be lower: another journal).
+        this.lastSeq = null;
         this.setSeq(f.seq);
         this.h.onSnapshot?.(f.state, f.seq);
         break;
