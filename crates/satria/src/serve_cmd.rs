@@ -34,17 +34,67 @@ fn random_password() -> String {
         .collect()
 }
 
-/// On an empty accounts database: one demo account per dispatch role, printed once.
-fn demo_users(auth: &AuthStore, crew_unit: &str, hospital: &str) -> anyhow::Result<()> {
+/// On an empty accounts database (the first start on a data directory): the
+/// modules' demo records and one demo account per role, printed once.
+fn demo_users(
+    auth: &AuthStore,
+    state: &AppState,
+    crew_unit: &str,
+    hospital: &str,
+) -> anyhow::Result<()> {
     if !auth.list_users()?.is_empty() {
         return Ok(());
     }
+    let now = satria_server::now_ms();
+    let modules = state
+        .modules
+        .get()
+        .context("the modules must be open before the demo accounts")?;
+    modules
+        .pattas
+        .seed_demo(now)
+        .map_err(|e| anyhow::anyhow!("pattas demo data: {e}"))?;
+    let ids = modules
+        .salinmas
+        .seed_demo(now)
+        .map_err(|e| anyhow::anyhow!("salinmas demo data: {e}"))?;
     println!("== demo accounts (printed once; passwords are stored only as argon2id hashes):");
-    for (username, role, unit, hosp) in [
-        ("dispatcher", Role::Dispatcher, None, None),
-        ("crew", Role::Crew, Some(crew_unit.to_string()), None),
-        ("hospital", Role::Hospital, None, Some(hospital.to_string())),
-        ("admin", Role::Admin, None, None),
+    let household = ids.household_account_id.to_string();
+    let collector = ids.collector_group_id.to_string();
+    for (username, role, unit, hosp, subject) in [
+        ("dispatcher", Role::Dispatcher, None, None, None),
+        ("crew", Role::Crew, Some(crew_unit.to_string()), None, None),
+        (
+            "hospital",
+            Role::Hospital,
+            None,
+            Some(hospital.to_string()),
+            None,
+        ),
+        ("admin", Role::Admin, None, None, None),
+        ("pattas", Role::PattasOfficer, None, None, None),
+        (
+            satria_pattas::DEMO_MITRA_USERNAME,
+            Role::PattasMitra,
+            None,
+            None,
+            None,
+        ),
+        ("salinmas", Role::SalinmasOfficer, None, None, None),
+        (
+            "rumahtangga",
+            Role::SalinmasHousehold,
+            None,
+            None,
+            Some(household.clone()),
+        ),
+        (
+            "ksm",
+            Role::SalinmasCollector,
+            None,
+            None,
+            Some(collector.clone()),
+        ),
     ] {
         let password = random_password();
         auth.add_user(
@@ -54,13 +104,14 @@ fn demo_users(auth: &AuthStore, crew_unit: &str, hospital: &str) -> anyhow::Resu
                 role,
                 unit: unit.clone(),
                 hospital: hosp.clone(),
-                subject: None,
+                subject: subject.clone(),
             },
-            satria_server::now_ms(),
+            now,
         )?;
         let bound = unit
             .map(|u| format!(" (unit {u})"))
             .or(hosp.map(|h| format!(" (hospital {h})")))
+            .or(subject.map(|s| format!(" (record {s})")))
             .unwrap_or_default();
         println!("   {username:<11} {password}  role {role}{bound}");
     }
@@ -136,7 +187,6 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         AuthStore::open_with(&auth_path(&args.data_dir), args.config.auth_config())
             .with_context(|| format!("{}: cannot open the accounts", args.data_dir.display()))?,
     );
-    demo_users(&auth, &crew_unit, &hospital)?;
     let state = AppState::new(
         Arc::clone(&engine),
         auth,
@@ -145,6 +195,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         true,
     );
     let _ = state.roads.set(Arc::clone(&net));
+    state
+        .open_modules()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.data_dir.display()))?;
+    demo_users(&state.auth, &state, &crew_unit, &hospital)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -18,6 +18,7 @@
 pub mod api;
 pub mod error;
 pub mod metrics;
+pub mod modules;
 pub mod openapi;
 pub mod trace;
 pub mod view;
@@ -80,6 +81,9 @@ pub struct AppState {
     /// consoles and the drive-time matrices of the modules read it. Set once at
     /// start-up, before serving.
     pub roads: std::sync::OnceLock<Arc<satria_roads::RoadNetwork>>,
+    /// Pattas and Salinmas, once [`AppState::open_modules`] opened their
+    /// databases; their routes are served only then.
+    pub modules: std::sync::OnceLock<modules::Modules>,
     /// Flips to true when the server shuts down: WebSockets say goodbye and close.
     pub closing: tokio::sync::watch::Sender<bool>,
 }
@@ -113,8 +117,19 @@ impl AppState {
             draining: AtomicBool::new(false),
             graph_loaded,
             roads: std::sync::OnceLock::new(),
+            modules: std::sync::OnceLock::new(),
             closing: tokio::sync::watch::channel(false).0,
         })
+    }
+
+    /// Opens the Pattas and Salinmas databases in the data directory (call
+    /// before [`router`]; the road network, if any, first).
+    pub fn open_modules(&self) -> Result<&modules::Modules, String> {
+        if let Some(m) = self.modules.get() {
+            return Ok(m);
+        }
+        let m = modules::Modules::open(&self.data_dir)?;
+        Ok(self.modules.get_or_init(|| m))
     }
 
     pub fn is_draining(&self) -> bool {
@@ -139,7 +154,7 @@ pub struct AuditSink {
 
 struct AuditRecord {
     who: Principal,
-    action: &'static str,
+    action: String,
     subject: String,
     purpose: String,
 }
@@ -151,7 +166,7 @@ impl AuditSink {
             .name("access-log".into())
             .spawn(move || {
                 for r in rx {
-                    recorder.record(&r.who, r.action, &r.subject, &r.purpose);
+                    recorder.record(&r.who, &r.action, &r.subject, &r.purpose);
                 }
             })
             .expect("spawn the access-log thread");
@@ -162,12 +177,12 @@ impl AuditSink {
     }
 
     /// Queues one access record.
-    pub fn record(&self, who: &Principal, action: &'static str, subject: String, purpose: &str) {
+    pub fn record(&self, who: &Principal, action: &str, subject: String, purpose: &str) {
         let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(tx) = tx.as_ref() {
             let _ = tx.send(AuditRecord {
                 who: who.clone(),
-                action,
+                action: action.to_string(),
                 subject,
                 purpose: purpose.to_string(),
             });
@@ -185,17 +200,20 @@ impl AuditSink {
 
 /// The whole HTTP surface.
 pub fn router(state: Arc<AppState>) -> Router {
-    api::routes(Arc::clone(&state))
+    let mut app: Router = api::routes(Arc::clone(&state))
         .merge(ws::routes())
         .merge(metrics::routes())
         .merge(web::routes(&state))
-        .layer(axum::extract::DefaultBodyLimit::max(state.opts.max_body))
+        .with_state(Arc::clone(&state));
+    if let Some(m) = modules::routes(&state) {
+        app = app.merge(m);
+    }
+    app.layer(axum::extract::DefaultBodyLimit::max(state.opts.max_body))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             metrics::track,
         ))
         .fallback(|| async { ApiError::not_found("route") })
-        .with_state(state)
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -4,18 +4,14 @@
 
 use serde_json::{Value, json};
 
-/// One documented operation.
-#[derive(Debug)]
-pub struct Operation {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub summary: &'static str,
-    /// Roles allowed; empty = no token needed.
-    pub roles: &'static [&'static str],
-    /// JSON schema of the request body, if any.
-    pub body: Option<fn() -> Value>,
-    /// Query parameters: (name, type, required).
-    pub query: &'static [(&'static str, &'static str, bool)],
+pub use satria_http::Operation;
+
+/// Every documented operation: the dispatch API's, then the modules'.
+pub fn all_operations() -> impl Iterator<Item = &'static Operation> {
+    OPERATIONS
+        .iter()
+        .chain(satria_pattas::OPERATIONS)
+        .chain(satria_salinmas::OPERATIONS)
 }
 
 fn s(t: &str) -> Value {
@@ -410,7 +406,7 @@ fn error_schema() -> Value {
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
-    for op in OPERATIONS {
+    for op in all_operations() {
         let mut o = json!({
             "summary": op.summary,
             "x-roles": op.roles,
@@ -420,9 +416,13 @@ pub fn document() -> Value {
             }
         });
         let mut params = Vec::new();
-        if op.path.contains("{id}") {
+        for name in op
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        {
             params
-                .push(json!({"name": "id", "in": "path", "required": true, "schema": s("string")}));
+                .push(json!({"name": name, "in": "path", "required": true, "schema": s("string")}));
         }
         for (name, ty, required) in op.query {
             params
