@@ -250,6 +250,7 @@ function renderDetail() {
     h('h2', {}, t('timeline')),
     h('table#timeline', {}, ...(ui.timeline.length ? ui.timeline : i.history).map((x) => h('tr', {}, h('td', {}, clock(x.at)), h('td', {}, t(`ev_${x.kind}`)), h('td', {}, x.unit || ''), h('td', {}, x.detail || '')))),
   );
+  box.querySelectorAll('.badge[data-status]').forEach((b) => { b.style.background = statusColor(b.dataset.status); });
 }
 
 /** The referral form, built once per selected incident so typing survives live updates. */
