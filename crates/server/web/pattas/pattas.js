@@ -207,7 +207,7 @@ function detailSection() {
           h('button.small.danger', { type: 'button', onclick: () => cancelTransport(x.transport_id) }, tr('cancel'))] : (x.cancel_reason || ''))))),
     canAct ? transportForm(b) : null,
     h('h3', {}, tr('history')),
-    h('ul.list#history', {}, ...c.history.map((e) => h('li', {}, `${wib(e.at_ms)} · ${e.action} · ${e.actor}${e.details?.reason ? ' · ' + e.details.reason : ''}${e.details?.note ? ' · ' + e.details.note : ''}`))));
+    h('ul.list#history', {}, ...c.history.map((e) => h('li', {}, `${wib(e.at_ms)} · ${label(meta.statuses, e.action)} · ${e.actor}${e.details?.reason ? ' · ' + e.details.reason : ''}${e.details?.note ? ' · ' + e.details.note : ''}`))));
 }
 
 function transportForm(b) {
@@ -289,6 +289,7 @@ async function reportCase(e) {
     toast(`${tr('case_reported')}: #${c.id}`);
     for (const k of [...keep.keys()]) if (k.startsWith('case-') && k !== 'case-status') keep.delete(k);
     await loadCases(); await openCase(c.id);
+    if (officer) loadReports();
   } catch (err) { fail('case-error', err); }
 }
 
@@ -313,6 +314,7 @@ async function transition(action, body) {
     await api(`/api/pattas/cases/${detail.id}/${action}`, { method: 'POST', body });
     toast(tr('saved'));
     await loadCases(); await openCase(detail.id);
+    if (officer) loadReports();
   } catch (e) { fail('detail-error', e); }
 }
 
@@ -324,6 +326,7 @@ async function addAssistance(e) {
     await api(`/api/pattas/cases/${detail.id}/assistance`, { method: 'POST', body });
     toast(tr('saved')); ['a-amount', 'a-notes'].forEach((k) => keep.delete(k));
     await loadCases(); await openCase(detail.id);
+    loadReports();
   } catch (err) { fail('detail-error', err); }
 }
 
