@@ -246,9 +246,13 @@ fn module_pages_in_headless_chromium() {
         "ok case reported",
         "ok case verified",
         "ok english toggle",
+        "ok assistance recorded",
+        "ok transport booked",
+        "ok transport cancelled",
         "ok household pickup requested",
         "ok collector accepted",
         "ok route lists the pickup",
+        "ok collected and credited",
         "ok salinmas officer page",
     ] {
         assert!(out.contains(check), "the flow did not report {check:?}");

@@ -114,6 +114,30 @@ try {
   await pt.waitForFunction(() => document.querySelector('.bar .title')?.textContent.includes('Pendampingan'));
   ok('english toggle');
 
+  // Assistance in Rupiah starts the assistance; a free transport is booked
+  // through dispatch, shows its status and is cancelled again.
+  await pt.selectOption('#a-kind', 'waiting_costs');
+  await pt.fill('#a-amount', '150000');
+  await pt.click('#assist-form button[type=submit]');
+  await pt.waitForSelector('#detail[data-status="in_assistance"]');
+  must((await text(pt, '#assist-list')).includes('Rp 150.000'), 'the amount is shown in Rupiah');
+  ok('assistance recorded', 'Rp 150.000');
+  const when = new Date(Date.now() + 7 * 3600e3 + 3 * 3600e3).toISOString().slice(0, 16);
+  await pt.fill('#t-lat', '-7.4231');
+  await pt.fill('#t-lon', '109.2272');
+  await pt.fill('#t-when', when);
+  await pt.fill('#t-purpose', 'hemodialisis');
+  await pt.click('#transport-form button[type=submit]');
+  const trow = pt.locator('#transport-list tr[data-tid]').first();
+  await trow.waitFor();
+  const tid = await trow.getAttribute('data-tid');
+  ok('transport booked', `${tid} at ${when} WIB, state ${await trow.getAttribute('data-state')}`);
+  await pt.fill(`[data-cancel="${tid}"]`, 'jadwal diundur');
+  await pt.click(`#transport-list tr[data-tid="${tid}"] button`);
+  await pt.waitForSelector(`#transport-list tr[data-tid="${tid}"][data-state="cancelled"]`);
+  await shot(pt, 'pattas-transport');
+  ok('transport cancelled');
+
   // ------------------------------------------------------------ Salinmas household
   const hh = await newPage();
   await login(hh, HOUSE, '/salinmas/', 'satriaSalinmasReady');
@@ -145,6 +169,19 @@ try {
   await hh.reload();
   await hh.waitForFunction(() => window.satriaSalinmasReady === true);
   await hh.waitForSelector(`#pickup-list tr[data-id="${pickup}"][data-status="accepted"]`);
+
+  // Weighed and collected: the household is credited at the day's prices.
+  await kc.fill(`[data-weight="${pickup}:organic"]`, '3.5');
+  await kc.fill(`[data-weight="${pickup}:plastic"]`, '2');
+  await kc.click(`[data-collect="${pickup}"]`);
+  await kc.waitForSelector(`#mine [data-id="${pickup}"]`, { state: 'detached' });
+  await hh.reload();
+  await hh.waitForFunction(() => window.satriaSalinmasReady === true);
+  await hh.waitForSelector(`#pickup-list tr[data-id="${pickup}"][data-status="collected"]`);
+  const bal = await text(hh, '#balance-rp');
+  must(bal !== 'Rp 0' && bal.startsWith('Rp'), `the household is credited (${bal})`);
+  await shot(hh, 'salinmas-household-credited');
+  ok('collected and credited', bal);
 
   // ------------------------------------------------------------ Salinmas officer
   const so = await newPage();
