@@ -12,7 +12,7 @@ const L = {
     notes: 'Catatan', send: 'Kirim', my_pickups: 'Penjemputan saya', window: 'Waktu (WIB)', status: 'Status', cancel: 'Batalkan',
     reason: 'Alasan', balance: 'Saldo', ledger: 'Mutasi saldo', amount: 'Jumlah', kind: 'Jenis', at: 'Waktu',
     open_pickups: 'Permintaan terbuka', accept: 'Terima', accepted: 'Jadwal saya', collect: 'Catat timbangan', reject: 'Tolak',
-    weights: 'Berat (kg) per jenis', route: 'Rute hari ini', show: 'Tampilkan', eta: 'ETA', drive: 'perjalanan', total: 'Total',
+    weights: 'Berat (kg) per jenis', route: 'Rute penjemputan per hari', to_date: 'Sampai', from_date: 'Dari', show: 'Tampilkan', eta: 'ETA', drive: 'perjalanan', total: 'Total',
     prices: 'Harga per kg', category: 'Jenis', price: 'Harga/kg (Rp)', valid_from: 'Berlaku mulai', save: 'Simpan', history: 'Riwayat',
     accounts: 'Rekening warga', new_account: 'Rekening baru', name: 'Nama', kelurahan: 'Kelurahan', rt: 'RT', rw: 'RW', phone: 'Telepon',
     members: 'Jumlah anggota', household: 'rumah tangga', dasawisma: 'dasawisma', collectors: 'Kelompok pengumpul (KSM)',
@@ -32,7 +32,7 @@ const L = {
     notes: 'Notes', send: 'Send', my_pickups: 'My pickups', window: 'Window (WIB)', status: 'Status', cancel: 'Cancel',
     reason: 'Reason', balance: 'Balance', ledger: 'Ledger', amount: 'Amount', kind: 'Kind', at: 'Time',
     open_pickups: 'Open requests', accept: 'Accept', accepted: 'My schedule', collect: 'Record weights', reject: 'Reject',
-    weights: 'Weight (kg) per category', route: "Day's route", show: 'Show', eta: 'ETA', drive: 'drive', total: 'Total',
+    weights: 'Weight (kg) per category', route: "Pickup route of the day", to_date: 'To', from_date: 'From', show: 'Show', eta: 'ETA', drive: 'drive', total: 'Total',
     prices: 'Prices per kg', category: 'Category', price: 'Price/kg (Rp)', valid_from: 'Valid from', save: 'Save', history: 'History',
     accounts: 'Accounts', new_account: 'New account', name: 'Name', kelurahan: 'Kelurahan', rt: 'RT', rw: 'RW', phone: 'Phone',
     members: 'Members', household: 'household', dasawisma: 'dasawisma', collectors: 'Collector groups (KSM)',
@@ -163,7 +163,7 @@ async function closePickup(id, action) {
 // ------------------------------------------------------------------ collector
 
 function collectorView() {
-  if (!keep.has('r-date')) keep.set('r-date', dayWib(1));
+  if (!keep.has('r-date')) keep.set('r-date', dayWib(0));
   const r = data.route;
   return [
     h('section.card.wide#open', {},
@@ -248,7 +248,7 @@ function officerView() {
     h('section.card#payouts', {},
       h('h2', {}, tr('payouts')),
       h('form#payout-form', { onsubmit: payout, novalidate: true },
-        h('div.row', {}, select('po-acc', 'account', data.accounts.map((a) => [String(a.id), `#${a.id} ${a.name}`])),
+        h('div.row', {}, select('po-acc', 'account', [['', '—'], ...data.accounts.map((a) => [String(a.id), `#${a.id} ${a.name}`])], { onchange: showLedger }),
           input('po-amount', 'amount', { type: 'number', min: 1 }), select('po-method', 'method', METHODS.map((m) => [m, tr(`pm_${m}`)])),
           input('po-ref', 'reference')),
         h('div#payout-error.form-error', { role: 'alert' }),
@@ -278,7 +278,7 @@ function officerView() {
     h('section.card.wide#weights', {},
       h('h2', {}, tr('report')),
       h('form.row#report-form', { onsubmit: (e) => { e.preventDefault(); loadReport(); } },
-        input('w-from', 'date', { type: 'date' }), input('w-to', 'to_time', { type: 'date' }), h('button', { type: 'submit' }, tr('show'))),
+        input('w-from', 'from_date', { type: 'date' }), input('w-to', 'to_date', { type: 'date' }), h('button', { type: 'submit' }, tr('show'))),
       h('div#report-error.form-error', { role: 'alert' }),
       rep ? h('div', {},
         h('div', {}, `${tr('active_accounts')}: ${rep.active_accounts}`),
@@ -321,9 +321,15 @@ async function createCollector(e) {
   } catch (err) { fail('collector-error', err); }
 }
 
+async function showLedger() {
+  const id = val('po-acc');
+  try { data.ledger = id ? await api(`/api/salinmas/accounts/${id}/ledger`) : null; render(); } catch (e) { toast(e.message, 'error'); }
+}
+
 async function payout(e) {
   e.preventDefault(); clearErr('payout-error');
   const id = val('po-acc');
+  if (!id) { fail('payout-error', tr('account')); return; }
   const body = { amount_rp: Math.round(Number(val('po-amount'))), method: val('po-method') };
   if (val('po-ref')) body.reference = val('po-ref');
   try {
@@ -359,7 +365,7 @@ async function load() {
       const [c, open, mine] = await Promise.all([api(`/api/salinmas/collectors/${subject}`), api('/api/salinmas/pickups?status=requested'),
         api('/api/salinmas/pickups?status=accepted')]);
       Object.assign(data, { collector: c, open, mine: mine.filter((p) => String(p.collector_id) === String(subject)) });
-      data.route = await api(`/api/salinmas/routes/${subject}?date=${keep.get('r-date') || dayWib(1)}`);
+      data.route = await api(`/api/salinmas/routes/${subject}?date=${keep.get('r-date') || dayWib(0)}`);
     } else {
       const [pr, ac, co, kel] = await Promise.all([api('/api/salinmas/prices'), api('/api/salinmas/accounts'), api('/api/salinmas/collectors'), api('/api/salinmas/kelurahan')]);
       Object.assign(data, { prices: pr, accounts: ac, collectors: co, kelurahan: kel });
