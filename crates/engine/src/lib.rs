@@ -165,6 +165,7 @@ pub struct Engine {
     stream: String,
     last_seq: Arc<AtomicU64>,
     events: broadcast::Sender<Arc<Published>>,
+    positions: broadcast::Sender<Arc<Published>>,
     snapshot: watch::Receiver<(u64, Arc<Dispatch>)>,
     stop: std::sync::mpsc::Sender<()>,
     threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -236,6 +237,7 @@ impl Engine {
         }
         let (tx, rx) = mpsc::channel(opts.inbox.max(1));
         let (events, _) = broadcast::channel(65_536);
+        let (positions, _) = broadcast::channel(16_384);
         let (snap_tx, snapshot) =
             watch::channel((journal.last_seq(&opts.stream), Arc::new(dispatch.clone())));
         let last_seq = Arc::new(AtomicU64::new(journal.last_seq(&opts.stream)));
@@ -248,6 +250,7 @@ impl Engine {
             roads,
             clock,
             events: events.clone(),
+            positions: positions.clone(),
             snapshot: snap_tx,
             position_seq: 0,
             last_snapshot: std::time::Instant::now(),
@@ -280,6 +283,7 @@ impl Engine {
             stream: opts.stream.clone(),
             last_seq,
             events,
+            positions,
             snapshot,
             stop,
             threads: std::sync::Mutex::new(vec![a, t]),
@@ -376,9 +380,17 @@ impl Engine {
         self.tx.max_capacity() - self.tx.capacity()
     }
 
-    /// Live events from now on.
+    /// Live region events (journaled, in `seq` order) from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.events.subscribe()
+    }
+
+    /// Live position reports (the volatile `positions` stream) from now on. Kept
+    /// apart from the region events so that a subscriber who does not want
+    /// every fix of every unit is never woken by them, and one who falls
+    /// behind the fixes only skips fixes (the snapshot has each unit's last).
+    pub fn subscribe_positions(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.positions.subscribe()
     }
 
     /// An immutable snapshot of the state (refreshed after every journaled batch, and
@@ -436,6 +448,7 @@ struct Actor {
     roads: Box<dyn DriveTimes + Send>,
     clock: Box<dyn Clock>,
     events: broadcast::Sender<Arc<Published>>,
+    positions: broadcast::Sender<Arc<Published>>,
     snapshot: watch::Sender<(u64, Arc<Dispatch>)>,
     position_seq: u64,
     last_snapshot: std::time::Instant,
@@ -614,7 +627,12 @@ impl Actor {
         for (reply, published) in done {
             for p in &published {
                 // No subscriber is fine: the journal is the record.
-                let _ = self.events.send(Arc::new(p.clone()));
+                let channel = if volatile(&p.event) {
+                    &self.positions
+                } else {
+                    &self.events
+                };
+                let _ = channel.send(Arc::new(p.clone()));
             }
             if let Some(reply) = reply {
                 let _ = reply.send(Ok(published));

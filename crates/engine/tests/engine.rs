@@ -59,6 +59,7 @@ fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
     )
     .unwrap();
     let mut sub = engine.subscribe();
+    let mut pos = engine.subscribe_positions();
     let out = engine.submit_blocking(merah()).unwrap();
     // 21 units were registered first (seq 1..=21).
     let kinds: Vec<(&str, u64)> = out.iter().map(|p| (p.event.kind(), p.seq)).collect();
@@ -93,8 +94,12 @@ fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
             (expected.0, expected.1, "region:banyumas")
         );
     }
-    let p = recv(&mut sub);
+    let p = recv(&mut pos);
     assert_eq!((p.stream.as_str(), p.seq), ("positions", 1));
+    assert!(
+        sub.try_recv().is_err(),
+        "positions are not on the region channel"
+    );
 
     // The acknowledgement deadline passes: a tick times the assignment out.
     clock.set(Timestamp(1_790_000_000_000 + 61_000));
@@ -252,6 +257,7 @@ fn the_hospital_gets_a_fresh_eta_every_minute_while_the_patient_is_carried() {
         device_at: None,
     });
     let mut sub = engine.subscribe();
+    let mut pos = engine.subscribe_positions();
 
     // The first tick while transporting sends a notice at once, the next only a minute later.
     engine.tick();
@@ -271,7 +277,8 @@ fn the_hospital_gets_a_fresh_eta_every_minute_while_the_patient_is_carried() {
         },
         device_at: None,
     });
-    assert_eq!(recv(&mut sub).stream, "positions");
+    assert_eq!(recv(&mut pos).stream, "positions");
+    assert!(sub.try_recv().is_err(), "no region event came in between");
     clock.set(Timestamp(t0 + 61_000));
     engine.tick();
     assert_eq!(recv(&mut sub).event.kind(), "pre_arrival_notice_sent");
@@ -293,6 +300,7 @@ fn the_hospital_gets_a_fresh_eta_every_minute_while_the_patient_is_carried() {
         },
         device_at: None,
     });
-    assert_eq!(recv(&mut sub).stream, "positions");
+    assert_eq!(recv(&mut pos).stream, "positions");
+    assert!(sub.try_recv().is_err(), "no region event came in between");
     engine.shutdown();
 }

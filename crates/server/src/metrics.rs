@@ -79,6 +79,8 @@ pub struct Metrics {
     pub ws_open: [AtomicU64; 9],
     pub ws_events_sent: AtomicU64,
     pub ws_resyncs: AtomicU64,
+    /// Position fixes a console skipped because it fell behind them.
+    pub ws_positions_skipped: AtomicU64,
     pub ws_rejected: AtomicU64,
     pub ws_duplicates: AtomicU64,
     pub ws_dropped_unresponsive: AtomicU64,
@@ -187,6 +189,12 @@ async fn render(State(state): State<Arc<AppState>>) -> Response {
         "satria_ws_resyncs_total",
         "Snapshots sent to clients that fell behind or came back too late.",
         m.ws_resyncs.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_ws_positions_skipped_total",
+        "Position fixes skipped by consoles that fell behind the fixes (the next fix of the unit replaces them).",
+        m.ws_positions_skipped.load(Relaxed),
     );
     counter(
         &mut out,

@@ -23,6 +23,19 @@ fn crew_unit(p: &Principal) -> Option<UnitId> {
         .flatten()
 }
 
+/// Whether `p` follows the live positions of the fleet (the `positions`
+/// stream): dispatchers and admins.
+pub fn sees_positions(p: &Principal) -> bool {
+    is_dispatch(p)
+}
+
+/// Whether a unit's live position goes to `p`: dispatch sees every unit, a
+/// crew its own. Needs no state and allocates nothing (the hot path: every
+/// socket looks at every position report).
+pub fn position_for(p: &Principal, unit: &UnitId) -> bool {
+    is_dispatch(p) || (p.role == Role::Crew && p.unit.as_deref() == Some(unit.0.as_str()))
+}
+
 fn hospital_of(p: &Principal) -> Option<&str> {
     (p.role == Role::Hospital)
         .then_some(p.hospital.as_deref())

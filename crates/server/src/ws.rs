@@ -264,6 +264,9 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
     // Subscribe before looking at the journal or the snapshot, so nothing falls
     // between them and the live stream.
     let mut live = state.engine.subscribe();
+    // The fleet's positions come on their own channel, to the roles that
+    // follow them; everyone else is never woken by them.
+    let mut fixes = view::sees_positions(&who).then(|| state.engine.subscribe_positions());
     let stream = state.engine.stream().to_string();
     let head = state.engine.last_seq();
     let replay = last_seq <= head && head - last_seq <= state.opts.max_replay;
@@ -341,6 +344,27 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(()),
             },
+            fix = async {
+                match fixes.as_mut() {
+                    Some(r) => r.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => match fix {
+                Ok(p) => {
+                    let json = p.event_json();
+                    if forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event, Some(json)).await?
+                        && flush_at.is_none()
+                    {
+                        flush_at = Some(tokio::time::Instant::now() + POSITION_FLUSH);
+                    }
+                }
+                // Behind the fixes: skip them, the next fix of each unit replaces
+                // what was missed (no resync needed for volatile data).
+                Err(RecvError::Lagged(n)) => {
+                    state.metrics.ws_positions_skipped.fetch_add(n, Relaxed);
+                }
+                Err(RecvError::Closed) => fixes = None,
+            },
             _ = async { tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)).await }, if flush_at.is_some() => {
                 flush(&mut tx).await?;
                 flush_at = None;
@@ -385,6 +409,11 @@ async fn forward(
     event: &Event,
     json: Option<&str>,
 ) -> Result<bool, ()> {
+    if let Event::UnitMoved { unit, .. } = event
+        && !view::position_for(who, unit)
+    {
+        return Ok(false);
+    }
     let snap = state.engine.snapshot();
     let Some(personal) = view::event_for(who, &snap, event) else {
         return Ok(false);
