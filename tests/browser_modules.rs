@@ -130,6 +130,7 @@ fn module_pages_in_headless_chromium() {
     );
     let auth = Arc::new(AuthStore::open(&dir.path().join("auth.sqlite")).unwrap());
     add_user(&auth, "pattas1", Role::PattasOfficer, None);
+    add_user(&auth, "mitra1", Role::PattasMitra, None);
     add_user(&auth, "salinmas1", Role::SalinmasOfficer, None);
     let state = AppState::new(
         engine,
@@ -197,6 +198,7 @@ fn module_pages_in_headless_chromium() {
         .current_dir(root().join("tests/browser"))
         .env("SATRIA_URL", &base)
         .env("SATRIA_PATTAS", format!("pattas1:{PASSWORD}"))
+        .env("SATRIA_MITRA", format!("mitra1:{PASSWORD}"))
         .env("SATRIA_HOUSEHOLD", format!("rumah1:{PASSWORD}"))
         .env("SATRIA_COLLECTOR", format!("ksm1:{PASSWORD}"))
         .env("SATRIA_SALINMAS_OFFICER", format!("salinmas1:{PASSWORD}"))
@@ -249,6 +251,7 @@ fn module_pages_in_headless_chromium() {
         "ok assistance recorded",
         "ok transport booked",
         "ok transport cancelled",
+        "ok mitra reported by NIK",
         "ok household pickup requested",
         "ok collector accepted",
         "ok route lists the pickup",

@@ -1,7 +1,7 @@
 // The Pattas and Salinmas pages against a running Satria server, in headless
 // Chromium driven by playwright-core (run by tests/browser_modules.rs).
 //
-// env: SATRIA_URL; SATRIA_PATTAS, SATRIA_HOUSEHOLD, SATRIA_COLLECTOR,
+// env: SATRIA_URL; SATRIA_PATTAS, SATRIA_MITRA, SATRIA_HOUSEHOLD, SATRIA_COLLECTOR,
 // SATRIA_SALINMAS_OFFICER as "user:password" (the household and collector
 // bound to a Salinmas account and KSM in Sokanegara); SATRIA_CHROMIUM
 // (default /usr/bin/chromium), SATRIA_ARTIFACTS (screenshots).
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 const env = (k, d) => process.env[k] ?? d;
 const BASE = env('SATRIA_URL', 'http://127.0.0.1:8119');
 const cred = (k) => { const v = env(k, ''); const i = v.indexOf(':'); return { user: v.slice(0, i), pass: v.slice(i + 1) }; };
-const PATTAS = cred('SATRIA_PATTAS'), HOUSE = cred('SATRIA_HOUSEHOLD'), KSM = cred('SATRIA_COLLECTOR'), SOFF = cred('SATRIA_SALINMAS_OFFICER');
+const PATTAS = cred('SATRIA_PATTAS'), MITRA = cred('SATRIA_MITRA'), HOUSE = cred('SATRIA_HOUSEHOLD'), KSM = cred('SATRIA_COLLECTOR'), SOFF = cred('SATRIA_SALINMAS_OFFICER');
 const ART = env('SATRIA_ARTIFACTS', join(process.cwd(), '../../target/browser-artifacts'));
 const T = 15000;
 
@@ -137,6 +137,32 @@ try {
   await pt.waitForSelector(`#transport-list tr[data-tid="${tid}"][data-state="cancelled"]`);
   await shot(pt, 'pattas-transport');
   ok('transport cancelled');
+
+  // ------------------------------------------------------------ Pattas mitra
+  const mt = await newPage();
+  await login(mt, MITRA, '/pattas/', 'satriaPattasReady');
+  must(await mt.locator('#reports').count() === 0, 'a mitra has no reports');
+  await mt.fill('#b-nik', '3302010101800002');
+  await mt.fill('#b-name', 'Darsono (uji mitra)');
+  await mt.fill('#b-dob', '1980-01-01');
+  await mt.selectOption('#b-sex', 'L');
+  await mt.selectOption('#b-bpjs', 'none');
+  await mt.fill('#b-desa', 'Sokanegara');
+  await mt.fill('#b-rt', '1');
+  await mt.fill('#b-rw', '1');
+  await mt.fill('#b-cond', 'stroke');
+  await mt.click('#ben-form button[type=submit]');
+  await mt.waitForSelector('#ben-list tr[data-ben]');
+  await mt.fill('#case-ben', '');
+  await mt.fill('#case-nik', '3302010101800002');
+  await mt.check('#case-needs-civil_registration');
+  await mt.fill('#case-desc', 'belum punya KTP elektronik');
+  await mt.click('#case-form button[type=submit]');
+  await mt.waitForSelector('#detail[data-status="reported"]');
+  must(await mt.locator('#do-verify').count() === 0, 'a mitra cannot verify');
+  must(await mt.locator('#case-list tr[data-id]').count() === 1, 'a mitra lists only its own case');
+  await shot(mt, 'pattas-mitra');
+  ok('mitra reported by NIK', 'own cases only, no officer actions');
 
   // ------------------------------------------------------------ Salinmas household
   const hh = await newPage();
