@@ -125,7 +125,8 @@ try {
   const when = new Date(Date.now() + 7 * 3600e3 + 3 * 3600e3).toISOString().slice(0, 16);
   await pt.fill('#t-lat', '-7.4231');
   await pt.fill('#t-lon', '109.2272');
-  await pt.fill('#t-when', when);
+  await pt.fill('#t-date', when.slice(0, 10));
+  await pt.fill('#t-time', when.slice(11, 16));
   await pt.fill('#t-purpose', 'hemodialisis');
   await pt.click('#transport-form button[type=submit]');
   const trow = pt.locator('#transport-list tr[data-tid]').first();

@@ -17,7 +17,7 @@ const L = {
     assistance: 'Bantuan', add_assistance: 'Catat bantuan', kind: 'Jenis', amount: 'Jumlah (Rp)', date: 'Tanggal', notes: 'Catatan',
     transport: 'Transportasi gratis', book: 'Pesan transportasi', pickup: 'Penjemputan', lat: 'Lintang', lon: 'Bujur',
     address: 'Alamat', destination: 'Rumah sakit tujuan', other: 'Lainnya (isi nama & koordinat)', dest_name: 'Nama tujuan',
-    scheduled: 'Jadwal (WIB)', purpose: 'Keperluan', cancel: 'Batalkan', cancelled: 'dibatalkan', unit: 'Unit',
+    scheduled: 'Jadwal (WIB)', pickup_time: 'Jam jemput (WIB, 24 jam)', purpose: 'Keperluan', cancel: 'Batalkan', cancelled: 'dibatalkan', unit: 'Unit',
     reports: 'Laporan', from: 'Dari', to: 'Sampai', show: 'Tampilkan', by_status: 'Kasus per status', by_desa: 'Kasus per desa',
     by_kind: 'Bantuan per jenis', by_month: 'Bantuan per bulan', total: 'Jumlah', count: 'Banyak', month: 'Bulan',
     select_case: 'Pilih kasus dari daftar', none: 'tidak ada', saved: 'Tersimpan', registered: 'Penerima manfaat terdaftar',
@@ -38,7 +38,7 @@ const L = {
     assistance: 'Assistance', add_assistance: 'Record assistance', kind: 'Kind', amount: 'Amount (Rp)', date: 'Date', notes: 'Notes',
     transport: 'Free transport', book: 'Book transport', pickup: 'Pickup', lat: 'Latitude', lon: 'Longitude',
     address: 'Address', destination: 'Destination hospital', other: 'Other (enter name & coordinates)', dest_name: 'Destination name',
-    scheduled: 'Scheduled (WIB)', purpose: 'Purpose', cancel: 'Cancel', cancelled: 'cancelled', unit: 'Unit',
+    scheduled: 'Scheduled (WIB)', pickup_time: 'Pickup time (WIB, 24 h)', purpose: 'Purpose', cancel: 'Cancel', cancelled: 'cancelled', unit: 'Unit',
     reports: 'Reports', from: 'From', to: 'To', show: 'Show', by_status: 'Cases by status', by_desa: 'Cases by desa',
     by_kind: 'Assistance by kind', by_month: 'Assistance by month', total: 'Total', count: 'Count', month: 'Month',
     select_case: 'Pick a case from the list', none: 'none', saved: 'Saved', registered: 'Beneficiary registered',
@@ -213,11 +213,12 @@ function detailSection() {
 function transportForm(b) {
   const hospitalOpts = [...HOSPITALS.map(([id, name]) => [id, name]), ['', tr('other')]];
   if (!keep.has('t-addr')) keep.set('t-addr', `RT ${b.rt}/RW ${b.rw} ${b.desa}`);
+  if (!keep.has('t-date')) keep.set('t-date', todayWib());
   return h('form#transport-form', { onsubmit: bookTransport, novalidate: true },
     h('div.row', {}, field('t-lat', 'lat', { type: 'number', step: 'any', min: -7.85, max: -7.05 }), field('t-lon', 'lon', { type: 'number', step: 'any', min: 108.7, max: 109.65 }), field('t-addr', 'address')),
     h('div.row', {}, select('t-dest', 'destination', hospitalOpts, { onchange: () => render() })),
     (keep.get('t-dest') === '') ? h('div.row', {}, field('t-dname', 'dest_name'), field('t-dlat', 'lat', { type: 'number', step: 'any' }), field('t-dlon', 'lon', { type: 'number', step: 'any' })) : null,
-    h('div.row', {}, field('t-when', 'scheduled', { type: 'datetime-local' }), field('t-purpose', 'purpose'), field('t-notes', 'notes')),
+    h('div.row', {}, field('t-date', 'date', { type: 'date' }), field('t-time', 'pickup_time', { inputmode: 'numeric', pattern: '([01][0-9]|2[0-3]):[0-5][0-9]', maxlength: 5, placeholder: '08:00', size: 5 }), field('t-purpose', 'purpose'), field('t-notes', 'notes')),
     h('div#transport-error.form-error', { role: 'alert' }),
     h('button.primary', { type: 'submit' }, tr('book')));
 }
@@ -336,16 +337,16 @@ async function bookTransport(e) {
   const hosp = HOSPITALS.find((x) => x[0] === hid);
   const destination = hosp ? { hospital_id: hosp[0], name: hosp[1], lat: hosp[2], lon: hosp[3] }
     : { name: val('t-dname'), lat: Number(val('t-dlat')), lon: Number(val('t-dlon')) };
-  // datetime-local has no offset: the server reads it as WIB.
+  // No offset: the server reads the time as WIB (24 h, typed as HH:MM).
   const body = {
     pickup: { lat: Number(val('t-lat')), lon: Number(val('t-lon')), address: val('t-addr') },
-    destination, scheduled_for: val('t-when'), purpose: val('t-purpose'),
+    destination, scheduled_for: `${val('t-date')}T${val('t-time')}`, purpose: val('t-purpose'),
   };
   if (val('t-notes')) body.notes = val('t-notes');
   try {
     const x = await api(`/api/pattas/cases/${detail.id}/transports`, { method: 'POST', body });
     toast(`${tr('saved')}: ${x.transport_id}`);
-    ['t-when', 't-purpose', 't-notes'].forEach((k) => keep.delete(k));
+    ['t-time', 't-purpose', 't-notes'].forEach((k) => keep.delete(k));
     await openCase(detail.id);
   } catch (err) { fail('transport-error', err); }
 }

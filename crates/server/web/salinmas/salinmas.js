@@ -68,6 +68,8 @@ const cat = (c) => tr(`cat_${c}`);
 const val = (id) => ($(`#${id}`)?.value ?? '').trim();
 
 const keep = new Map();
+// Times as text HH:MM: a time input would show AM/PM in an English browser; WIB is 24 h.
+const HHMM = { inputmode: 'numeric', pattern: '([01][0-9]|2[0-3]):[0-5][0-9]', maxlength: 5, placeholder: '08:00', size: 5 };
 function input(id, key, attrs = {}, kind = 'input') {
   const el = h(kind, { id, name: id, ...attrs });
   if (keep.has(id)) { if (attrs.type === 'checkbox') el.checked = keep.get(id); else el.value = keep.get(id); }
@@ -112,7 +114,7 @@ function householdView() {
         input('p-addr', 'address'),
         h('div', {}, tr('categories')), catChecks('p-cats'),
         h('div.row', {}, input('p-kg', 'est_kg', { type: 'number', step: '0.1', min: 0 }), input('p-date', 'date', { type: 'date' }),
-          input('p-start', 'from_time', { type: 'time' }), input('p-end', 'to_time', { type: 'time' })),
+          input('p-start', 'from_time', HHMM), input('p-end', 'to_time', HHMM)),
         input('p-notes', 'notes'),
         h('div#pickup-error.form-error', { role: 'alert' }),
         h('button.primary', { type: 'submit' }, tr('send')))),
