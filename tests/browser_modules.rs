@@ -252,6 +252,7 @@ fn module_pages_in_headless_chromium() {
         "ok transport booked",
         "ok transport cancelled",
         "ok mitra reported by NIK",
+        "ok salinmas english toggle",
         "ok household pickup requested",
         "ok collector accepted",
         "ok route lists the pickup",

@@ -169,6 +169,12 @@ try {
   const hh = await newPage();
   await login(hh, HOUSE, '/salinmas/', 'satriaSalinmasReady');
   must((await hh.inputValue('#p-lat')).startsWith('-7.4'), 'the pickup form starts at the account location');
+  await hh.click('#lang');
+  await hh.waitForFunction(() => document.querySelector('.bar .title')?.textContent.includes('Waste bank'));
+  must((await text(hh, '#request h2')) === 'Request a pickup', 'the Salinmas page switches to English');
+  await hh.click('#lang');
+  await hh.waitForFunction(() => document.querySelector('.bar .title')?.textContent.includes('Bank Sampah'));
+  ok('salinmas english toggle');
   await hh.check('#p-cats-organic');
   await hh.check('#p-cats-plastic');
   await hh.fill('#p-kg', '12');
