@@ -378,6 +378,7 @@ try { meta = await api('/api/pattas/meta'); } catch (e) { toast(e.message, 'erro
 render();
 await loadCases();
 if (officer) await loadReports();
-// The live status of booked transports comes with the case view: refresh it.
-setInterval(() => { if (detail && detail.transports.some((x) => !x.cancelled_at_ms) && !document.activeElement?.closest('form')) openCase(detail.id); }, 15000);
+// The live status of booked transports comes with the case view: refresh it,
+// but not while the officer is typing (a re-render would drop the caret).
+setInterval(() => { if (detail && detail.transports.some((x) => !x.cancelled_at_ms) && !document.activeElement?.closest('input, select, textarea')) openCase(detail.id); }, 15000);
 window.satriaPattasReady = true;
