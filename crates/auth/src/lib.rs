@@ -124,4 +124,23 @@ pub trait AccessRecorder: Send + Sync {
     /// names the record (`"incident:42"`, `"pattas_beneficiary:7"`), `purpose`
     /// says why, in a few words (the endpoint or the screen).
     fn record(&self, who: &Principal, action: &str, subject: &str, purpose: &str);
+
+    /// Records many accesses at once, each at its own time. The access log
+    /// writes them in one transaction (one fsync), which is what lets a
+    /// thousand consoles receive the same incident without a thousand fsyncs.
+    fn record_many(&self, batch: &[AccessRecord]) {
+        for r in batch {
+            self.record(&r.who, &r.action, &r.subject, &r.purpose);
+        }
+    }
+}
+
+/// One access to record, with the time it happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessRecord {
+    pub who: Principal,
+    pub action: String,
+    pub subject: String,
+    pub purpose: String,
+    pub at_ms: i64,
 }

@@ -941,6 +941,38 @@ impl AccessRecorder for AuthStore {
             .unwrap_or(0);
         self.record_at(who, action, subject, purpose, now_ms);
     }
+
+    /// One IMMEDIATE transaction for the whole batch, chained in order.
+    fn record_many(&self, batch: &[crate::AccessRecord]) {
+        if batch.is_empty() {
+            return;
+        }
+        let result = (|| -> rusqlite::Result<()> {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for r in batch {
+                append_log(
+                    &tx,
+                    &LogRow {
+                        at_ms: r.at_ms,
+                        user_id: Some(r.who.user_id),
+                        username: &r.who.username,
+                        role: Some(r.who.role),
+                        action: &r.action,
+                        subject: &r.subject,
+                        purpose: &r.purpose,
+                    },
+                )?;
+            }
+            tx.commit()
+        })();
+        if let Err(e) = result {
+            eprintln!(
+                "satria-auth: could not record {} accesses: {e}",
+                batch.len()
+            );
+        }
+    }
 }
 
 impl AuthStore {

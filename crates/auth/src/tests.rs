@@ -919,3 +919,33 @@ fn unknown_user_takes_as_long_as_a_wrong_password() {
     eprintln!("wrong password {known:.3} s, unknown user {unknown:.3} s (6 each)");
     assert!(known / unknown < 2.0 && unknown / known < 2.0);
 }
+
+#[test]
+fn a_batch_of_accesses_is_chained_in_order_in_one_write() {
+    let (_dir, store) = setup();
+    let u = store
+        .add_user(
+            user("dispatcher1", "kata-sandi-uji-119", Role::Dispatcher),
+            1,
+        )
+        .unwrap();
+    let who = u.principal();
+    let batch: Vec<crate::AccessRecord> = (0..50)
+        .map(|k| crate::AccessRecord {
+            who: who.clone(),
+            action: "receive".into(),
+            subject: format!("incident:{k}"),
+            purpose: "websocket event".into(),
+            at_ms: 1_000 + k,
+        })
+        .collect();
+    store.record(&who, "read", "incident:99", "GET /api/incidents/99");
+    store.record_many(&batch);
+    store.record_many(&[]);
+    assert_eq!(store.verify_access_log(), Ok(51));
+    let log = store.access_log(&AccessFilter::default(), 100).unwrap();
+    let subjects: Vec<&str> = log.iter().map(|e| e.subject.as_str()).collect();
+    for k in 0..50 {
+        assert!(subjects.contains(&format!("incident:{k}").as_str()));
+    }
+}

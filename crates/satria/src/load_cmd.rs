@@ -61,6 +61,8 @@ pub struct Report {
     pub measured_s: f64,
     pub incidents_created: usize,
     pub incidents_assigned: usize,
+    /// Call sent → HTTP answer (the incident durable, the assignment decided).
+    pub http_create_ms: Summary,
     pub crew_delivery_ms: Summary,
     pub console_delivery_ms: Summary,
     /// Console deliveries expected but never seen.
@@ -289,7 +291,11 @@ impl Spawned {
             .arg("--fleet")
             .arg(fleet)
             .env_remove("SATRIA_CONFIG")
-            .env("RUST_LOG", "warn")
+            // The server's log level: warnings unless SATRIA_LOAD_LOG says otherwise.
+            .env(
+                "RUST_LOG",
+                std::env::var("SATRIA_LOAD_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()
@@ -356,6 +362,8 @@ struct Shared {
     errors: std::sync::Mutex<BTreeMap<String, u64>>,
     /// Incident id → when its call was sent.
     created: Mutex<HashMap<u64, (Instant, bool)>>,
+    /// Call → HTTP answer, ms, for measured calls.
+    http_ms: Mutex<Vec<f64>>,
     /// (incident, unit) of each assignment a crew received, and when.
     crew_got: Mutex<Vec<(u64, Instant)>>,
     stop: AtomicBool,
@@ -492,6 +500,13 @@ async fn drive(
                     .await;
                 match r {
                     Ok(r) if r.status().is_success() => {
+                        if counted {
+                            shared
+                                .http_ms
+                                .lock()
+                                .await
+                                .push(t0.elapsed().as_secs_f64() * 1e3);
+                        }
                         if let Ok(v) = r.json::<Value>().await
                             && let Some(id) = v["id"].as_u64()
                         {
@@ -579,6 +594,7 @@ async fn drive(
         measured_s: measured,
         incidents_created: measured_ids.len(),
         incidents_assigned: assigned.len(),
+        http_create_ms: Summary::of(shared.http_ms.lock().await.clone()),
         crew_delivery_ms: Summary::of(crew_ms),
         console_delivery_ms: Summary::of(console_ms),
         console_missed: missed,
@@ -783,6 +799,10 @@ fn print_report(args: &LoadArgs, r: &Report) {
     println!(
         "== measured {:.1} s: {} incidents created, {} assigned",
         r.measured_s, r.incidents_created, r.incidents_assigned
+    );
+    println!(
+        "   call → HTTP answer (durable):           {}",
+        s(&r.http_create_ms)
     );
     println!(
         "   incident → assignment on the crew:      {}",

@@ -26,7 +26,7 @@ pub mod web;
 pub mod ws;
 
 use axum::Router;
-use satria_auth::{AccessRecorder, AuthStore, Principal};
+use satria_auth::{AccessRecord, AccessRecorder, AuthStore, Principal};
 use satria_engine::Engine;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -148,50 +148,67 @@ impl AppState {
 /// on the database. Records are never dropped; the thread drains the queue
 /// before the server exits.
 pub struct AuditSink {
-    tx: std::sync::Mutex<Option<std::sync::mpsc::Sender<AuditRecord>>>,
+    // A read lock to send (many senders at once), the write lock only to close.
+    tx: std::sync::RwLock<Option<std::sync::mpsc::Sender<AccessRecord>>>,
     thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-struct AuditRecord {
-    who: Principal,
-    action: String,
-    subject: String,
-    purpose: String,
-}
+/// The most records written in one transaction.
+const AUDIT_BATCH: usize = 4096;
 
 impl AuditSink {
     fn start(recorder: Arc<dyn AccessRecorder>) -> AuditSink {
-        let (tx, rx) = std::sync::mpsc::channel::<AuditRecord>();
+        let (tx, rx) = std::sync::mpsc::channel::<AccessRecord>();
         let thread = std::thread::Builder::new()
             .name("access-log".into())
             .spawn(move || {
-                for r in rx {
-                    recorder.record(&r.who, &r.action, &r.subject, &r.purpose);
+                // Whatever queued while the last batch was written goes in the
+                // next one: one fsync however many consoles received the event.
+                // The same account receiving the same record on several screens
+                // in one batch is one access: it is written once, at its first time.
+                let mut batch: Vec<AccessRecord> = Vec::with_capacity(AUDIT_BATCH);
+                let mut seen = std::collections::HashSet::new();
+                while let Ok(first) = rx.recv() {
+                    for r in std::iter::once(first).chain(rx.try_iter().take(AUDIT_BATCH - 1)) {
+                        let key = (
+                            r.who.user_id,
+                            r.action.clone(),
+                            r.subject.clone(),
+                            r.purpose.clone(),
+                        );
+                        if seen.insert(key) {
+                            batch.push(r);
+                        }
+                    }
+                    recorder.record_many(&batch);
+                    batch.clear();
+                    seen.clear();
                 }
             })
             .expect("spawn the access-log thread");
         AuditSink {
-            tx: std::sync::Mutex::new(Some(tx)),
+            tx: std::sync::RwLock::new(Some(tx)),
             thread: std::sync::Mutex::new(Some(thread)),
         }
     }
 
     /// Queues one access record.
     pub fn record(&self, who: &Principal, action: &str, subject: String, purpose: &str) {
-        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = self.tx.read().unwrap_or_else(|p| p.into_inner());
         if let Some(tx) = tx.as_ref() {
-            let _ = tx.send(AuditRecord {
+            let _ = tx.send(AccessRecord {
                 who: who.clone(),
                 action: action.to_string(),
                 subject,
                 purpose: purpose.to_string(),
+                at_ms: now_ms(),
             });
         }
     }
 
     /// Waits until every queued record is written.
     pub fn flush_and_stop(&self) {
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.tx.write().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = t.join();
         }

@@ -23,6 +23,15 @@ fn crew_unit(p: &Principal) -> Option<UnitId> {
         .flatten()
 }
 
+/// Dispatch roles see every event; true for those that carry personal data.
+/// Needs no state (the fan-out path of a thousand consoles).
+pub fn dispatch_personal(e: &Event) -> bool {
+    matches!(
+        e,
+        Event::IncidentCreated { .. } | Event::ReferralSent { .. } | Event::TransportBooked { .. }
+    )
+}
+
 /// Whether `p` follows the live positions of the fleet (the `positions`
 /// stream): dispatchers and admins.
 pub fn sees_positions(p: &Principal) -> bool {
@@ -83,12 +92,7 @@ fn referral_visible(p: &Principal, state: &Dispatch, id: ReferralId) -> bool {
 /// it. `Some(true)` when it carries personal data (its delivery is recorded).
 pub fn event_for(p: &Principal, state: &Dispatch, e: &Event) -> Option<bool> {
     if is_dispatch(p) {
-        return Some(matches!(
-            e,
-            Event::IncidentCreated { .. }
-                | Event::ReferralSent { .. }
-                | Event::TransportBooked { .. }
-        ));
+        return Some(dispatch_personal(e));
     }
     let unit = crew_unit(p);
     let mine = |u: &UnitId| unit.as_ref() == Some(u);

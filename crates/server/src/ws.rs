@@ -290,10 +290,17 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
     let mut ping = tokio::time::interval(state.opts.ping_every);
     ping.tick().await;
     let mut unanswered = 0u32;
-    // Region events are flushed at once; position frames are written as they
-    // come but flushed together at most `POSITION_FLUSH` later, so a console
-    // watching a whole fleet makes a few writes a second instead of one per fix.
-    let mut flush_at: Option<tokio::time::Instant> = None;
+    // Region events are written and flushed at once. Position fixes are
+    // collected every `POSITION_FLUSH` and written together (one frame each, one
+    // flush), so a console watching a whole fleet wakes and writes ten times a
+    // second instead of once per fix.
+    // Each socket's ticks are offset so a thousand consoles do not all wake at
+    // the same instant.
+    static SOCKETS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let offset = Duration::from_millis(SOCKETS.fetch_add(37, Relaxed) % 100);
+    let mut fix_tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + offset, POSITION_FLUSH);
+    fix_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut closing = state.closing.subscribe();
     if *closing.borrow() {
         return Ok(());
@@ -307,21 +314,27 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
             }
             ev = live.recv() => match ev {
                 Ok(p) => {
-                    let urgent = p.stream == stream;
-                    if urgent {
+                    if p.stream == stream {
                         if p.seq <= seen {
                             continue;
                         }
                         seen = p.seq;
                     }
                     let json = p.event_json();
-                    if forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event, Some(json)).await? {
-                        if urgent {
-                            flush(&mut tx).await?;
-                            flush_at = None;
-                        } else if flush_at.is_none() {
-                            flush_at = Some(tokio::time::Instant::now() + POSITION_FLUSH);
+                    let mut wrote = forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event, Some(json)).await?;
+                    // The events of one command arrive together (a call and its
+                    // automatic assignment): write all that are ready, flush once.
+                    while let Ok(p) = live.try_recv() {
+                        if p.stream == stream {
+                            if p.seq <= seen {
+                                continue;
+                            }
+                            seen = p.seq;
                         }
+                        wrote |= forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event, Some(p.event_json())).await?;
+                    }
+                    if wrote {
+                        flush(&mut tx).await?;
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
@@ -344,30 +357,25 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(()),
             },
-            fix = async {
-                match fixes.as_mut() {
-                    Some(r) => r.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => match fix {
-                Ok(p) => {
-                    let json = p.event_json();
-                    if forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event, Some(json)).await?
-                        && flush_at.is_none()
-                    {
-                        flush_at = Some(tokio::time::Instant::now() + POSITION_FLUSH);
+            _ = fix_tick.tick(), if fixes.is_some() => {
+                let mut wrote = false;
+                while let Some(r) = fixes.as_mut() {
+                    match r.try_recv() {
+                        Ok(p) => {
+                            wrote |= forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event, Some(p.event_json())).await?;
+                        }
+                        // Behind the fixes: skip them, the next fix of each unit
+                        // replaces what was missed (no resync for volatile data).
+                        Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
+                            state.metrics.ws_positions_skipped.fetch_add(n, Relaxed);
+                        }
+                        Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+                        Err(tokio::sync::broadcast::error::TryRecvError::Closed) => fixes = None,
                     }
                 }
-                // Behind the fixes: skip them, the next fix of each unit replaces
-                // what was missed (no resync needed for volatile data).
-                Err(RecvError::Lagged(n)) => {
-                    state.metrics.ws_positions_skipped.fetch_add(n, Relaxed);
+                if wrote {
+                    flush(&mut tx).await?;
                 }
-                Err(RecvError::Closed) => fixes = None,
-            },
-            _ = async { tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)).await }, if flush_at.is_some() => {
-                flush(&mut tx).await?;
-                flush_at = None;
             }
             _ = ping.tick() => {
                 if unanswered >= 2 {
@@ -414,9 +422,17 @@ async fn forward(
     {
         return Ok(false);
     }
-    let snap = state.engine.snapshot();
-    let Some(personal) = view::event_for(who, &snap, event) else {
-        return Ok(false);
+    // Dispatch roles see everything and need no state to decide: a thousand
+    // consoles then never touch the snapshot on the fan-out path.
+    let mut snap = None;
+    let personal = if view::sees_positions(who) {
+        view::dispatch_personal(event)
+    } else {
+        let s = snap.insert(state.engine.snapshot());
+        match view::event_for(who, s, event) {
+            Some(p) => p,
+            None => return Ok(false),
+        }
     };
     if personal {
         state
@@ -442,6 +458,7 @@ async fn forward(
     state.metrics.ws_events_sent.fetch_add(1, Relaxed);
     // A crew is told what it is sent to: the incident with its location and caller.
     if let (Role::Crew, Event::UnitAssigned { incident, .. }) = (who.role, event)
+        && let Some(snap) = &snap
         && let Some(i) = snap.incident(*incident)
     {
         state.audit.record(
