@@ -2,14 +2,13 @@
 //! extractor and a JSON extractor whose every rejection is that shape too.
 
 use crate::AppState;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use satria_auth::{Principal, Role};
 use satria_dispatch::Rejection;
 use satria_engine::EngineError;
-use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 /// A refused request: the status, a stable machine code, and the reason in
@@ -150,6 +149,12 @@ impl From<satria_auth::AuthError> for ApiError {
     }
 }
 
+impl From<satria_http::HttpError> for ApiError {
+    fn from(e: satria_http::HttpError) -> ApiError {
+        ApiError::new(e.status, &e.code, e.message, e.message_id)
+    }
+}
+
 /// The authenticated caller, from `Authorization: Bearer TOKEN`.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
@@ -170,16 +175,7 @@ impl Caller {
     }
 }
 
-/// The token of a request: `Authorization: Bearer TOKEN`.
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    let h = parts.headers.get(axum::http::header::AUTHORIZATION)?;
-    let s = h.to_str().ok()?;
-    let t = s
-        .strip_prefix("Bearer ")
-        .or_else(|| s.strip_prefix("bearer "))?;
-    let t = t.trim();
-    (!t.is_empty() && t.len() <= 256).then_some(t)
-}
+pub use satria_http::bearer;
 
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
@@ -189,62 +185,12 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or_else(ApiError::unauthenticated)?;
-        let auth = Arc::clone(&state.auth);
-        let token = token.to_string();
-        let p = tokio::task::spawn_blocking(move || auth.authenticate(&token, crate::now_ms()))
-            .await
-            .map_err(|_| ApiError::unavailable("authentication failed to run"))?
-            .map_err(|_| ApiError::unauthenticated())?;
+        let p = satria_http::authenticate(&state.auth, token).await?;
         Ok(Caller(p))
     }
 }
 
 /// `axum::Json`, but every refusal (malformed JSON, unknown or missing fields,
-/// wrong types, wrong content type, oversized body) is an [`ApiError`].
-#[derive(Debug)]
-pub struct ApiJson<T>(pub T);
-
-impl<S, T> FromRequest<S> for ApiJson<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        use axum::extract::rejection::JsonRejection;
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as JSON with Content-Type: application/json",
-                "kirim isi permintaan sebagai JSON dengan Content-Type: application/json",
-            )),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("the body is not valid JSON: {}", e.body_text()),
-                "isi permintaan bukan JSON yang valid",
-            )),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                e.body_text(),
-                format!("isi permintaan tidak sesuai: {}", e.body_text()),
-            )),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "the body is too large",
-                "isi permintaan terlalu besar",
-            )),
-            Err(e) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_body",
-                e.body_text(),
-                "isi permintaan tidak dapat dibaca",
-            )),
-        }
-    }
-}
+/// wrong types, wrong content type, oversized body) is the one error shape; shared
+/// with the modules.
+pub use satria_http::ApiJson;
