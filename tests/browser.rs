@@ -16,52 +16,14 @@ use satria_dispatch::{LatLon, Owner, StraightLine, Unit, UnitType, demo_fleet, d
 use satria_engine::{Engine, EngineOptions, SystemClock};
 use satria_server::{AppState, ServerOptions};
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const PASSWORD: &str = "kata-sandi-uji-119";
 const CREW_UNIT: &str = "PSC-01";
 /// How many units the console shows (the figure).
 const FLEET: usize = 60;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn chromium() -> PathBuf {
-    std::env::var_os("SATRIA_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
-/// What is missing to run the browser flow, if anything.
-fn missing() -> Option<String> {
-    let node = Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if !node.is_ok_and(|s| s.success()) {
-        return Some("node is not installed".into());
-    }
-    if !chromium().exists() {
-        return Some(format!(
-            "{} is missing (apt-get install chromium chromium-driver)",
-            chromium().display()
-        ));
-    }
-    if !root()
-        .join("tests/browser/node_modules/playwright-core")
-        .exists()
-    {
-        return Some(
-            "tests/browser/node_modules is missing (npm ci --prefix tests/browser)".into(),
-        );
-    }
-    None
-}
 
 /// The demo fleet topped up to [`FLEET`] units at fixed places around Purwokerto.
 fn fleet() -> Vec<Unit> {
@@ -136,13 +98,12 @@ fn road_grid(dir: &Path) -> satria_roads::RoadNetwork {
     satria_roads::RoadNetwork::new(graph)
 }
 
+#[path = "support/browser.rs"]
+mod harness;
+
 #[test]
 fn consoles_in_headless_chromium() {
-    if let Some(why) = missing() {
-        if std::env::var("SATRIA_BROWSER_TESTS").as_deref() == Ok("1") {
-            panic!("SATRIA_BROWSER_TESTS=1 but the browser test cannot run: {why}");
-        }
-        println!("skipped: {why}; set SATRIA_BROWSER_TESTS=1 to require it");
+    if !harness::ready() {
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -227,50 +188,19 @@ fn consoles_in_headless_chromium() {
             t.elapsed().as_millis()
         );
     });
-    let artifacts = root().join("target/browser-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let mut child = Command::new("node")
-        .arg(root().join("tests/browser/flow.mjs"))
-        .current_dir(root().join("tests/browser"))
-        .env("SATRIA_URL", format!("http://{addr}"))
-        .env("SATRIA_DISPATCHER", format!("dispatcher1:{PASSWORD}"))
-        .env("SATRIA_CREW", format!("crew1:{PASSWORD}"))
-        .env("SATRIA_HOSPITAL", format!("hospital1:{PASSWORD}"))
-        .env("SATRIA_CREW_UNIT", CREW_UNIT)
-        .env("SATRIA_HOSPITAL_ID", &hospital)
-        .env("SATRIA_FLEET", FLEET.to_string())
-        .env("SATRIA_CHROMIUM", chromium())
-        .env("SATRIA_ARTIFACTS", &artifacts)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run node");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = r.read_to_string(&mut s);
-            s
-        })
-    };
-    let out_t = drain(Box::new(child.stdout.take().unwrap()));
-    let err_t = drain(Box::new(child.stderr.take().unwrap()));
-    // A guard against a hung browser, not a timing assertion.
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break Some(s);
-        }
-        if started.elapsed() > Duration::from_secs(300) {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let out = out_t.join().unwrap_or_default();
-    let err = err_t.join().unwrap_or_default();
-    println!("{out}");
-    eprintln!("{err}");
+    let run = harness::run_node(
+        "flow.mjs",
+        &[
+            ("SATRIA_URL", format!("http://{addr}")),
+            ("SATRIA_DISPATCHER", format!("dispatcher1:{PASSWORD}")),
+            ("SATRIA_CREW", format!("crew1:{PASSWORD}")),
+            ("SATRIA_HOSPITAL", format!("hospital1:{PASSWORD}")),
+            ("SATRIA_CREW_UNIT", CREW_UNIT.to_string()),
+            ("SATRIA_HOSPITAL_ID", hospital.clone()),
+            ("SATRIA_FLEET", FLEET.to_string()),
+        ],
+    );
+    let (status, out) = (run.status, run.out);
     let _ = stop.send(());
     let _ = rt.block_on(server);
     let status = status.expect("the browser flow hung for 5 minutes and was stopped");
