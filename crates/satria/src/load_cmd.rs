@@ -394,7 +394,13 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Ws> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await?;
+    // A small read buffer, as the server has: tungstenite zero-fills the free
+    // buffer before each read, and the 128 KiB default would make the load
+    // tool, not the server, the bottleneck.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(16 * 1024);
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(ws_url, Some(config), false).await?;
     ws.send(Message::Text(
         json!({"type": "hello", "token": token, "last_seq": 0})
             .to_string()

@@ -112,7 +112,7 @@ impl AppState {
             opts,
             metrics: Metrics::default(),
             audit,
-            dedup: ws::Dedup::new(100_000),
+            dedup: ws::Dedup::new(512, 4096),
             last_fixes: ws::LastFixes::default(),
             draining: AtomicBool::new(false),
             graph_loaded,

@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use satria_auth::{Principal, Role};
 use satria_dispatch::{Command, Event, LatLon, Timestamp, UnitId};
 use serde::Deserialize;
@@ -28,6 +28,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
+/// Read buffer per socket (see [`upgrade`]).
+const READ_BUFFER: usize = 4 * 1024;
+
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/ws", get(upgrade))
 }
@@ -35,42 +38,67 @@ pub fn routes() -> Router<Arc<AppState>> {
 async fn upgrade(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
     ws.max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
+        // tungstenite zero-fills the whole free read buffer before every read
+        // (128 KiB by default): with a thousand sockets woken ten times a second
+        // that memset was most of the server's CPU. Client messages are small;
+        // the buffer grows for a rare large one (up to the 64 KiB limit).
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
             let _ = connection(socket, state).await;
         })
 }
 
-/// Answers already given to client messages, by (user, client id): a message
+/// Answers already given to client messages, per user and client id: a message
 /// sent again after a reconnect is answered the same way and applied once.
-type Answers = (HashMap<(i64, String), Value>, VecDeque<(i64, String)>);
-
+///
+/// Each user has two bounded rings, one for position reports and one for every
+/// other command, so neither a crew sending a hundred fixes a second nor a busy
+/// neighbour can push its acknowledgement of an assignment out of memory.
+/// Answers are kept as the JSON text that was sent.
 pub struct Dedup {
-    cap: usize,
-    inner: Mutex<Answers>,
+    positions: usize,
+    commands: usize,
+    inner: Mutex<HashMap<(i64, bool), Answers>>,
+}
+
+#[derive(Default)]
+struct Answers {
+    by_id: HashMap<Box<str>, Arc<str>>,
+    order: VecDeque<Box<str>>,
 }
 
 impl Dedup {
-    pub fn new(cap: usize) -> Dedup {
+    /// Keeps the last `positions` position answers and the last `commands`
+    /// other answers of each user.
+    pub fn new(positions: usize, commands: usize) -> Dedup {
         Dedup {
-            cap,
-            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+            positions: positions.max(1),
+            commands: commands.max(1),
+            inner: Mutex::new(HashMap::new()),
         }
     }
 
-    fn get(&self, user: i64, id: &str) -> Option<Value> {
+    fn get(&self, user: i64, id: &str) -> Option<Arc<str>> {
         let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        g.0.get(&(user, id.to_string())).cloned()
+        [true, false]
+            .iter()
+            .find_map(|&pos| g.get(&(user, pos)).and_then(|a| a.by_id.get(id)).cloned())
     }
 
-    fn put(&self, user: i64, id: &str, answer: Value) {
+    fn put(&self, user: i64, position: bool, id: &str, answer: Arc<str>) {
+        let cap = if position {
+            self.positions
+        } else {
+            self.commands
+        };
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (user, id.to_string());
-        if g.0.insert(key.clone(), answer).is_none() {
-            g.1.push_back(key);
+        let a = g.entry((user, position)).or_default();
+        if a.by_id.insert(id.into(), answer).is_none() {
+            a.order.push_back(id.into());
         }
-        while g.1.len() > self.cap {
-            if let Some(old) = g.1.pop_front() {
-                g.0.remove(&old);
+        while a.order.len() > cap {
+            if let Some(old) = a.order.pop_front() {
+                a.by_id.remove(&old);
             }
         }
     }
@@ -78,7 +106,10 @@ impl Dedup {
 
 impl std::fmt::Debug for Dedup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dedup").field("cap", &self.cap).finish()
+        f.debug_struct("Dedup")
+            .field("positions", &self.positions)
+            .field("commands", &self.commands)
+            .finish()
     }
 }
 
@@ -343,20 +374,38 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                 }
                 Err(RecvError::Closed) => return Ok(()),
             },
-            msg = rx.next() => match msg {
-                Some(Ok(Message::Text(t))) => {
-                    let reply = handle_text(&state, &who, &t).await;
-                    send(&mut tx, &reply).await?;
+            msg = rx.next() => {
+                // Answer every message that has already arrived, then flush once:
+                // a crew reporting fast gets its acknowledgements in one write.
+                let (mut msg, mut answered) = (msg, 0);
+                loop {
+                    match msg {
+                        Some(Ok(Message::Text(t))) => {
+                            let reply = handle_text(&state, &who, &t).await;
+                            feed(&mut tx, reply).await?;
+                        }
+                        Some(Ok(Message::Pong(_))) | Some(Ok(Message::Ping(_))) => unanswered = 0,
+                        Some(Ok(Message::Binary(_))) => {
+                            state.metrics.ws_rejected.fetch_add(1, Relaxed);
+                            let e = ApiError::bad_request("binary_not_supported", "send JSON text frames");
+                            feed(&mut tx, error_frame(None, &e).to_string()).await?;
+                        }
+                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                            let _ = flush(&mut tx).await;
+                            return Ok(());
+                        }
+                    }
+                    answered += 1;
+                    if answered == MAX_READ_BATCH {
+                        break;
+                    }
+                    match rx.next().now_or_never() {
+                        Some(next) => msg = next,
+                        None => break,
+                    }
                 }
-                Some(Ok(Message::Pong(_))) => unanswered = 0,
-                Some(Ok(Message::Ping(_))) => unanswered = 0,
-                Some(Ok(Message::Binary(_))) => {
-                    state.metrics.ws_rejected.fetch_add(1, Relaxed);
-                    let e = ApiError::bad_request("binary_not_supported", "send JSON text frames");
-                    send(&mut tx, &error_frame(None, &e)).await?;
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(()),
-            },
+                flush(&mut tx).await?;
+            }
             _ = fix_tick.tick(), if fixes.is_some() => {
                 let mut wrote = false;
                 while let Some(r) = fixes.as_mut() {
@@ -390,6 +439,18 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                     .map_err(|_| ())?;
             }
         }
+    }
+}
+
+/// How many already-arrived client messages are answered before one flush.
+const MAX_READ_BATCH: usize = 64;
+
+/// Writes one frame without flushing, giving up on a client that cannot take
+/// it within 10 s.
+async fn feed(tx: &mut Sink, text: String) -> Result<(), ()> {
+    match tokio::time::timeout(Duration::from_secs(10), tx.feed(Message::Text(text.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
     }
 }
 
@@ -531,56 +592,57 @@ async fn resync(state: &AppState, tx: &mut Sink, who: &Principal) -> Result<u64,
     Ok(seq)
 }
 
-async fn handle_text(state: &AppState, who: &Principal, text: &str) -> Value {
+/// An acknowledgement: the client's id and where its events went.
+#[derive(serde::Serialize)]
+struct Ack<'a> {
+    r#type: &'static str,
+    client_id: &'a str,
+    events: Vec<AckedEvent<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct AckedEvent<'a> {
+    stream: &'a str,
+    seq: u64,
+}
+
+/// Handles one client text frame; returns the answer frame (JSON text).
+async fn handle_text(state: &AppState, who: &Principal, text: &str) -> String {
+    let refuse = |client_id: Option<&str>, e: ApiError| {
+        state.metrics.ws_rejected.fetch_add(1, Relaxed);
+        error_frame(client_id, &e).to_string()
+    };
     let msg = match serde_json::from_str::<ClientMessage>(text) {
         Ok(m) => m,
         Err(e) => {
-            state.metrics.ws_rejected.fetch_add(1, Relaxed);
-            return error_frame(
+            return refuse(
                 None,
-                &ApiError::bad_request("invalid_message", format!("not a valid message: {e}")),
+                ApiError::bad_request("invalid_message", format!("not a valid message: {e}")),
             );
         }
     };
     let (client_id, command) = match msg {
         ClientMessage::Hello { .. } => {
-            state.metrics.ws_rejected.fetch_add(1, Relaxed);
-            return error_frame(
+            return refuse(
                 None,
-                &ApiError::bad_request("already_hello", "hello is sent once, first"),
+                ApiError::bad_request("already_hello", "hello is sent once, first"),
             );
         }
         ClientMessage::Command { client_id, command } => (client_id, *command),
     };
     if client_id.is_empty() || client_id.len() > 64 {
-        state.metrics.ws_rejected.fetch_add(1, Relaxed);
-        return error_frame(
+        return refuse(
             None,
-            &ApiError::bad_request("invalid_client_id", "client_id must be 1 to 64 characters"),
+            ApiError::bad_request("invalid_client_id", "client_id must be 1 to 64 characters"),
         );
     }
     if let Some(answer) = state.dedup.get(who.user_id, &client_id) {
         state.metrics.ws_duplicates.fetch_add(1, Relaxed);
-        let mut a = answer;
-        a["duplicate"] = json!(true);
-        return a;
+        // Every answer is a JSON object: mark it as the repeat it is.
+        return format!("{{\"duplicate\":true,{}", &answer[1..]);
     }
     if !may_send(who, state, &command) {
-        state.metrics.ws_rejected.fetch_add(1, Relaxed);
-        return error_frame(Some(&client_id), &ApiError::forbidden());
-    }
-    if let Command::UpdatePosition {
-        unit,
-        at,
-        device_at,
-        ..
-    } = &command
-    {
-        let checked = validate_position(state, unit, *at, *device_at);
-        if let Err(e) = checked {
-            state.metrics.ws_rejected.fetch_add(1, Relaxed);
-            return error_frame(Some(&client_id), &e);
-        }
+        return refuse(Some(&client_id), ApiError::forbidden());
     }
     let fix = match &command {
         Command::UpdatePosition {
@@ -588,35 +650,50 @@ async fn handle_text(state: &AppState, who: &Principal, text: &str) -> Value {
             at,
             device_at,
             ..
-        } => Some((
-            unit.clone(),
-            *at,
-            device_at.map(|t| t.0).unwrap_or_else(now_ms),
-        )),
+        } => {
+            if let Err(e) = validate_position(state, unit, *at, *device_at) {
+                return refuse(Some(&client_id), e);
+            }
+            Some((
+                unit.clone(),
+                *at,
+                device_at.map(|t| t.0).unwrap_or_else(now_ms),
+            ))
+        }
         _ => None,
     };
+    let position = fix.is_some();
     let result = crate::trace::submit(state, Some(who), command).await;
     if let (Ok(_), Some((unit, at, t))) = (&result, fix) {
         state.last_fixes.set(&unit, at, t);
     }
     let answer = match result {
-        Ok(published) => json!({
-            "type": "ack",
-            "client_id": client_id,
-            "events": published.iter().map(|p| json!({"stream": p.stream, "seq": p.seq})).collect::<Vec<_>>(),
-        }),
+        Ok(published) => serde_json::to_string(&Ack {
+            r#type: "ack",
+            client_id: &client_id,
+            events: published
+                .iter()
+                .map(|p| AckedEvent {
+                    stream: &p.stream,
+                    seq: p.seq,
+                })
+                .collect(),
+        })
+        .unwrap_or_default(),
         Err(e) => {
-            state.metrics.ws_rejected.fetch_add(1, Relaxed);
             let e = ApiError::from(e);
             if e.status.is_server_error() {
                 // Not applied and not final: the client may retry with the same id.
-                return error_frame(Some(&client_id), &e);
+                return refuse(Some(&client_id), e);
             }
-            error_frame(Some(&client_id), &e)
+            refuse(Some(&client_id), e)
         }
     };
-    state.dedup.put(who.user_id, &client_id, answer.clone());
-    answer
+    let answer: Arc<str> = answer.into();
+    state
+        .dedup
+        .put(who.user_id, position, &client_id, Arc::clone(&answer));
+    answer.to_string()
 }
 
 fn validate_position(
@@ -628,4 +705,41 @@ fn validate_position(
     crate::api::check_latlon(at.lat, at.lon)?;
     crate::api::check_device_time(state, device_at.map(|t| t.0))?;
     check_plausible(state, unit, at, device_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(s: &str) -> Arc<str> {
+        s.into()
+    }
+
+    #[test]
+    fn answers_are_kept_per_user_and_positions_do_not_evict_commands() {
+        let d = Dedup::new(3, 2);
+        d.put(1, false, "ack-1", answer("{\"a\":1}"));
+        for k in 0..10 {
+            d.put(1, true, &format!("p{k}"), answer("{\"p\":1}"));
+        }
+        // Only the last three positions are remembered, and the command still is.
+        assert!(d.get(1, "p6").is_none());
+        assert!(d.get(1, "p7").is_some());
+        assert_eq!(d.get(1, "ack-1").as_deref(), Some("{\"a\":1}"));
+        // Another user's ids are another user's.
+        assert!(d.get(2, "ack-1").is_none());
+        for k in 0..5 {
+            d.put(2, false, &format!("c{k}"), answer("{}"));
+        }
+        assert_eq!(d.get(1, "ack-1").as_deref(), Some("{\"a\":1}"));
+        // The command ring of a user holds its last two.
+        d.put(1, false, "ack-2", answer("{}"));
+        d.put(1, false, "ack-3", answer("{}"));
+        assert!(d.get(1, "ack-1").is_none());
+        assert!(d.get(1, "ack-3").is_some());
+        // Putting the same id again does not grow the ring.
+        d.put(1, false, "ack-3", answer("{\"b\":2}"));
+        assert!(d.get(1, "ack-2").is_some());
+        assert_eq!(d.get(1, "ack-3").as_deref(), Some("{\"b\":2}"));
+    }
 }
