@@ -1000,7 +1000,12 @@ async fn crews_messages_are_applied_once_and_bad_positions_are_refused() {
         assert!(seq > last, "position seqs increase: {seq} after {last}");
         last = seq;
     }
-    let again = c.command("same-id", json!({"type": "acknowledge_assignment", "incident": id, "unit": CREW_UNIT})).await;
+    let again = c
+        .command(
+            "same-id",
+            json!({"type": "acknowledge_assignment", "incident": id, "unit": CREW_UNIT}),
+        )
+        .await;
     assert_eq!(again["duplicate"], true, "{again}");
     assert_eq!(again["events"], a1["events"]);
 

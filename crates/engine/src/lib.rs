@@ -73,8 +73,8 @@ pub struct Published {
     pub stream: String,
     pub seq: u64,
     pub event: Event,
-    /// The event as JSON, made once for however many subscribers send it on.
-    json: std::sync::OnceLock<String>,
+    /// [`Published::frame`], made once for however many subscribers send it on.
+    frame: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Published {
@@ -83,15 +83,36 @@ impl Published {
             stream,
             seq,
             event,
-            json: std::sync::OnceLock::new(),
+            frame: std::sync::OnceLock::new(),
         }
     }
 
-    /// The event as JSON (serialised on first use, then shared).
-    pub fn event_json(&self) -> &str {
-        self.json
-            .get_or_init(|| serde_json::to_string(&self.event).unwrap_or_default())
+    /// The published event as one JSON object,
+    /// `{"type":"event","stream":..,"seq":..,"event":{..}}`: the frame the
+    /// server forwards (serialised on first use, then shared, so a thousand
+    /// subscribers cost one serialisation and no copies).
+    pub fn frame(&self) -> &bytes::Bytes {
+        self.frame.get_or_init(|| {
+            bytes::Bytes::from(
+                serde_json::to_string(&Frame {
+                    r#type: "event",
+                    stream: &self.stream,
+                    seq: self.seq,
+                    event: &self.event,
+                })
+                .unwrap_or_default(),
+            )
+        })
     }
+}
+
+/// The shape of [`Published::frame`].
+#[derive(serde::Serialize)]
+struct Frame<'a> {
+    r#type: &'static str,
+    stream: &'a str,
+    seq: u64,
+    event: &'a Event,
 }
 
 /// Why the engine could not do what was asked.
@@ -624,19 +645,24 @@ impl Actor {
             ));
             self.last_snapshot = std::time::Instant::now();
         }
+        // The callers first, then the subscribers: a caller waits for its answer
+        // (a call-taker's HTTP request), while waking a thousand consoles first
+        // would put that answer behind all of them.
+        let mut outgoing = Vec::new();
         for (reply, published) in done {
-            for p in &published {
-                // No subscriber is fine: the journal is the record.
-                let channel = if volatile(&p.event) {
-                    &self.positions
-                } else {
-                    &self.events
-                };
-                let _ = channel.send(Arc::new(p.clone()));
-            }
+            outgoing.extend(published.iter().map(|p| Arc::new(p.clone())));
             if let Some(reply) = reply {
                 let _ = reply.send(Ok(published));
             }
+        }
+        for p in outgoing {
+            // No subscriber is fine: the journal is the record.
+            let channel = if volatile(&p.event) {
+                &self.positions
+            } else {
+                &self.events
+            };
+            let _ = channel.send(p);
         }
     }
 }

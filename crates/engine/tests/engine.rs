@@ -93,6 +93,12 @@ fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
             (p.event.kind(), p.seq, p.stream.as_str()),
             (expected.0, expected.1, "region:banyumas")
         );
+        // The frame subscribers forward is the event with its stream and seq.
+        let frame: serde_json::Value = serde_json::from_slice(p.frame()).unwrap();
+        assert_eq!(frame["type"], "event");
+        assert_eq!(frame["stream"], "region:banyumas");
+        assert_eq!(frame["seq"], expected.1);
+        assert_eq!(frame["event"], serde_json::to_value(&p.event).unwrap());
     }
     let p = recv(&mut pos);
     assert_eq!((p.stream.as_str(), p.seq), ("positions", 1));

@@ -353,7 +353,6 @@ fn rss_mb(pid: u32) -> (f64, f64) {
 }
 
 /// What every client task adds to.
-#[derive(Default)]
 struct Shared {
     positions_sent: AtomicU64,
     positions_acked: AtomicU64,
@@ -367,9 +366,40 @@ struct Shared {
     /// (incident, unit) of each assignment a crew received, and when.
     crew_got: Mutex<Vec<(u64, Instant)>>,
     stop: AtomicBool,
+    /// Wakes every waiting task when the run ends.
+    stop_tx: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            positions_sent: AtomicU64::new(0),
+            positions_acked: AtomicU64::new(0),
+            resyncs: AtomicU64::new(0),
+            disconnects: AtomicU64::new(0),
+            errors: Default::default(),
+            created: Default::default(),
+            http_ms: Default::default(),
+            crew_got: Default::default(),
+            stop: AtomicBool::new(false),
+            stop_tx: tokio::sync::watch::Sender::new(false),
+        }
+    }
 }
 
 impl Shared {
+    /// Ends the run: every task stops at its next step or at once if waiting.
+    fn halt(&self) {
+        self.stop.store(true, Relaxed);
+        self.stop_tx.send_replace(true);
+    }
+
+    /// Resolves when the run ends.
+    async fn stopped(&self) {
+        let mut rx = self.stop_tx.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
     fn error(&self, code: &str) {
         let mut e = self.errors.lock().unwrap_or_else(|p| p.into_inner());
         *e.entry(code.to_string()).or_default() += 1;
@@ -396,11 +426,12 @@ type Ws =
 async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Ws> {
     // A small read buffer, as the server has: tungstenite zero-fills the free
     // buffer before each read, and the 128 KiB default would make the load
-    // tool, not the server, the bottleneck.
+    // tool, not the server, the bottleneck. No Nagle, as browsers and the
+    // server do.
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .read_buffer_size(16 * 1024);
     let (mut ws, _) =
-        tokio_tungstenite::connect_async_with_config(ws_url, Some(config), false).await?;
+        tokio_tungstenite::connect_async_with_config(ws_url, Some(config), true).await?;
     ws.send(Message::Text(
         json!({"type": "hello", "token": token, "last_seq": 0})
             .to_string()
@@ -481,8 +512,11 @@ async fn drive(
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut n = 0usize;
-            while !shared.stop.load(Relaxed) {
-                tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = shared.stopped() => break,
+                }
                 let p = places[n % places.len()];
                 n += 1;
                 let body = json!({
@@ -539,7 +573,7 @@ async fn drive(
     let (rss, hwm) = rss_mb(pid);
     // Let the last deliveries land, then stop every client.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    shared.stop.store(true, Relaxed);
+    shared.halt();
     let _ = caller.await;
     let _ = sampler.await;
     let mut console_got = Vec::new();
@@ -633,13 +667,12 @@ fn frame_type(text: &str) -> Option<Value> {
 async fn console(mut ws: Ws, shared: Arc<Shared>) -> Vec<(u64, Instant)> {
     let mut got = Vec::new();
     let mut snapshots = 0u32;
+    let stopped = shared.stopped();
+    tokio::pin!(stopped);
     loop {
         let msg = tokio::select! {
             m = ws.next() => m,
-            _ = tokio::time::sleep(Duration::from_millis(200)) => {
-                if shared.stop.load(Relaxed) { break; }
-                continue;
-            }
+            _ = &mut stopped => break,
         };
         let now = Instant::now();
         match msg {
@@ -711,8 +744,11 @@ async fn crew(mut ws: Ws, unit: Unit, rate_hz: f64, speed_kmh: f64, shared: Arc<
     let mut last_move = Instant::now();
     let mut snapshots = 0u32;
     let mut outbox: Vec<Value> = Vec::new();
+    let stopped = shared.stopped();
+    tokio::pin!(stopped);
     loop {
         tokio::select! {
+            _ = &mut stopped => break,
             _ = tick.tick() => {
                 if shared.stop.load(Relaxed) { break; }
                 let now = Instant::now();

@@ -249,8 +249,17 @@ pub async fn serve(
     state: Arc<AppState>,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
     let app = router(Arc::clone(&state));
     let s2 = Arc::clone(&state);
+    // No Nagle: the server coalesces its own writes (one flush per batch of
+    // events), and a small frame held back until the client's delayed ACK
+    // arrives would add up to 40 ms to an assignment on a console.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     let r = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -14,12 +14,13 @@ use crate::error::ApiError;
 use crate::{AppState, now_ms, view};
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use satria_auth::{Principal, Role};
 use satria_dispatch::{Command, Event, LatLon, Timestamp, UnitId};
+use satria_engine::Published;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
@@ -39,7 +40,7 @@ async fn upgrade(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Re
     ws.max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
         // tungstenite zero-fills the whole free read buffer before every read
-        // (128 KiB by default): with a thousand sockets woken ten times a second
+        // (128 KiB by default): with a thousand sockets woken several times a second
         // that memset was most of the server's CPU. Client messages are small;
         // the buffer grows for a rare large one (up to the 64 KiB limit).
         .read_buffer_size(READ_BUFFER)
@@ -245,13 +246,30 @@ impl Drop for OpenGuard<'_> {
 
 type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 
-/// Sends one frame, giving up on a client that cannot take it within 10 s.
-async fn send(tx: &mut Sink, v: &Value) -> Result<(), ()> {
-    let text = serde_json::to_string(v).map_err(|_| ())?;
-    match tokio::time::timeout(Duration::from_secs(10), tx.send(Message::Text(text.into()))).await {
+/// How long a client may take to accept a write before it is dropped.
+const WRITE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Runs a socket write, giving up on a client that cannot take it within
+/// [`WRITE_DEADLINE`]. Nearly every write completes at once, so the timer is
+/// armed only for one that has to wait: a thousand consoles receiving an
+/// event then cost no timer-wheel traffic.
+async fn within_deadline<E>(
+    write: impl std::future::Future<Output = Result<(), E>>,
+) -> Result<(), ()> {
+    tokio::pin!(write);
+    if let Some(r) = (&mut write).now_or_never() {
+        return r.map_err(|_| ());
+    }
+    match tokio::time::timeout(WRITE_DEADLINE, write).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
     }
+}
+
+/// Sends one frame now.
+async fn send(tx: &mut Sink, v: &Value) -> Result<(), ()> {
+    let text = serde_json::to_string(v).map_err(|_| ())?;
+    within_deadline(tx.send(Message::Text(text.into()))).await
 }
 
 fn error_frame(client_id: Option<&str>, e: &ApiError) -> Value {
@@ -323,12 +341,14 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
     let mut unanswered = 0u32;
     // Region events are written and flushed at once. Position fixes are
     // collected every `POSITION_FLUSH` and written together (one frame each, one
-    // flush), so a console watching a whole fleet wakes and writes ten times a
-    // second instead of once per fix.
+    // flush), so a console watching a whole fleet wakes and writes four times a
+    // second instead of once per fix, and a thousand consoles leave the cores
+    // free for the events that matter.
     // Each socket's ticks are offset so a thousand consoles do not all wake at
     // the same instant.
     static SOCKETS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let offset = Duration::from_millis(SOCKETS.fetch_add(37, Relaxed) % 100);
+    let offset =
+        Duration::from_millis(SOCKETS.fetch_add(37, Relaxed) % POSITION_FLUSH.as_millis() as u64);
     let mut fix_tick =
         tokio::time::interval_at(tokio::time::Instant::now() + offset, POSITION_FLUSH);
     fix_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -351,8 +371,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                         }
                         seen = p.seq;
                     }
-                    let json = p.event_json();
-                    let mut wrote = forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event, Some(json)).await?;
+                    let mut wrote = forward(&state, &mut tx, &who, &p).await?;
                     // The events of one command arrive together (a call and its
                     // automatic assignment): write all that are ready, flush once.
                     while let Ok(p) = live.try_recv() {
@@ -362,7 +381,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                             }
                             seen = p.seq;
                         }
-                        wrote |= forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event, Some(p.event_json())).await?;
+                        wrote |= forward(&state, &mut tx, &who, &p).await?;
                     }
                     if wrote {
                         flush(&mut tx).await?;
@@ -411,7 +430,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                 while let Some(r) = fixes.as_mut() {
                     match r.try_recv() {
                         Ok(p) => {
-                            wrote |= forward(&state, &mut tx, &who, &p.stream, p.seq, &p.event, Some(p.event_json())).await?;
+                            wrote |= forward(&state, &mut tx, &who, &p).await?;
                         }
                         // Behind the fixes: skip them, the next fix of each unit
                         // replaces what was missed (no resync for volatile data).
@@ -433,10 +452,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                     return Ok(());
                 }
                 unanswered += 1;
-                tokio::time::timeout(Duration::from_secs(10), tx.send(Message::Ping(Vec::new().into())))
-                    .await
-                    .map_err(|_| ())?
-                    .map_err(|_| ())?;
+                within_deadline(tx.send(Message::Ping(Vec::new().into()))).await?;
             }
         }
     }
@@ -445,39 +461,30 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
 /// How many already-arrived client messages are answered before one flush.
 const MAX_READ_BATCH: usize = 64;
 
-/// Writes one frame without flushing, giving up on a client that cannot take
-/// it within 10 s.
+/// Writes one frame without flushing.
 async fn feed(tx: &mut Sink, text: String) -> Result<(), ()> {
-    match tokio::time::timeout(Duration::from_secs(10), tx.feed(Message::Text(text.into()))).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(()),
-    }
+    within_deadline(tx.feed(Message::Text(text.into()))).await
 }
 
-/// How long a position frame may wait in the socket's buffer for company.
-const POSITION_FLUSH: Duration = Duration::from_millis(100);
+/// How long a position frame may wait in the socket's buffer for company. Units
+/// report about once a second; a quarter of a second on a map is not seen,
+/// while waking a thousand consoles ten times a second cost a fifth of a core.
+const POSITION_FLUSH: Duration = Duration::from_millis(250);
 
-/// Flushes what [`forward`] wrote, giving up on a client that cannot take it
-/// within 10 s.
+/// Flushes what [`forward`] and [`feed`] wrote.
 async fn flush(tx: &mut Sink) -> Result<(), ()> {
-    match tokio::time::timeout(Duration::from_secs(10), tx.flush()).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(()),
-    }
+    within_deadline(tx.flush()).await
 }
 
 /// Writes one event (unflushed) if `who` may see it, recording deliveries of
-/// personal data; true if it was written. `json` is the event already
-/// serialised, shared by every connection that sends it.
+/// personal data; true if it was written.
 async fn forward(
     state: &AppState,
     tx: &mut Sink,
     who: &Principal,
-    stream: &str,
-    seq: u64,
-    event: &Event,
-    json: Option<&str>,
+    published: &Published,
 ) -> Result<bool, ()> {
+    let event = &published.event;
     if let Event::UnitMoved { unit, .. } = event
         && !view::position_for(who, unit)
     {
@@ -500,22 +507,9 @@ async fn forward(
             .audit
             .record(who, "receive", subject_of(event), "websocket event");
     }
-    let frame = match json {
-        Some(j) => format!(
-            "{{\"type\":\"event\",\"stream\":{},\"seq\":{seq},\"event\":{j}}}",
-            serde_json::to_string(stream).map_err(|_| ())?
-        ),
-        None => json!({"type": "event", "stream": stream, "seq": seq, "event": event}).to_string(),
-    };
-    match tokio::time::timeout(
-        Duration::from_secs(10),
-        tx.feed(Message::Text(frame.into())),
-    )
-    .await
-    {
-        Ok(Ok(())) => {}
-        _ => return Err(()),
-    }
+    // The frame is shared by every socket that sends it: no copy per socket.
+    let frame = Utf8Bytes::try_from(published.frame().clone()).map_err(|_| ())?;
+    within_deadline(tx.feed(Message::Text(frame))).await?;
     state.metrics.ws_events_sent.fetch_add(1, Relaxed);
     // A crew is told what it is sent to: the incident with its location and caller.
     if let (Role::Crew, Event::UnitAssigned { incident, .. }) = (who.role, event)
@@ -569,7 +563,13 @@ async fn replay_since(
         let Ok(event) = serde_json::from_str::<Event>(&entry.payload) else {
             continue;
         };
-        forward(state, tx, who, stream, entry.seq, &event, None).await?;
+        forward(
+            state,
+            tx,
+            who,
+            &Published::new(stream.to_string(), entry.seq, event),
+        )
+        .await?;
     }
     flush(tx).await?;
     Ok(seen)
