@@ -368,9 +368,14 @@ async fn get_case(
         detail.beneficiary.id,
         &format!("GET /api/pattas/cases/{id}"),
     );
-    // Live status of each transport still booked, asked concurrently.
-    let asks: Vec<_> = detail
-        .transports
+    fill_live_states(&s, &mut detail.transports).await;
+    Ok(Json(detail).into_response())
+}
+
+/// Asks the desk, concurrently, for the live state of each transport not
+/// cancelled here; `unknown` where it does not answer in time.
+async fn fill_live_states(s: &AppState, transports: &mut [Transport]) {
+    let asks: Vec<_> = transports
         .iter()
         .map(|t| {
             t.cancelled_at_ms.is_none().then(|| {
@@ -379,7 +384,7 @@ async fn get_case(
             })
         })
         .collect();
-    for (t, ask) in detail.transports.iter_mut().zip(asks) {
+    for (t, ask) in transports.iter_mut().zip(asks) {
         let Some(ask) = ask else { continue };
         match ask.await {
             Ok(Ok(Some(st))) => {
@@ -389,7 +394,6 @@ async fn get_case(
             _ => t.state = "unknown".into(),
         }
     }
-    Ok(Json(detail).into_response())
 }
 
 async fn verify_case(
@@ -442,6 +446,31 @@ async fn close_case(
 ) -> Result<Response, HttpError> {
     let id = case_id(path)?;
     let now = s.clock.now_ms();
+    // A case is not tuntas while an ambulance may still come for its patient:
+    // every transport must have ended or been cancelled (a desk that does not
+    // answer counts as not ended).
+    let who = p.clone();
+    let mut detail = s.run(move |pt| pt.case(&who, id, now)).await?;
+    fill_live_states(&s, &mut detail.transports).await;
+    let open: Vec<String> = detail
+        .transports
+        .iter()
+        .filter(|t| t.cancelled_at_ms.is_none() && t.state != "completed" && t.state != "cancelled")
+        .map(|t| format!("{} ({})", t.transport_id, t.state))
+        .collect();
+    if !open.is_empty() {
+        let list = open.join(", ");
+        return Err(HttpError::new(
+            StatusCode::CONFLICT,
+            "transports_pending",
+            format!(
+                "the case still has transports that have not ended: {list}; cancel them or wait until they are completed"
+            ),
+            format!(
+                "kasus masih punya transportasi yang belum selesai: {list}; batalkan atau tunggu sampai selesai"
+            ),
+        ));
+    }
     let c = s
         .run(move |pt| pt.close_case(&p, id, &body.summary, now))
         .await?;

@@ -501,6 +501,30 @@ async fn a_case_goes_from_report_to_tuntas_with_transport_and_history() {
         (StatusCode::CONFLICT, Some("not_cancellable")),
         "{e}"
     );
+    // Not tuntas while the ambulance is still carrying the patient: refused,
+    // and the case is unchanged.
+    let (s, e) = w
+        .call(
+            "POST",
+            &format!("/api/pattas/cases/{cid}/close"),
+            "officer",
+            Some(json!({"summary": "terlalu cepat"})),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("transports_pending")),
+        "{e}"
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{tid} (transporting)")),
+        "{e}"
+    );
+    let d = w.get(&format!("/api/pattas/cases/{cid}"), "officer").await;
+    assert_eq!(d["status"], "in_assistance", "{d}");
     w.desk.set(&tid, "completed", Some("AMB-07"));
 
     // Close (tuntas).
@@ -2086,18 +2110,20 @@ async fn everything_survives_a_restart() {
         json!({"date": "2026-12-01", "kind": "transport", "amount_rp": 75000}),
     )
     .await;
-    w.post_ok(
-        &format!("/api/pattas/cases/{cid}/transports"),
-        "officer",
-        transport_body(T0 + H),
-    )
-    .await;
+    let t = w
+        .post_ok(
+            &format!("/api/pattas/cases/{cid}/transports"),
+            "officer",
+            transport_body(T0 + H),
+        )
+        .await;
     let before = w.snapshot().await;
     let mine = w.get("/api/pattas/cases", "mitra1").await;
     w.restart();
     assert_eq!(w.snapshot().await, before);
     assert_eq!(w.get("/api/pattas/cases", "mitra1").await, mine);
-    // And it goes on from where it was.
+    // And it goes on from where it was: the trip is done, the case closes.
+    w.desk.set(t["transport_id"].as_str().unwrap(), "completed", None);
     w.post_ok(
         &format!("/api/pattas/cases/{cid}/close"),
         "officer",
