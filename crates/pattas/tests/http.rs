@@ -2123,7 +2123,8 @@ async fn everything_survives_a_restart() {
     assert_eq!(w.snapshot().await, before);
     assert_eq!(w.get("/api/pattas/cases", "mitra1").await, mine);
     // And it goes on from where it was: the trip is done, the case closes.
-    w.desk.set(t["transport_id"].as_str().unwrap(), "completed", None);
+    w.desk
+        .set(t["transport_id"].as_str().unwrap(), "completed", None);
     w.post_ok(
         &format!("/api/pattas/cases/{cid}/close"),
         "officer",
