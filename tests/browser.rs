@@ -223,6 +223,7 @@ fn consoles_in_headless_chromium() {
         "ok handover",
         "ok reconnect resumes",
         "ok route to hospital",
+        "ok decline with a reason",
     ] {
         assert!(out.contains(check), "the flow did not report {check:?}");
     }

@@ -246,6 +246,34 @@ try {
   await shot(disp, '07-dispatcher-timeline');
   await shot(hosp, '08-hospital-board');
   ok('handover', 'the crew handed over; the dispatcher and the hospital see it; the unit is available');
+
+  // ------------------------------------------------------------ a crew declines, with a reason
+  const second = await disp.evaluate((first) => [...window.satriaStore.incidents.keys()].filter((i) => i !== first).sort((a, b) => b - a)[0], incident);
+  must(second != null, 'the second call is an open incident');
+  await disp.click(`#incidents li[data-id="${second}"]`);
+  await disp.waitForSelector(`#recs li[data-unit="${UNIT}"]`);
+  const k = await disp.$$eval('#recs li', (ls, u) => ls.findIndex((l) => l.dataset.unit === u), UNIT);
+  must(k >= 0 && k < 9, `${UNIT} is recommended for #${second}`);
+  await disp.evaluate(() => document.activeElement?.blur());
+  await disp.keyboard.press(String(k + 1));
+  await crew.waitForSelector(`#assignment:has-text("#${second}")`);
+  await crew.waitForSelector('#ackrow:not([hidden])');
+  await crew.click('#decline');
+  await crew.waitForSelector('#decline-form:not([hidden])');
+  await crew.click('#decline-send'); // no reason yet: refused on the page, nothing sent
+  must(!(await crew.isHidden('#decline-form')), 'a decline needs a reason');
+  await crew.click('#decline-reasons button:first-child');
+  const preset = await crew.inputValue('#decline-text');
+  must(preset === 'Kendaraan rusak', `a preset fills the reason (${preset})`);
+  await crew.fill('#decline-text', `${preset}, ban bocor`);
+  await crew.click('#decline-send');
+  await crew.waitForSelector('#decline-form[hidden]', { state: 'attached' });
+  await disp.waitForSelector(`.alert[data-key="dc-${second}-${UNIT}"]`);
+  const alertText = await disp.textContent(`.alert[data-key="dc-${second}-${UNIT}"]`);
+  must(alertText.includes('Kendaraan rusak, ban bocor'), `the dispatcher sees the reason (${alertText.trim()})`);
+  await crew.waitForSelector('#ackrow[hidden]', { state: 'attached' });
+  await shot(crew, '09-crew-declined');
+  ok('decline with a reason', `the crew declined #${second} with a preset reason it edited; the dispatcher was alerted with it`);
   console.log(`browser flow passed: ${checks} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 } catch (e) {
   console.error(`FAILED: ${e.stack || e}`);

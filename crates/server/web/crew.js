@@ -98,7 +98,7 @@ function render() {
   const a = i && [...i.assignments].reverse().find((x) => x.unit === unitId);
   if (!i || !u?.incident) {
     fill($('#assignment'), h('p.muted', {}, t('no_assignment')));
-    $('#nav').hidden = true; $('#ackrow').hidden = true;
+    $('#nav').hidden = true; $('#ackrow').hidden = true; $('#decline-form').hidden = true;
   } else {
     fill($('#assignment'), 
       h('div', {}, h(`span.badge.tr-${i.triage}`, {}, t(`tr_${i.triage}`)), ` #${i.id} · ${t(`cat_${i.category}`)} · ${i.patients}`),
@@ -113,6 +113,7 @@ function render() {
     nav.href = `geo:${la.toFixed(6)},${lo.toFixed(6)}?q=${la.toFixed(6)},${lo.toFixed(6)}`;
     nav.hidden = false;
     $('#ackrow').hidden = !(a && a.state.state === 'pending');
+    if ($('#ackrow').hidden) $('#decline-form').hidden = true;
   }
   document.querySelectorAll('#status-btns button').forEach((b) => b.setAttribute('aria-current', String(u?.status === b.dataset.status)));
   const refs = [...store.referrals.values()].filter((r) => r.unit === unitId && ['pending', 'accepted'].includes(r.status.state));
@@ -124,9 +125,25 @@ onLang(render);
 
 // ------------------------------------------------------------------ actions
 $('#ack').addEventListener('click', () => act({ type: 'acknowledge_assignment', incident: ui.incident, unit: unitId, device_at: Date.now() }));
+// Declining asks for a reason on the page itself (a preset the crew can edit,
+// or their own words); the dispatcher sees it with the next recommendation.
 $('#decline').addEventListener('click', () => {
-  const reason = prompt(t('decline_reason'));
-  if (reason) act({ type: 'decline_assignment', incident: ui.incident, unit: unitId, reason, device_at: Date.now() });
+  $('#decline-form').hidden = false;
+  $('#decline-text').focus();
+});
+document.querySelectorAll('#decline-reasons button').forEach((b) => b.addEventListener('click', () => {
+  $('#decline-text').value = b.textContent;
+  $('#decline-text').focus();
+}));
+$('#decline-cancel').addEventListener('click', () => { $('#decline-form').hidden = true; });
+$('#decline-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const reason = $('#decline-text').value.trim();
+  if (!reason) { toast(t('decline_reason_needed'), 'error'); $('#decline-text').focus(); return; }
+  if (ui.incident == null) return;
+  act({ type: 'decline_assignment', incident: ui.incident, unit: unitId, reason, device_at: Date.now() });
+  $('#decline-text').value = '';
+  $('#decline-form').hidden = true;
 });
 document.querySelectorAll('#status-btns button').forEach((b) => b.addEventListener('click', () => {
   act({ type: 'report_status', unit: unitId, status: b.dataset.status, device_at: Date.now() });
