@@ -186,6 +186,7 @@ pub struct Engine {
     stream: String,
     last_seq: Arc<AtomicU64>,
     events: broadcast::Sender<Arc<Published>>,
+    events_first: broadcast::Sender<Arc<Published>>,
     positions: broadcast::Sender<Arc<Published>>,
     snapshot: watch::Receiver<(u64, Arc<Dispatch>)>,
     stop: std::sync::mpsc::Sender<()>,
@@ -258,6 +259,7 @@ impl Engine {
         }
         let (tx, rx) = mpsc::channel(opts.inbox.max(1));
         let (events, _) = broadcast::channel(65_536);
+        let (events_first, _) = broadcast::channel(65_536);
         let (positions, _) = broadcast::channel(16_384);
         let (snap_tx, snapshot) =
             watch::channel((journal.last_seq(&opts.stream), Arc::new(dispatch.clone())));
@@ -271,6 +273,7 @@ impl Engine {
             roads,
             clock,
             events: events.clone(),
+            events_first: events_first.clone(),
             positions: positions.clone(),
             snapshot: snap_tx,
             position_seq: 0,
@@ -304,6 +307,7 @@ impl Engine {
             stream: opts.stream.clone(),
             last_seq,
             events,
+            events_first,
             positions,
             snapshot,
             stop,
@@ -406,6 +410,14 @@ impl Engine {
         self.events.subscribe()
     }
 
+    /// The same live region events as [`Engine::subscribe`], sent to these
+    /// subscribers before the others: for the few who act on an event (the
+    /// crew sent to a call, the hospital asked for a bed), so that they are not
+    /// woken behind a thousand dispatcher consoles.
+    pub fn subscribe_first(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.events_first.subscribe()
+    }
+
     /// Live position reports (the volatile `positions` stream) from now on. Kept
     /// apart from the region events so that a subscriber who does not want
     /// every fix of every unit is never woken by them, and one who falls
@@ -469,6 +481,7 @@ struct Actor {
     roads: Box<dyn DriveTimes + Send>,
     clock: Box<dyn Clock>,
     events: broadcast::Sender<Arc<Published>>,
+    events_first: broadcast::Sender<Arc<Published>>,
     positions: broadcast::Sender<Arc<Published>>,
     snapshot: watch::Sender<(u64, Arc<Dispatch>)>,
     position_seq: u64,
@@ -655,8 +668,12 @@ impl Actor {
                 let _ = reply.send(Ok(published));
             }
         }
+        // No subscriber is fine: the journal is the record. Those who act on
+        // region events are woken before those who watch them.
+        for p in outgoing.iter().filter(|p| !volatile(&p.event)) {
+            let _ = self.events_first.send(Arc::clone(p));
+        }
         for p in outgoing {
-            // No subscriber is fine: the journal is the record.
             let channel = if volatile(&p.event) {
                 &self.positions
             } else {

@@ -59,6 +59,7 @@ fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
     )
     .unwrap();
     let mut sub = engine.subscribe();
+    let mut first = engine.subscribe_first();
     let mut pos = engine.subscribe_positions();
     let out = engine.submit_blocking(merah()).unwrap();
     // 21 units were registered first (seq 1..=21).
@@ -99,6 +100,8 @@ fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
         assert_eq!(frame["stream"], "region:banyumas");
         assert_eq!(frame["seq"], expected.1);
         assert_eq!(frame["event"], serde_json::to_value(&p.event).unwrap());
+        // Those who hear first hear the same events, in the same order.
+        assert_eq!(recv(&mut first), p);
     }
     let p = recv(&mut pos);
     assert_eq!((p.stream.as_str(), p.seq), ("positions", 1));
@@ -106,6 +109,7 @@ fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
         sub.try_recv().is_err(),
         "positions are not on the region channel"
     );
+    assert!(first.try_recv().is_err(), "nor on the first-heard one");
 
     // The acknowledgement deadline passes: a tick times the assignment out.
     clock.set(Timestamp(1_790_000_000_000 + 61_000));

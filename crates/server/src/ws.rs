@@ -312,7 +312,12 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
 
     // Subscribe before looking at the journal or the snapshot, so nothing falls
     // between them and the live stream.
-    let mut live = state.engine.subscribe();
+    // Dispatch roles watch; crews and hospitals act, so they hear first.
+    let mut live = if view::sees_positions(&who) {
+        state.engine.subscribe()
+    } else {
+        state.engine.subscribe_first()
+    };
     // The fleet's positions come on their own channel, to the roles that
     // follow them; everyone else is never woken by them.
     let mut fixes = view::sees_positions(&who).then(|| state.engine.subscribe_positions());
