@@ -1,51 +1,9 @@
-//! Checks of client values and the calendar arithmetic they need (no date
-//! crate: civil-date conversions after Howard Hinnant's algorithms, times in
-//! WIB, UTC+7, the zone of Banyumas).
+//! Checks of client values and the dates they name (civil-date arithmetic and
+//! WIB from `satria-calendar`).
 
 use crate::PattasError;
-
-/// WIB is UTC+7 all year (no daylight saving).
-pub const WIB_OFFSET_MS: i64 = 7 * 60 * 60 * 1000;
-pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number (inverse of [`days_from_civil`]).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-pub fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-pub fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
+pub use satria_calendar::{DAY_MS, WIB_OFFSET_MS, civil_from_days, days_from_civil, days_in_month};
+use satria_calendar::{digits, parse_ymd, wib_day, wib_midnight_ms};
 
 /// A calendar date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,16 +16,7 @@ pub struct Date {
 impl Date {
     /// `YYYY-MM-DD`, a real date.
     pub fn parse(s: &str) -> Option<Date> {
-        let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-            return None;
-        }
-        let y: i64 = digits(&s[0..4])?;
-        let m: u32 = digits(&s[5..7])?;
-        let d: u32 = digits(&s[8..10])?;
-        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-            return None;
-        }
+        let (y, m, d) = parse_ymd(s)?;
         Some(Date { y, m, d })
     }
 
@@ -77,13 +26,13 @@ impl Date {
 
     /// The WIB date at `ms` since the epoch.
     pub fn wib_of_ms(ms: i64) -> Date {
-        let (y, m, d) = civil_from_days((ms + WIB_OFFSET_MS).div_euclid(DAY_MS));
+        let (y, m, d) = civil_from_days(wib_day(ms));
         Date { y, m, d }
     }
 
     /// Milliseconds of 00:00 WIB on this date.
     pub fn wib_start_ms(self) -> i64 {
-        self.days() * DAY_MS - WIB_OFFSET_MS
+        wib_midnight_ms(self.days())
     }
 }
 
@@ -91,13 +40,6 @@ impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.y, self.m, self.d)
     }
-}
-
-fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 /// A time as the client may send it: integer milliseconds since the epoch, or

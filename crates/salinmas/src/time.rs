@@ -1,88 +1,27 @@
-//! Calendar arithmetic without a calendar crate: days since 1970-01-01, the
-//! Western Indonesia time zone (WIB, UTC+7, no daylight saving) that decides
-//! which day a collection belongs to, and ISO weeks for the reports.
+//! The dates Salinmas reads and writes: day numbers and WIB (UTC+7, the zone
+//! that decides which day a collection belongs to) from `satria-calendar`,
+//! dates bounded to plausible years, date-times, and ISO weeks for the reports.
 
-/// WIB is UTC+7 all year.
-pub const WIB_OFFSET_MS: i64 = 7 * 60 * 60 * 1000;
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+pub use satria_calendar::{
+    DAY_MS, WIB_OFFSET_MS, civil_from_days, days_from_civil, wib_day, wib_midnight_ms,
+};
+use satria_calendar::{digits, format_ymd, parse_ymd};
 
 /// Earliest and latest year a date may name (anything else is a typo).
 pub const MIN_YEAR: i64 = 2000;
 pub const MAX_YEAR: i64 = 2100;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number: (year, month, day).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
-}
-
-fn digits(s: &str) -> Option<i64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
 /// A strict `YYYY-MM-DD` between [`MIN_YEAR`] and [`MAX_YEAR`] → day number.
 pub fn parse_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let y = digits(&s[0..4])?;
-    let m = u32::try_from(digits(&s[5..7])?).ok()?;
-    let d = u32::try_from(digits(&s[8..10])?).ok()?;
-    if !(MIN_YEAR..=MAX_YEAR).contains(&y) || !(1..=12).contains(&m) {
-        return None;
-    }
-    if d < 1 || d > days_in_month(y, m) {
-        return None;
-    }
-    Some(days_from_civil(y, m, d))
+    let (y, m, d) = parse_ymd(s)?;
+    (MIN_YEAR..=MAX_YEAR)
+        .contains(&y)
+        .then(|| days_from_civil(y, m, d))
 }
 
 /// `YYYY-MM-DD` of a day number.
 pub fn format_date(day: i64) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The WIB day a Unix-millisecond instant falls on.
-pub fn wib_day(ms: i64) -> i64 {
-    (ms + WIB_OFFSET_MS).div_euclid(DAY_MS)
-}
-
-/// Unix milliseconds of 00:00 WIB on `day`.
-pub fn wib_midnight_ms(day: i64) -> i64 {
-    day * DAY_MS - WIB_OFFSET_MS
+    format_ymd(day)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS+07:00` of an instant, in WIB.
@@ -115,10 +54,10 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
         return None;
     }
-    let h = digits(parts[0])?;
-    let mi = digits(parts[1])?;
+    let h = digits::<i64>(parts[0])?;
+    let mi = digits::<i64>(parts[1])?;
     let sec = if parts.len() == 3 {
-        digits(parts[2])?
+        digits::<i64>(parts[2])?
     } else {
         0
     };
@@ -134,8 +73,8 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
             if z.len() != 5 || z.as_bytes()[2] != b':' {
                 return None;
             }
-            let oh = digits(&z[..2])?;
-            let om = digits(&z[3..])?;
+            let oh = digits::<i64>(&z[..2])?;
+            let om = digits::<i64>(&z[3..])?;
             if oh > 14 || om > 59 {
                 return None;
             }
