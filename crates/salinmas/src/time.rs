@@ -99,11 +99,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_round_trip_and_refuse_nonsense() {
-        for day in -1000..40_000 {
-            let (y, m, d) = civil_from_days(day);
-            assert_eq!(days_from_civil(y, m, d), day);
-        }
+    fn dates_are_bounded_and_refuse_nonsense() {
+        // Day-number arithmetic itself is tested in satria-calendar.
         assert_eq!(parse_date("1970-01-01"), None, "before MIN_YEAR");
         assert_eq!(parse_date("2026-01-01"), Some(20_454));
         assert_eq!(format_date(20_454), "2026-01-01");
