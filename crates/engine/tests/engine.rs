@@ -261,13 +261,23 @@ fn the_hospital_gets_a_fresh_eta_every_minute_while_the_patient_is_carried() {
         referral: ReferralId(1),
         officer: "dr. Agus (IGD)".into(),
     });
+    // Subscribers hear a command's events just after its caller is answered
+    // (the acceptance may still be on its way): read up to the status change.
+    let mut sub = engine.subscribe();
+    let mut pos = engine.subscribe_positions();
     step(Command::ReportStatus {
         unit: unit.clone(),
         status: UnitStatus::Transporting,
         device_at: None,
     });
-    let mut sub = engine.subscribe();
-    let mut pos = engine.subscribe_positions();
+    loop {
+        let p = recv(&mut sub);
+        if let Event::UnitStatusChanged { status, .. } = &p.event {
+            assert_eq!(*status, UnitStatus::Transporting);
+            break;
+        }
+        assert_eq!(p.event.kind(), "referral_accepted", "{p:?}");
+    }
 
     // The first tick while transporting sends a notice at once, the next only a minute later.
     engine.tick();
