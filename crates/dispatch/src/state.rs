@@ -29,6 +29,7 @@ use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Tunables of the dispatch policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,12 +98,15 @@ pub struct Dispatch {
     /// keeps a position update free of allocation: removing the old point needs an
     /// equal key, and comparing a `u32` is free.
     positions: RTree<Point<u32>>,
-    incidents: BTreeMap<IncidentId, Incident>,
+    /// Incidents and referrals sit behind `Arc`s, so that the copy of the state
+    /// published after every change shares every record it did not change
+    /// (`Arc::make_mut` copies one on write) instead of copying them all.
+    incidents: BTreeMap<IncidentId, Arc<Incident>>,
     /// Open incidents by position, for the duplicate check.
     open_incidents: RTree<Point<u64>>,
     next_incident: u64,
     hospitals: BTreeMap<HospitalId, Hospital>,
-    referrals: BTreeMap<ReferralId, Referral>,
+    referrals: BTreeMap<ReferralId, Arc<Referral>>,
     next_referral: u64,
     bookings: BTreeMap<BookingId, Booking>,
     next_booking: u64,
@@ -238,11 +242,11 @@ impl Dispatch {
     }
     /// All incidents, by id.
     pub fn incidents(&self) -> impl Iterator<Item = &Incident> {
-        self.incidents.values()
+        self.incidents.values().map(|i| &**i)
     }
     /// One incident.
     pub fn incident(&self, id: IncidentId) -> Option<&Incident> {
-        self.incidents.get(&id)
+        self.incidents.get(&id).map(|i| &**i)
     }
     /// All hospitals, by code.
     pub fn hospitals(&self) -> impl Iterator<Item = &Hospital> {
@@ -254,7 +258,7 @@ impl Dispatch {
     }
     /// All referrals, by id.
     pub fn referrals(&self) -> impl Iterator<Item = &Referral> {
-        self.referrals.values()
+        self.referrals.values().map(|r| &**r)
     }
     /// One referral.
     pub fn bookings(&self) -> impl Iterator<Item = &Booking> {
@@ -266,7 +270,7 @@ impl Dispatch {
     }
 
     pub fn referral(&self, id: ReferralId) -> Option<&Referral> {
-        self.referrals.get(&id)
+        self.referrals.get(&id).map(|r| &**r)
     }
 
     /// The history of an incident and of every incident merged into it, in time order
@@ -309,9 +313,17 @@ impl Dispatch {
         v.into_iter().map(|x| x.1).collect()
     }
 
+    /// An incident to change, copied first if a published state still shares it.
+    fn incidents_mut(&mut self, id: &IncidentId) -> Option<&mut Incident> {
+        self.incidents.get_mut(id).map(Arc::make_mut)
+    }
+    /// A referral to change, copied first if a published state still shares it.
+    fn referrals_mut(&mut self, id: &ReferralId) -> Option<&mut Referral> {
+        self.referrals.get_mut(id).map(Arc::make_mut)
+    }
+
     fn incident_ref(&self, id: IncidentId) -> Result<&Incident, Rejection> {
-        self.incidents
-            .get(&id)
+        self.incident(id)
             .ok_or(Rejection::UnknownIncident { incident: id })
     }
     fn unit_ref(&self, id: &UnitId) -> Result<&Unit, Rejection> {
@@ -329,8 +341,7 @@ impl Dispatch {
         Ok(i)
     }
     fn referral_ref(&self, id: ReferralId) -> Result<&Referral, Rejection> {
-        self.referrals
-            .get(&id)
+        self.referral(id)
             .ok_or(Rejection::UnknownReferral { referral: id })
     }
     fn pending_referral(&self, id: ReferralId) -> Result<&Referral, Rejection> {
@@ -1425,7 +1436,7 @@ impl Dispatch {
                 if i.status.is_open() {
                     self.open_incidents.insert(point(i.location, i.id.0));
                 }
-                self.incidents.insert(i.id, i);
+                self.incidents.insert(i.id, Arc::new(i));
             }
             Event::IncidentUpdated {
                 incident,
@@ -1436,7 +1447,7 @@ impl Dispatch {
                 notes,
                 address,
             } => {
-                if let Some(i) = self.incidents.get_mut(incident) {
+                if let Some(i) = self.incidents_mut(incident) {
                     i.triage = *triage;
                     i.category = *category;
                     i.patients = *patients;
@@ -1458,7 +1469,7 @@ impl Dispatch {
                 ack_deadline,
                 automatic,
             } => {
-                if let Some(i) = self.incidents.get_mut(incident) {
+                if let Some(i) = self.incidents_mut(incident) {
                     i.assignments.push(Assignment {
                         unit: unit.clone(),
                         assigned_at: *at,
@@ -1588,7 +1599,7 @@ impl Dispatch {
                     None => format!("{} to {}", r.id, r.to),
                 };
                 self.log(r.incident, r.sent_at, e, r.unit.as_ref(), detail);
-                self.referrals.insert(r.id, r);
+                self.referrals.insert(r.id, Arc::new(r));
             }
             Event::ReferralAccepted { referral, at, .. } => {
                 self.set_referral(*referral, ReferralStatus::Accepted, *at, e, String::new());
@@ -1636,7 +1647,7 @@ impl Dispatch {
                 distance_m,
                 ..
             } => {
-                if let Some(r) = self.referrals.get_mut(referral) {
+                if let Some(r) = self.referrals_mut(referral) {
                     r.pre_arrival = Some(crate::referral::PreArrival {
                         at: *at,
                         eta_s: *eta_s,
@@ -1651,7 +1662,7 @@ impl Dispatch {
                 device_at,
             } => {
                 let mut incident = None;
-                if let Some(r) = self.referrals.get_mut(referral) {
+                if let Some(r) = self.referrals_mut(referral) {
                     r.status = ReferralStatus::HandedOver;
                     r.handover_at = Some(*at);
                     r.handover_device_at = *device_at;
@@ -1707,7 +1718,7 @@ impl Dispatch {
         unit: Option<&UnitId>,
         detail: String,
     ) {
-        if let Some(i) = self.incidents.get_mut(&incident) {
+        if let Some(i) = self.incidents_mut(&incident) {
             i.history.push(TimelineEntry {
                 at,
                 incident,
@@ -1726,7 +1737,7 @@ impl Dispatch {
         e: &Event,
         detail: String,
     ) {
-        let Some(r) = self.referrals.get_mut(&id) else {
+        let Some(r) = self.referrals_mut(&id) else {
             return;
         };
         if matches!(
@@ -1747,7 +1758,7 @@ impl Dispatch {
     }
 
     fn end(&mut self, incident: IncidentId, status: IncidentStatus, outcome: &str, at: Timestamp) {
-        if let Some(i) = self.incidents.get_mut(&incident) {
+        if let Some(i) = self.incidents.get_mut(&incident).map(Arc::make_mut) {
             if i.status.is_open() {
                 self.open_incidents.remove(&point(i.location, i.id.0));
             }
@@ -1760,7 +1771,7 @@ impl Dispatch {
     fn merge(&mut self, from: IncidentId, into: IncidentId, at: Timestamp, e: &Event) {
         // The units working `from` move over with their assignment state; `from` keeps
         // its record of them, marked as moved, so both histories stay whole.
-        let moved: Vec<Assignment> = match self.incidents.get_mut(&from) {
+        let moved: Vec<Assignment> = match self.incidents_mut(&from) {
             Some(f) => {
                 let moved = f
                     .assignments
@@ -1791,10 +1802,10 @@ impl Dispatch {
         }
         for r in self.referrals.values_mut() {
             if r.incident == from && r.status.is_live() {
-                r.incident = into;
+                Arc::make_mut(r).incident = into;
             }
         }
-        if let Some(t) = self.incidents.get_mut(&into) {
+        if let Some(t) = self.incidents_mut(&into) {
             if !moved.is_empty() {
                 t.status = IncidentStatus::Dispatched;
             }
@@ -1822,7 +1833,7 @@ impl Dispatch {
     }
 
     fn set_assignment(&mut self, incident: IncidentId, unit: &UnitId, state: AssignmentState) {
-        if let Some(i) = self.incidents.get_mut(&incident)
+        if let Some(i) = self.incidents_mut(&incident)
             && let Some(a) = i
                 .assignments
                 .iter_mut()
@@ -1844,7 +1855,7 @@ impl Dispatch {
     ) {
         self.set_assignment(incident, unit, state);
         self.set_unit(unit, UnitStatus::Available, None, at, device_at);
-        if let Some(i) = self.incidents.get_mut(&incident)
+        if let Some(i) = self.incidents_mut(&incident)
             && i.status == IncidentStatus::Dispatched
             && !i.assignments.iter().any(|a| a.is_active())
             && !i
