@@ -22,8 +22,9 @@ pub fn demo_files() -> (PathBuf, PathBuf) {
         satria_mapgen::write_pbf(&ds, std::io::BufWriter::new(f)).expect("write pbf");
         std::fs::rename(&tmp, &pbf).expect("rename pbf");
     }
-    if !graph.exists() {
-        // `Graph::save` writes to a temporary file and renames it itself.
+    if !satria_roads::Graph::is_current_artifact(&graph) {
+        // Missing, or made by an older build. `Graph::save` writes to a
+        // temporary file and renames it itself.
         let (g, _) =
             satria_roads::import(&pbf, ImportOptions::default(), &mut |_| {}).expect("import");
         g.save(&graph).expect("save graph");

@@ -414,6 +414,19 @@ impl Graph {
         Ok(g)
     }
 
+    /// Whether `path` starts like an artifact this build reads (magic and
+    /// version; the rest is checked by [`Graph::load`]). Reads 12 bytes, so a
+    /// derived artifact made by an older build can be re-imported up front.
+    pub fn is_current_artifact(path: &Path) -> bool {
+        use std::io::Read;
+        let mut head = [0u8; 12];
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok()
+            && &head[..8] == MAGIC
+            && head[8..12] == ARTIFACT_VERSION.to_le_bytes()
+    }
+
     /// Loads an artifact written by [`Graph::save`].
     pub fn load(path: &Path) -> Result<Graph, ArtifactError> {
         let bytes = std::fs::read(path).map_err(|source| ArtifactError::Io {

@@ -250,8 +250,22 @@ fn artifact_round_trips_and_refuses_damage() {
     g.save(&path).unwrap();
     let loaded = satria_roads::Graph::load(&path).unwrap();
     assert_eq!(loaded, g);
+    assert!(satria_roads::Graph::is_current_artifact(&path));
     // No temporary file is left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    // An artifact of another version is recognised as such without loading it.
+    let good = std::fs::read(&path).unwrap();
+    let mut old = good.clone();
+    old[8..12].copy_from_slice(&1u32.to_le_bytes());
+    std::fs::write(&path, &old).unwrap();
+    assert!(!satria_roads::Graph::is_current_artifact(&path));
+    let e = satria_roads::Graph::load(&path).unwrap_err().to_string();
+    assert!(e.contains("re-import the map"), "{e}");
+    assert!(!satria_roads::Graph::is_current_artifact(
+        &dir.path().join("missing.graph")
+    ));
+    std::fs::write(&path, &good).unwrap();
 
     let mut bytes = std::fs::read(&path).unwrap();
     let last = bytes.len() - 1;

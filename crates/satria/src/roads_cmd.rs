@@ -550,7 +550,14 @@ pub fn circuity(net: &RoadNetwork, pairs: usize, seed: u64) -> (f64, f64) {
 pub fn ensure_demo_graph(data_dir: &Path) -> Result<PathBuf> {
     let pbf = data_dir.join("banyumas-demo.osm.pbf");
     let graph = data_dir.join("banyumas-demo.graph");
-    if !graph.exists() {
+    // The demo graph is derived: one made by an older build is imported again.
+    if graph.exists() && !satria_roads::Graph::is_current_artifact(&graph) {
+        println!(
+            "== {} was made by an older build: importing it again",
+            graph.display()
+        );
+    }
+    if !satria_roads::Graph::is_current_artifact(&graph) {
         if !pbf.exists() {
             println!("== generating the demo region (first run only)");
             mapgen(119, 1.0, &pbf)?;
