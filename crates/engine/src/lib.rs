@@ -14,9 +14,10 @@
 //!
 //! Invariants: the state changes only on the actor thread; an event is broadcast only
 //! after it is durable, and just after its caller is answered (a subscriber who
-//! subscribes after an answer may still receive that command's events: the seq says so); replaying the journal rebuilds the state of every non-volatile
-//! event; a journal write that fails is never acknowledged and the state is rebuilt
-//! from the journal.
+//! subscribes after an answer may still receive that command's events: the seq says
+//! so); replaying the journal rebuilds the state of every non-volatile event; a
+//! journal write that fails is never acknowledged and the state is rebuilt from the
+//! journal.
 
 mod roads_adapter;
 
