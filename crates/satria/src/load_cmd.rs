@@ -353,6 +353,7 @@ fn rss_mb(pid: u32) -> (f64, f64) {
 }
 
 /// What every client task adds to.
+#[derive(Default)]
 struct Shared {
     positions_sent: AtomicU64,
     positions_acked: AtomicU64,
@@ -368,23 +369,6 @@ struct Shared {
     stop: AtomicBool,
     /// Wakes every waiting task when the run ends.
     stop_tx: tokio::sync::watch::Sender<bool>,
-}
-
-impl Default for Shared {
-    fn default() -> Shared {
-        Shared {
-            positions_sent: AtomicU64::new(0),
-            positions_acked: AtomicU64::new(0),
-            resyncs: AtomicU64::new(0),
-            disconnects: AtomicU64::new(0),
-            errors: Default::default(),
-            created: Default::default(),
-            http_ms: Default::default(),
-            crew_got: Default::default(),
-            stop: AtomicBool::new(false),
-            stop_tx: tokio::sync::watch::Sender::new(false),
-        }
-    }
 }
 
 impl Shared {
