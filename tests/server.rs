@@ -14,6 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
+#[path = "server/roles.rs"]
+mod roles;
+
 const PASSWORD: &str = "kata-sandi-uji-119";
 /// The crew account's unit and the hospital account's hospital.
 const CREW_UNIT: &str = "PSC-01";
