@@ -65,6 +65,31 @@ try {
   await login(hosp, HOSP, '/hospital.html');
   ok('login routes each role', 'dispatcher → /dispatch.html, crew → /crew.html, hospital → /hospital.html');
 
+  // ------------------------------------------------------------ crew, idle: only what is valid now
+  for (const sel of ['#ack', '#decline', '#nav', '#decline-form']) {
+    must(!(await crew.isVisible(sel)), `${sel} is not shown while the crew has no assignment`);
+  }
+  must(await crew.isVisible('#no-status'), 'an idle crew is told there is no status to report');
+  must((await crew.locator('#status-btns button:visible').count()) === 0, 'no status button while idle');
+  // A queued action the server refuses (left over from an earlier shift) is shown
+  // with its reason, leaves the queue, and the queue goes on.
+  await crew.evaluate((u) => {
+    const user = JSON.parse(sessionStorage.getItem('satria.session')).user.username;
+    localStorage.setItem(`satria.queue.${user}`, JSON.stringify([
+      { client_id: 'stale-ack-1', command: { type: 'acknowledge_assignment', incident: 999999, unit: u }, tries: 0 },
+    ]));
+  }, UNIT);
+  await crew.reload();
+  await crew.waitForSelector('#conn[data-state="online"]');
+  await crew.waitForSelector('#refusals .refusal', { state: 'visible' });
+  const refusal = (await crew.textContent('#refusals .refusal')).trim();
+  must(refusal.includes('Terima tugas') && refusal.includes('999999'), `the refusal says what was refused and why: ${refusal}`);
+  await crew.waitForSelector('#queue[data-count="0"]', { state: 'attached' });
+  must(!(await crew.isVisible('#ack')), 'still nothing to acknowledge');
+  await crew.click('#refusals .refusal button');
+  must(!(await crew.isVisible('#refusals .refusal')), 'the crew dismisses the refusal');
+  ok('crew idle, a refused queued action', `no action buttons while idle; "${refusal}" shown, out of the queue`);
+
   // ------------------------------------------------------------ the map within 2 s
   await disp.waitForFunction((n) => window.satriaMap?.roadsDrawnAt != null && window.satriaMap.units.length >= n, FLEET, { timeout: T });
   const m = await disp.evaluate(() => {
@@ -156,11 +181,17 @@ try {
 
   // ------------------------------------------------------------ crew: acknowledge and move
   await crew.waitForSelector(`#assignment:has-text("#${incident}")`);
+  await crew.waitForSelector('#ack', { state: 'visible' });
+  must(await crew.isVisible('#decline') && await crew.isVisible('#nav'), 'accept, decline and navigation are shown with an assignment');
+  must((await crew.locator('#status-btns button:visible').count()) === 0, 'no status before the assignment is acknowledged');
   must((await crew.getAttribute('#nav', 'href')).startsWith('geo:'), 'a geo: navigation link');
   must((await crew.textContent('#assignment')).includes('Bu Sri'), 'the crew sees the caller');
   await shot(crew, '04-crew-assignment');
   await crew.click('#ack');
   await crew.waitForSelector('#my-status[data-status="en_route"]');
+  must(!(await crew.isVisible('#ack')), 'acknowledged: the accept button is gone');
+  const offered = await crew.locator('#status-btns button:visible').allTextContents();
+  must(offered.length === 1 && offered[0].includes('tiba di lokasi'), `en route, the crew is offered only "tiba di lokasi": ${offered}`);
   // the simulated drive reports positions along the route; the dispatcher's map moves the unit
   await crew.check('#simulate');
   await disp.waitForFunction((u) => window.satriaStore.units.get(u).last_fix != null, UNIT);

@@ -593,6 +593,44 @@ mod tests {
         assert_eq!(keep, vec![true, false, true, false, true]);
     }
 
+    /// The crew app shows only the statuses the dispatch crate accepts next: its
+    /// table must be `UnitStatus::crew_next`, status for status.
+    #[test]
+    fn the_crew_apps_status_table_is_the_dispatch_crates() {
+        use satria_dispatch::UnitStatus::{self, *};
+        let js = include_str!("../web/crew.js");
+        let start = js
+            .find("const CREW_NEXT = ")
+            .expect("crew.js declares CREW_NEXT")
+            + 18;
+        let end = start + js[start..].find(';').expect("CREW_NEXT ends with ;");
+        let table: std::collections::BTreeMap<String, Vec<String>> =
+            serde_json::from_str(&js[start..end]).expect("CREW_NEXT is a JSON object");
+        let name = |s: UnitStatus| {
+            serde_json::to_value(s)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let all = [
+            Available,
+            Notified,
+            EnRoute,
+            OnScene,
+            AtPatient,
+            Transporting,
+            AtDestination,
+            TransferOfCare,
+            OutOfService,
+        ];
+        assert_eq!(table.len(), all.len(), "one row per status: {table:?}");
+        for s in all {
+            let want: Vec<String> = s.crew_next().iter().map(|&n| name(n)).collect();
+            assert_eq!(table.get(&name(s)), Some(&want), "{s:?}");
+        }
+    }
+
     #[test]
     fn every_console_file_is_embedded_with_a_type() {
         for p in [

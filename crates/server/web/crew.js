@@ -3,7 +3,7 @@
 // position reports, and an offline queue: actions taken without a connection
 // keep their device time and their client_id, and are sent on reconnect, so
 // the server applies each once.
-import { t, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill, clientId } from './app.js';
+import { t, getLang, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill, clientId } from './app.js';
 import { MapView, unitPos } from './map.js';
 
 const s = requireRole(['crew']);
@@ -18,33 +18,96 @@ map.load().then(() => follow()).catch(() => {});
 window.satriaMap = map;
 
 // ------------------------------------------------------------------ offline queue
-function queue() { try { return JSON.parse(localStorage.getItem(QKEY) || '[]'); } catch { return []; } }
+function queue() { try { const q = JSON.parse(localStorage.getItem(QKEY) || '[]'); return Array.isArray(q) ? q : []; } catch { return []; } }
 function saveQueue(q) { localStorage.setItem(QKEY, JSON.stringify(q)); renderQueue(); }
-function renderQueue() { const n = queue().length; $('#queue').textContent = n ? `${n} ${t('queued')}` : ''; $('#queue').dataset.count = String(n); }
+function renderQueue() {
+  const n = queue().length;
+  $('#queue').textContent = n ? `${n} ${t(live?.online ? 'queued_sending' : 'queued')}` : '';
+  $('#queue').dataset.count = String(n);
+}
+function unqueue(item) { saveQueue(queue().filter((x) => x.client_id !== item.client_id)); }
+
+/** The statuses a crew may report next (`UnitStatus::crew_next` in the dispatch
+ * crate; a server test holds the two tables equal). */
+const CREW_NEXT = {"en_route":["on_scene"],"on_scene":["at_patient","available"],"at_patient":["transporting","available"],"transporting":["at_destination"],"at_destination":["transfer_of_care"],"transfer_of_care":["available"],"available":[],"notified":[],"out_of_service":[]};
+
+/** Answers that mean "not now, maybe later": the command keeps its client_id and
+ * is sent again (the server applies it once). Anything else is final. */
+const RETRY_LATER = new Set(['busy', 'storage', 'unavailable', 'access_log_unavailable', 'no_answer']);
+const ANSWER_MS = 15000;
+const MAX_TRIES = 3;
 
 /** Applies once: the command and its client_id are queued first, then sent; an
- * ack or a refusal removes it, a lost connection leaves it for the next flush. */
+ * ack removes it, a refusal removes it and tells the crew why, a lost connection
+ * leaves it for the next flush. Nothing stays in the queue for ever: a command
+ * the server has not taken after three tries is dropped and shown as not sent. */
 function act(command) {
-  const item = { client_id: clientId('crew'), command };
+  const item = { client_id: clientId('crew'), command, tries: 0, at: Date.now() };
   saveQueue([...queue(), item]);
   flush();
 }
 
+/** The command's answer, or a rejection: `offline`, `no_answer` after 15 s, or the
+ * server's error frame. */
+function answerTo(item) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { live.pending.delete(item.client_id); reject({ code: 'no_answer' }); }, ANSWER_MS);
+    live.command(item.command, item.client_id).then(
+      (a) => { clearTimeout(timer); resolve(a); },
+      (e) => { clearTimeout(timer); reject(e); },
+    );
+  });
+}
+
+/** What the action was, in words, for a refusal the crew has to read. */
+function actionLabel(c) {
+  switch (c?.type) {
+    case 'acknowledge_assignment': return t('acknowledge');
+    case 'decline_assignment': return t('decline');
+    case 'report_status': return `${t('status')}: ${t(`st_${c.status}`)}`;
+    default: return c?.type || '?';
+  }
+}
+
+/** Shows a refused or dropped action until the crew dismisses it. */
+function showRefusal(item, f) {
+  const reason = f.code === 'gave_up' ? t('queue_gave_up') : (getLang() === 'en' ? f.message : f.message_id) || f.message || f.code;
+  const row = h('div.alert.refusal', { role: 'alert' },
+    h('b', {}, `${t('refused_action')}: ${actionLabel(item.command)}`), ' — ', h('span', {}, reason), ' ',
+    h('button.small', { type: 'button', onclick: (ev) => ev.target.closest('.refusal').remove() }, t('dismiss')));
+  $('#refusals').append(row);
+  toast(`${actionLabel(item.command)}: ${reason}`, 'error');
+}
+
 let flushing = false;
+let retryTimer = null;
 async function flush() {
   if (flushing || !live.online) return;
   flushing = true;
+  clearTimeout(retryTimer);
   try {
     for (const item of queue()) {
+      if (!item || typeof item !== 'object' || !item.client_id || !item.command) { unqueue(item || {}); continue; }
       try {
-        await live.command(item.command, item.client_id);
+        await answerTo(item);
+        unqueue(item);
       } catch (f) {
-        if (f.code === 'offline') break; // keep it; sent on reconnect
-        toast(f.message_id || f.message, 'error');
+        if (f.code === 'offline') break; // kept: sent again on reconnect
+        if (RETRY_LATER.has(f.code)) {
+          const tries = (item.tries || 0) + 1;
+          if (tries < MAX_TRIES) {
+            saveQueue(queue().map((x) => (x.client_id === item.client_id ? { ...x, tries } : x)));
+            retryTimer = setTimeout(flush, 5000);
+            break; // the order of a crew's actions matters: later ones wait for this one
+          }
+          showRefusal(item, { code: 'gave_up' });
+        } else {
+          showRefusal(item, f);
+        }
+        unqueue(item);
       }
-      saveQueue(queue().filter((x) => x.client_id !== item.client_id));
     }
-  } finally { flushing = false; }
+  } finally { flushing = false; renderQueue(); render(); }
 }
 
 // ------------------------------------------------------------------ live
@@ -115,7 +178,16 @@ function render() {
     $('#ackrow').hidden = !(a && a.state.state === 'pending');
     if ($('#ackrow').hidden) $('#decline-form').hidden = true;
   }
-  document.querySelectorAll('#status-btns button').forEach((b) => b.setAttribute('aria-current', String(u?.status === b.dataset.status)));
+  // Only the statuses the crew may report now, counted from the last one still
+  // waiting in the queue (offline, a crew goes on reporting).
+  const queuedStatus = [...queue()].reverse().find((x) => x.command?.type === 'report_status')?.command.status;
+  const next = CREW_NEXT[queuedStatus || u?.status] || [];
+  let shown = 0;
+  document.querySelectorAll('#status-btns button').forEach((b) => {
+    b.hidden = !next.includes(b.dataset.status);
+    if (!b.hidden) shown += 1;
+  });
+  $('#no-status').hidden = shown > 0 || !$('#ackrow').hidden;
   const refs = [...store.referrals.values()].filter((r) => r.unit === unitId && ['pending', 'accepted'].includes(r.status.state));
   fill($('#referral-box'), ...refs.map((r) => h('div', { dataset: { ref: r.id } }, `${t('referral')} ${r.number} → ${store.hospitals.get(r.to)?.name || r.to}: ${t(r.status.state === 'accepted' ? 'referral_accepted' : 'referral_pending')}`)));
   map.set({ units: u ? [u] : [], incidents: i ? [i] : [], routes: ui.route ? [{ ...ui.route, color: '#1c7ed6' }] : [], hospitalCapacity: new Map([...store.hospitals.values()].map((x) => [x.id, x.capacity])) });
@@ -124,7 +196,11 @@ function render() {
 onLang(render);
 
 // ------------------------------------------------------------------ actions
-$('#ack').addEventListener('click', () => act({ type: 'acknowledge_assignment', incident: ui.incident, unit: unitId, device_at: Date.now() }));
+$('#ack').addEventListener('click', () => {
+  if (ui.incident == null || $('#ackrow').hidden) return; // nothing to acknowledge
+  act({ type: 'acknowledge_assignment', incident: ui.incident, unit: unitId, device_at: Date.now() });
+  $('#ackrow').hidden = true;
+});
 // Declining asks for a reason on the page itself (a preset the crew can edit,
 // or their own words); the dispatcher sees it with the next recommendation.
 $('#decline').addEventListener('click', () => {
@@ -146,7 +222,9 @@ $('#decline-form').addEventListener('submit', (ev) => {
   $('#decline-form').hidden = true;
 });
 document.querySelectorAll('#status-btns button').forEach((b) => b.addEventListener('click', () => {
+  if (b.hidden) return;
   act({ type: 'report_status', unit: unitId, status: b.dataset.status, device_at: Date.now() });
+  render();
 }));
 
 // ------------------------------------------------------------------ position
