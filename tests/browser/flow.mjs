@@ -109,6 +109,13 @@ try {
   ok('map drawn', `roads and ${m.units} units drawn ${Math.round(m.drawn - m.nav)} ms after the console opened (first paint ${Math.round(m.first - m.nav)} ms, ${m.lines} road points)`);
   await shot(disp, '01-dispatcher-map');
 
+  // ------------------------------------------------------------ sound asked for at once
+  must(await disp.isVisible('#sound-ask'), 'the console asks for sound as it opens');
+  must((await disp.textContent('#sound-ask')).includes('Aktifkan suara'), 'the question is readable');
+  await disp.click('#sound-ask-btn');
+  must(!(await disp.isVisible('#sound-ask')), 'sound allowed: the question is gone');
+  ok('sound asked', 'the dispatcher is asked to allow alarm sound when the console opens; one click answers');
+
   // ------------------------------------------------------------ language toggle
   must((await disp.textContent('.bar .title')) === 'Konsol Dispatcher', 'Bahasa Indonesia by default');
   await disp.click('#lang');
@@ -177,6 +184,21 @@ try {
   await disp.waitForSelector('#assigned');
   await disp.waitForFunction(() => (window.satriaMap.routes || []).length > 0);
   ok('unit assigned', `key ${n + 1} assigned ${UNIT}; route drawn (${await disp.evaluate(() => window.satriaMap.routes[0].road ? 'on roads' : 'straight line')})`);
+  // a second press does not send a second unit without asking
+  await disp.evaluate(() => document.activeElement?.blur());
+  await disp.keyboard.press('1');
+  await disp.waitForSelector('#assign-confirm', { state: 'visible' });
+  const ask = (await disp.textContent('#assign-confirm p')).trim();
+  must(ask.includes('sudah ditangani'), `the dispatcher is asked first: ${ask}`);
+  await disp.keyboard.press('Escape');
+  must(!(await disp.isVisible('#assign-confirm')), 'Esc: nothing sent');
+  const active = await disp.evaluate((id) => window.satriaStore.incidents.get(id).assignments.filter((a) => ['pending', 'acknowledged'].includes(a.state.state)).length, incident);
+  must(active === 1, `still one unit on #${incident} (${active})`);
+  // the unit board names the unit by call sign and links its incident
+  const row = disp.locator(`#units tr[data-unit="${UNIT}"]`);
+  must((await row.locator('a.inc-link').textContent()) === `#${incident}`, 'the busy unit links its incident');
+  must(!(await row.textContent()).includes(UNIT) || (await row.locator('td').first().textContent()).trim() !== UNIT, 'shown by call sign');
+  ok('no second unit by accident', `pressing 1 again asked "${ask}"; Esc sent nothing`);
   await shot(disp, '03-dispatcher-assigned');
 
   // ------------------------------------------------------------ crew: acknowledge and move
@@ -299,12 +321,45 @@ try {
   await crew.fill('#decline-text', `${preset}, ban bocor`);
   await crew.click('#decline-send');
   await crew.waitForSelector('#decline-form[hidden]', { state: 'attached' });
-  await disp.waitForSelector(`.alert[data-key="dc-${second}-${UNIT}"]`);
-  const alertText = await disp.textContent(`.alert[data-key="dc-${second}-${UNIT}"]`);
+  const declinedAlert = `.alert[data-key^="nounit-${second}-"]`;
+  await disp.waitForSelector(declinedAlert, { state: 'visible' });
+  const alertText = await disp.textContent(declinedAlert);
   must(alertText.includes('Kendaraan rusak, ban bocor'), `the dispatcher sees the reason (${alertText.trim()})`);
-  await crew.waitForSelector('#ackrow[hidden]', { state: 'attached' });
+  must(alertText.includes('menunggu unit'), `the alert says the call waits for a unit (${alertText.trim()})`);
+  await crew.waitForSelector('#ack', { state: 'hidden' });
   await shot(crew, '09-crew-declined');
   ok('decline with a reason', `the crew declined #${second} with a preset reason it edited; the dispatcher was alerted with it`);
+
+  // ------------------------------------------------------------ the call list and alerts come from the state
+  await disp.reload();
+  await disp.waitForSelector('#conn[data-state="online"]');
+  await disp.waitForSelector(declinedAlert, { state: 'visible' });
+  const waitingRow = disp.locator(`#incidents li[data-id="${second}"]`);
+  must((await waitingRow.textContent()).includes('menunggu unit'), 'the declined call is listed as waiting for a unit');
+  // a merah call with no unit goes to the top of the list
+  const merah = await disp.evaluate(async () => {
+    const s = JSON.parse(sessionStorage.getItem('satria.session'));
+    const r = await fetch('/api/incidents', { method: 'POST', headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ caller_name: 'Pak Darto', caller_phone: '081390002222', lat: -7.5080, lon: 109.2940, address: 'Jl. Raya Sokaraja', triage: 'merah', category: 'accident', patients: 2, notes: '' }) });
+    return (await r.json()).id;
+  });
+  await disp.waitForFunction((id) => document.querySelector('#incidents li')?.dataset.id === String(id), merah);
+  const order = await disp.$$eval('#incidents li', (ls) => ls.map((l) => `${l.dataset.id}:${l.dataset.triage}:${l.dataset.waiting}`));
+  must(order[0] === `${merah}:merah:true`, `merah without a unit first: ${order}`);
+  ok('call list by urgency', `after a reload the alert for #${second} is still there; order ${order.join(' ')}`);
+
+  // ------------------------------------------------------------ the whole incident from the console
+  await disp.click(`#incidents li[data-id="${second}"]`);
+  await disp.waitForSelector('#incident-actions', { state: 'visible' });
+  await disp.evaluate(() => document.activeElement?.blur());
+  await disp.keyboard.press('x');
+  await disp.waitForSelector('#incident-action[data-action="cancel"]', { state: 'visible' });
+  await disp.keyboard.press('Enter');
+  must((await disp.textContent('#action-error')).length > 0, 'an empty reason is refused on the page');
+  await disp.fill('#action-input', 'panggilan ganda, sudah ditangani di #' + incident);
+  await disp.keyboard.press('Enter');
+  await disp.waitForSelector(`#incidents li[data-id="${second}"]`, { state: 'detached' });
+  ok('cancel from the console', `X, a reason, Enter: #${second} cancelled and gone from the list`);
   console.log(`browser flow passed: ${checks} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 } catch (e) {
   console.error(`FAILED: ${e.stack || e}`);

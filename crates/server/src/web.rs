@@ -631,6 +631,176 @@ mod tests {
         }
     }
 
+    /// The keys of one language's dictionary in `i18n.js`.
+    fn dictionary(js: &str, lang: &str) -> std::collections::BTreeSet<String> {
+        let start = js
+            .find(&format!("\n  {lang}: {{"))
+            .unwrap_or_else(|| panic!("i18n.js has a {lang} dictionary"));
+        let body = &js[start + 6..];
+        let body = &body[..body.find("\n  },").expect("the dictionary closes")];
+        let mut keys = std::collections::BTreeSet::new();
+        // `key: 'text'` pairs; a key is an identifier right before ": '".
+        for (at, _) in body.match_indices(": '") {
+            let before = &body[..at];
+            let key: String = before
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if !key.is_empty() {
+                keys.insert(key);
+            }
+        }
+        keys
+    }
+
+    /// Literal keys a console asks for: `t('key')`, `data-i18n="key"` (and the
+    /// placeholder and title forms), `dataset.i18n = 'key'`.
+    fn keys_used(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for open in [
+            "t('",
+            "data-i18n=\"",
+            "data-i18n-ph=\"",
+            "data-i18n-title=\"",
+            "i18n = '",
+        ] {
+            for (at, _) in text.match_indices(open) {
+                // `t(` is the function, not the end of `getContext(` or `test(`.
+                let prev = text[..at].chars().next_back().unwrap_or(' ');
+                if open == "t('" && (prev.is_ascii_alphanumeric() || "_.$".contains(prev)) {
+                    continue;
+                }
+                let rest = &text[at + open.len()..];
+                let key: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !key.is_empty() && rest[key.len()..].starts_with(['\'', '"']) {
+                    out.push(key);
+                }
+            }
+        }
+        out
+    }
+
+    /// No English left in the Bahasa consoles and no Bahasa in the English ones:
+    /// both dictionaries hold the same keys; every key a console asks for is in
+    /// them; every event kind, status, triage colour and category the server sends
+    /// has its words.
+    #[test]
+    fn every_word_the_consoles_show_is_translated() {
+        use satria_dispatch::{
+            AssignmentState as A, Category as C, IncidentStatus as I, ReferralType as R,
+            Triage as T, UnitStatus as U,
+        };
+        let js = include_str!("../web/i18n.js");
+        let (id, en) = (dictionary(js, "id"), dictionary(js, "en"));
+        assert!(id.len() > 100, "{} keys read from i18n.js", id.len());
+        let only_id: Vec<_> = id.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&id).collect();
+        assert!(
+            only_id.is_empty() && only_en.is_empty(),
+            "untranslated: only in Bahasa {only_id:?}, only in English {only_en:?}"
+        );
+        let files = [
+            ("app.js", include_str!("../web/app.js")),
+            ("crew.js", include_str!("../web/crew.js")),
+            ("dispatch.js", include_str!("../web/dispatch.js")),
+            ("hospital.js", include_str!("../web/hospital.js")),
+            ("login.js", include_str!("../web/login.js")),
+            ("map.js", include_str!("../web/map.js")),
+            ("crew.html", include_str!("../web/crew.html")),
+            ("dispatch.html", include_str!("../web/dispatch.html")),
+            ("hospital.html", include_str!("../web/hospital.html")),
+            ("index.html", include_str!("../web/index.html")),
+        ];
+        let mut missing = Vec::new();
+        for (name, text) in files {
+            for key in keys_used(text) {
+                if !id.contains(&key) {
+                    missing.push(format!("{name}: {key}"));
+                }
+            }
+        }
+        // Names the server sends that the consoles show through a prefix.
+        let name = |v: serde_json::Value| match v {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Object(o) => o
+                .get("state")
+                .and_then(|s| s.as_str())
+                .expect("a tagged state")
+                .to_string(),
+            other => panic!("{other}"),
+        };
+        let j = |v: &dyn erased::Ser| v.value();
+        let mut sent: Vec<String> = Vec::new();
+        for s in [
+            U::Available,
+            U::Notified,
+            U::EnRoute,
+            U::OnScene,
+            U::AtPatient,
+            U::Transporting,
+            U::AtDestination,
+            U::TransferOfCare,
+            U::OutOfService,
+        ] {
+            sent.push(format!("st_{}", name(j(&s))));
+        }
+        for s in [I::Open, I::Dispatched, I::Closed, I::Cancelled, I::Merged] {
+            sent.push(format!("inc_{}", name(j(&s))));
+        }
+        for s in [T::Merah, T::Kuning, T::Hijau, T::Hitam] {
+            sent.push(format!("tr_{}", name(j(&s))));
+        }
+        for s in [
+            C::Accident,
+            C::Medical,
+            C::Maternal,
+            C::InterFacilityTransfer,
+            C::Information,
+        ] {
+            sent.push(format!("cat_{}", name(j(&s))));
+        }
+        for s in [R::Emergency, R::NonEmergency, R::Partial] {
+            sent.push(format!("rt_{}", name(j(&s))));
+        }
+        for s in [A::Pending, A::Acknowledged, A::TimedOut] {
+            sent.push(format!("as_{}", name(j(&s))));
+        }
+        // Every event kind, read from `Event::kind` itself.
+        let events = include_str!("../../dispatch/src/events.rs");
+        let kinds: Vec<&str> = events
+            .lines()
+            .filter(|l| l.trim_start().starts_with("Event::") && l.contains("=> \""))
+            .filter_map(|l| l.split('"').nth(1))
+            .collect();
+        assert!(kinds.len() >= 29, "event kinds read: {kinds:?}");
+        sent.extend(kinds.iter().map(|k| format!("ev_{k}")));
+        for key in sent {
+            if !id.contains(&key) {
+                missing.push(format!("sent by the server: {key}"));
+            }
+        }
+        assert!(missing.is_empty(), "keys without words: {missing:#?}");
+    }
+
+    /// Serialises any of the status enums for the test above.
+    mod erased {
+        pub trait Ser {
+            fn value(&self) -> serde_json::Value;
+        }
+        impl<T: serde::Serialize> Ser for T {
+            fn value(&self) -> serde_json::Value {
+                serde_json::to_value(self).expect("serialisable")
+            }
+        }
+    }
+
     #[test]
     fn every_console_file_is_embedded_with_a_type() {
         for p in [

@@ -150,6 +150,8 @@ document.addEventListener('keydown', (e) => {
   if (e.altKey && ['1', '2', '3', '4'].includes(e.key)) { setTriage(['merah', 'kuning', 'hijau', 'hitam'][Number(e.key) - 1]); e.preventDefault(); return; }
   if (inField) return;
   if (e.key === '/') { $('#place').focus(); e.preventDefault(); return; }
+  if (document.activeElement?.closest?.('#assign-confirm, #incident-action')) return;
+  if (ui.selected && !e.ctrlKey && !e.altKey && !e.metaKey && ACTION_KEYS[e.key]) { openAction(ACTION_KEYS[e.key]); e.preventDefault(); return; }
   if (ui.selected && ui.recs.length && (e.key === 'Enter' || /^[1-9]$/.test(e.key))) {
     const n = e.key === 'Enter' ? 0 : Number(e.key) - 1;
     if (ui.recs[n]) { assign(ui.recs[n].unit_id); e.preventDefault(); }
@@ -157,14 +159,38 @@ document.addEventListener('keydown', (e) => {
 });
 
 // ------------------------------------------------------------------ incidents
+const TRIAGE_RANK = { merah: 0, kuning: 1, hijau: 2, hitam: 3 };
+
+/** No crew has taken the call yet: no assignment acknowledged (or done). */
+function waitingForUnit(i) {
+  return !i.assignments.some((a) => ['acknowledged', 'completed'].includes(a.state.state));
+}
+
+/** When the incident last changed: its last timeline entry, else the call. */
+function lastChangeAt(i) {
+  return i.history.reduce((m, x) => Math.max(m, x.at || 0), i.received_at);
+}
+
+/** Open calls by urgency, then age: a merah call waiting for a unit first, then
+ * by triage colour, calls still waiting before handled ones, the oldest first. */
 function openIncidents() {
-  return [...store.incidents.values()].filter((i) => i.status === 'open' || i.status === 'dispatched').sort((a, b) => b.id - a.id);
+  const urgent = (i) => (i.triage === 'merah' && waitingForUnit(i) ? 0 : 1);
+  return [...store.incidents.values()]
+    .filter((i) => i.status === 'open' || i.status === 'dispatched')
+    .sort((a, b) => urgent(a) - urgent(b) || TRIAGE_RANK[a.triage] - TRIAGE_RANK[b.triage]
+      || Number(waitingForUnit(b)) - Number(waitingForUnit(a)) || a.received_at - b.received_at);
 }
 
 function renderIncidents() {
-  fill($('#incidents'), ...openIncidents().map((i) => h(`li${i.id === ui.selected ? '.sel' : ''}`, { dataset: { id: i.id }, onclick: () => select(i.id) },
-    h(`span.badge.tr-${i.triage}`, {}, t(`tr_${i.triage}`)), ` #${i.id} `, t(`cat_${i.category}`), ' · ', i.address?.text || '',
-    h('div.muted', {}, `${clock(i.received_at)} · ${t(`inc_${i.status}`)} · ${dur((Date.now() - i.received_at) / 1000)}`))));
+  const now = Date.now();
+  fill($('#incidents'), ...openIncidents().map((i) => {
+    const waiting = waitingForUnit(i);
+    const units = i.assignments.filter((a) => ['pending', 'acknowledged'].includes(a.state.state)).map((a) => store.units.get(a.unit)?.call_sign || a.unit);
+    return h(`li${i.id === ui.selected ? '.sel' : ''}${waiting ? '.waiting' : ''}`, { dataset: { id: i.id, triage: i.triage, waiting: String(waiting) }, onclick: () => select(i.id) },
+      h(`span.badge.tr-${i.triage}`, {}, t(`tr_${i.triage}`)), ` #${i.id} `, t(`cat_${i.category}`), ' · ', i.address?.text || '',
+      h('div', {}, waiting ? h('b.waiting-label', {}, `${t('waiting_for_unit')} ${dur((now - i.received_at) / 1000)}`) : h('span', {}, `${t(`inc_${i.status}`)} · ${units.join(', ')}`)),
+      h('div.muted', {}, `${clock(i.received_at)} · ${t('since_call')} ${dur((now - i.received_at) / 1000)} · ${t('last_status')} ${dur((now - lastChangeAt(i)) / 1000)} ${t('ago')}`));
+  }));
 }
 
 async function select(id) {
@@ -203,8 +229,26 @@ async function loadRoute(id) {
   } catch { /* no route */ }
 }
 
-async function assign(unitId) {
+/** Assigns, asking first when the incident already has a unit on it: a second
+ * press of a digit must not send a second ambulance by accident. */
+async function assign(unitId, confirmed = false) {
   const id = ui.selected;
+  const i = store.incidents.get(id);
+  const active = i ? i.assignments.filter((a) => ['pending', 'acknowledged'].includes(a.state.state)) : [];
+  if (!confirmed && active.length) {
+    const names = active.map((a) => store.units.get(a.unit)?.call_sign || a.unit).join(', ');
+    const unit = store.units.get(unitId)?.call_sign || unitId;
+    const box = h('div.confirm#assign-confirm', { role: 'alertdialog' },
+      h('p', {}, `#${id} ${t('already_has_unit')} ${names}. ${t('send_also')} ${unit}?`),
+      h('div.row', {},
+        h('button.primary#assign-yes', { type: 'button', onclick: () => { box.remove(); assign(unitId, true); } }, `${t('yes_send')} ${unit}`),
+        h('button#assign-no', { type: 'button', onclick: () => box.remove() }, t('decline_back'))));
+    $('#assign-confirm')?.remove();
+    $('#detail').prepend(box);
+    box.addEventListener('keydown', (e) => { if (e.key === 'Escape') { box.remove(); e.stopPropagation(); } });
+    $('#assign-no').focus();
+    return;
+  }
   try {
     await api(`/api/incidents/${id}/assign`, { method: 'POST', body: { unit_id: unitId } });
     toast(`${t('assign')}: ${unitId} → #${id}`);
@@ -248,7 +292,11 @@ function renderDetail() {
     h('div#referrals', {}, ...[...store.referrals.values()].filter((r) => r.incident === i.id).map((r) => h('div', { dataset: { ref: r.id, state: r.status.state } },
       `${t('referral')} ${r.number} → ${store.hospitals.get(r.to)?.name || r.to}: `, h('b', {}, refState(r.status.state)), r.status.reason ? ` (${r.status.reason})` : ''))),
     h('h2', {}, t('timeline')),
-    h('table#timeline', {}, ...(ui.timeline.length ? ui.timeline : i.history).map((x) => h('tr', {}, h('td', {}, clock(x.at)), h('td', {}, t(`ev_${x.kind}`)), h('td', {}, x.unit || ''), h('td', {}, x.detail || '')))),
+    h('div.row#incident-actions', {}, ...ACTIONS.map((a) => h('button.small', { type: 'button', dataset: { action: a.kind }, onclick: () => openAction(a.kind) },
+      `${t(a.label)} `, h('kbd', {}, a.key)))),
+    h('div#incident-action-slot'),
+    h('table#timeline', {}, ...(ui.timeline.length ? ui.timeline : i.history).map((x) => h('tr', {}, h('td', {}, clock(x.at)), h('td', {}, t(`ev_${x.kind}`)),
+      h('td', {}, x.unit ? (store.units.get(x.unit)?.call_sign || x.unit) : ''), h('td', {}, detailText(x))))),
   );
   box.querySelectorAll('.badge[data-status]').forEach((b) => { b.style.background = statusColor(b.dataset.status); });
 }
@@ -268,7 +316,7 @@ function renderRefForm() {
         h('div.row', {}, h('label', {}, t('sex'), h('select#ref-sex', {}, h('option', { value: 'male' }, t('male')), h('option', { value: 'female' }, t('female')))),
           h('label', {}, t('dob'), h('input#ref-dob', { type: 'date', required: true }))),
         h('div.row', {}, h('label', {}, t('diagnosis'), h('input#ref-icd', { required: true, placeholder: 'S06.0' })),
-          h('label', {}, t('consciousness'), h('select#ref-avpu', {}, ...['alert', 'voice', 'pain', 'unresponsive'].map((v) => h('option', { value: v }, v))))),
+          h('label', {}, t('consciousness'), h('select#ref-avpu', {}, ...['alert', 'voice', 'pain', 'unresponsive'].map((v) => h('option', { value: v }, t(`avpu_${v}`)))))),
         h('label', {}, t('reason'), h('input#ref-reason', { required: true })),
         h('button.primary', { type: 'submit' }, t('send_referral'))),
     ));
@@ -308,10 +356,14 @@ function renderUnits() {
   const counts = {}; units.forEach((u) => { counts[u.status] = (counts[u.status] || 0) + 1; });
   fill($('#units-board'), 
     h('div.muted', {}, ORDER.filter((k) => counts[k]).map((k) => `${t(`st_${k}`)}: ${counts[k]}`).join(' · ')),
-    h('table#units', {}, ...units.filter((u) => u.status !== 'available' || units.length <= 80).map((u) => h('tr', { dataset: { unit: u.id, status: u.status } },
-      h('td', {}, h('span.badge', { dataset: { c: statusColor(u.status) } }, ' '), ` ${u.call_sign}`),
-      h('td', {}, t(`st_${u.status}`)), h('td', {}, u.incident != null ? `#${u.incident}` : ''),
-      h('td.num.muted', {}, u.last_fix ? dur((now - u.last_fix.received) / 1000) : '')))),
+    h('table#units', {},
+      h('tr', {}, h('th', {}, t('units')), h('th', {}, t('status')), h('th.num', {}, t('in_status')), h('th', {}, t('incident')), h('th.num', {}, t('position_age'))),
+      ...units.filter((u) => u.status !== 'available' || units.length <= 80).map((u) => h('tr', { dataset: { unit: u.id, status: u.status } },
+        h('td', { title: u.id }, h('span.badge', { dataset: { c: statusColor(u.status) } }, ' '), ` ${u.call_sign}`),
+        h('td', {}, t(`st_${u.status}`)),
+        h('td.num', {}, u.status_at ? dur((now - u.status_at) / 1000) : '—'),
+        h('td', {}, u.incident != null ? h('a.inc-link', { href: `#incident-${u.incident}`, onclick: (ev) => { ev.preventDefault(); select(u.incident); } }, `#${u.incident}`) : ''),
+        h('td.num.muted', {}, u.last_fix ? `${dur((now - u.last_fix.received) / 1000)} ${t('ago')}` : '—')))),
   );
   document.querySelectorAll('#units .badge').forEach((b) => { b.style.background = b.dataset.c; });
 }
@@ -328,34 +380,112 @@ function renderHospitals() {
 }
 
 // ------------------------------------------------------------------ alerts
-const alerts = new Map(); // key -> {text, at}
-function raise(key, text) {
-  if (alerts.has(key)) return;
-  alerts.set(key, { text, at: Date.now() });
-  if (soundAllowed()) beep();
-  renderAlerts();
-}
-function renderAlerts() {
-  fill($('#alerts'), ...[...alerts].slice(-8).reverse().map(([k, a]) => h('div.alert', { dataset: { key: k } }, `${clock(a.at)} ${a.text} `,
-    h('button.small', { type: 'button', onclick: () => { alerts.delete(k); renderAlerts(); } }, '×'))));
-}
-function onEventAlerts(e) {
-  if (e.type === 'assignment_timed_out') raise(`to-${e.incident}-${e.unit}`, `${t('ack_timeout')}: ${e.unit} #${e.incident}`);
-  if (e.type === 'assignment_declined') raise(`dc-${e.incident}-${e.unit}`, `${t('decline')}: ${e.unit} #${e.incident} (${e.reason})`);
-  if (e.type === 'referral_declined') raise(`rd-${e.referral}`, `${t('referral_declined')}: ${e.reason}`);
-  if (e.type === 'referral_expired') raise(`re-${e.referral}`, `${t('referral_expired')} (${e.referral})`);
+// Alerts are derived from the state every second, so they survive a reload and
+// every dispatcher who logs in sees them; dismissing one hides it on this screen
+// until its cause changes (its key carries the cause).
+const dismissed = new Set();
+const sounded = new Set();
+let alertList = [];
+function callSign(id) { return store.units.get(id)?.call_sign || id; }
+function deriveAlerts(now = Date.now()) {
+  const out = [];
+  for (const i of store.incidents.values()) {
+    if (!(i.status === 'open' || i.status === 'dispatched')) continue;
+    const lost = i.assignments.filter((a) => ['declined', 'timed_out'].includes(a.state.state));
+    const active = i.assignments.some((a) => ['pending', 'acknowledged', 'completed'].includes(a.state.state));
+    if (lost.length && !active) {
+      const a = lost[lost.length - 1];
+      const why = a.state.state === 'declined' ? `${t('decline')}: ${callSign(a.unit)}${a.state.reason ? ` (${a.state.reason})` : ''}` : `${t('ack_timeout')}: ${callSign(a.unit)}`;
+      out.push({ key: `nounit-${i.id}-${lost.length}`, at: lastChangeAt(i), urgent: i.triage === 'merah', text: `#${i.id} ${t(`tr_${i.triage}`)} ${t('waiting_for_unit')} — ${why}` });
+    } else if (waitingForUnit(i) && !i.assignments.length && now - i.received_at > 60000) {
+      out.push({ key: `unassigned-${i.id}`, at: i.received_at, urgent: i.triage === 'merah', text: `#${i.id} ${t(`tr_${i.triage}`)} ${t('waiting_for_unit')} ${dur((now - i.received_at) / 1000)}` });
+    }
+    for (const a of i.assignments) if (a.state.state === 'pending' && now > a.ack_deadline) out.push({ key: `to-${i.id}-${a.unit}`, at: a.ack_deadline, urgent: true, text: `${t('ack_timeout')}: ${callSign(a.unit)} #${i.id}` });
+  }
+  for (const r of store.referrals.values()) {
+    const later = [...store.referrals.values()].some((x) => x.incident === r.incident && x.id > r.id);
+    if (!later && ['declined', 'expired'].includes(r.status.state)) out.push({ key: `ref-${r.id}-${r.status.state}`, at: r.answered_at || r.deadline, urgent: true, text: `${t(r.status.state === 'declined' ? 'referral_declined' : 'referral_expired')}: ${r.number}${r.status.reason ? ` (${r.status.reason})` : ''}` });
+    if (r.status.state === 'pending' && now > r.deadline) out.push({ key: `re-${r.id}`, at: r.deadline, urgent: true, text: `${t('referral_expired')}: ${r.number}` });
+  }
+  for (const u of store.units.values()) {
+    if (['en_route', 'transporting'].includes(u.status) && (!u.last_fix || now - u.last_fix.received > 120000) && now - u.status_at > 120000) out.push({ key: `st-${u.id}-${u.status_at}`, at: u.status_at, urgent: false, text: `${t('stale_position')}: ${u.call_sign}` });
+  }
+  return out.sort((a, b) => Number(b.urgent) - Number(a.urgent) || b.at - a.at);
 }
 function checkAlerts() {
-  const now = Date.now();
-  for (const i of store.incidents.values()) {
-    for (const a of i.assignments) if (a.state.state === 'pending' && now > a.ack_deadline) raise(`to-${i.id}-${a.unit}`, `${t('ack_timeout')}: ${a.unit} #${i.id}`);
-  }
-  for (const r of store.referrals.values()) if (r.status.state === 'pending' && now > r.deadline) raise(`re-${r.id}`, `${t('referral_expired')}: ${r.number}`);
-  for (const u of store.units.values()) {
-    if (['en_route', 'transporting'].includes(u.status) && (!u.last_fix || now - u.last_fix.received > 120000) && now - u.status_at > 120000) raise(`st-${u.id}-${u.status_at}`, `${t('stale_position')}: ${u.call_sign}`);
-  }
+  alertList = deriveAlerts().filter((a) => !dismissed.has(a.key));
+  for (const a of alertList) if (!sounded.has(a.key)) { sounded.add(a.key); if (soundAllowed()) beep(a.urgent ? 990 : 660); }
+  fill($('#alerts'), ...alertList.slice(0, 8).map((a) => h(`div.alert${a.urgent ? '.urgent' : ''}`, { dataset: { key: a.key } }, `${clock(a.at)} ${a.text} `,
+    h('button.small', { type: 'button', title: t('dismiss'), onclick: () => { dismissed.add(a.key); checkAlerts(); } }, '×'))));
 }
-$('#sound').addEventListener('click', () => { allowSound(); beep(660, 120); $('#sound').dataset.i18n = 'sound_on'; $('#sound').textContent = t('sound_on'); });
+function onEventAlerts() { checkAlerts(); }
+
+/** The timeline's detail in words: the server writes status and call details as
+ * names (`OnScene`, `Kuning Medical, 1 patient(s)`), the console shows them in the
+ * dispatcher's language. */
+function snake(x) { return String(x).replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(); }
+function detailText(x) {
+  const d = x.detail || '';
+  if (x.kind === 'unit_status_changed' && /^[A-Za-z_]+$/.test(d)) return t(`st_${snake(d)}`);
+  const m = x.kind === 'incident_created' && /^(\w+) (\w+), (\d+)/.exec(d);
+  if (m) return `${t(`tr_${snake(m[1])}`)} · ${t(`cat_${snake(m[2])}`)} · ${m[3]} ${t('patients').toLowerCase()}`;
+  return d;
+}
+
+// ------------------------------------------------------------------ incident actions
+const ACTIONS = [
+  { kind: 'close', key: 'C', label: 'close_incident', field: 'outcome' },
+  { kind: 'cancel', key: 'X', label: 'cancel_incident', field: 'reason' },
+  { kind: 'merge', key: 'M', label: 'merge_incident', field: 'into' },
+  { kind: 'reassign', key: 'R', label: 'reassign_unit', field: 'unit' },
+];
+const ACTION_KEYS = Object.fromEntries(ACTIONS.flatMap((a) => [[a.key.toLowerCase(), a.kind], [a.key, a.kind]]));
+
+/** Opens the small form of one action on the selected incident: Enter sends, Esc closes. */
+function openAction(kind) {
+  const a = ACTIONS.find((x) => x.kind === kind);
+  const i = store.incidents.get(ui.selected);
+  const slot = $('#incident-action-slot');
+  if (!a || !i || !slot) return;
+  const input = kind === 'reassign'
+    ? h('select#action-input', {}, ...[...store.units.values()].filter((u) => u.incident != null && u.incident !== i.id).map((u) => h('option', { value: u.id }, `${u.call_sign} (#${u.incident}, ${t(`st_${u.status}`)})`)))
+    : h('input#action-input', { required: true, maxlength: 1000, inputmode: kind === 'merge' ? 'numeric' : 'text', placeholder: t(`action_${kind}_ph`) });
+  const form = h('form#incident-action', { dataset: { action: kind }, novalidate: true },
+    h('label', {}, `${t(a.label)} #${i.id}`, input),
+    h('p.error#action-error', { role: 'alert' }),
+    h('div.row', {}, h('button.primary', { type: 'submit' }, t(a.label)), h('button', { type: 'button', onclick: () => fill(slot) }, t('decline_back'))));
+  form.addEventListener('keydown', (e) => { if (e.key === 'Escape') { fill(slot); e.stopPropagation(); } });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const v = input.value.trim();
+    if (!v) { $('#action-error').textContent = t('action_needs_value'); return; }
+    try {
+      if (kind === 'close') await api(`/api/incidents/${i.id}/close`, { method: 'POST', body: { outcome: v } });
+      if (kind === 'cancel') await api(`/api/incidents/${i.id}/cancel`, { method: 'POST', body: { reason: v } });
+      if (kind === 'merge') await api(`/api/incidents/${i.id}/merge`, { method: 'POST', body: { into: Number(v.replace(/^#/, '')) } });
+      if (kind === 'reassign') await live.command({ type: 'reassign_unit', unit: v, to: i.id, reason: t('reassigned_by_dispatcher') });
+      toast(`${t(a.label)}: #${i.id}`);
+      fill(slot);
+    } catch (err) { $('#action-error').textContent = err.message_id || err.message || String(err); }
+  });
+  fill(slot, form);
+  input.focus();
+}
+
+// Sound: browsers play it only after a person has interacted with the page, so
+// the console asks at once, in a banner, and takes the first click or key press
+// anywhere as the answer; alarms are audible from the first call on.
+function enableSound() {
+  if (soundAllowed()) return;
+  allowSound(); beep(660, 120);
+  $('#sound').dataset.i18n = 'sound_on'; $('#sound').textContent = t('sound_on');
+  $('#sound-ask').hidden = true;
+}
+$('#sound').addEventListener('click', enableSound);
+$('#sound-ask-btn').addEventListener('click', enableSound);
+document.addEventListener('pointerdown', enableSound, { once: true, capture: true });
+document.addEventListener('keydown', enableSound, { once: true, capture: true });
+$('#sound-ask').hidden = soundAllowed();
 
 setInterval(() => {
   checkAlerts();
