@@ -157,7 +157,9 @@ try {
   await disp.waitForSelector('#detail h2:has-text("#")');
   const incident = await disp.evaluate(() => window.satriaStore && [...window.satriaStore.incidents.keys()].sort((a, b) => b - a)[0]);
   must((await disp.textContent('#detail')).includes('Bu Sri'), 'the new incident shows its caller');
-  ok('incident created', `#${incident}, kuning, located by search then map click`);
+  const desa = await disp.evaluate((id) => window.satriaStore.incidents.get(id).address?.desa, incident);
+  must(desa, 'a map click keeps the desa the call is in');
+  ok('incident created', `#${incident}, kuning, located by search then a map click in desa ${desa}`);
 
   // a second call from the same place: the server flags it, the console links to the first
   await disp.mouse.click(box.x + px + 25, box.y + py + 25); // about 150 m away, off the marker
@@ -209,8 +211,14 @@ try {
   must((await crew.getAttribute('#nav', 'href')).startsWith('geo:'), 'a geo: navigation link');
   must((await crew.textContent('#assignment')).includes('Bu Sri'), 'the crew sees the caller');
   await shot(crew, '04-crew-assignment');
-  await crew.click('#ack');
+  // the new job covers the crew's screen, with the time left to acknowledge
+  await crew.waitForSelector('#newjob', { state: 'visible' });
+  const job = await crew.textContent('#newjob');
+  must(job.includes('Tugas baru') && job.includes(`#${incident}`) && job.includes(desa), `the new job fills the screen with the desa: ${job.trim().slice(0, 120)}`);
+  must(/^[0-9]:[0-5][0-9]$/.test((await crew.textContent('#newjob-countdown')).trim()), 'the acknowledgement countdown runs');
+  await crew.click('#newjob-ack');
   await crew.waitForSelector('#my-status[data-status="en_route"]');
+  must(!(await crew.isVisible('#newjob')), 'acknowledged: the alert is gone');
   must(!(await crew.isVisible('#ack')), 'acknowledged: the accept button is gone');
   const offered = await crew.locator('#status-btns button:visible').allTextContents();
   must(offered.length === 1 && offered[0].includes('tiba di lokasi'), `en route, the crew is offered only "tiba di lokasi": ${offered}`);
@@ -283,7 +291,12 @@ try {
   const hospNav = await crew.getAttribute('#nav', 'href');
   const hospPos = await disp.evaluate((h) => window.satriaStore.hospitals.get(h).position, env('SATRIA_HOSPITAL_ID', ''));
   must(hospNav.startsWith(`geo:${hospPos.lat.toFixed(6)},${hospPos.lon.toFixed(6)}`), `while transporting the navigation goes to the hospital (${hospNav})`);
-  ok('route to hospital', `the crew's route and geo: link switch to the accepted hospital`);
+  const hospName = await disp.evaluate((h) => window.satriaStore.hospitals.get(h).name, env('SATRIA_HOSPITAL_ID', ''));
+  await crew.waitForSelector('#destination', { state: 'visible' });
+  must((await crew.textContent('#destination .dest-name')) === hospName, 'the destination hospital is named');
+  const first = await crew.evaluate(() => [...document.querySelectorAll('main.phone > .card')].find((c) => !c.hidden && c.id !== 'unit-card')?.id);
+  must(first === 'destination', `the destination comes first on the crew's screen (${first})`);
+  ok('route to hospital', `the crew's route and geo: link switch to the accepted hospital; "${hospName}" on top`);
   ok('reconnect resumes', `dispatcher dropped at seq ${before}, resumed to ${after}, saw the missed status`);
 
   // ------------------------------------------------------------ handover
@@ -310,8 +323,8 @@ try {
   await disp.evaluate(() => document.activeElement?.blur());
   await disp.keyboard.press(String(k + 1));
   await crew.waitForSelector(`#assignment:has-text("#${second}")`);
-  await crew.waitForSelector('#ackrow:not([hidden])');
-  await crew.click('#decline');
+  await crew.waitForSelector('#newjob', { state: 'visible' });
+  await crew.click('#newjob-decline');
   await crew.waitForSelector('#decline-form:not([hidden])');
   await crew.click('#decline-send'); // no reason yet: refused on the page, nothing sent
   must(!(await crew.isHidden('#decline-form')), 'a decline needs a reason');

@@ -3,7 +3,7 @@
 // position reports, and an offline queue: actions taken without a connection
 // keep their device time and their client_id, and are sent on reconnect, so
 // the server applies each once.
-import { t, getLang, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill, clientId } from './app.js';
+import { t, getLang, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill, clientId, allowSound, soundAllowed, beep } from './app.js';
 import { MapView, unitPos } from './map.js';
 
 const s = requireRole(['crew']);
@@ -165,7 +165,7 @@ function render() {
   } else {
     fill($('#assignment'), 
       h('div', {}, h(`span.badge.tr-${i.triage}`, {}, t(`tr_${i.triage}`)), ` #${i.id} · ${t(`cat_${i.category}`)} · ${i.patients}`),
-      h('div#inc-address', {}, `${i.address?.text || ''} ${i.address?.landmark || ''}`),
+      h('div#inc-address', {}, placeText(i)),
       h('div.muted', {}, `${t('caller')}: ${i.caller_name} ${i.caller_phone}`),
       i.notes ? h('div', {}, i.notes) : null,
       a ? h('div.muted', {}, `${t(`as_${a.state.state}`)} · ${clock(a.assigned_at)}`) : null,
@@ -178,6 +178,8 @@ function render() {
     $('#ackrow').hidden = !(a && a.state.state === 'pending');
     if ($('#ackrow').hidden) $('#decline-form').hidden = true;
   }
+  renderNewJob(i, a);
+  renderDestination(i);
   // Only the statuses the crew may report now, counted from the last one still
   // waiting in the queue (offline, a crew goes on reporting).
   const queuedStatus = [...queue()].reverse().find((x) => x.command?.type === 'report_status')?.command.status;
@@ -195,6 +197,55 @@ function render() {
 }
 onLang(render);
 
+/** Where the call is, in the words a crew navigates by: desa, landmark, then the rest. */
+function placeText(i) {
+  const a = i.address || {};
+  return [a.desa, a.landmark, a.rt_rw ? `RT/RW ${a.rt_rw}` : '', a.text].filter((x, k, all) => x && all.indexOf(x) === k).join(' · ');
+}
+
+// ------------------------------------------------------------------ a new job cannot be missed
+// A pending assignment covers the whole screen with the call, the time left to
+// acknowledge, and the two answers; it rings and vibrates until answered.
+let ringing = null;
+function renderNewJob(i, a) {
+  const pending = i && a && a.state.state === 'pending' && ui.declining !== i.id;
+  const box = $('#newjob');
+  if (!pending) {
+    box.hidden = true;
+    clearInterval(ringing); ringing = null;
+    return;
+  }
+  fill($('#newjob-body'),
+    h('p', {}, h(`span.badge.tr-${i.triage}`, {}, t(`tr_${i.triage}`)), ` #${i.id} · ${t(`cat_${i.category}`)}`),
+    h('p.newjob-place', {}, placeText(i)),
+    i.notes ? h('p', {}, i.notes) : null);
+  const left = Math.max(0, Math.round((a.ack_deadline - Date.now()) / 1000));
+  $('#newjob-countdown').textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+  if (box.hidden) {
+    box.hidden = false;
+    $('#newjob-ack').focus();
+    const ring = () => { if (soundAllowed()) { beep(988, 250); setTimeout(() => beep(784, 250), 300); } navigator.vibrate?.([400, 150, 400]); };
+    ring();
+    clearInterval(ringing); ringing = setInterval(ring, 4000);
+  }
+}
+$('#newjob-ack').addEventListener('click', () => $('#ack').click());
+$('#newjob-decline').addEventListener('click', () => { ui.declining = ui.incident; render(); $('#decline').click(); });
+// Sound needs one touch on the page first; the crew's first tap anywhere allows it.
+document.addEventListener('pointerdown', () => { if (!soundAllowed()) allowSound(); }, { once: true, capture: true });
+setInterval(() => { if (!$('#newjob').hidden) render(); }, 1000);
+
+/** Transporting: the destination hospital comes first, above everything else. */
+function renderDestination(i) {
+  const box = $('#destination');
+  const ref = i && [...store.referrals.values()].filter((r) => r.incident === i.id && r.unit === unitId && r.status.state === 'accepted').pop();
+  if (!toHospital() || !i) { box.hidden = true; return; }
+  const name = ref ? (store.hospitals.get(ref.to)?.name || ref.to) : t('destination_unknown');
+  fill(box, h('div.muted', {}, t('destination')), h('div.dest-name', {}, name),
+    ui.route && ui.routeTo === 'hospital' ? h('div', {}, `${km(ui.route.distance_m)}${ui.route.time_s != null ? ' · ' + dur(ui.route.time_s) : ''}`) : null);
+  box.hidden = false;
+}
+
 // ------------------------------------------------------------------ actions
 $('#ack').addEventListener('click', () => {
   if (ui.incident == null || $('#ackrow').hidden) return; // nothing to acknowledge
@@ -211,7 +262,7 @@ document.querySelectorAll('#decline-reasons button').forEach((b) => b.addEventLi
   $('#decline-text').value = b.textContent;
   $('#decline-text').focus();
 }));
-$('#decline-cancel').addEventListener('click', () => { $('#decline-form').hidden = true; });
+$('#decline-cancel').addEventListener('click', () => { $('#decline-form').hidden = true; ui.declining = null; render(); });
 $('#decline-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const reason = $('#decline-text').value.trim();

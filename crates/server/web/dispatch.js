@@ -14,7 +14,12 @@ const ui = { selected: null, recs: [], triage: 'merah', loc: null, places: [], s
 
 // ------------------------------------------------------------------ map
 const map = new MapView($('#map'), {
-  onClick: (lat, lon) => setLocation(lat, lon, `${lat.toFixed(5)}, ${lon.toFixed(5)}`),
+  onClick: (lat, lon) => {
+    // A click keeps the desa it falls in (the nearest desa/kelurahan centre), so the
+    // crew is told a place name, not only coordinates.
+    const desa = nearestDesa(lat, lon);
+    setLocation(lat, lon, desa ? `${desa.name}, ${desa.kecamatan} (${lat.toFixed(5)}, ${lon.toFixed(5)})` : `${lat.toFixed(5)}, ${lon.toFixed(5)}`, desa?.name || '');
+  },
   onPick: (kind, id) => { if (kind === 'incident') select(id); },
 });
 window.satriaMap = map; // read by the browser test (first draw, features)
@@ -24,6 +29,17 @@ map.load().then((m) => {
   syncMap();
 }).catch((e) => toast(`${t('error')}: ${e.message}`, 'error'));
 api('/api/map/places').then((v) => { ui.places = v.places; }).catch(() => {});
+
+/** The desa or kelurahan whose centre is nearest, within 5 km. */
+function nearestDesa(lat, lon) {
+  let best = null; let bestD = 5000;
+  for (const p of ui.places) {
+    if (p.kind !== 'desa' && p.kind !== 'kelurahan') continue;
+    const d = Math.hypot((p.lat - lat) * 110574, (p.lon - lon) * 111320 * Math.cos((lat * Math.PI) / 180));
+    if (d < bestD) { best = p; bestD = d; }
+  }
+  return best;
+}
 
 function syncMap() {
   const open = [...store.incidents.values()].filter((i) => i.status === 'open' || i.status === 'dispatched');
