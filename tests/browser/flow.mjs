@@ -108,6 +108,12 @@ try {
   must(m.drawn - m.nav < 2000, `the map is drawn within 2 s of opening (${Math.round(m.drawn - m.nav)} ms)`);
   ok('map drawn', `roads and ${m.units} units drawn ${Math.round(m.drawn - m.nav)} ms after the console opened (first paint ${Math.round(m.first - m.nav)} ms, ${m.lines} road points)`);
   await shot(disp, '01-dispatcher-map');
+  // the legend says what the symbols mean; no label is drawn over another
+  const legend = await disp.textContent('#legend');
+  for (const w of ['siaga', 'menuju lokasi', 'buka', 'penuh', 'merah', 'kuning']) must(legend.includes(w), `the legend explains "${w}": ${legend}`);
+  const overlaps = await disp.evaluate(() => { const r = window.satriaMap.labelRects || []; let n = 0; for (let i = 0; i < r.length; i += 1) for (let j = i + 1; j < r.length; j += 1) if (r[i].x0 < r[j].x1 && r[j].x0 < r[i].x1 && r[i].y0 < r[j].y1 && r[j].y0 < r[i].y1) n += 1; return { n, shown: r.length }; });
+  must(overlaps.n === 0 && overlaps.shown > 0, `labels do not overprint (${JSON.stringify(overlaps)})`);
+  ok('legend and labels', `legend: units, hospitals, incidents; ${overlaps.shown} labels, none over another`);
 
   // ------------------------------------------------------------ sound asked for at once
   must(await disp.isVisible('#sound-ask'), 'the console asks for sound as it opens');
@@ -200,6 +206,9 @@ try {
   const row = disp.locator(`#units tr[data-unit="${UNIT}"]`);
   must((await row.locator('a.inc-link').textContent()) === `#${incident}`, 'the busy unit links its incident');
   must(!(await row.textContent()).includes(UNIT) || (await row.locator('td').first().textContent()).trim() !== UNIT, 'shown by call sign');
+  await disp.waitForSelector('#timeline tr');
+  const tl = await disp.textContent('#timeline');
+  for (const english of ['Kuning', 'Medical', 'by dispatcher', 'OnScene']) must(!tl.includes(english), `no English in the Bahasa timeline: ${tl}`);
   ok('no second unit by accident', `pressing 1 again asked "${ask}"; Esc sent nothing`);
   await shot(disp, '03-dispatcher-assigned');
 
@@ -238,12 +247,15 @@ try {
   await crew.context().setOffline(true);
   await crew.evaluate(() => window.satriaLive.drop());
   await crew.waitForSelector('#conn:not([data-state="online"])');
+  await crew.waitForSelector('#conn-lost', { state: 'visible' });
+  must((await crew.textContent('#conn-lost')).includes('terputus'), 'a banner says the connection is lost');
   await crew.click('[data-status="at_patient"]');
   must((await crew.getAttribute('#queue', 'data-count')) === '1', 'the action is queued while offline');
   const queued = await crew.evaluate(() => window.satriaCrew.queue()[0]);
   must(queued.command.device_at > 0 && queued.client_id, 'the queued action keeps its device time and client_id');
   await crew.context().setOffline(false);
   await crew.waitForSelector('#queue[data-count="0"]', { state: 'attached', timeout: 30000 });
+  must(!(await crew.isVisible('#conn-lost')), 'back online: the banner is gone');
   await crew.waitForSelector('#my-status[data-status="at_patient"]');
   // sent again with the same client_id: the server answers duplicate and applies nothing
   const again = await crew.evaluate((q) => window.satriaLive.command(q.command, q.client_id), queued);

@@ -650,8 +650,9 @@ mod tests {
                 .into_iter()
                 .rev()
                 .collect();
+            // A key written twice: the second silently replaces the first.
             if !key.is_empty() {
-                keys.insert(key);
+                assert!(keys.insert(key.clone()), "{lang}: {key} is defined twice");
             }
         }
         keys

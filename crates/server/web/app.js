@@ -145,6 +145,7 @@ export function header(titleKey, s) {
   applyI18n();
 }
 
+let connLostTimer = null;
 export function setConn(state) {
   const el = $('#conn');
   if (!el) return;
@@ -152,6 +153,15 @@ export function setConn(state) {
   el.dataset.i18n = `conn_${state}`;
   el.dataset.state = state;
   el.textContent = t(`conn_${state}`);
+  // Lost for more than two seconds: a banner across the page, not only the pill,
+  // so nobody works on a screen that has stopped following the server.
+  clearTimeout(connLostTimer);
+  if (state === 'online') { $('#conn-lost')?.remove(); return; }
+  connLostTimer = setTimeout(() => {
+    if ($('#conn-lost')) return;
+    const b = h('div#conn-lost.banner.lost', { role: 'alert' }, h('span', { 'data-i18n': 'conn_lost' }, t('conn_lost')));
+    $('.bar')?.after(b) ?? document.body.prepend(b);
+  }, 2000);
 }
 
 // ------------------------------------------------------------------ WebSocket

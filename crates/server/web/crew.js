@@ -200,7 +200,9 @@ onLang(render);
 /** Where the call is, in the words a crew navigates by: desa, landmark, then the rest. */
 function placeText(i) {
   const a = i.address || {};
-  return [a.desa, a.landmark, a.rt_rw ? `RT/RW ${a.rt_rw}` : '', a.text].filter((x, k, all) => x && all.indexOf(x) === k).join(' · ');
+  const parts = [a.desa, a.landmark, a.rt_rw ? `RT/RW ${a.rt_rw}` : '', a.text].filter(Boolean);
+  // the desa is often the start of the searched place's text: say it once
+  return parts.filter((x, k) => !parts.some((y, j) => j !== k && y.length > x.length && y.includes(x))).filter((x, k, all) => all.indexOf(x) === k).join(' · ');
 }
 
 // ------------------------------------------------------------------ a new job cannot be missed

@@ -23,11 +23,19 @@ const map = new MapView($('#map'), {
   onPick: (kind, id) => { if (kind === 'incident') select(id); },
 });
 window.satriaMap = map; // read by the browser test (first draw, features)
-map.load().then((m) => {
-  const n = (m.classes || []).reduce((a, c) => a + c.lines.length, 0);
-  $('#legend').textContent = `${n} ruas jalan · ${map.points || 0} titik`;
-  syncMap();
-}).catch((e) => toast(`${t('error')}: ${e.message}`, 'error'));
+map.load().then(() => { renderLegend(); syncMap(); }).catch((e) => toast(`${t('error')}: ${e.message}`, 'error'));
+
+/** What the symbols on the map mean: units by status, hospitals by IGD status,
+ * incidents by triage colour. */
+function renderLegend() {
+  const dot = (c) => h('span.lg-dot', { style: `background:${c}` });
+  const sq = (c) => h('span.lg-sq', { style: `background:${c}` });
+  const tri = (c) => h('span.lg-tri', { style: `border-bottom-color:${c}` });
+  fill($('#legend'),
+    h('div', {}, h('b', {}, t('units')), ...['available', 'notified', 'en_route', 'on_scene', 'transporting', 'out_of_service'].map((st) => h('span.lg', {}, dot(statusColor(st)), t(`st_${st}`)))),
+    h('div', {}, h('b', {}, t('hospitals')), ...['open', 'full', 'diversion'].map((st) => h('span.lg', {}, sq(igdColor(st)), t(st)))),
+    h('div', {}, h('b', {}, t('legend_incidents')), ...['merah', 'kuning', 'hijau', 'hitam'].map((tr) => h('span.lg', {}, tri(triageColor(tr)), t(`tr_${tr}`)))));
+}
 api('/api/map/places').then((v) => { ui.places = v.places; }).catch(() => {});
 
 /** The desa or kelurahan whose centre is nearest, within 5 km. */
@@ -75,7 +83,7 @@ let renderPending = false;
 function scheduleRender() { if (!renderPending) { renderPending = true; requestAnimationFrame(() => { renderPending = false; renderAll(); }); } }
 
 function renderAll() { syncMap(); renderIncidents(); renderDetail(); renderUnits(); renderHospitals(); }
-onLang(() => { renderAll(); renderRefForm(); });
+onLang(() => { renderAll(); renderRefForm(); renderLegend(); });
 
 // ------------------------------------------------------------------ intake
 function setLocation(lat, lon, label, desa = '') {
@@ -443,8 +451,9 @@ function snake(x) { return String(x).replace(/([a-z])([A-Z])/g, '$1_$2').toLower
 function detailText(x) {
   const d = x.detail || '';
   if (x.kind === 'unit_status_changed' && /^[A-Za-z_]+$/.test(d)) return t(`st_${snake(d)}`);
-  const m = x.kind === 'incident_created' && /^(\w+) (\w+), (\d+)/.exec(d);
-  if (m) return `${t(`tr_${snake(m[1])}`)} · ${t(`cat_${snake(m[2])}`)} · ${m[3]} ${t('patients').toLowerCase()}`;
+  const m = x.kind === 'incident_created' && /^(\w+) (\w+)(?:, (\d+))?/.exec(d);
+  if (m) return [t(`tr_${snake(m[1])}`), t(`cat_${snake(m[2])}`), m[3] ? `${m[3]} ${t('patients').toLowerCase()}` : ''].filter(Boolean).join(' · ');
+  if (x.kind === 'unit_assigned' && (d === 'automatic' || d === 'by dispatcher')) return t(d === 'automatic' ? 'assigned_automatic' : 'assigned_by_dispatcher');
   return d;
 }
 

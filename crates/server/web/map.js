@@ -175,13 +175,15 @@ export class MapView {
     // major road casing effect: draw the top classes again thinner, darker edges omitted for speed
     ctx.restore();
     ctx.setTransform(d, 0, 0, d, 0, 0);
-    // kecamatan names
-    ctx.font = '600 12px system-ui, sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
+    // Labels are collected and placed last, most important first, each only where
+    // it overprints no label already placed: incidents, then units, hospitals,
+    // kecamatan names.
+    const labels = [];
+    const label = (prio, text, x, y, font, color, align = 'left') => labels.push({ prio, text, x, y, font, color, align });
     for (const k of this.kecamatan) {
       const [x, y] = this.px(k.lat, k.lon);
       if (x < -50 || y < -20 || x > this.w + 50 || y > this.hgt + 20) continue;
-      ctx.fillStyle = 'rgba(255,255,255,0.8)'; ctx.fillText(k.name.toUpperCase(), x + 1, y + 1);
-      ctx.fillStyle = '#5b6770'; ctx.fillText(k.name.toUpperCase(), x, y); features += 1;
+      label(3, k.name.toUpperCase(), x, y, '600 12px system-ui, sans-serif', '#5b6770', 'center'); features += 1;
     }
     // routes
     for (const r of this.routes) {
@@ -197,7 +199,7 @@ export class MapView {
       const cap = this.hospitalCapacity.get(x.id);
       ctx.fillStyle = igdColor(cap?.status); ctx.fillRect(px - 6, py - 6, 12, 12);
       ctx.fillStyle = '#fff'; ctx.fillRect(px - 1.5, py - 4.5, 3, 9); ctx.fillRect(px - 4.5, py - 1.5, 9, 3);
-      if (this.scale > (this.opts.compact ? 40000 : 4000)) { ctx.fillStyle = '#333'; ctx.fillText(x.name, px + 9, py); }
+      if (this.scale > (this.opts.compact ? 40000 : 4000)) label(2, x.name, px + 9, py, '11px system-ui, sans-serif', '#333');
       features += 1;
     }
     // incidents
@@ -205,7 +207,7 @@ export class MapView {
       const [x, y] = this.px(i.location.lat, i.location.lon);
       ctx.fillStyle = triageColor(i.triage); ctx.strokeStyle = i.id === this.selected ? '#000' : '#fff'; ctx.lineWidth = i.id === this.selected ? 3 : 2;
       ctx.beginPath(); ctx.moveTo(x, y - 10); ctx.lineTo(x + 9, y + 7); ctx.lineTo(x - 9, y + 7); ctx.closePath(); ctx.fill(); ctx.stroke();
-      ctx.fillStyle = '#111'; ctx.font = '600 11px system-ui, sans-serif'; ctx.fillText(`#${i.id}`, x + 11, y - 4); features += 1;
+      label(0, `#${i.id}`, x + 11, y - 4, '600 11px system-ui, sans-serif', '#111'); features += 1;
     }
     // units
     ctx.font = '600 10px system-ui, sans-serif';
@@ -214,9 +216,10 @@ export class MapView {
       if (x < -20 || y < -20 || x > this.w + 20 || y > this.hgt + 20) continue;
       ctx.fillStyle = statusColor(u.status); ctx.strokeStyle = '#fff'; ctx.lineWidth = 1.5;
       ctx.beginPath(); ctx.arc(x, y, 6, 0, Math.PI * 2); ctx.fill(); ctx.stroke();
-      if (this.scale > 2500 || this.units.length < 15) { ctx.fillStyle = '#1b2a35'; ctx.fillText(u.call_sign, x + 8, y + 3); }
+      if (this.scale > 2500 || this.units.length < 15) label(1, u.call_sign, x + 8, y + 3, '600 10px system-ui, sans-serif', '#1b2a35');
       features += 1;
     }
+    this.labelsShown = this.placeLabels(labels);
     if (this.marker) {
       const [x, y] = this.px(this.marker.lat, this.marker.lon);
       ctx.strokeStyle = '#d7263d'; ctx.lineWidth = 3; ctx.beginPath(); ctx.arc(x, y, 10, 0, Math.PI * 2); ctx.moveTo(x - 14, y); ctx.lineTo(x + 14, y); ctx.moveTo(x, y - 14); ctx.lineTo(x, y + 14); ctx.stroke();
@@ -229,6 +232,27 @@ export class MapView {
     this.c.dataset.firstDrawMs = String(Math.round(this.firstDrawAt ?? -1));
   }
 }
+
+/** Draws the labels that fit, by priority; returns how many were drawn. */
+MapView.prototype.placeLabels = function placeLabels(labels) {
+  const ctx = this.ctx;
+  const placed = [];
+  ctx.textBaseline = 'middle';
+  labels.sort((a, b) => a.prio - b.prio);
+  for (const l of labels) {
+    ctx.font = l.font;
+    const w = ctx.measureText(l.text).width, hgt = 12;
+    const x0 = l.align === 'center' ? l.x - w / 2 : l.x;
+    const r = { x0: x0 - 2, y0: l.y - hgt / 2 - 1, x1: x0 + w + 2, y1: l.y + hgt / 2 + 1 };
+    if (placed.some((p) => r.x0 < p.x1 && p.x0 < r.x1 && r.y0 < p.y1 && p.y0 < r.y1)) continue;
+    placed.push(r);
+    ctx.textAlign = l.align;
+    ctx.fillStyle = 'rgba(255,255,255,0.8)'; ctx.fillText(l.text, l.x + 1, l.y + 1);
+    ctx.fillStyle = l.color; ctx.fillText(l.text, l.x, l.y);
+  }
+  this.labelRects = placed;
+  return placed.length;
+};
 
 /** Where a unit is: its last fix, else its base. */
 export function unitPos(u) { return u.last_fix?.at || u.base; }
