@@ -264,6 +264,11 @@ try {
 
   // ------------------------------------------------------------ referral
   await disp.click('#ref-box summary');
+  // the destinations come ranked, best first, with drive time and free beds
+  await disp.waitForSelector('#ref-to optgroup option', { state: 'attached' });
+  const ranked = await disp.$$eval('#ref-to optgroup:first-child option', (os) => os.map((o) => o.textContent));
+  must(ranked.length > 0 && ranked[0].startsWith('1. ') && /IGD/.test(ranked[0]), `hospitals ranked in the form: ${ranked.slice(0, 3)}`);
+  must((await disp.inputValue('#ref-to')) === (await disp.getAttribute('#ref-to optgroup:first-child option', 'value')), 'the best one is chosen');
   await disp.selectOption('#ref-to', env('SATRIA_HOSPITAL_ID', ''));
   await disp.fill('#ref-name', 'Sri Wahyuni');
   await disp.fill('#ref-nik', '3302010101800001');
@@ -288,6 +293,9 @@ try {
   await hosp.click('#publish');
   await disp.waitForFunction((h) => window.satriaStore.hospitals.get(h).capacity.free_igd_beds === 3, env('SATRIA_HOSPITAL_ID', ''));
   await disp.waitForSelector(`#hospitals tr[data-hospital="${env('SATRIA_HOSPITAL_ID', '')}"] td:has-text("3")`);
+  await hosp.waitForFunction(() => /terakhir diumumkan \d{2}:\d{2}(:\d{2})? WIB/.test(document.querySelector('#cap-info').textContent));
+  must(await hosp.isVisible('#cap-info'), 'the free-bed form says when it was last published');
+  must(await hosp.evaluate(() => window.satriaHospital.rings) === 1, 'the new referral rang once');
   ok('hospital accepted', 'accepted; pre-arrival list; capacity published and shown on the dispatcher board');
 
   // ------------------------------------------------------------ reconnect resumes from last_seq

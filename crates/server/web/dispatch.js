@@ -336,6 +336,7 @@ function renderRefForm() {
       h('summary', {}, t('send_referral')),
       h('form#ref-form', {},
         h('label', {}, t('referral_to'), h('select#ref-to', {}, ...hospitals.map((x) => h('option', { value: x.id }, `${x.name} (${t(x.capacity?.status || 'open')}, IGD ${x.capacity?.free_igd_beds ?? '—'})`)))),
+        h('div.muted#ref-rank-note', {}, t('ranking_hospitals')),
         h('div.row', {}, h('label', {}, t('patient_name'), h('input#ref-name', { required: true })), h('label', {}, t('nik'), h('input#ref-nik', { required: true, pattern: '[0-9]{16}', inputmode: 'numeric' }))),
         h('div.row', {}, h('label', {}, t('sex'), h('select#ref-sex', {}, h('option', { value: 'male' }, t('male')), h('option', { value: 'female' }, t('female')))),
           h('label', {}, t('dob'), h('input#ref-dob', { type: 'date', required: true }))),
@@ -344,12 +345,32 @@ function renderRefForm() {
         h('label', {}, t('reason'), h('input#ref-reason', { required: true })),
         h('button.primary', { type: 'submit' }, t('send_referral'))),
     ));
+  rankHospitals(i.id);
   $('#ref-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const cur = store.incidents.get(ui.selected);
     const a = cur?.assignments.filter((x) => ['pending', 'acknowledged'].includes(x.state.state))[0];
     sendReferral(cur, a?.unit);
   });
+}
+
+/** Fills the destination list from the server's recommendation: the ranked
+ * hospitals first, numbered, with drive time and free beds, the first one chosen;
+ * the excluded ones after them with their reason (the dispatcher may still choose
+ * one: the crew on scene knows things the table does not). */
+async function rankHospitals(id) {
+  let rec;
+  try { rec = await api(`/api/incidents/${id}/hospitals`); } catch { $('#ref-rank-note').textContent = ''; return; }
+  const sel = $('#ref-to');
+  if (!sel || ui.selected !== id) return;
+  const name = (hid) => store.hospitals.get(hid)?.name || hid;
+  const why = (x) => ({ diversion: t('diversion'), unreachable: t('unreachable'), already_tried: t('already_tried'), lacks: `${t('lacks')} ${x.capability || ''}` }[x.reason] || x.reason);
+  fill(sel,
+    h('optgroup', { label: t('recommended') }, ...rec.ranked.map((o, k) => h('option', { value: o.hospital },
+      `${k + 1}. ${o.name} · ${dur(o.eta_s)} · IGD ${o.free_igd_beds ?? '—'}${o.free_icu_beds != null ? ` · ICU ${o.free_icu_beds}` : ''} (${t(o.status)})`))),
+    rec.excluded.length ? h('optgroup', { label: t('not_recommended') }, ...rec.excluded.map((x) => h('option', { value: x.hospital }, `${name(x.hospital)} — ${why(x.reason)}`))) : null);
+  if (rec.ranked[0]) sel.value = rec.ranked[0].hospital;
+  $('#ref-rank-note').textContent = rec.ranked.length ? '' : t('no_hospital_fits');
 }
 
 function refState(st) { return t({ pending: 'referral_pending', accepted: 'referral_accepted', declined: 'referral_declined_s', expired: 'referral_expired_s', cancelled: 'referral_cancelled_s', handed_over: 'referral_handed_over' }[st] || st); }

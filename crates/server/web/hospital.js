@@ -1,7 +1,7 @@
 // The hospital emergency board: incoming referrals with the patient summary the
 // hospital needs, accept or decline with a reason, the pre-arrival list with
 // live ETAs, and the hospital's free IGD/ICU beds and IGD status.
-import { t, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill, clientId } from './app.js';
+import { t, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill, clientId, allowSound, soundAllowed, beep } from './app.js';
 
 const s = requireRole(['hospital']);
 header('hospital_title', s);
@@ -9,9 +9,25 @@ const hid = s.user.hospital;
 const store = new Store();
 let capFilled = false;
 
+// A new referral rings: the IGD board is often watched from across the room.
+// Browsers play sound only after a person touched the page, so the board asks.
+const rung = new Set();
+window.satriaHospital = { rings: 0 }; // read by the browser test
+function ringNew() {
+  for (const r of store.referrals.values()) {
+    if (r.to !== hid || r.status.state !== 'pending' || rung.has(r.id)) continue;
+    rung.add(r.id);
+    window.satriaHospital.rings += 1;
+    if (soundAllowed()) { beep(880, 300); setTimeout(() => beep(1175, 300), 350); }
+  }
+}
+function enableSound() { if (!soundAllowed()) { allowSound(); beep(660, 120); } $('#sound-ask').hidden = true; }
+$('#sound-ask-btn').addEventListener('click', enableSound);
+document.addEventListener('pointerdown', enableSound, { once: true, capture: true });
+
 const live = new Live({
-  onSnapshot: (st) => { store.reset(st); render(); },
-  onEvent: (e) => { store.apply(e); render(); },
+  onSnapshot: (st) => { store.reset(st); for (const r of store.referrals.values()) rung.add(r.id); render(); },
+  onEvent: (e) => { store.apply(e); if (e.type === 'referral_sent') ringNew(); render(); },
 });
 live.connect();
 window.satriaLive = live;
@@ -45,7 +61,8 @@ function render() {
     $('#igd').value = me.capacity?.free_igd_beds ?? ''; $('#icu').value = me.capacity?.free_icu_beds ?? '';
     $('#igd-status').value = me.capacity?.status || 'open'; capFilled = true;
   }
-  $('#cap-info').textContent = me ? `${me.name} · ${t('updated')} ${me.capacity?.updated_at ? clock(me.capacity.updated_at) : '—'}` : '';
+  const at = me?.capacity?.updated_at;
+  $('#cap-info').textContent = me ? `${me.name} · ${t('last_published')} ${at ? `${clock(at)} WIB (${dur((Date.now() - at) / 1000)} ${t('ago')})` : t('never_published')}` : '';
 }
 onLang(render);
 
