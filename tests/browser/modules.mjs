@@ -31,9 +31,9 @@ const browser = await chromium.launch({
 let errors = 0;
 const pages = [];
 try {
-  const newPage = async () => {
+  const newPage = async (viewport = { width: 1440, height: 900 }) => {
     // bypassCSP: playwright's waitForFunction polls with eval, which the pages' CSP forbids
-    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, bypassCSP: true });
+    const ctx = await browser.newContext({ viewport, bypassCSP: true });
     const page = await ctx.newPage();
     page.setDefaultTimeout(T);
     page.on('pageerror', (e) => { errors += 1; console.error(`page error (${page.url()}): ${e.message}`); });
@@ -50,6 +50,16 @@ try {
     await page.waitForFunction((k) => window[k] === true, ready);
   };
   const text = async (page, sel) => (await page.locator(sel).first().textContent()).trim();
+  const PHONE = { width: 390, height: 844 };
+  /** At phone width nothing runs off the side: no horizontal scroll. */
+  const fitsPhone = async (page, what) => {
+    const before = page.viewportSize();
+    await page.setViewportSize(PHONE);
+    await page.waitForTimeout(100);
+    const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, w: window.innerWidth }));
+    must(m.sw <= m.w, `${what}: no horizontal scroll on a 390 px phone (page ${m.sw} px wide)`);
+    await page.setViewportSize(before);
+  };
 
   // ------------------------------------------------------------ Pattas officer
   const pt = await newPage();
@@ -187,9 +197,13 @@ try {
   ok('household pickup requested', `#${pickup}`);
 
   // ------------------------------------------------------------ Salinmas collector
-  const kc = await newPage();
+  // the collector works from a phone
+  const kc = await newPage(PHONE);
   await login(kc, KSM, '/salinmas/', 'satriaSalinmasReady');
   await kc.waitForSelector(`#open-list tr[data-id="${pickup}"]`);
+  await fitsPhone(kc, 'the collector page');
+  const btn = await kc.locator(`[data-accept="${pickup}"]`).boundingBox();
+  must(btn && btn.x >= 0 && btn.x + btn.width <= PHONE.width, `the collector's accept button is on screen (${JSON.stringify(btn)})`);
   await kc.click(`[data-accept="${pickup}"]`);
   await kc.waitForSelector(`#mine [data-id="${pickup}"]`);
   ok('collector accepted', `#${pickup}`);
@@ -224,6 +238,11 @@ try {
   must((await text(so, '#price-list')).includes('Rp'), 'prices in Rupiah');
   await shot(so, 'salinmas-officer');
   ok('salinmas officer page');
+
+  for (const [page, what] of [[pt, 'the Pattas officer page'], [hh, 'the household page'], [so, 'the Salinmas officer page'], [kc, 'the collector page after collecting']]) {
+    await fitsPhone(page, what);
+  }
+  ok('phone width', 'Pattas and Salinmas pages fit a 390 px phone; the collector accepts on screen');
 
   must(errors === 0, 'no page errors');
   console.log('module flow passed');
