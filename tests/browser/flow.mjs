@@ -284,6 +284,12 @@ try {
   must(card.includes('Sri Wahyuni') && card.includes('J96.0'), 'the hospital sees the patient summary');
   must(!(await hosp.textContent('body')).includes('081234567890'), 'the hospital never sees the caller');
   await shot(hosp, '05-hospital-incoming');
+  // typing a reason survives the board's redraws (it redraws every second)
+  await hosp.fill('#incoming .card [data-reason]', 'IGD penuh');
+  await hosp.waitForTimeout(1500);
+  must((await hosp.inputValue('#incoming .card [data-reason]')) === 'IGD penuh', 'what the IGD types is kept across redraws');
+  must((await hosp.textContent('#incoming .card')).includes('Jawab dalam'), 'the time left to answer is shown');
+  await hosp.fill('#incoming .card [data-reason]', '');
   await hosp.click('#incoming .card [data-action="accept"]');
   await hosp.waitForSelector('#prearrival tr[data-ref]');
   await disp.waitForSelector('#referrals [data-state="accepted"]');

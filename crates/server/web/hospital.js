@@ -43,10 +43,19 @@ function render() {
   const refs = [...store.referrals.values()].filter((r) => r.to === hid).sort((a, b) => b.sent_at - a.sent_at);
   const pending = refs.filter((r) => r.status.state === 'pending');
   const others = refs.filter((r) => r.status.state !== 'pending').slice(0, 20);
+  // The board redraws every second (the countdowns): what a person is typing in a
+  // decline reason survives it, with the cursor where it was.
+  const typed = new Map([...document.querySelectorAll('[data-reason]')].map((i) => [i.dataset.reason, i.value]));
+  const focus = document.activeElement?.dataset?.reason;
+  const caret = focus != null ? document.activeElement.selectionStart : null;
   fill($('#incoming'), 
     ...(pending.length ? pending.map(card) : [h('p.muted', {}, t('none'))]),
     ...others.map((r) => h('div.muted', { dataset: { ref: r.id, state: r.status.state } }, `${clock(r.sent_at)} ${r.number} · ${r.patient.name} · ${refState(r.status.state)}`)),
   );
+  for (const i of document.querySelectorAll('[data-reason]')) {
+    if (typed.has(i.dataset.reason)) i.value = typed.get(i.dataset.reason);
+    if (i.dataset.reason === focus) { i.focus(); i.setSelectionRange(caret, caret); }
+  }
   const coming = refs.filter((r) => r.status.state === 'accepted');
   fill($('#prearrival'), 
     h('tr', {}, h('th', {}, t('referral')), h('th', {}, t('patient')), h('th', {}, 'Unit'), h('th.num', {}, t('eta')), h('th.num', {}, t('distance')), h('th.num', {}, t('updated'))),
@@ -62,7 +71,7 @@ function render() {
     $('#igd-status').value = me.capacity?.status || 'open'; capFilled = true;
   }
   const at = me?.capacity?.updated_at;
-  $('#cap-info').textContent = me ? `${me.name} · ${t('last_published')} ${at ? `${clock(at)} WIB (${dur((Date.now() - at) / 1000)} ${t('ago')})` : t('never_published')}` : '';
+  $('#cap-info').textContent = me ? `${me.name} · ${at ? `${t('last_published')} ${clock(at)} WIB (${dur((Date.now() - at) / 1000)} ${t('ago')})` : t('never_published')}` : '';
 }
 onLang(render);
 
@@ -77,9 +86,10 @@ function card(r) {
     h('b', {}, `${r.number} `), h('span.muted', {}, `${clock(r.sent_at)} · ${t(`rt_${r.form.referral_type}`)}`),
     h('div', {}, `${t('patient')}: ${r.patient.name} (${r.patient.sex === 'male' ? 'L' : 'P'}, ${years(r.patient.date_of_birth)} th)`),
     h('div', {}, `${t('diagnosis')}: ${r.form.diagnosis_icd10} · ${r.form.reason}`),
-    h('div.muted', {}, `${t('consciousness')}: ${c.consciousness || ''} ${vitals}`),
+    h('div.muted', {}, `${t('consciousness')}: ${c.consciousness ? t(`avpu_${c.consciousness}`) : '—'} ${vitals}`),
     c.history_exam ? h('div.muted', {}, c.history_exam) : null,
-    h('div.muted', {}, `${t('from_facility')}: ${r.form.from} · ${t('officer')}: ${r.form.officer} · ${left > 0 ? dur(left) : '0:00'}`),
+    h('div.muted', {}, `${t('from_facility')}: ${r.form.from} · ${t('officer')}: ${r.form.officer}`),
+    h('div', {}, h('b', {}, `${t('answer_within')} ${left > 0 ? dur(left) : '0:00'}`)),
     h('div.row', {},
       h('button.primary', { type: 'button', 'data-action': 'accept', onclick: () => answer(r, true) }, t('accept')),
       h('input', { placeholder: t('reason'), 'data-reason': r.id }),
@@ -102,5 +112,5 @@ $('#capacity').addEventListener('submit', async (e) => {
     toast(t('saved'));
   } catch (f) { toast(f.message_id || f.message, 'error'); }
 });
-setInterval(render, 5000);
+setInterval(render, 1000); // the countdowns
 applyI18n();
