@@ -448,7 +448,29 @@ pub fn bench_eta(
 /// `satria mapgen`: generates the demo region, writes it as PBF (via a temporary file,
 /// renamed), prints its summary, then imports it in memory and reports the routable size
 /// and the circuity over 1,000 random pairs.
+/// `satria mapgen`: writes the generated region, then imports it once to report
+/// what is routable and how direct its roads are.
 pub fn mapgen(seed: u64, scale: f64, output: &Path) -> Result<()> {
+    write_generated(seed, scale, output)?;
+    let t = Instant::now();
+    let (graph, report) = satria_roads::import(output, ImportOptions::default(), &mut |_| {})?;
+    println!("imported in {:.2} s", t.elapsed().as_secs_f64());
+    println!(
+        "routable after import: {} junctions, {} edges ({} components dropped)",
+        report.build.nodes, report.build.edges, report.build.components_dropped
+    );
+    let net = RoadNetwork::new(graph);
+    let c = circuity(&net, 1000, seed);
+    println!(
+        "circuity (road / straight distance, 1,000 random pairs over 2 km apart): median {:.2}, mean {:.2}",
+        c.0, c.1
+    );
+    Ok(())
+}
+
+/// Generates the demo region and writes it as OSM PBF (temp file, fsync, rename),
+/// without importing it: the first `serve` or `demo` imports it once, into the graph.
+fn write_generated(seed: u64, scale: f64, output: &Path) -> Result<()> {
     if !(scale > 0.0 && scale <= 4.0) {
         bail!("--scale {scale} is out of range: use a number above 0 and at most 4");
     }
@@ -479,19 +501,6 @@ pub fn mapgen(seed: u64, scale: f64, output: &Path) -> Result<()> {
         "generated in {:.2} s -> {}",
         started.elapsed().as_secs_f64(),
         output.display()
-    );
-    let t = Instant::now();
-    let (graph, report) = satria_roads::import(output, ImportOptions::default(), &mut |_| {})?;
-    println!("imported in {:.2} s", t.elapsed().as_secs_f64());
-    println!(
-        "routable after import: {} junctions, {} edges ({} components dropped)",
-        report.build.nodes, report.build.edges, report.build.components_dropped
-    );
-    let net = RoadNetwork::new(graph);
-    let c = circuity(&net, 1000, seed);
-    println!(
-        "circuity (road / straight distance, 1,000 random pairs over 2 km apart): median {:.2}, mean {:.2}",
-        c.0, c.1
     );
     Ok(())
 }
@@ -560,7 +569,8 @@ pub fn ensure_demo_graph(data_dir: &Path) -> Result<PathBuf> {
     if !satria_roads::Graph::is_current_artifact(&graph) {
         if !pbf.exists() {
             println!("== generating the demo region (first run only)");
-            mapgen(119, 1.0, &pbf)?;
+            // Written only: the import below is the one import of the first run.
+            write_generated(119, 1.0, &pbf)?;
         }
         println!("== importing {}", pbf.display());
         import(&pbf, &graph, None, false)?;
