@@ -383,14 +383,19 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
                 // The closing handshake: wait (bounded) for the client's close,
                 // reading what it still sends, so the connection ends with the
                 // client having read the reason instead of a reset.
-                let _ = tokio::time::timeout(WRITE_DEADLINE, async {
+                // A shutdown does not wait for it.
+                let mut closing = state.closing.subscribe();
+                let drain = async {
                     while let Some(Ok(m)) = rx.next().await {
                         if matches!(m, Message::Close(_)) {
                             break;
                         }
                     }
-                })
-                .await;
+                };
+                tokio::select! {
+                    _ = tokio::time::timeout(WRITE_DEADLINE, drain) => {}
+                    _ = closing.wait_for(|c| *c) => {}
+                }
             }
         }
     }
@@ -521,8 +526,15 @@ async fn run(tx: &mut Sink, rx: &mut Stream, state: &Arc<AppState>) -> Result<()
     loop {
         tokio::select! {
             _ = closing.changed() => {
-                let _ = send(tx, &json!({"type": "goodbye", "code": "server_shutdown", "reason": "server shutting down"})).await;
-                let _ = tx.send(Message::Close(None)).await;
+                let _ = send(tx, &json!({
+                    "type": "goodbye",
+                    "code": "server_shutdown",
+                    "reason": "server shutting down",
+                    "message": "the server is shutting down; reconnect shortly",
+                    "message_id": "Server sedang dimatikan; sambungkan ulang sebentar lagi.",
+                }))
+                .await;
+                let _ = tx.send(Stop::close_message(1000, "server_shutdown")).await;
                 return Ok(());
             }
             _ = ended.changed() => {
