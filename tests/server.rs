@@ -1478,10 +1478,12 @@ async fn a_crew_revoked_by_another_process_is_closed_and_gets_nothing_more() {
     assert_eq!(w["type"], "welcome");
 
     // `satria user revoke` is another process: another handle on the file.
+    let revoked_at = std::time::Instant::now();
     s.other_auth_handle()
         .revoke_user("crew1", satria_server::now_ms())
         .unwrap();
     let (goodbye, code, reason, _) = c.until_closed().await;
+    eprintln!("revoked socket closed after {:?}", revoked_at.elapsed());
     let goodbye = goodbye.expect("a goodbye before the close");
     assert_eq!(goodbye["code"], "session_revoked");
     assert!(goodbye["message"].as_str().unwrap().contains("revoked"));
@@ -1637,14 +1639,18 @@ async fn parallel_logins_check_no_more_guesses_than_allowed_and_429_says_when() 
             other => panic!("unexpected {other}: {body}"),
         }
     }
+    eprintln!("40 parallel logins answered {by_status:?}");
     let n = |c: u16| by_status.get(&c).copied().unwrap_or(0);
+    // A success clears the count, as it always did: should the right password
+    // be checked before some wrong ones were counted, `max` more may follow.
+    assert!(n(200) <= 1, "{by_status:?}");
+    let allowed = max * (1 + n(200));
     assert!(
-        n(401) <= max,
+        n(401) <= allowed,
         "{by_status:?}: more guesses checked than allowed"
     );
-    assert!(n(200) <= 1, "{by_status:?}");
     assert_eq!(n(401) + n(429) + n(200), 40, "{by_status:?}");
-    assert!(n(429) >= 40 - max - 1, "{by_status:?}");
+    assert!(n(429) >= 40 - allowed - n(200), "{by_status:?}");
     s.stop().await;
 }
 
@@ -1846,7 +1852,8 @@ async fn a_console_that_stops_reading_is_dropped_and_a_reading_one_is_not() {
             .load(std::sync::atomic::Ordering::Relaxed)
     };
     let mut created = 0u64;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let started = tokio::time::Instant::now();
+    let deadline = started + Duration::from_secs(60);
     while dropped(&s) == 0 {
         assert!(tokio::time::Instant::now() < deadline, "never dropped");
         let lat = SCENE.0 - 0.004 * (created % 50) as f64;
@@ -1863,6 +1870,10 @@ async fn a_console_that_stops_reading_is_dropped_and_a_reading_one_is_not() {
         created += 1;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    eprintln!(
+        "stalled console dropped after {created} incidents, {:?} of flow",
+        started.elapsed()
+    );
     // The reading console keeps up, and hears what comes next.
     let (st, _) = s
         .call(
