@@ -321,11 +321,7 @@ impl SessionWatch<'_> {
                 None => Ok(()),
             },
             // The store cannot say: apply nothing, the client may retry.
-            _ => Err(Stop::Close {
-                code: closing::CLOSE_TRY_AGAIN_LATER,
-                reason: "auth_unavailable",
-                goodbye: None,
-            }),
+            _ => Err(Stop::auth_unavailable()),
         }
     }
 }
@@ -367,7 +363,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
                 closing::CLOSE_LAGGING => {
                     state.metrics.ws_dropped_lagging.fetch_add(1, Relaxed);
                 }
-                closing::CLOSE_TRY_AGAIN_LATER => {
+                closing::CLOSE_TRY_AGAIN_LATER if reason == satria_auth::AccessLogError::CODE => {
                     state.metrics.ws_closed_access_log.fetch_add(1, Relaxed);
                 }
                 _ => {}
