@@ -12,9 +12,14 @@
 //! - users: `add_user`, `list_users`, `user`, `revoke_user`, `set_password`;
 //! - sessions: `login` → [`Session`] (the token is shown once; only its
 //!   SHA-256 is stored), `authenticate(token, now_ms)` → [`Principal`],
-//!   `logout`;
-//! - the access log: `AuthStore` is an [`AccessRecorder`]; `access_log`
-//!   lists entries and `verify_access_log` walks the SHA-256 chain.
+//!   `logout`; `session(token, now_ms)` → [`LiveSession`] (with its
+//!   [`SessionId`] and expiry, for a long-lived connection) and
+//!   `ended_sessions` / `data_version` to find the ones revoked, logged out or
+//!   expired since, even by another process writing the same file;
+//! - the access log: `AuthStore` is an [`AccessRecorder`] and writes a batch
+//!   durably with `write_access_batch` (a [`Result`]: the caller fails
+//!   closed); `access_log` lists entries and `verify_access_log` walks the
+//!   SHA-256 chain.
 //!
 //! `login`, `add_user` and `set_password` run argon2id (m=19 MiB, t=2, p=1 by
 //! default): from async code call them inside `tokio::task::spawn_blocking`.
@@ -31,8 +36,8 @@ mod tests;
 
 pub use error::AuthError;
 pub use store::{
-    AccessEntry, AccessFilter, AuthConfig, AuthStore, HashParams, MAX_PASSWORD_CHARS,
-    MIN_PASSWORD_CHARS, NewUser, SCHEMA_VERSION, Session, UserInfo,
+    AccessEntry, AccessFilter, AuthConfig, AuthStore, HashParams, LiveSession, MAX_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS, NewUser, SCHEMA_VERSION, Session, SessionEnd, SessionId, UserInfo,
 };
 
 /// A role. Every account has exactly one.
@@ -116,23 +121,65 @@ pub struct Principal {
     pub subject: Option<String>,
 }
 
+/// What an [`AccessRecorder`] answers: resolves once the records are durable in
+/// the access log, or with the reason they could not be written.
+pub type Recording =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AccessLogError>> + Send>>;
+
 /// Where reads of personal data are recorded (UU PDP 27/2022): who read what,
 /// when. The server's implementation writes to the audit trail; module crates
-/// call it for every read of a patient's or beneficiary's personal data.
+/// call it for every read of a patient's or beneficiary's personal data, and
+/// await it *before* answering: a read that cannot be recorded is not served
+/// (fail closed, 503 `access_log_unavailable`).
 pub trait AccessRecorder: Send + Sync {
     /// `action` says what was done (`"read"`, `"list"`, `"export"`), `subject`
     /// names the record (`"incident:42"`, `"pattas_beneficiary:7"`), `purpose`
     /// says why, in a few words (the endpoint or the screen).
-    fn record(&self, who: &Principal, action: &str, subject: &str, purpose: &str);
-
-    /// Records many accesses at once, each at its own time. The access log
-    /// writes them in one transaction (one fsync), which is what lets a
-    /// thousand consoles receive the same incident without a thousand fsyncs.
-    fn record_many(&self, batch: &[AccessRecord]) {
-        for r in batch {
-            self.record(&r.who, &r.action, &r.subject, &r.purpose);
-        }
+    fn record(&self, who: &Principal, action: &str, subject: &str, purpose: &str) -> Recording {
+        self.record_many(vec![AccessRecord {
+            who: who.clone(),
+            action: action.to_string(),
+            subject: subject.to_string(),
+            purpose: purpose.to_string(),
+            at_ms: unix_now_ms(),
+        }])
     }
+
+    /// Records many accesses at once, each at its own time, all or none. The
+    /// access log writes them in one transaction (one fsync), which is what
+    /// lets a thousand consoles receive the same incident without a thousand
+    /// fsyncs.
+    fn record_many(&self, batch: Vec<AccessRecord>) -> Recording;
+}
+
+/// The access log could not be written (disk full, database locked or
+/// broken): whatever needed the record must not be served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the access log cannot be written: {0}")]
+pub struct AccessLogError(pub String);
+
+impl AccessLogError {
+    /// The stable code for API bodies.
+    pub const CODE: &'static str = "access_log_unavailable";
+
+    /// What the client is told, in English: never storage details.
+    pub fn message(&self) -> &'static str {
+        "personal data cannot be served now: the access log cannot be written; try again shortly"
+    }
+
+    /// What the operator's screen says, in Bahasa Indonesia.
+    pub fn message_id(&self) -> &'static str {
+        "Data pribadi tidak dapat ditampilkan saat ini karena log akses tidak dapat ditulis. \
+         Coba lagi sebentar lagi."
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// One access to record, with the time it happened.

@@ -173,6 +173,74 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// A session's identity without its secret: the SHA-256 of its token, as
+/// stored. What a long-lived connection keeps to ask whether its session is
+/// still live, instead of the token.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId([u8; 32]);
+
+impl SessionId {
+    /// The id of the session `token` opened (whether or not it is live).
+    pub fn of(token: &str) -> SessionId {
+        SessionId(token_hash(token))
+    }
+}
+
+impl std::fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A prefix is enough to tell sessions apart in logs.
+        write!(f, "SessionId({}..)", &hex(&self.0)[..8])
+    }
+}
+
+/// A live session, as [`AuthStore::session`] finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveSession {
+    pub id: SessionId,
+    pub expires_at_ms: i64,
+    pub principal: Principal,
+}
+
+/// Why a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SessionEnd {
+    /// The account was revoked (or removed).
+    Revoked,
+    /// Logged out, or ended by a password change.
+    LoggedOut,
+    /// Its time ran out.
+    Expired,
+}
+
+impl SessionEnd {
+    /// Stable code: `session_revoked`, `logged_out`, `session_expired`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SessionEnd::Revoked => "session_revoked",
+            SessionEnd::LoggedOut => "logged_out",
+            SessionEnd::Expired => "session_expired",
+        }
+    }
+
+    /// English text for clients.
+    pub fn message(self) -> &'static str {
+        match self {
+            SessionEnd::Revoked => "your account was revoked; this connection is closed",
+            SessionEnd::LoggedOut => "this session was logged out; log in again",
+            SessionEnd::Expired => "this session expired; log in again",
+        }
+    }
+
+    /// Bahasa Indonesia text for the screen.
+    pub fn message_id(self) -> &'static str {
+        match self {
+            SessionEnd::Revoked => "Akun Anda telah dicabut; koneksi ini ditutup.",
+            SessionEnd::LoggedOut => "Sesi ini telah keluar. Silakan masuk kembali.",
+            SessionEnd::Expired => "Sesi Anda telah berakhir. Silakan masuk kembali.",
+        }
+    }
+}
+
 /// Which access-log rows to list. All conditions are ANDed; `None` matches all.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccessFilter {
@@ -333,7 +401,7 @@ impl AuthStore {
         &self.config
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic elsewhere while holding the lock leaves SQLite consistent
         // (transactions roll back on drop), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
@@ -526,23 +594,46 @@ impl AuthStore {
         let username = truncate(&username.trim().to_ascii_lowercase(), 64);
         let client_key = truncate(client_key, 128);
 
-        // 1. Rate limit and account lookup, under the lock.
-        let user = {
-            let conn = self.conn();
-            let by_user = self.lock_remaining(&conn, Key::Username(&username), now_ms)?;
-            let by_client = self.lock_remaining(&conn, Key::Client(&client_key), now_ms)?;
+        // 1. Rate limit, account lookup and the attempt itself, in one
+        //    IMMEDIATE transaction: the attempt is counted as a failure
+        //    *before* the password is checked, so however many logins arrive
+        //    at once (from this process or another), no more than
+        //    `max_failures` guesses are ever verified per lockout.
+        let (user, attempt_id) = {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let by_user = self.lock_remaining(&tx, Key::Username(&username), now_ms)?;
+            let by_client = self.lock_remaining(&tx, Key::Client(&client_key), now_ms)?;
             if let Some(retry_after_ms) = by_user.max(by_client) {
                 return Err(AuthError::RateLimited { retry_after_ms });
             }
-            conn.query_row(
-                "SELECT id, username, password_hash, role, unit, hospital, subject,
-                        created_at_ms, disabled_at_ms
-                 FROM auth_users WHERE username = ?1",
-                [&username],
-                user_row,
-            )
-            .optional()?
-            .transpose()?
+            let user = tx
+                .query_row(
+                    "SELECT id, username, password_hash, role, unit, hospital, subject,
+                            created_at_ms, disabled_at_ms
+                     FROM auth_users WHERE username = ?1",
+                    [&username],
+                    user_row,
+                )
+                .optional()?
+                .transpose()?;
+            // A username that matches no account may be a password typed into
+            // the wrong field: it is never stored, neither here nor in the
+            // access log. Failures for unknown names therefore count only
+            // against the client.
+            let stored_name = if user.is_some() {
+                username.as_str()
+            } else {
+                ""
+            };
+            tx.execute(
+                "INSERT INTO auth_login_attempts (at_ms, username, client_key, success)
+                 VALUES (?1, ?2, ?3, 0)",
+                params![now_ms, stored_name, client_key],
+            )?;
+            let attempt_id = tx.last_insert_rowid();
+            tx.commit()?;
+            (user, attempt_id)
         };
 
         // 2. The slow part, without the lock. An unknown user is checked
@@ -558,23 +649,11 @@ impl AuthStore {
             .as_ref()
             .is_some_and(|u| u.info.disabled_at_ms.is_none());
 
-        // 3. Record the outcome.
+        // 3. Record the outcome: a success turns its attempt into one (which
+        //    clears the username's count); a failure is already counted.
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ok = password_ok && active;
-        // A username that matches no account may be a password typed into the
-        // wrong field: it is never stored, neither here nor in the access log.
-        // Failures for unknown names therefore count only against the client.
-        let stored_name = if user.is_some() {
-            username.as_str()
-        } else {
-            ""
-        };
-        tx.execute(
-            "INSERT INTO auth_login_attempts (at_ms, username, client_key, success)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![now_ms, stored_name, client_key, ok],
-        )?;
         if !ok {
             let (user_id, role, why) = match &user {
                 None => (None, None, "unknown user"),
@@ -601,6 +680,10 @@ impl AuthStore {
             tx.commit()?;
             return Err(AuthError::InvalidCredentials);
         }
+        tx.execute(
+            "UPDATE auth_login_attempts SET success = 1 WHERE id = ?1",
+            [attempt_id],
+        )?;
         let Some(user) = user.map(|u| u.info) else {
             return Err(AuthError::InvalidCredentials);
         };
@@ -697,6 +780,87 @@ impl AuthStore {
         Ok(n > 0)
     }
 
+    /// Like [`authenticate`](Self::authenticate), and also what a long-lived
+    /// connection needs to notice the session's end: its id and expiry.
+    pub fn session(&self, token: &str, now_ms: i64) -> Result<LiveSession, AuthError> {
+        if token.len() != TOKEN_CHARS {
+            return Err(AuthError::Unauthenticated);
+        }
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT u.id, u.username, u.password_hash, u.role, u.unit, u.hospital, u.subject,
+                        u.created_at_ms, u.disabled_at_ms, s.expires_at_ms
+                 FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1",
+                [token_hash(token).as_slice()],
+                |r| Ok((user_row(r)?, r.get::<_, i64>(9)?)),
+            )
+            .optional()?;
+        match row {
+            Some((user, expires_at_ms)) => {
+                let user = user?;
+                if expires_at_ms <= now_ms || user.info.disabled_at_ms.is_some() {
+                    Err(AuthError::Unauthenticated)
+                } else {
+                    Ok(LiveSession {
+                        id: SessionId(token_hash(token)),
+                        expires_at_ms,
+                        principal: user.info.principal(),
+                    })
+                }
+            }
+            None => Err(AuthError::Unauthenticated),
+        }
+    }
+
+    /// Which of `sessions` (each with the account it belongs to) have ended,
+    /// and why, as seen in the database now (one read transaction, so a
+    /// revocation committed by another process is seen). `None` for each one
+    /// still live.
+    pub fn ended_sessions(
+        &self,
+        sessions: &[(SessionId, i64)],
+        now_ms: i64,
+    ) -> Result<Vec<Option<SessionEnd>>, AuthError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let mut out = Vec::with_capacity(sessions.len());
+        {
+            let mut by_token =
+                tx.prepare_cached("SELECT expires_at_ms FROM auth_sessions WHERE token_hash = ?1")?;
+            let mut by_user =
+                tx.prepare_cached("SELECT disabled_at_ms FROM auth_users WHERE id = ?1")?;
+            for (id, user_id) in sessions {
+                let disabled: Option<Option<i64>> =
+                    by_user.query_row([user_id], |r| r.get(0)).optional()?;
+                let expires: Option<i64> = by_token
+                    .query_row([id.0.as_slice()], |r| r.get(0))
+                    .optional()?;
+                out.push(match (disabled, expires) {
+                    // Revoked, or the account is gone altogether.
+                    (None, _) | (Some(Some(_)), _) => Some(SessionEnd::Revoked),
+                    // Logged out, or ended by a password change.
+                    (_, None) => Some(SessionEnd::LoggedOut),
+                    (_, Some(t)) if t <= now_ms => Some(SessionEnd::Expired),
+                    _ => None,
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// SQLite's `PRAGMA data_version` of this handle's connection: it changes
+    /// whenever *another* connection (another process, such as
+    /// `satria user revoke`, or another handle) commits to the file. A cheap
+    /// poll that tells when to look at [`ended_sessions`](Self::ended_sessions)
+    /// again; this handle's own changes do not move it.
+    pub fn data_version(&self) -> Result<i64, AuthError> {
+        let conn = self.conn();
+        Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     // ---- rate limit --------------------------------------------------------
 
     /// Remaining lockout for a username or a client key, if locked.
@@ -716,43 +880,46 @@ impl AuthStore {
         if cfg.max_failures == 0 {
             return Ok(None);
         }
-        let mut since = now_ms
+        let since = now_ms
             .saturating_sub(cfg.failure_window_ms)
             .saturating_sub(cfg.lockout_ms);
-        let (sql, value) = match key {
+        // Attempts are ordered by row id (the order they were counted in), so
+        // failures counted after a success are not hidden by sharing its
+        // millisecond.
+        let (sql, value, after_id) = match key {
             Key::Username(u) => {
                 let last_ok: Option<i64> = conn.query_row(
-                    "SELECT MAX(at_ms) FROM auth_login_attempts WHERE username = ?1 AND success = 1",
+                    "SELECT MAX(id) FROM auth_login_attempts WHERE username = ?1 AND success = 1",
                     [u],
                     |r| r.get(0),
                 )?;
-                if let Some(t) = last_ok {
-                    since = since.max(t);
-                }
                 (
                     "SELECT at_ms FROM auth_login_attempts
-                     WHERE username = ?1 AND success = 0 AND at_ms > ?2
-                     ORDER BY at_ms DESC LIMIT ?3",
+                     WHERE username = ?1 AND success = 0 AND at_ms > ?2 AND id > ?4
+                     ORDER BY id DESC LIMIT ?3",
                     u,
+                    last_ok.unwrap_or(0),
                 )
             }
             Key::Client(c) => (
                 "SELECT at_ms FROM auth_login_attempts
-                 WHERE client_key = ?1 AND success = 0 AND at_ms > ?2
-                 ORDER BY at_ms DESC LIMIT ?3",
+                 WHERE client_key = ?1 AND success = 0 AND at_ms > ?2 AND id > ?4
+                 ORDER BY id DESC LIMIT ?3",
                 c,
+                0,
             ),
         };
         let mut stmt = conn.prepare_cached(sql)?;
         let times = stmt
-            .query_map(params![value, since, cfg.max_failures], |r| {
+            .query_map(params![value, since, cfg.max_failures, after_id], |r| {
                 r.get::<_, i64>(0)
             })?
             .collect::<Result<Vec<i64>, _>>()?;
         if times.len() < cfg.max_failures as usize {
             return Ok(None);
         }
-        let (newest, oldest) = (times[0], times[times.len() - 1]);
+        let newest = times.iter().copied().max().unwrap_or(now_ms);
+        let oldest = times.iter().copied().min().unwrap_or(now_ms);
         let until = newest.saturating_add(cfg.lockout_ms);
         if newest - oldest < cfg.failure_window_ms && now_ms < until {
             Ok(Some(until - now_ms))
@@ -932,20 +1099,24 @@ fn read_chunk(conn: &Connection, after_id: i64, n: i64) -> rusqlite::Result<Vec<
 }
 
 impl AccessRecorder for AuthStore {
-    /// Appends a hash-chained row. Never panics and never fails the caller:
-    /// a storage error is reported on stderr and the request goes on.
-    fn record(&self, who: &Principal, action: &str, subject: &str, purpose: &str) {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        self.record_at(who, action, subject, purpose, now_ms);
+    /// Writes the batch at once, on the caller's thread (an IMMEDIATE
+    /// transaction and an fsync): the returned future is already resolved.
+    /// The server queues records to a writer thread instead.
+    fn record_many(&self, batch: Vec<crate::AccessRecord>) -> crate::Recording {
+        let r = self.write_access_batch(&batch);
+        Box::pin(std::future::ready(r))
     }
+}
 
-    /// One IMMEDIATE transaction for the whole batch, chained in order.
-    fn record_many(&self, batch: &[crate::AccessRecord]) {
+impl AuthStore {
+    /// Appends the batch to the access log in one IMMEDIATE transaction,
+    /// chained in order: all of it is durable, or none of it and an error.
+    pub fn write_access_batch(
+        &self,
+        batch: &[crate::AccessRecord],
+    ) -> Result<(), crate::AccessLogError> {
         if batch.is_empty() {
-            return;
+            return Ok(());
         }
         let result = (|| -> rusqlite::Result<()> {
             let mut conn = self.conn();
@@ -966,18 +1137,36 @@ impl AccessRecorder for AuthStore {
             }
             tx.commit()
         })();
-        if let Err(e) = result {
-            eprintln!(
-                "satria-auth: could not record {} accesses: {e}",
-                batch.len()
-            );
-        }
+        result.map_err(|e| crate::AccessLogError(e.to_string()))
     }
-}
 
-impl AuthStore {
+    /// Whether a row could be appended to the access log now: appends one in
+    /// a transaction that is rolled back, so nothing is written. For a caller
+    /// that refuses work while the log is failing and must learn when it
+    /// works again.
+    pub fn probe_access_log(&self) -> Result<(), crate::AccessLogError> {
+        let result = (|| -> rusqlite::Result<()> {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            append_log(
+                &tx,
+                &LogRow {
+                    at_ms: 0,
+                    user_id: None,
+                    username: "<probe>",
+                    role: None,
+                    action: "probe",
+                    subject: "access_log",
+                    purpose: "is the access log writable",
+                },
+            )?;
+            tx.rollback()
+        })();
+        result.map_err(|e| crate::AccessLogError(e.to_string()))
+    }
+
     /// Records an access at an explicit time (for callers with their own
-    /// clock, and tests). Same guarantees as [`AccessRecorder::record`].
+    /// clock, and tests): durable when it returns `Ok`.
     pub fn record_at(
         &self,
         who: &Principal,
@@ -985,28 +1174,14 @@ impl AuthStore {
         subject: &str,
         purpose: &str,
         at_ms: i64,
-    ) {
-        let row = LogRow {
+    ) -> Result<(), crate::AccessLogError> {
+        self.write_access_batch(&[crate::AccessRecord {
+            who: who.clone(),
+            action: action.to_string(),
+            subject: subject.to_string(),
+            purpose: purpose.to_string(),
             at_ms,
-            user_id: Some(who.user_id),
-            username: &who.username,
-            role: Some(who.role),
-            action,
-            subject,
-            purpose,
-        };
-        let result = (|| -> rusqlite::Result<()> {
-            let mut conn = self.conn();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            append_log(&tx, &row)?;
-            tx.commit()
-        })();
-        if let Err(e) = result {
-            eprintln!(
-                "satria-auth: could not record access ({} {action} {subject}): {e}",
-                who.username
-            );
-        }
+        }])
     }
 }
 

@@ -40,6 +40,16 @@ fn user(name: &str, password: &str, role: Role) -> NewUser {
     }
 }
 
+/// The result of an [`AuthStore`] recording, which is ready at once.
+fn now(f: crate::Recording) -> Result<(), crate::AccessLogError> {
+    let mut f = f;
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(r) => r,
+        std::task::Poll::Pending => panic!("AuthStore records synchronously"),
+    }
+}
+
 fn count(path: &Path, table: &str) -> i64 {
     let c = Connection::open(path).unwrap();
     c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
@@ -591,11 +601,19 @@ fn access_log_filters_newest_first() {
         .add_user(user("rs.g", "rumah-sakit-9", Role::Hospital), T0)
         .unwrap()
         .principal();
-    store.record_at(&d, "read", "incident:42", "incident detail", T0 + 1);
-    store.record_at(&h, "read", "incident:42", "referral", T0 + 2);
-    store.record_at(&d, "list", "incident:420", "board", T0 + 3);
-    store.record_at(&d, "read", "pattas_beneficiary:7", "case", T0 + 4);
-    store.record(&h, "export", "incident:43", "report");
+    store
+        .record_at(&d, "read", "incident:42", "incident detail", T0 + 1)
+        .unwrap();
+    store
+        .record_at(&h, "read", "incident:42", "referral", T0 + 2)
+        .unwrap();
+    store
+        .record_at(&d, "list", "incident:420", "board", T0 + 3)
+        .unwrap();
+    store
+        .record_at(&d, "read", "pattas_beneficiary:7", "case", T0 + 4)
+        .unwrap();
+    now(store.record(&h, "export", "incident:43", "report")).unwrap();
 
     let all = store.access_log(&AccessFilter::default(), 100).unwrap();
     assert_eq!(all.len(), 5);
@@ -650,13 +668,15 @@ fn access_log_chain_detects_tampering() {
     store.login("crew.h", "ambulans-enam", "ip", T0).unwrap();
     let _ = store.login("crew.h", "salah-sekali", "ip", T0 + 1);
     for i in 0..5 {
-        store.record_at(
-            &p,
-            "read",
-            &format!("incident:{i}"),
-            "assignment",
-            T0 + 10 + i,
-        );
+        store
+            .record_at(
+                &p,
+                "read",
+                &format!("incident:{i}"),
+                "assignment",
+                T0 + 10 + i,
+            )
+            .unwrap();
     }
     assert_eq!(store.verify_access_log(), Ok(7));
 
@@ -696,7 +716,9 @@ fn access_log_chain_detects_tampering() {
     let fresh = tempfile::tempdir().unwrap();
     let store2 = AuthStore::open_with(&db(&fresh), config()).unwrap();
     for i in 0..4 {
-        store2.record_at(&p, "read", &format!("incident:{i}"), "x", T0 + i);
+        store2
+            .record_at(&p, "read", &format!("incident:{i}"), "x", T0 + i)
+            .unwrap();
     }
     let other2 = Connection::open(db(&fresh)).unwrap();
     other2
@@ -760,7 +782,7 @@ fn concurrent_recording_keeps_the_chain() {
             let p = p.clone();
             std::thread::spawn(move || {
                 for i in 0..25 {
-                    store.record(&p, "read", &format!("incident:{t}-{i}"), "board");
+                    now(store.record(&p, "read", &format!("incident:{t}-{i}"), "board")).unwrap();
                 }
             })
         })
@@ -847,7 +869,10 @@ fn recording_never_panics_on_a_broken_database() {
         .unwrap()
         .execute_batch("DROP TABLE access_log")
         .unwrap();
-    store.record(&p, "read", "incident:1", "board");
+    // A broken log is an error for the caller (who then fails closed), not a panic.
+    let err = now(store.record(&p, "read", "incident:1", "board")).unwrap_err();
+    assert!(err.to_string().contains("access log"), "{err}");
+    assert!(store.probe_access_log().is_err());
     assert!(store.verify_access_log().is_err());
 }
 
@@ -939,13 +964,166 @@ fn a_batch_of_accesses_is_chained_in_order_in_one_write() {
             at_ms: 1_000 + k,
         })
         .collect();
-    store.record(&who, "read", "incident:99", "GET /api/incidents/99");
-    store.record_many(&batch);
-    store.record_many(&[]);
+    now(store.record(&who, "read", "incident:99", "GET /api/incidents/99")).unwrap();
+    now(store.record_many(batch.clone())).unwrap();
+    now(store.record_many(Vec::new())).unwrap();
+    // The probe writes nothing.
+    store.probe_access_log().unwrap();
     assert_eq!(store.verify_access_log(), Ok(51));
     let log = store.access_log(&AccessFilter::default(), 100).unwrap();
     let subjects: Vec<&str> = log.iter().map(|e| e.subject.as_str()).collect();
     for k in 0..50 {
         assert!(subjects.contains(&format!("incident:{k}").as_str()));
     }
+}
+
+#[test]
+fn parallel_logins_never_check_more_than_the_allowed_guesses() {
+    // 40 logins for one account at once, 39 wrong and 1 right, each from its
+    // own client: the attempt is counted before the password is verified, so
+    // at most `max_failures` of them reach the password check.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(AuthStore::open_with(&db(&dir), config()).unwrap());
+    store
+        .add_user(user("dispatch.r", "benar-sekali", Role::Dispatcher), T0)
+        .unwrap();
+    let barrier = Arc::new(std::sync::Barrier::new(40));
+    let handles: Vec<_> = (0..40)
+        .map(|i| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let password = if i == 39 {
+                    "benar-sekali"
+                } else {
+                    "salah-sekali"
+                };
+                barrier.wait();
+                store.login("dispatch.r", password, &format!("ip{i}"), T0 + 1)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let wrong = results
+        .iter()
+        .filter(|r| matches!(r, Err(AuthError::InvalidCredentials)))
+        .count();
+    let limited = results
+        .iter()
+        .filter(|r| matches!(r, Err(AuthError::RateLimited { .. })))
+        .count();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    // A success clears the count (as it always did): if the right password
+    // happened to be checked before some of the others were counted, at most
+    // `max_failures` more may follow it.
+    assert!(ok <= 1);
+    assert!(
+        wrong <= 5 * (1 + ok),
+        "{wrong} wrong passwords were checked ({ok} success)"
+    );
+    assert_eq!(wrong + limited + ok, 40);
+    assert!(
+        limited >= 40 - 5 * (1 + ok) - ok,
+        "{limited} were rate limited"
+    );
+    // Every checked attempt is in the table; the refused ones are not.
+    assert_eq!(count(&db(&dir), "auth_login_attempts"), (wrong + ok) as i64);
+}
+
+#[test]
+fn ended_sessions_are_seen_across_handles_with_their_reason() {
+    let (dir, store) = setup();
+    for name in ["crew.s", "crew.t", "crew.u"] {
+        store
+            .add_user(user(name, "ambulans-satu", Role::Crew), T0)
+            .unwrap();
+    }
+    let ttl = config().session_ttl_ms;
+    let s = store.login("crew.s", "ambulans-satu", "ip", T0).unwrap();
+    let t = store.login("crew.t", "ambulans-satu", "ip", T0).unwrap();
+    let u = store.login("crew.u", "ambulans-satu", "ip", T0).unwrap();
+    let live = store.session(&s.token, T0 + 1).unwrap();
+    assert_eq!(live.id, crate::SessionId::of(&s.token));
+    assert_eq!(live.expires_at_ms, T0 + ttl);
+    assert_eq!(live.principal.username, "crew.s");
+    let ids: Vec<_> = [&s, &t, &u]
+        .iter()
+        .map(|x| (crate::SessionId::of(&x.token), x.principal.user_id))
+        .collect();
+    assert_eq!(
+        store.ended_sessions(&ids, T0 + 1).unwrap(),
+        vec![None, None, None]
+    );
+
+    // Another handle on the same file (as `satria user revoke` is another
+    // process) revokes one account and logs another session out.
+    let v0 = store.data_version().unwrap();
+    let other = AuthStore::open_with(&db(&dir), config()).unwrap();
+    other.revoke_user("crew.s", T0 + 2).unwrap();
+    other.logout(&t.token).unwrap();
+    assert_ne!(store.data_version().unwrap(), v0);
+    assert_eq!(
+        store.ended_sessions(&ids, T0 + 3).unwrap(),
+        vec![
+            Some(crate::SessionEnd::Revoked),
+            Some(crate::SessionEnd::LoggedOut),
+            None
+        ]
+    );
+    // Expiry needs no write at all.
+    assert_eq!(
+        store.ended_sessions(&ids[2..], T0 + ttl).unwrap(),
+        vec![Some(crate::SessionEnd::Expired)]
+    );
+    assert_eq!(
+        store.session(&u.token, T0 + ttl),
+        Err(AuthError::Unauthenticated)
+    );
+    // A handle's own writes do not move its data_version.
+    let v1 = store.data_version().unwrap();
+    store.logout(&u.token).unwrap();
+    assert_eq!(store.data_version().unwrap(), v1);
+    assert_eq!(crate::SessionEnd::Revoked.code(), "session_revoked");
+    assert_eq!(crate::SessionEnd::Expired.code(), "session_expired");
+    assert_eq!(crate::SessionEnd::LoggedOut.code(), "logged_out");
+}
+
+#[test]
+fn a_full_access_log_is_an_error_and_writes_again_once_there_is_room() {
+    let (dir, store) = setup();
+    let p = store
+        .add_user(user("dispatch.f", "panggilan-119", Role::Dispatcher), T0)
+        .unwrap()
+        .principal();
+    // A real "database or disk is full": cap the file at its current size.
+    let c = Connection::open(db(&dir)).unwrap();
+    let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    let big: Vec<crate::AccessRecord> = (0..200)
+        .map(|k| crate::AccessRecord {
+            who: p.clone(),
+            action: "read".into(),
+            subject: format!("incident:{k}"),
+            purpose: "x".repeat(500),
+            at_ms: T0 + k,
+        })
+        .collect();
+    store
+        .record_at(&p, "read", "incident:0", "board", T0)
+        .unwrap();
+    let before = store.verify_access_log().unwrap();
+    {
+        let conn = store.conn();
+        conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+            .unwrap();
+    }
+    let err = store.write_access_batch(&big).unwrap_err();
+    assert!(err.to_string().contains("full"), "{err}");
+    // All or nothing: not one row of the failed batch is there.
+    assert_eq!(store.verify_access_log(), Ok(before));
+    {
+        let conn = store.conn();
+        conn.query_row("PRAGMA max_page_count = 1073741823", [], |_| Ok(()))
+            .unwrap();
+    }
+    store.write_access_batch(&big).unwrap();
+    assert_eq!(store.verify_access_log(), Ok(before + 200));
 }

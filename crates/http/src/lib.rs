@@ -138,6 +138,19 @@ impl std::fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
+/// A read whose access could not be recorded is not served: 503
+/// `access_log_unavailable` (the server adds `Retry-After`).
+impl From<satria_auth::AccessLogError> for HttpError {
+    fn from(e: satria_auth::AccessLogError) -> HttpError {
+        HttpError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            satria_auth::AccessLogError::CODE,
+            e.message(),
+            e.message_id(),
+        )
+    }
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         (self.status, axum::Json(self.body())).into_response()

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use satria_auth::{AccessRecorder, Principal, Role};
+use satria_auth::{AccessRecord, AccessRecorder, Principal, Role};
 use satria_http::{ApiJson, HttpError, Operation, require_role};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -64,9 +64,44 @@ impl AppState {
             .map_err(HttpError::from)
     }
 
-    fn record_beneficiary(&self, who: &Principal, action: &str, id: i64, purpose: &str) {
+    /// Records a read of a beneficiary's personal data, durably, before it is
+    /// answered: `Err` (503) is the answer when it cannot be recorded.
+    async fn record_beneficiary(
+        &self,
+        who: &Principal,
+        action: &str,
+        id: i64,
+        purpose: &str,
+    ) -> Result<(), HttpError> {
         self.recorder
-            .record(who, action, &format!("pattas_beneficiary:{id}"), purpose);
+            .record(who, action, &format!("pattas_beneficiary:{id}"), purpose)
+            .await?;
+        Ok(())
+    }
+
+    /// Records `action` on each beneficiary in one batch (one commit).
+    async fn record_beneficiaries(
+        &self,
+        who: &Principal,
+        action: &str,
+        ids: impl IntoIterator<Item = i64>,
+        purpose: &str,
+    ) -> Result<(), HttpError> {
+        let at_ms = self.clock.now_ms();
+        let batch: Vec<AccessRecord> = ids
+            .into_iter()
+            .map(|id| AccessRecord {
+                who: who.clone(),
+                action: action.to_string(),
+                subject: format!("pattas_beneficiary:{id}"),
+                purpose: purpose.to_string(),
+                at_ms,
+            })
+            .collect();
+        if !batch.is_empty() {
+            self.recorder.record_many(batch).await?;
+        }
+        Ok(())
     }
 }
 
@@ -250,9 +285,13 @@ async fn list_beneficiaries(
     let q = query(q)?;
     let who = p.clone();
     let list = s.run(move |pt| pt.list_beneficiaries(&who, &q)).await?;
-    for b in &list {
-        s.record_beneficiary(&p, "list", b.id, "GET /api/pattas/beneficiaries");
-    }
+    s.record_beneficiaries(
+        &p,
+        "list",
+        list.iter().map(|b| b.id),
+        "GET /api/pattas/beneficiaries",
+    )
+    .await?;
     Ok(Json(list).into_response())
 }
 
@@ -270,7 +309,8 @@ async fn get_beneficiary(
         "read",
         id,
         &format!("GET /api/pattas/beneficiaries/{id}"),
-    );
+    )
+    .await?;
     Ok(Json(b).into_response())
 }
 
@@ -292,7 +332,8 @@ async fn patch_beneficiary(
         "read",
         id,
         &format!("PATCH /api/pattas/beneficiaries/{id}"),
-    );
+    )
+    .await?;
     Ok(Json(b).into_response())
 }
 
@@ -314,19 +355,26 @@ async fn report_case(
             "read",
             c.beneficiary_id,
             "POST /api/pattas/cases (reported by NIK)",
-        );
+        )
+        .await?;
     }
     Ok(created(c))
 }
 
 /// Records a `list` read of each distinct beneficiary a case list shows.
-fn record_case_list(s: &AppState, p: &Principal, cases: &[Case], purpose: &str) {
+async fn record_case_list(
+    s: &AppState,
+    p: &Principal,
+    cases: &[Case],
+    purpose: &str,
+) -> Result<(), HttpError> {
     let mut seen = std::collections::BTreeSet::new();
-    for c in cases {
-        if seen.insert(c.beneficiary_id) {
-            s.record_beneficiary(p, "list", c.beneficiary_id, purpose);
-        }
-    }
+    let ids: Vec<i64> = cases
+        .iter()
+        .map(|c| c.beneficiary_id)
+        .filter(|id| seen.insert(*id))
+        .collect();
+    s.record_beneficiaries(p, "list", ids, purpose).await
 }
 
 async fn list_cases(
@@ -338,7 +386,7 @@ async fn list_cases(
     let now = s.clock.now_ms();
     let who = p.clone();
     let list = s.run(move |pt| pt.list_cases(&who, &q, now)).await?;
-    record_case_list(&s, &p, &list, "GET /api/pattas/cases");
+    record_case_list(&s, &p, &list, "GET /api/pattas/cases").await?;
     Ok(Json(list).into_response())
 }
 
@@ -349,7 +397,7 @@ async fn overdue_cases(
     let now = s.clock.now_ms();
     let who = p.clone();
     let list = s.run(move |pt| pt.overdue_cases(&who, now)).await?;
-    record_case_list(&s, &p, &list, "GET /api/pattas/cases/overdue");
+    record_case_list(&s, &p, &list, "GET /api/pattas/cases/overdue").await?;
     Ok(Json(json!({"as_of_ms": now, "cases": list})).into_response())
 }
 
@@ -367,7 +415,8 @@ async fn get_case(
         "read",
         detail.beneficiary.id,
         &format!("GET /api/pattas/cases/{id}"),
-    );
+    )
+    .await?;
     fill_live_states(&s, &mut detail.transports).await;
     Ok(Json(detail).into_response())
 }
@@ -505,14 +554,16 @@ async fn book_transport(
     let (req, beneficiary_id) = s
         .run(move |pt| pt.transport_request(&who, id, body, now))
         .await?;
-    let ticket = s.desk.book(req.clone()).await.map_err(|e| e.to_http())?;
-    // The desk now holds the patient's name, phone and address.
+    // The desk is about to hold the patient's name, phone and address: no
+    // handing over that cannot be recorded first.
     s.record_beneficiary(
         &p,
         "export",
         beneficiary_id,
         &format!("POST /api/pattas/cases/{id}/transports (handed to the transport desk)"),
-    );
+    )
+    .await?;
+    let ticket = s.desk.book(req.clone()).await.map_err(|e| e.to_http())?;
     let tid_ok = !ticket.transport_id.trim().is_empty()
         && ticket.transport_id.chars().count() <= 128
         && !ticket.transport_id.chars().any(char::is_control);

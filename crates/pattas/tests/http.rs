@@ -37,13 +37,12 @@ impl Clock for TestClock {
 struct RecordingLog(Mutex<Vec<(String, String, String, String)>>);
 
 impl AccessRecorder for RecordingLog {
-    fn record(&self, who: &Principal, action: &str, subject: &str, purpose: &str) {
-        self.0.lock().unwrap().push((
-            who.username.clone(),
-            action.into(),
-            subject.into(),
-            purpose.into(),
-        ));
+    fn record_many(&self, batch: Vec<satria_auth::AccessRecord>) -> satria_auth::Recording {
+        let mut log = self.0.lock().unwrap();
+        for r in batch {
+            log.push((r.who.username, r.action, r.subject, r.purpose));
+        }
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 

@@ -133,26 +133,45 @@ fn f64_param(q: &HashMap<String, String>, key: &str) -> Result<Option<f64>, Http
         .transpose()
 }
 
-fn record_list(st: &AppState, who: &Principal, ids: impl IntoIterator<Item = i64>, purpose: &str) {
+/// Records a listing of accounts, durably, before it is answered: `Err` (503)
+/// is the answer when it cannot be recorded.
+async fn record_list(
+    st: &AppState,
+    who: &Principal,
+    ids: impl IntoIterator<Item = i64>,
+    purpose: &str,
+) -> Result<(), HttpError> {
     let ids: BTreeSet<i64> = ids.into_iter().collect();
     if !ids.is_empty() {
         let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-        st.recorder.record(
-            who,
-            "list",
-            &format!("salinmas_account:{}", ids.join(",")),
-            purpose,
-        );
+        st.recorder
+            .record(
+                who,
+                "list",
+                &format!("salinmas_account:{}", ids.join(",")),
+                purpose,
+            )
+            .await?;
     }
+    Ok(())
 }
 
-fn record_read(st: &AppState, who: &Principal, account_id: i64, purpose: &str) {
-    st.recorder.record(
-        who,
-        "read",
-        &format!("salinmas_account:{account_id}"),
-        purpose,
-    );
+/// Records a read of one account, durably, before it is answered.
+async fn record_read(
+    st: &AppState,
+    who: &Principal,
+    account_id: i64,
+    purpose: &str,
+) -> Result<(), HttpError> {
+    st.recorder
+        .record(
+            who,
+            "read",
+            &format!("salinmas_account:{account_id}"),
+            purpose,
+        )
+        .await?;
+    Ok(())
 }
 
 /// The Salinmas API, its state applied. Every path is under
@@ -235,7 +254,8 @@ async fn list_accounts(
         &who,
         list.iter().map(|a| a.id),
         "GET /api/salinmas/accounts",
-    );
+    )
+    .await?;
     ok(StatusCode::OK, &list)
 }
 
@@ -258,7 +278,7 @@ async fn get_account(
     let s = Arc::clone(&st.s);
     let w = who.clone();
     let a = blocking(move || s.account(&w, id)).await?;
-    record_read(&st, &who, a.id, "GET /api/salinmas/accounts/{id}");
+    record_read(&st, &who, a.id, "GET /api/salinmas/accounts/{id}").await?;
     ok(StatusCode::OK, &a)
 }
 
@@ -367,7 +387,8 @@ async fn list_pickups(
         &who,
         list.iter().map(|p| p.account_id),
         "GET /api/salinmas/pickups",
-    );
+    )
+    .await?;
     ok(StatusCode::OK, &list)
 }
 
@@ -395,7 +416,8 @@ async fn get_pickup(
         &who,
         p.pickup.account_id,
         "GET /api/salinmas/pickups/{id}",
-    );
+    )
+    .await?;
     ok(StatusCode::OK, &p)
 }
 
@@ -498,7 +520,8 @@ async fn get_route(
         &who,
         r.stops.iter().map(|s| s.account_id),
         "GET /api/salinmas/routes/{collector_id}",
-    );
+    )
+    .await?;
     ok(StatusCode::OK, &r)
 }
 

@@ -136,7 +136,21 @@ async fn login(
         auth.login(&body.username, &body.password, &client, now_ms())
     })
     .await
-    .map_err(|_| ApiError::unavailable("login failed to run"))??;
+    .map_err(|_| ApiError::unavailable("login failed to run"))?;
+    let session = match session {
+        Ok(s) => s,
+        // Locked out: say for how long, in whole seconds (rounded up).
+        Err(e @ satria_auth::AuthError::RateLimited { retry_after_ms }) => {
+            let secs = u64::try_from(retry_after_ms.saturating_add(999) / 1000)
+                .unwrap_or(1)
+                .max(1);
+            let mut res = ApiError::from(e).into_response();
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+            return Ok(res);
+        }
+        Err(e) => return Err(e.into()),
+    };
     ok(json!({
         "token": session.token,
         "expires_at_ms": session.expires_at_ms,
@@ -150,10 +164,15 @@ async fn logout(
 ) -> ApiResult {
     let token = crate::error::bearer(&parts).ok_or_else(ApiError::unauthenticated)?;
     let token = token.to_string();
+    let session = satria_auth::SessionId::of(&token);
     let auth = Arc::clone(&state.auth);
     tokio::task::spawn_blocking(move || auth.logout(&token))
         .await
         .map_err(|_| ApiError::unavailable("logout failed to run"))??;
+    // The session's open sockets say goodbye and close now.
+    state
+        .sessions
+        .end(session, satria_auth::SessionEnd::LoggedOut);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -320,7 +339,8 @@ async fn list_incidents(
         "incident",
         list.iter().map(|i| i.id.0),
         "GET /api/incidents",
-    );
+    )
+    .await?;
     ok(list)
 }
 
@@ -337,23 +357,28 @@ fn incident_for<'a>(
     )
 }
 
-/// One record of a listing of personal records: who listed which ids.
-fn record_list(
+/// One record of a listing of personal records: who listed which ids. Durable
+/// before the list is sent, else the 503 to send instead.
+async fn record_list(
     state: &AppState,
     caller: &Caller,
     kind: &str,
     ids: impl Iterator<Item = u64>,
     purpose: &str,
-) {
+) -> Result<(), ApiError> {
     let ids: Vec<String> = ids.map(|i| i.to_string()).collect();
-    if !ids.is_empty() {
-        state.audit.record(
+    if ids.is_empty() {
+        return Ok(());
+    }
+    state
+        .audit
+        .record(
             &caller.0,
             "list",
             format!("{kind}:{}", ids.join(",")),
             purpose,
-        );
-    }
+        )
+        .await
 }
 
 /// A record the caller may see: dispatch roles get 404 for a missing one;
@@ -383,12 +408,15 @@ async fn get_incident(
     let id = numeric_id(&id, "incident")?;
     let snap = state.engine.snapshot();
     let i = incident_for(&caller, &snap, id)?;
-    state.audit.record(
-        &caller.0,
-        "read",
-        format!("incident:{id}"),
-        "GET /api/incidents/{id}",
-    );
+    state
+        .audit
+        .record(
+            &caller.0,
+            "read",
+            format!("incident:{id}"),
+            "GET /api/incidents/{id}",
+        )
+        .await?;
     ok(i)
 }
 
@@ -916,7 +944,8 @@ async fn list_referrals(State(state): State<Arc<AppState>>, caller: Caller) -> A
         "referral",
         list.iter().map(|r| r.id.0),
         "GET /api/referrals",
-    );
+    )
+    .await?;
     ok(list)
 }
 
@@ -942,12 +971,15 @@ async fn get_referral(
     let id = numeric_id(&id, "referral")?;
     let snap = state.engine.snapshot();
     let r = referral_for(&caller, &snap, id)?;
-    state.audit.record(
-        &caller.0,
-        "read",
-        format!("referral:{id}"),
-        "GET /api/referrals/{id}",
-    );
+    state
+        .audit
+        .record(
+            &caller.0,
+            "read",
+            format!("referral:{id}"),
+            "GET /api/referrals/{id}",
+        )
+        .await?;
     ok(r)
 }
 

@@ -10,28 +10,36 @@
 //! - The server never changes dispatch state itself: every change is a
 //!   [`Command`](satria_dispatch::Command) submitted to the engine, which journals it
 //!   before the server answers.
-//! - Every response that carries personal data (caller, patient) is recorded in the
-//!   access log before it is sent.
+//! - Every response that carries personal data (caller, patient) is recorded
+//!   durably in the access log before it is sent; if it cannot be, the answer is
+//!   503 `access_log_unavailable` (with `Retry-After`) and WebSockets close (1013).
+//! - An open WebSocket does not outlive its session: logout, revocation (even by
+//!   another process) and expiry close it ([`sessions`]).
 //! - No client input reaches a `panic!`/`unwrap`; a bad request is a 4xx with
 //!   `{"code","message","message_id"}` and changes nothing.
 
 pub mod api;
+pub mod audit;
 pub mod error;
 pub mod metrics;
 pub mod modules;
 pub mod openapi;
+pub mod sessions;
 pub mod trace;
 pub mod view;
 pub mod web;
 pub mod ws;
 
 use axum::Router;
-use satria_auth::{AccessRecord, AccessRecorder, AuthStore, Principal};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use satria_auth::AuthStore;
 use satria_engine::Engine;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+pub use audit::AuditSink;
 pub use error::ApiError;
 pub use metrics::Metrics;
 
@@ -49,6 +57,11 @@ pub struct ServerOptions {
     pub max_speed_kmh: f64,
     /// How far in the future a device time may be (clock skew), in ms.
     pub max_clock_skew_ms: i64,
+    /// A WebSocket client that has not confirmed reading the frames written to
+    /// it this long ago is dropped (close 4408); it reconnects and resumes by
+    /// replay. Measured with numbered pings: the client's pong says what it
+    /// has read, however much the kernel buffers hold.
+    pub max_ws_lag: std::time::Duration,
 }
 
 impl Default for ServerOptions {
@@ -59,6 +72,7 @@ impl Default for ServerOptions {
             max_replay: 20_000,
             max_speed_kmh: 250.0,
             max_clock_skew_ms: 60_000,
+            max_ws_lag: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -71,6 +85,8 @@ pub struct AppState {
     pub opts: ServerOptions,
     pub metrics: Metrics,
     pub audit: AuditSink,
+    /// The sessions of the open WebSockets, to close them when a session ends.
+    pub sessions: sessions::Sessions,
     pub dedup: ws::Dedup,
     pub last_fixes: ws::LastFixes,
     /// Set while shutting down: `/readyz` fails so a balancer stops sending work.
@@ -104,7 +120,7 @@ impl AppState {
         opts: ServerOptions,
         graph_loaded: bool,
     ) -> Arc<AppState> {
-        let audit = AuditSink::start(Arc::clone(&auth) as Arc<dyn AccessRecorder>);
+        let audit = AuditSink::start(Arc::clone(&auth));
         Arc::new(AppState {
             engine,
             auth,
@@ -112,6 +128,7 @@ impl AppState {
             opts,
             metrics: Metrics::default(),
             audit,
+            sessions: sessions::Sessions::default(),
             dedup: ws::Dedup::new(512, 4096),
             last_fixes: ws::LastFixes::default(),
             draining: AtomicBool::new(false),
@@ -143,78 +160,6 @@ impl AppState {
     }
 }
 
-/// Records reads of personal data off the request path: one writer thread feeds
-/// the access log, so a thousand consoles receiving the same incident never wait
-/// on the database. Records are never dropped; the thread drains the queue
-/// before the server exits.
-pub struct AuditSink {
-    // A read lock to send (many senders at once), the write lock only to close.
-    tx: std::sync::RwLock<Option<std::sync::mpsc::Sender<AccessRecord>>>,
-    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
-}
-
-/// The most records written in one transaction.
-const AUDIT_BATCH: usize = 4096;
-
-impl AuditSink {
-    fn start(recorder: Arc<dyn AccessRecorder>) -> AuditSink {
-        let (tx, rx) = std::sync::mpsc::channel::<AccessRecord>();
-        let thread = std::thread::Builder::new()
-            .name("access-log".into())
-            .spawn(move || {
-                // Whatever queued while the last batch was written goes in the
-                // next one: one fsync however many consoles received the event.
-                // The same account receiving the same record on several screens
-                // in one batch is one access: it is written once, at its first time.
-                let mut batch: Vec<AccessRecord> = Vec::with_capacity(AUDIT_BATCH);
-                let mut seen = std::collections::HashSet::new();
-                while let Ok(first) = rx.recv() {
-                    for r in std::iter::once(first).chain(rx.try_iter().take(AUDIT_BATCH - 1)) {
-                        let key = (
-                            r.who.user_id,
-                            r.action.clone(),
-                            r.subject.clone(),
-                            r.purpose.clone(),
-                        );
-                        if seen.insert(key) {
-                            batch.push(r);
-                        }
-                    }
-                    recorder.record_many(&batch);
-                    batch.clear();
-                    seen.clear();
-                }
-            })
-            .expect("spawn the access-log thread");
-        AuditSink {
-            tx: std::sync::RwLock::new(Some(tx)),
-            thread: std::sync::Mutex::new(Some(thread)),
-        }
-    }
-
-    /// Queues one access record.
-    pub fn record(&self, who: &Principal, action: &str, subject: String, purpose: &str) {
-        let tx = self.tx.read().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = tx.as_ref() {
-            let _ = tx.send(AccessRecord {
-                who: who.clone(),
-                action: action.to_string(),
-                subject,
-                purpose: purpose.to_string(),
-                at_ms: now_ms(),
-            });
-        }
-    }
-
-    /// Waits until every queued record is written.
-    pub fn flush_and_stop(&self) {
-        self.tx.write().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            let _ = t.join();
-        }
-    }
-}
-
 /// The whole HTTP surface.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut app: Router = api::routes(Arc::clone(&state))
@@ -230,8 +175,27 @@ pub fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             metrics::track,
         ))
+        .layer(axum::middleware::from_fn(retry_after))
         .fallback(|| async { ApiError::not_found("route") })
 }
+
+/// Every 429 and 503 tells the client when to try again: `Retry-After` in
+/// seconds, set by the handler where it knows better (the login lockout), else
+/// [`RETRY_AFTER_S`].
+async fn retry_after(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut res = next.run(req).await;
+    let s = res.status();
+    if (s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::SERVICE_UNAVAILABLE)
+        && !res.headers().contains_key(header::RETRY_AFTER)
+    {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_S));
+    }
+    res
+}
+
+/// `Retry-After` of a 503 or 429 whose handler did not set one, in seconds.
+pub const RETRY_AFTER_S: u64 = 2;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
@@ -252,6 +216,8 @@ pub async fn serve(
     use axum::serve::ListenerExt;
     let app = router(Arc::clone(&state));
     let s2 = Arc::clone(&state);
+    // Sessions ended by another process (`satria user revoke`) close sockets too.
+    let watcher = tokio::spawn(sessions::watch(Arc::clone(&state)));
     // No Nagle: the server coalesces its own writes (one flush per batch of
     // events), and a small frame held back until the client's delayed ACK
     // arrives would add up to 40 ms to an assignment on a console.
@@ -269,6 +235,8 @@ pub async fn serve(
         s2.begin_shutdown();
     })
     .await;
+    state.closing.send_replace(true);
+    let _ = watcher.await;
     state.audit.flush_and_stop();
     r
 }

@@ -84,6 +84,12 @@ pub struct Metrics {
     pub ws_rejected: AtomicU64,
     pub ws_duplicates: AtomicU64,
     pub ws_dropped_unresponsive: AtomicU64,
+    /// Sockets closed because their session was revoked, logged out or expired.
+    pub ws_closed_session: AtomicU64,
+    /// Sockets dropped because the client read too far behind (`max_ws_lag`).
+    pub ws_dropped_lagging: AtomicU64,
+    /// Sockets closed (or hellos refused) because the access log failed.
+    pub ws_closed_access_log: AtomicU64,
     /// Time from a command's submission to its durable acknowledgement (journal
     /// fsync included).
     pub commit: Histogram,
@@ -213,6 +219,41 @@ async fn render(State(state): State<Arc<AppState>>) -> Response {
         "satria_ws_dropped_unresponsive_total",
         "Connections dropped after two missed pings.",
         m.ws_dropped_unresponsive.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_ws_closed_session_ended_total",
+        "Connections closed because their session was revoked, logged out or expired.",
+        m.ws_closed_session.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_ws_dropped_lagging_total",
+        "Connections dropped because the client read too far behind.",
+        m.ws_dropped_lagging.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_ws_closed_access_log_total",
+        "Connections closed or refused because the access log could not be written.",
+        m.ws_closed_access_log.load(Relaxed),
+    );
+    counter(
+        &mut out,
+        "satria_access_log_failures_total",
+        "Access-log batches that could not be written (their reads were refused).",
+        state.audit.failures(),
+    );
+    counter(
+        &mut out,
+        "satria_access_log_lost_total",
+        "Records of deliveries given up during a long access-log outage.",
+        state.audit.lost(),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP satria_access_log_healthy 1 while the access log can be written.\n# TYPE satria_access_log_healthy gauge\nsatria_access_log_healthy {}",
+        u8::from(state.audit.is_healthy())
     );
     out.push_str(
         "# HELP satria_ws_open Open WebSocket connections per role.\n# TYPE satria_ws_open gauge\n",

@@ -15,7 +15,7 @@
 //! bearer-token middleware as the rest of the API.
 
 use crate::AppState;
-use satria_auth::{AccessRecorder, Principal};
+use satria_auth::AccessRecorder;
 use satria_dispatch::{
     AssignmentState, BookingId, BookingStatus, Command, Event, HospitalId, IncidentStatus, LatLon,
     Timestamp, UnitStatus,
@@ -85,10 +85,10 @@ pub fn routes(state: &Arc<AppState>) -> Option<axum::Router> {
 struct StateRecorder(Arc<AppState>);
 
 impl AccessRecorder for StateRecorder {
-    fn record(&self, who: &Principal, action: &str, subject: &str, purpose: &str) {
-        self.0
-            .audit
-            .record(who, action, subject.to_string(), purpose);
+    /// Queued to the access-log thread; resolves when its batch is durable.
+    fn record_many(&self, batch: Vec<satria_auth::AccessRecord>) -> satria_auth::Recording {
+        let state = Arc::clone(&self.0);
+        Box::pin(async move { state.audit.record_all(batch).await })
     }
 }
 

@@ -18,7 +18,7 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use satria_auth::{Principal, Role};
+use satria_auth::{Principal, Role, SessionEnd, SessionId};
 use satria_dispatch::{Command, Event, LatLon, Timestamp, UnitId};
 use satria_engine::Published;
 use serde::Deserialize;
@@ -28,6 +28,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+mod closing;
+use closing::{LagMeter, Stop};
 
 /// Read buffer per socket (see [`upgrade`]).
 const READ_BUFFER: usize = 4 * 1024;
@@ -44,9 +48,7 @@ async fn upgrade(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Re
         // that memset was most of the server's CPU. Client messages are small;
         // the buffer grows for a rare large one (up to the 64 KiB limit).
         .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |socket| async move {
-            let _ = connection(socket, state).await;
-        })
+        .on_upgrade(move |socket| connection(socket, state))
 }
 
 /// Answers already given to client messages, per user and client id: a message
@@ -245,6 +247,7 @@ impl Drop for OpenGuard<'_> {
 }
 
 type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+type Stream = futures_util::stream::SplitStream<WebSocket>;
 
 /// How long a client may take to accept a write before it is dropped.
 const WRITE_DEADLINE: Duration = Duration::from_secs(10);
@@ -282,11 +285,135 @@ fn error_frame(client_id: Option<&str>, e: &ApiError) -> Value {
     })
 }
 
-async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
+/// What a socket knows of its session, to notice its end.
+struct SessionWatch<'a> {
+    reg: crate::sessions::Registration<'a>,
+    id: SessionId,
+    expires_at_ms: i64,
+}
+
+impl SessionWatch<'_> {
+    /// Why the session ended, if it did (as far as this server knows).
+    fn ended(&self) -> Option<SessionEnd> {
+        if let Some(why) = *self.reg.ended.borrow() {
+            return Some(why);
+        }
+        (now_ms() >= self.expires_at_ms).then_some(SessionEnd::Expired)
+    }
+
+    /// Asks the store itself (authoritative, and sees another process's
+    /// revocation before the watcher does).
+    async fn recheck(&self, state: &Arc<AppState>, user_id: i64) -> Result<(), Stop> {
+        if let Some(why) = self.ended() {
+            return Err(Stop::session(why));
+        }
+        let auth = Arc::clone(&state.auth);
+        let id = self.id;
+        let r =
+            tokio::task::spawn_blocking(move || auth.ended_sessions(&[(id, user_id)], now_ms()))
+                .await;
+        match r {
+            Ok(Ok(v)) => match v.first().copied().flatten() {
+                Some(why) => {
+                    state.sessions.end(id, why);
+                    Err(Stop::session(why))
+                }
+                None => Ok(()),
+            },
+            // The store cannot say: apply nothing, the client may retry.
+            _ => Err(Stop::auth_unavailable()),
+        }
+    }
+}
+
+/// Per-connection context of [`forward`] and friends.
+struct Conn<'a> {
+    state: &'a Arc<AppState>,
+    who: Principal,
+    session: SessionWatch<'a>,
+}
+
+impl Conn<'_> {
+    /// Refuses to go on once the session ended or the access log fails (for a
+    /// personal frame).
+    fn may_deliver(&self, personal: bool) -> Result<(), Stop> {
+        if let Some(why) = self.session.ended() {
+            return Err(Stop::session(why));
+        }
+        if personal && !self.state.audit.is_healthy() {
+            return Err(Stop::access_log());
+        }
+        Ok(())
+    }
+}
+
+async fn connection(socket: WebSocket, state: Arc<AppState>) {
     let (mut tx, mut rx) = socket.split();
+    match run(&mut tx, &mut rx, &state).await {
+        Ok(()) | Err(Stop::Gone) => {}
+        Err(Stop::Close {
+            code,
+            reason,
+            goodbye,
+        }) => {
+            match code {
+                closing::CLOSE_SESSION_ENDED => {
+                    state.metrics.ws_closed_session.fetch_add(1, Relaxed);
+                }
+                closing::CLOSE_LAGGING => {
+                    state.metrics.ws_dropped_lagging.fetch_add(1, Relaxed);
+                }
+                closing::CLOSE_TRY_AGAIN_LATER if reason == satria_auth::AccessLogError::CODE => {
+                    state.metrics.ws_closed_access_log.fetch_add(1, Relaxed);
+                }
+                _ => {}
+            }
+            tracing::info!(code, reason, "websocket closed by the server");
+            if let Some(g) = goodbye {
+                let _ = send(&mut tx, &g).await;
+            }
+            if within_deadline(tx.send(Stop::close_message(code, reason)))
+                .await
+                .is_ok()
+            {
+                // The closing handshake: wait (bounded) for the client's close,
+                // reading what it still sends, so the connection ends with the
+                // client having read the reason instead of a reset.
+                // A shutdown does not wait for it.
+                let mut closing = state.closing.subscribe();
+                let drain = async {
+                    while let Some(Ok(m)) = rx.next().await {
+                        if matches!(m, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::time::timeout(WRITE_DEADLINE, drain) => {}
+                    _ = closing.wait_for(|c| *c) => {}
+                }
+            }
+        }
+    }
+}
+
+/// True for the error tungstenite gives a message or frame over the limits.
+fn too_big(e: &axum::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if let Some(t) = s.downcast_ref::<tungstenite::Error>() {
+            return matches!(t, tungstenite::Error::Capacity(_));
+        }
+        src = s.source();
+    }
+    false
+}
+
+async fn run(tx: &mut Sink, rx: &mut Stream, state: &Arc<AppState>) -> Result<(), Stop> {
     // The hello comes first, within 10 s.
     let hello = match tokio::time::timeout(Duration::from_secs(10), rx.next()).await {
         Ok(Some(Ok(Message::Text(t)))) => serde_json::from_str::<ClientMessage>(&t).ok(),
+        Ok(Some(Err(e))) if too_big(&e) => return Err(Stop::too_big()),
         _ => None,
     };
     let Some(ClientMessage::Hello { token, last_seq }) = hello else {
@@ -294,38 +421,56 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
             "hello_expected",
             "the first message must be {\"type\":\"hello\",\"token\":..,\"last_seq\":..}",
         );
-        let _ = send(&mut tx, &error_frame(None, &e)).await;
-        return Err(());
+        let _ = send(tx, &error_frame(None, &e)).await;
+        return Err(Stop::Gone);
     };
     let auth = Arc::clone(&state.auth);
-    let who = tokio::task::spawn_blocking(move || auth.authenticate(&token, now_ms()))
+    let live = tokio::task::spawn_blocking(move || auth.session(&token, now_ms()))
         .await
-        .map_err(|_| ())?;
-    let Ok(who) = who else {
-        let _ = send(&mut tx, &error_frame(None, &ApiError::unauthenticated())).await;
-        return Err(());
+        .map_err(|_| Stop::Gone)?;
+    let Ok(live) = live else {
+        let _ = send(tx, &error_frame(None, &ApiError::unauthenticated())).await;
+        return Err(Stop::Gone);
     };
+    // No personal data goes out while its delivery cannot be recorded.
+    if !state.audit.is_healthy() {
+        let _ = send(tx, &error_frame(None, &crate::audit::unavailable())).await;
+        return Err(Stop::access_log());
+    }
+    let who = live.principal;
+    let conn = Conn {
+        state,
+        session: SessionWatch {
+            reg: state.sessions.register(live.id, who.user_id),
+            id: live.id,
+            expires_at_ms: live.expires_at_ms,
+        },
+        who,
+    };
+    // A session ended between the check and the registration is caught here.
+    conn.session.recheck(state, conn.who.user_id).await?;
+    let who = &conn.who;
     let role_ix = Role::ALL.iter().position(|r| *r == who.role).unwrap_or(0);
     state.metrics.ws_open[role_ix].fetch_add(1, Relaxed);
-    let _guard = OpenGuard(&state, role_ix);
+    let _guard = OpenGuard(state, role_ix);
     tracing::info!(user = %who.username, role = %who.role, last_seq, "websocket connected");
 
     // Subscribe before looking at the journal or the snapshot, so nothing falls
     // between them and the live stream.
     // Dispatch roles watch; crews and hospitals act, so they hear first.
-    let mut live = if view::sees_positions(&who) {
+    let mut live = if view::sees_positions(who) {
         state.engine.subscribe()
     } else {
         state.engine.subscribe_first()
     };
     // The fleet's positions come on their own channel, to the roles that
     // follow them; everyone else is never woken by them.
-    let mut fixes = view::sees_positions(&who).then(|| state.engine.subscribe_positions());
+    let mut fixes = view::sees_positions(who).then(|| state.engine.subscribe_positions());
     let stream = state.engine.stream().to_string();
     let head = state.engine.last_seq();
     let replay = last_seq <= head && head - last_seq <= state.opts.max_replay;
     send(
-        &mut tx,
+        tx,
         &json!({
             "type": "welcome",
             "stream": stream,
@@ -335,15 +480,28 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
         }),
     )
     .await?;
+    let mut lag = LagMeter::default();
     let mut seen = if replay {
-        replay_since(&state, &mut tx, &who, &stream, last_seq).await?
+        replay_since(&conn, tx, &stream, last_seq).await?
     } else {
-        resync(&state, &mut tx, &who).await?
+        resync(&conn, tx).await?
     };
+    lag.wrote(Instant::now());
 
     let mut ping = tokio::time::interval(state.opts.ping_every);
     ping.tick().await;
     let mut unanswered = 0u32;
+    // Numbered pings measure how far behind the client reads (see LagMeter):
+    // a few per lag limit, only while frames flow.
+    let max_lag = state.opts.max_ws_lag.max(Duration::from_millis(100));
+    let mut probe = tokio::time::interval(max_lag / 4);
+    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The session's end by time, without waiting for anyone to notice.
+    let until_expiry =
+        u64::try_from(conn.session.expires_at_ms.saturating_sub(now_ms())).unwrap_or(0);
+    let expiry = tokio::time::sleep(Duration::from_millis(until_expiry));
+    tokio::pin!(expiry);
+    let mut ended = conn.session.reg.ended.clone();
     // Region events are written and flushed at once. Position fixes are
     // collected every `POSITION_FLUSH` and written together (one frame each, one
     // flush), so a console watching a whole fleet wakes and writes four times a
@@ -364,10 +522,23 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
     loop {
         tokio::select! {
             _ = closing.changed() => {
-                let _ = send(&mut tx, &json!({"type": "goodbye", "reason": "server shutting down"})).await;
-                let _ = tx.send(Message::Close(None)).await;
+                let _ = send(tx, &json!({
+                    "type": "goodbye",
+                    "code": "server_shutdown",
+                    "reason": "server shutting down",
+                    "message": "the server is shutting down; reconnect shortly",
+                    "message_id": "Server sedang dimatikan; sambungkan ulang sebentar lagi.",
+                }))
+                .await;
+                let _ = tx.send(Stop::close_message(1000, "server_shutdown")).await;
                 return Ok(());
             }
+            _ = ended.changed() => {
+                if let Some(why) = conn.session.ended() {
+                    return Err(Stop::session(why));
+                }
+            }
+            _ = &mut expiry => return Err(Stop::session(SessionEnd::Expired)),
             ev = live.recv() => match ev {
                 Ok(p) => {
                     if p.stream == stream {
@@ -376,7 +547,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                         }
                         seen = p.seq;
                     }
-                    let mut wrote = forward(&state, &mut tx, &who, &p).await?;
+                    let mut wrote = forward(&conn, tx, &p).await?;
                     // The events of one command arrive together (a call and its
                     // automatic assignment): write all that are ready, flush once.
                     while let Ok(p) = live.try_recv() {
@@ -386,15 +557,17 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                             }
                             seen = p.seq;
                         }
-                        wrote |= forward(&state, &mut tx, &who, &p).await?;
+                        wrote |= forward(&conn, tx, &p).await?;
                     }
                     if wrote {
-                        flush(&mut tx).await?;
+                        flush(tx).await?;
+                        lag.wrote(Instant::now());
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
                     state.metrics.ws_resyncs.fetch_add(1, Relaxed);
-                    seen = resync(&state, &mut tx, &who).await?;
+                    seen = resync(&conn, tx).await?;
+                    lag.wrote(Instant::now());
                 }
                 Err(RecvError::Closed) => return Ok(()),
             },
@@ -405,17 +578,26 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                 loop {
                     match msg {
                         Some(Ok(Message::Text(t))) => {
-                            let reply = handle_text(&state, &who, &t).await;
-                            feed(&mut tx, reply).await?;
+                            let reply = handle_text(&conn, &t).await?;
+                            feed(tx, reply).await?;
                         }
-                        Some(Ok(Message::Pong(_))) | Some(Ok(Message::Ping(_))) => unanswered = 0,
+                        Some(Ok(Message::Pong(p))) => {
+                            unanswered = 0;
+                            lag.pong(&p);
+                        }
+                        Some(Ok(Message::Ping(_))) => unanswered = 0,
                         Some(Ok(Message::Binary(_))) => {
                             state.metrics.ws_rejected.fetch_add(1, Relaxed);
                             let e = ApiError::bad_request("binary_not_supported", "send JSON text frames");
-                            feed(&mut tx, error_frame(None, &e).to_string()).await?;
+                            feed(tx, error_frame(None, &e).to_string()).await?;
+                        }
+                        Some(Err(e)) if too_big(&e) => {
+                            state.metrics.ws_rejected.fetch_add(1, Relaxed);
+                            let _ = flush(tx).await;
+                            return Err(Stop::too_big());
                         }
                         Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
-                            let _ = flush(&mut tx).await;
+                            let _ = flush(tx).await;
                             return Ok(());
                         }
                     }
@@ -428,14 +610,14 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                         None => break,
                     }
                 }
-                flush(&mut tx).await?;
+                flush(tx).await?;
             }
             _ = fix_tick.tick(), if fixes.is_some() => {
                 let mut wrote = false;
                 while let Some(r) = fixes.as_mut() {
                     match r.try_recv() {
                         Ok(p) => {
-                            wrote |= forward(&state, &mut tx, &who, &p).await?;
+                            wrote |= forward(&conn, tx, &p).await?;
                         }
                         // Behind the fixes: skip them, the next fix of each unit
                         // replaces what was missed (no resync for volatile data).
@@ -447,7 +629,18 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) -> Result<(), ()> {
                     }
                 }
                 if wrote {
-                    flush(&mut tx).await?;
+                    flush(tx).await?;
+                    lag.wrote(Instant::now());
+                }
+            }
+            _ = probe.tick() => {
+                let now = Instant::now();
+                if lag.lag(now) > max_lag {
+                    tracing::info!(user = %who.username, lag_ms = lag.lag(now).as_millis() as u64, "websocket dropped: too far behind");
+                    return Err(Stop::lagging(max_lag));
+                }
+                if let Some(n) = lag.probe() {
+                    within_deadline(tx.send(Message::Ping(n.into()))).await?;
                 }
             }
             _ = ping.tick() => {
@@ -481,14 +674,11 @@ async fn flush(tx: &mut Sink) -> Result<(), ()> {
     within_deadline(tx.flush()).await
 }
 
-/// Writes one event (unflushed) if `who` may see it, recording deliveries of
-/// personal data; true if it was written.
-async fn forward(
-    state: &AppState,
-    tx: &mut Sink,
-    who: &Principal,
-    published: &Published,
-) -> Result<bool, ()> {
+/// Writes one event (unflushed) if the caller may see it, recording deliveries
+/// of personal data; true if it was written. Nothing is written once the
+/// session ended, and no personal frame while the access log fails.
+async fn forward(conn: &Conn<'_>, tx: &mut Sink, published: &Published) -> Result<bool, Stop> {
+    let (state, who) = (conn.state, &conn.who);
     let event = &published.event;
     if let Event::UnitMoved { unit, .. } = event
         && !view::position_for(who, unit)
@@ -507,21 +697,26 @@ async fn forward(
             None => return Ok(false),
         }
     };
+    let crew_incident = match (who.role, event) {
+        (Role::Crew, Event::UnitAssigned { incident, .. }) => Some(*incident),
+        _ => None,
+    };
+    conn.may_deliver(personal || crew_incident.is_some())?;
     if personal {
         state
             .audit
-            .record(who, "receive", subject_of(event), "websocket event");
+            .record_delivered(who, "receive", subject_of(event), "websocket event");
     }
     // The frame is shared by every socket that sends it: no copy per socket.
     let frame = Utf8Bytes::try_from(published.frame().clone()).map_err(|_| ())?;
     within_deadline(tx.feed(Message::Text(frame))).await?;
     state.metrics.ws_events_sent.fetch_add(1, Relaxed);
     // A crew is told what it is sent to: the incident with its location and caller.
-    if let (Role::Crew, Event::UnitAssigned { incident, .. }) = (who.role, event)
+    if let Some(incident) = crew_incident
         && let Some(snap) = &snap
-        && let Some(i) = snap.incident(*incident)
+        && let Some(i) = snap.incident(incident)
     {
-        state.audit.record(
+        state.audit.record_delivered(
             who,
             "receive",
             format!("incident:{incident}"),
@@ -544,12 +739,12 @@ fn subject_of(e: &Event) -> String {
 /// Replays the region events after `after` from the journal; returns the last
 /// seq sent (or considered).
 async fn replay_since(
-    state: &AppState,
+    conn: &Conn<'_>,
     tx: &mut Sink,
-    who: &Principal,
     stream: &str,
     after: u64,
-) -> Result<u64, ()> {
+) -> Result<u64, Stop> {
+    let state = conn.state;
     // The client is at most `max_replay` events behind (else it gets a
     // snapshot): one read on one connection fetches them all; anything newer
     // arrives live and is skipped there by seq.
@@ -569,9 +764,8 @@ async fn replay_since(
             continue;
         };
         forward(
-            state,
+            conn,
             tx,
-            who,
             &Published::new(stream.to_string(), entry.seq, event),
         )
         .await?;
@@ -580,14 +774,16 @@ async fn replay_since(
     Ok(seen)
 }
 
-/// Sends the part of the current state `who` may see; returns its seq.
-async fn resync(state: &AppState, tx: &mut Sink, who: &Principal) -> Result<u64, ()> {
+/// Sends the part of the current state the caller may see; returns its seq.
+async fn resync(conn: &Conn<'_>, tx: &mut Sink) -> Result<u64, Stop> {
+    let (state, who) = (conn.state, &conn.who);
     let (seq, snap) = state.engine.snapshot_at();
     let (body, personal) = view::snapshot_for(who, &snap);
+    conn.may_deliver(!personal.is_empty())?;
     if !personal.is_empty() {
         state
             .audit
-            .record(who, "receive", personal.join(","), "websocket snapshot");
+            .record_delivered(who, "receive", personal.join(","), "websocket snapshot");
     }
     send(
         tx,
@@ -611,8 +807,13 @@ struct AckedEvent<'a> {
     seq: u64,
 }
 
-/// Handles one client text frame; returns the answer frame (JSON text).
-async fn handle_text(state: &AppState, who: &Principal, text: &str) -> String {
+/// Handles one client text frame; returns the answer frame (JSON text), or
+/// stops the connection when its session has ended (nothing is applied then).
+async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
+    let (state, who) = (conn.state, &conn.who);
+    if let Some(why) = conn.session.ended() {
+        return Err(Stop::session(why));
+    }
     let refuse = |client_id: Option<&str>, e: ApiError| {
         state.metrics.ws_rejected.fetch_add(1, Relaxed);
         error_frame(client_id, &e).to_string()
@@ -620,34 +821,34 @@ async fn handle_text(state: &AppState, who: &Principal, text: &str) -> String {
     let msg = match serde_json::from_str::<ClientMessage>(text) {
         Ok(m) => m,
         Err(e) => {
-            return refuse(
+            return Ok(refuse(
                 None,
                 ApiError::bad_request("invalid_message", format!("not a valid message: {e}")),
-            );
+            ));
         }
     };
     let (client_id, command) = match msg {
         ClientMessage::Hello { .. } => {
-            return refuse(
+            return Ok(refuse(
                 None,
                 ApiError::bad_request("already_hello", "hello is sent once, first"),
-            );
+            ));
         }
         ClientMessage::Command { client_id, command } => (client_id, *command),
     };
     if client_id.is_empty() || client_id.len() > 64 {
-        return refuse(
+        return Ok(refuse(
             None,
             ApiError::bad_request("invalid_client_id", "client_id must be 1 to 64 characters"),
-        );
+        ));
     }
     if let Some(answer) = state.dedup.get(who.user_id, &client_id) {
         state.metrics.ws_duplicates.fetch_add(1, Relaxed);
         // Every answer is a JSON object: mark it as the repeat it is.
-        return format!("{{\"duplicate\":true,{}", &answer[1..]);
+        return Ok(format!("{{\"duplicate\":true,{}", &answer[1..]));
     }
     if !may_send(who, state, &command) {
-        return refuse(Some(&client_id), ApiError::forbidden());
+        return Ok(refuse(Some(&client_id), ApiError::forbidden()));
     }
     let fix = match &command {
         Command::UpdatePosition {
@@ -657,7 +858,7 @@ async fn handle_text(state: &AppState, who: &Principal, text: &str) -> String {
             ..
         } => {
             if let Err(e) = validate_position(state, unit, *at, *device_at) {
-                return refuse(Some(&client_id), e);
+                return Ok(refuse(Some(&client_id), e));
             }
             Some((
                 unit.clone(),
@@ -668,6 +869,11 @@ async fn handle_text(state: &AppState, who: &Principal, text: &str) -> String {
         _ => None,
     };
     let position = fix.is_some();
+    // Anything but a position is applied only for a session the store itself
+    // still holds live: a revocation by another process is not waited for.
+    if !position {
+        conn.session.recheck(state, who.user_id).await?;
+    }
     let result = crate::trace::submit(state, Some(who), command).await;
     if let (Ok(_), Some((unit, at, t))) = (&result, fix) {
         state.last_fixes.set(&unit, at, t);
@@ -689,7 +895,7 @@ async fn handle_text(state: &AppState, who: &Principal, text: &str) -> String {
             let e = ApiError::from(e);
             if e.status.is_server_error() {
                 // Not applied and not final: the client may retry with the same id.
-                return refuse(Some(&client_id), e);
+                return Ok(refuse(Some(&client_id), e));
             }
             refuse(Some(&client_id), e)
         }
@@ -698,7 +904,7 @@ async fn handle_text(state: &AppState, who: &Principal, text: &str) -> String {
     state
         .dedup
         .put(who.user_id, position, &client_id, Arc::clone(&answer));
-    answer.to_string()
+    Ok(answer.to_string())
 }
 
 fn validate_position(

@@ -166,6 +166,17 @@ export function setConn(state) {
 
 // ------------------------------------------------------------------ WebSocket
 
+/** Close code of a socket whose session ended; its goodbye codes. */
+const SESSION_ENDED = 4401;
+const SESSION_END_CODES = ['session_revoked', 'logged_out', 'session_expired'];
+
+/** Forgets the session and shows the login screen with the reason (a goodbye or error frame). */
+function endSession(f) {
+  clearSession();
+  sessionStorage.setItem('satria.ended', JSON.stringify({ message: f.message, message_id: f.message_id }));
+  location.replace('/');
+}
+
 let idCounter = 0;
 /** A client_id unique per message of the account: device, time, counter. */
 export function clientId(prefix = 'w') {
@@ -209,13 +220,22 @@ export class Live {
       let f; try { f = JSON.parse(m.data); } catch { return; }
       this.frame(f);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.online = false;
       this.ws = null;
       // Unanswered commands: the caller keeps them (same client_id) for the next connection.
       for (const [id, p] of this.pending) p.reject({ code: 'offline', message: 'offline', client_id: id });
       this.pending.clear();
+      // The session ended (revoked, logged out, expired; close code 4401, or a
+      // hello refused as unauthenticated): reconnecting cannot help, so go back
+      // to the login screen and say why (docs/protocol.md, "Closing").
+      if (ev.code === SESSION_ENDED || this.ended) {
+        this.stopped = true;
+        endSession(this.ended || { code: 'session_expired' });
+        return;
+      }
+      this.ended = null;
       if (this.stopped) return;
       this.attempt += 1;
       setConn(this.attempt > 6 ? 'offline' : 'reconnecting');
@@ -253,12 +273,16 @@ export class Live {
         this.h.onIncident?.(f.incident);
         break;
       case 'ack': case 'error': {
+        if (f.type === 'error' && !f.client_id && f.code === 'unauthenticated') this.ended = f;
         const p = f.client_id && this.pending.get(f.client_id);
         if (p) { this.pending.delete(f.client_id); f.type === 'ack' ? p.resolve(f) : p.reject(f); }
         else if (f.type === 'error') this.h.onError?.(f);
         break;
       }
       case 'goodbye':
+        // A session's end is final; any other goodbye (shutdown, lagging,
+        // access log unavailable) is followed by a reconnect with backoff.
+        if (SESSION_END_CODES.includes(f.code)) this.ended = f;
         this.ws?.close();
         break;
       default: break;

@@ -5,6 +5,13 @@ import { t, applyI18n, setLang, getLang, saveSession, session, pageFor, ApiError
 applyI18n();
 $('#lang').addEventListener('click', () => setLang(getLang() === 'id' ? 'en' : 'id'));
 
+// Sent back here because a session ended while a console was open: say why, once.
+try {
+  const ended = JSON.parse(sessionStorage.getItem('satria.ended') || 'null');
+  sessionStorage.removeItem('satria.ended');
+  if (ended) $('#login-error').textContent = (getLang() === 'id' ? ended.message_id : ended.message) || ended.message || '';
+} catch { /* nothing to show */ }
+
 const s = session();
 if (s && pageFor(s.user.role) && (!s.expires_at_ms || s.expires_at_ms > Date.now())) location.replace(pageFor(s.user.role));
 
