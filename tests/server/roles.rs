@@ -424,3 +424,38 @@ async fn each_role_hears_only_the_events_it_needs() {
     }
     s.stop().await;
 }
+
+/// A command that does not parse is refused with the client's id, so a client that
+/// queued it (the crew app's offline queue) learns of the refusal and goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_that_does_not_parse_is_refused_with_its_client_id() {
+    let s = Server::start().await;
+    let crew = s.login("crew1").await;
+    let before = s.last_seq();
+    let (mut c, _) = Client::connect(&s, &crew, before).await;
+    for (id, command) in [
+        // an acknowledgement for no incident: the jam the crew app once had
+        (
+            "stale-1",
+            json!({"type": "acknowledge_assignment", "incident": null, "unit": CREW_UNIT}),
+        ),
+        ("stale-2", json!({"type": "no_such_command"})),
+        (
+            "stale-3",
+            json!({"type": "report_status", "unit": CREW_UNIT, "status": "flying"}),
+        ),
+    ] {
+        let a = c.command(id, command).await;
+        assert_eq!(a["type"], "error", "{a}");
+        assert_eq!(a["code"], "invalid_message", "{a}");
+        assert!(!a["message_id"].as_str().unwrap_or("").is_empty(), "{a}");
+    }
+    // An id with a control character is not echoed, and nothing changed.
+    c.send(json!({"type": "command", "client_id": "bad\u{0007}id", "command": {"type": "nope"}}))
+        .await;
+    let f = c.next().await;
+    assert_eq!(f["type"], "error");
+    assert!(f["client_id"].is_null(), "{f}");
+    assert_eq!(s.last_seq(), before, "nothing journaled");
+    s.stop().await;
+}

@@ -187,6 +187,18 @@ pub fn check_plausible(
     Ok(())
 }
 
+/// The outside of a client message, read when the whole does not parse.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    client_id: Option<String>,
+}
+
+/// A client id the server will echo: 1 to 64 characters, none of them a control character.
+fn valid_client_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && !id.chars().any(char::is_control)
+}
+
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum ClientMessage {
@@ -821,8 +833,15 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
     let msg = match serde_json::from_str::<ClientMessage>(text) {
         Ok(m) => m,
         Err(e) => {
+            // A command that does not parse still carries the client's id when its
+            // envelope does: answer with it, so a client's queue learns the command
+            // was refused (and drops it) instead of waiting for an answer for ever.
+            let id = serde_json::from_str::<Envelope>(text)
+                .ok()
+                .and_then(|env| env.client_id)
+                .filter(|id| valid_client_id(id));
             return Ok(refuse(
-                None,
+                id.as_deref(),
                 ApiError::bad_request("invalid_message", format!("not a valid message: {e}")),
             ));
         }
@@ -836,10 +855,13 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
         }
         ClientMessage::Command { client_id, command } => (client_id, *command),
     };
-    if client_id.is_empty() || client_id.len() > 64 {
+    if !valid_client_id(&client_id) {
         return Ok(refuse(
             None,
-            ApiError::bad_request("invalid_client_id", "client_id must be 1 to 64 characters"),
+            ApiError::bad_request(
+                "invalid_client_id",
+                "client_id must be 1 to 64 characters, none of them a control character",
+            ),
         ));
     }
     if let Some(answer) = state.dedup.get(who.user_id, &client_id) {
