@@ -269,19 +269,32 @@ try {
   const ranked = await disp.$$eval('#ref-to optgroup:first-child option', (os) => os.map((o) => o.textContent));
   must(ranked.length > 0 && ranked[0].startsWith('1. ') && /IGD/.test(ranked[0]), `hospitals ranked in the form: ${ranked.slice(0, 3)}`);
   must((await disp.inputValue('#ref-to')) === (await disp.getAttribute('#ref-to optgroup:first-child option', 'value')), 'the best one is chosen');
-  await disp.selectOption('#ref-to', env('SATRIA_HOSPITAL_ID', ''));
-  await disp.fill('#ref-name', 'Sri Wahyuni');
-  await disp.fill('#ref-nik', '3302010101800001');
-  await disp.fill('#ref-dob', '1980-01-01');
-  await disp.fill('#ref-icd', 'J96.0');
-  await disp.fill('#ref-reason', 'gagal napas, perlu ICU');
-  await disp.click('#ref-form button[type="submit"]');
+  // The crew on scene fills the referral itself, with the vital signs it measured.
+  await crew.waitForSelector('#crew-ref', { state: 'visible' });
+  await crew.click('#crew-ref summary');
+  await crew.selectOption('#cr-to', env('SATRIA_HOSPITAL_ID', ''));
+  await crew.fill('#cr-name', 'Sri Wahyuni');
+  await crew.click('#cr-send');
+  must((await crew.textContent('#cr-error')).includes('NIK'), 'the form says what is missing before sending');
+  await crew.fill('#cr-nik', '3302010101800001');
+  await crew.fill('#cr-dob', '1980-01-01');
+  await crew.fill('#cr-icd', 'J96.0');
+  await crew.fill('#cr-gcs', '14');
+  await crew.fill('#cr-bps', '100');
+  await crew.fill('#cr-bpd', '60');
+  await crew.fill('#cr-pulse', '118');
+  await crew.fill('#cr-findings', 'SpO2 86%');
+  await crew.fill('#cr-reason', 'gagal napas, perlu ICU');
+  await crew.click('#cr-send');
   await disp.waitForSelector('#referrals [data-state="pending"]');
-  ok('referral sent', 'SISRUTE-shape referral to the hospital');
+  await crew.waitForSelector('#crew-ref', { state: 'hidden' });
+  must((await crew.textContent('#referral-box')).includes('menunggu jawaban'), 'the crew sees its referral waiting for the hospital');
+  ok('referral sent', 'the crew referred the patient from the scene (SISRUTE shape, with vitals); the dispatcher sees it');
 
   await hosp.waitForSelector('#incoming .card[data-state="pending"]');
   const card = await hosp.textContent('#incoming .card');
   must(card.includes('Sri Wahyuni') && card.includes('J96.0'), 'the hospital sees the patient summary');
+  must(card.includes('GCS 14') && card.includes('TD 100/60'), `the hospital sees the crew's vital signs: ${card}`);
   must(!(await hosp.textContent('body')).includes('081234567890'), 'the hospital never sees the caller');
   await shot(hosp, '05-hospital-incoming');
   // typing a reason survives the board's redraws (it redraws every second)

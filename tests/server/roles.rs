@@ -161,6 +161,17 @@ fn commands(incident: u64, referral: u64, hospital: &str) -> Vec<(&'static str, 
             json!({"type": "send_referral", "incident": incident, "to": hospital,
             "form": referral_body(incident, hospital, CREW_UNIT)["form"], "patient": referral_body(incident, hospital, CREW_UNIT)["patient"]}),
         ),
+        // The crew's unit is on `incident`: a crew refers the patient it carries.
+        (
+            "send referral for own unit",
+            json!({"type": "send_referral", "incident": incident, "to": "3302026", "unit": own,
+            "form": referral_body(incident, hospital, CREW_UNIT)["form"], "patient": referral_body(incident, hospital, CREW_UNIT)["patient"]}),
+        ),
+        (
+            "send referral for other unit",
+            json!({"type": "send_referral", "incident": incident, "to": "3302026", "unit": "PSC-02",
+            "form": referral_body(incident, hospital, CREW_UNIT)["form"], "patient": referral_body(incident, hospital, CREW_UNIT)["patient"]}),
+        ),
     ]
 }
 
@@ -169,6 +180,7 @@ fn expected(user: &str, command: &str) -> May {
     let crew_own = matches!(
         command,
         "position own unit"
+            | "send referral for own unit"
             | "status own unit"
             | "out of service own unit"
             | "back in service own unit"
@@ -280,7 +292,7 @@ async fn every_websocket_command_answers_each_role_as_the_policy_says() {
             }
         }
     }
-    assert_eq!(rows, 11 * 27, "every account tried every command");
+    assert_eq!(rows, 11 * 29, "every account tried every command");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     s.stop().await;
 }

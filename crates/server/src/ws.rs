@@ -231,6 +231,20 @@ fn may_send(p: &Principal, state: &AppState, cmd: &Command) -> bool {
             | Command::ReturnToService { unit, .. }
             | Command::AcknowledgeAssignment { unit, .. }
             | Command::DeclineAssignment { unit, .. } => unit_is(unit),
+            // From the scene the crew fills the referral of the patient it carries:
+            // for its own unit, on an incident that unit is working now.
+            Command::SendReferral {
+                incident,
+                unit: Some(unit),
+                ..
+            } => {
+                unit_is(unit)
+                    && state
+                        .engine
+                        .snapshot()
+                        .unit(unit)
+                        .is_some_and(|u| u.incident == Some(*incident))
+            }
             _ => false,
         },
         Role::Hospital => match cmd {

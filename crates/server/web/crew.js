@@ -65,6 +65,7 @@ function actionLabel(c) {
     case 'acknowledge_assignment': return t('acknowledge');
     case 'decline_assignment': return t('decline');
     case 'report_status': return `${t('status')}: ${t(`st_${c.status}`)}`;
+    case 'send_referral': return t('send_referral');
     default: return c?.type || '?';
   }
 }
@@ -180,6 +181,7 @@ function render() {
   }
   renderNewJob(i, a);
   renderDestination(i);
+  renderReferralForm(i, a);
   // Only the statuses the crew may report now, counted from the last one still
   // waiting in the queue (offline, a crew goes on reporting).
   const queuedStatus = [...queue()].reverse().find((x) => x.command?.type === 'report_status')?.command.status;
@@ -247,6 +249,51 @@ function renderDestination(i) {
     ui.route && ui.routeTo === 'hospital' ? h('div', {}, `${km(ui.route.distance_m)}${ui.route.time_s != null ? ' · ' + dur(ui.route.time_s) : ''}`) : null);
   box.hidden = false;
 }
+
+// ------------------------------------------------------------------ referral from the scene
+// Once the crew has taken the job, it can refer the patient itself, with the vital
+// signs it measures; the hospitals are listed nearest first (the dispatcher's form
+// ranks them by capability and beds as well).
+let refFormFor = null;
+function renderReferralForm(i, a) {
+  const box = $('#crew-ref');
+  const live = i && a && a.state.state === 'acknowledged';
+  const sent = i && [...store.referrals.values()].some((r) => r.incident === i.id && ['pending', 'accepted'].includes(r.status.state));
+  box.hidden = !live || sent;
+  if (box.hidden || refFormFor === i.id) return;
+  refFormFor = i.id;
+  const d = (x) => Math.hypot(x.position.lat - i.location.lat, (x.position.lon - i.location.lon) * Math.cos((i.location.lat * Math.PI) / 180));
+  const hospitals = [...store.hospitals.values()].filter((x) => x.capacity?.status !== 'diversion').sort((p, q) => d(p) - d(q));
+  fill($('#cr-to'), ...hospitals.map((x) => h('option', { value: x.id }, `${x.name} (IGD ${x.capacity?.free_igd_beds ?? '—'})`)));
+  $('#cr-reason').value = i.notes || '';
+}
+const num = (id) => { const v = $(id).value.trim(); return v === '' ? null : Number(v); };
+$('#crew-ref-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const i = store.incidents.get(ui.incident);
+  const err = (k) => { $('#cr-error').textContent = t(k); };
+  if (!i) return;
+  if (!$('#cr-name').value.trim()) { err('need_patient_name'); $('#cr-name').focus(); return; }
+  if (!/^[0-9]{16}$/.test($('#cr-nik').value.trim())) { err('need_nik'); $('#cr-nik').focus(); return; }
+  if (!$('#cr-dob').value) { err('need_dob'); $('#cr-dob').focus(); return; }
+  if (!$('#cr-icd').value.trim()) { err('need_icd'); $('#cr-icd').focus(); return; }
+  if (!$('#cr-reason').value.trim()) { err('need_reason'); $('#cr-reason').focus(); return; }
+  $('#cr-error').textContent = '';
+  act({
+    type: 'send_referral', incident: i.id, to: $('#cr-to').value, unit: unitId,
+    form: {
+      from: `PSC 119 Banyumas (${me()?.call_sign || unitId})`, referral_type: 'emergency', reason: $('#cr-reason').value.trim(),
+      diagnosis_icd10: $('#cr-icd').value.trim().toUpperCase(), officer: s.user.username, findings: $('#cr-findings').value.trim(),
+      condition: {
+        history_exam: i.notes || '-', consciousness: $('#cr-avpu').value, gcs: num('#cr-gcs'), bp_systolic_mmhg: num('#cr-bps'), bp_diastolic_mmhg: num('#cr-bpd'),
+        pulse_per_min: num('#cr-pulse'), temperature_c: num('#cr-temp'), breathing_per_min: num('#cr-rr'), pain_score: null, allergies: '',
+      },
+    },
+    patient: { nik: $('#cr-nik').value.trim(), name: $('#cr-name').value.trim(), sex: $('#cr-sex').value, date_of_birth: $('#cr-dob').value, address: placeText(i), contact: i.caller_phone || '' },
+  });
+  $('#crew-ref').open = false;
+  toast(t('referral_queued'));
+});
 
 // ------------------------------------------------------------------ actions
 $('#ack').addEventListener('click', () => {
