@@ -148,7 +148,11 @@ fn consoles_in_headless_chromium() {
         engine,
         auth,
         dir.path().to_path_buf(),
-        ServerOptions::default(),
+        // a demo server: the crew app offers its simulated drive
+        ServerOptions {
+            service: satria_server::ServiceMode::Demo,
+            ..ServerOptions::default()
+        },
         true,
     );
     // SATRIA_BROWSER_GRAPH=path/to/banyumas-demo.graph runs the same flow on a

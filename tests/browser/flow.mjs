@@ -231,7 +231,9 @@ try {
   must(!(await crew.isVisible('#ack')), 'acknowledged: the accept button is gone');
   const offered = await crew.locator('#status-btns button:visible').allTextContents();
   must(offered.length === 1 && offered[0].includes('tiba di lokasi'), `en route, the crew is offered only "tiba di lokasi": ${offered}`);
-  // the simulated drive reports positions along the route; the dispatcher's map moves the unit
+  // the simulated drive (offered on a demo server) reports positions along the route;
+  // the dispatcher's map moves the unit
+  must(await crew.isVisible('#simulate'), 'a demo server offers the simulated drive');
   await crew.check('#simulate');
   await disp.waitForFunction((u) => window.satriaStore.units.get(u).last_fix != null, UNIT);
   await crew.uncheck('#simulate');

@@ -444,7 +444,9 @@ async fn a_command_that_does_not_parse_is_refused_with_its_client_id() {
     let s = Server::start().await;
     let crew = s.login("crew1").await;
     let before = s.last_seq();
-    let (mut c, _) = Client::connect(&s, &crew, before).await;
+    let (mut c, welcome) = Client::connect(&s, &crew, before).await;
+    // A server is live unless configured as a demo or training room: no practice tools.
+    assert_eq!(welcome["service"], "live", "{welcome}");
     for (id, command) in [
         // an acknowledgement for no incident: the jam the crew app once had
         (

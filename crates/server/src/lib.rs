@@ -62,6 +62,33 @@ pub struct ServerOptions {
     /// replay. Measured with numbered pings: the client's pong says what it
     /// has read, however much the kernel buffers hold.
     pub max_ws_lag: std::time::Duration,
+    /// What this server is for: a live centre, a training room, or the demo. The
+    /// consoles offer practice tools (the crew app's simulated drive) only outside
+    /// live service.
+    pub service: ServiceMode,
+}
+
+/// What a server is for (`[server] mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceMode {
+    /// Real calls: no practice tools.
+    #[default]
+    Live,
+    /// Training of dispatchers and crews on real software.
+    Training,
+    /// The generated demo region.
+    Demo,
+}
+
+impl ServiceMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceMode::Live => "live",
+            ServiceMode::Training => "training",
+            ServiceMode::Demo => "demo",
+        }
+    }
 }
 
 impl Default for ServerOptions {
@@ -73,6 +100,7 @@ impl Default for ServerOptions {
             max_speed_kmh: 250.0,
             max_clock_skew_ms: 60_000,
             max_ws_lag: std::time::Duration::from_secs(10),
+            service: ServiceMode::Live,
         }
     }
 }

@@ -503,6 +503,7 @@ async fn run(tx: &mut Sink, rx: &mut Stream, state: &Arc<AppState>) -> Result<()
             "last_seq": head,
             "user": who,
             "mode": if replay { "replay" } else { "snapshot" },
+            "service": state.opts.service.as_str(),
         }),
     )
     .await?;

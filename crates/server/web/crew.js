@@ -113,7 +113,8 @@ async function flush() {
 
 // ------------------------------------------------------------------ live
 const live = new Live({
-  onWelcome: () => setTimeout(flush, 0),
+  // The simulated drive is a practice tool: only on a demo or training server.
+  onWelcome: (w) => { $('#sim-row').hidden = !['demo', 'training'].includes(w.service); setTimeout(flush, 0); },
   onSnapshot: (st) => { store.reset(st); pickIncident(); render(); },
   onEvent: (e) => {
     store.apply(e);
