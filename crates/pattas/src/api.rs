@@ -224,6 +224,11 @@ pub fn routes_with_clock(
         .route("/api/pattas/meta", get(meta))
         .route("/api/pattas/reports/cases", get(case_report))
         .route("/api/pattas/reports/assistance", get(assistance_report))
+        // The role first, from the OPERATIONS table, before any extractor reads
+        // the body or the query: a wrong role gets 403 whatever it sent.
+        .route_layer(axum::middleware::from_fn(|req, next| {
+            satria_http::authorize(OPERATIONS, req, next)
+        }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -782,6 +787,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: Some(new_beneficiary_schema),
         query: &[],
+        status: 201,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -795,6 +802,8 @@ pub const OPERATIONS: &[Operation] = &[
             PAGE[0],
             PAGE[1],
         ],
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -803,6 +812,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "patch",
@@ -811,6 +822,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(beneficiary_patch_schema),
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -819,6 +832,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: Some(new_case_schema),
         query: &[],
+        status: 201,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -833,6 +848,8 @@ pub const OPERATIONS: &[Operation] = &[
             PAGE[0],
             PAGE[1],
         ],
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -841,6 +858,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[],
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -849,6 +868,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -857,6 +878,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(note_schema),
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -865,6 +888,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(reason_schema),
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -873,6 +898,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(note_schema),
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -881,6 +908,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(close_schema),
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -889,6 +918,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(assistance_schema),
         query: &[],
+        status: 201,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -897,6 +928,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(transport_schema),
         query: &[],
+        status: 201,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -905,6 +938,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(reason_schema),
         query: &[],
+        status: 200,
+        path_types: &[("id", "integer"), ("tid", "integer")],
     },
     Operation {
         method: "get",
@@ -913,6 +948,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[],
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -921,6 +958,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: None,
         query: RANGE,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -929,5 +968,7 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: None,
         query: RANGE,
+        status: 200,
+        path_types: &[],
     },
 ];

@@ -198,6 +198,11 @@ pub fn routes(
         .route("/api/salinmas/routes/{collector_id}", get(get_route))
         .route("/api/salinmas/reports/weights", get(weight_report))
         .route("/api/salinmas/history/{entity}/{id}", get(get_history))
+        // The role first, from the OPERATIONS table, before any extractor reads
+        // the body or the query: a wrong role gets 403 whatever it sent.
+        .route_layer(axum::middleware::from_fn(|req, next| {
+            satria_http::authorize(OPERATIONS, req, next)
+        }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -713,7 +718,7 @@ fn payout_body() -> Value {
 }
 
 macro_rules! op {
-    ($m:literal, $p:literal, $s:literal, $roles:expr, $body:expr, $q:expr) => {
+    ($m:literal, $p:literal, $s:literal, $roles:expr, $body:expr, $q:expr, $status:literal, $types:expr) => {
         Operation {
             method: $m,
             path: $p,
@@ -721,9 +726,13 @@ macro_rules! op {
             roles: $roles,
             body: $body,
             query: $q,
+            status: $status,
+            path_types: $types,
         }
     };
 }
+
+const ID: &[(&str, &str)] = satria_http::INTEGER_ID;
 
 /// One row per route of [`routes`], for the server's OpenAPI document.
 pub const OPERATIONS: &[Operation] = &[
@@ -733,6 +742,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Kelurahan served by Salinmas",
         ALL,
         None,
+        &[],
+        200,
         &[]
     ),
     op!(
@@ -741,6 +752,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Serve one more Banyumas desa/kelurahan",
         OFFICER,
         Some(kelurahan_body),
+        &[],
+        201,
         &[]
     ),
     op!(
@@ -749,7 +762,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Household and dasawisma accounts the caller may see",
         ALL,
         None,
-        &[("kelurahan", "string", false)]
+        &[("kelurahan", "string", false)],
+        200,
+        &[]
     ),
     op!(
         "post",
@@ -757,6 +772,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Register a household or dasawisma account",
         OFFICER,
         Some(account_body),
+        &[],
+        201,
         &[]
     ),
     op!(
@@ -765,7 +782,9 @@ pub const OPERATIONS: &[Operation] = &[
         "One account",
         ALL,
         None,
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "get",
@@ -773,7 +792,9 @@ pub const OPERATIONS: &[Operation] = &[
         "An account's ledger entries and balance",
         ALL,
         None,
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "post",
@@ -781,7 +802,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Pay out from an account's balance (never more than it)",
         NOT_HOUSEHOLD,
         Some(payout_body),
-        &[]
+        &[],
+        201,
+        ID
     ),
     op!(
         "get",
@@ -789,6 +812,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Collector groups (KSM) the caller may see",
         ALL,
         None,
+        &[],
+        200,
         &[]
     ),
     op!(
@@ -797,6 +822,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Register a collector group with its service kelurahan",
         OFFICER,
         Some(collector_body),
+        &[],
+        201,
         &[]
     ),
     op!(
@@ -805,7 +832,9 @@ pub const OPERATIONS: &[Operation] = &[
         "One collector group",
         ALL,
         None,
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "get",
@@ -813,7 +842,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Prices valid on a day (default today, WIB) and the price history",
         ALL,
         None,
-        &[("date", "string", false)]
+        &[("date", "string", false)],
+        200,
+        &[]
     ),
     op!(
         "post",
@@ -821,6 +852,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Set a category's price per kg from a day on",
         OFFICER,
         Some(price_body),
+        &[],
+        201,
         &[]
     ),
     op!(
@@ -834,7 +867,9 @@ pub const OPERATIONS: &[Operation] = &[
             ("kelurahan", "string", false),
             ("date", "string", false),
             ("account_id", "integer", false)
-        ]
+        ],
+        200,
+        &[]
     ),
     op!(
         "post",
@@ -842,6 +877,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Request a pickup (a household for itself, an officer on its behalf)",
         NOT_COLLECTOR,
         Some(pickup_body),
+        &[],
+        201,
         &[]
     ),
     op!(
@@ -850,7 +887,9 @@ pub const OPERATIONS: &[Operation] = &[
         "One pickup with its history",
         ALL,
         None,
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "post",
@@ -858,7 +897,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Accept a requested pickup for a collector group serving its kelurahan",
         NOT_HOUSEHOLD,
         Some(accept_body),
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "post",
@@ -866,7 +907,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Record the weighed kg and credit the household at the day's prices",
         NOT_HOUSEHOLD,
         Some(collect_body),
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "post",
@@ -874,7 +917,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Cancel a pickup before collection",
         NOT_COLLECTOR,
         Some(reason_body),
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "post",
@@ -882,7 +927,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Reject a pickup before collection",
         NOT_HOUSEHOLD,
         Some(reason_body),
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "get",
@@ -894,7 +941,9 @@ pub const OPERATIONS: &[Operation] = &[
             ("date", "string", false),
             ("start_lat", "number", false),
             ("start_lon", "number", false)
-        ]
+        ],
+        200,
+        &[("collector_id", "integer")]
     ),
     op!(
         "get",
@@ -902,7 +951,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Every recorded change of one record: who, when, what",
         OFFICER,
         None,
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "get",
@@ -910,6 +961,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Kg per category per kelurahan per ISO week, active accounts, credits earned and paid",
         OFFICER,
         None,
-        &[("from", "string", true), ("to", "string", true)]
+        &[("from", "string", true), ("to", "string", true)],
+        200,
+        &[]
     ),
 ];
