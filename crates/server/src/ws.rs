@@ -635,10 +635,13 @@ async fn handle_text(state: &AppState, who: &Principal, text: &str) -> String {
         }
         ClientMessage::Command { client_id, command } => (client_id, *command),
     };
-    if client_id.is_empty() || client_id.len() > 64 {
+    if satria_dispatch::validate::id("client_id", &client_id).is_err() {
         return refuse(
             None,
-            ApiError::bad_request("invalid_client_id", "client_id must be 1 to 64 characters"),
+            ApiError::bad_request(
+                "invalid_client_id",
+                "client_id must be 1 to 64 characters without control characters",
+            ),
         );
     }
     if let Some(answer) = state.dedup.get(who.user_id, &client_id) {
