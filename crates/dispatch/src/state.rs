@@ -61,7 +61,9 @@ pub struct Config {
     pub transport_horizon_s: u32,
     /// How far a phone's clock may run ahead of the server's (default 60 s): a
     /// device time later than now plus this, or earlier than what it answers
-    /// minus this, is refused.
+    /// minus this, is refused. Set from the configuration's
+    /// `server.max_clock_skew_s` (one key for every door), so not read here.
+    #[serde(skip)]
     pub clock_skew_s: u32,
     /// The region's box (`satria serve` sets it from the road graph's bounds, or
     /// the region's facts without a graph); `None` accepts any position on Earth.
