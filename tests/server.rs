@@ -1861,6 +1861,15 @@ async fn the_openapi_document_matches_the_server_statuses_types_and_limits() {
         body("post", "/api/incidents/{id}/assign")["properties"]["unit_ids"]["maxItems"],
         satria_dispatch::validate::MAX_ASSIGN_UNITS
     );
+    let referral = body("post", "/api/referrals");
+    assert_eq!(
+        referral["properties"]["form"]["properties"]["condition"]["properties"]["gcs"]["maximum"],
+        satria_dispatch::referral::GCS.1
+    );
+    assert_eq!(
+        referral["properties"]["patient"]["properties"]["name"]["maxLength"],
+        satria_dispatch::validate::MAX_NAME
+    );
     let (st, b) = s
         .call(
             "patch",

@@ -49,6 +49,48 @@ fn device_at() -> Value {
     json!({"type": "integer", "minimum": 0, "description": "phone time, ms since the epoch; refused when later than the server's clock plus the allowed skew (60 s by default) or earlier than the assignment it answers"})
 }
 
+fn range<T: serde::Serialize>(r: (T, T)) -> Value {
+    json!({"type": "number", "minimum": r.0, "maximum": r.1})
+}
+
+fn referral_form() -> Value {
+    use satria_dispatch::referral as r;
+    let int = |lo: u64, hi: u64| json!({"type": "integer", "minimum": lo, "maximum": hi});
+    json!({"type": "object", "required": ["from", "referral_type", "reason", "diagnosis_icd10", "officer", "condition", "findings"],
+    "properties": {
+        "from": required(v::MAX_NAME),
+        "referral_type": {"type": "string", "enum": ["emergency", "non_emergency", "partial"]},
+        "reason": required(v::MAX_REASON),
+        "diagnosis_icd10": {"type": "string", "pattern": "^[A-Z][0-9]{2}(\\.[0-9A-Za-z]{1,4})?$", "description": "an ICD-10 code, e.g. S06.0"},
+        "officer": required(v::MAX_NAME),
+        "findings": text(v::MAX_TEXT),
+        "condition": {"type": "object", "required": ["history_exam", "consciousness", "allergies"], "properties": {
+            "history_exam": text(v::MAX_TEXT),
+            "consciousness": {"type": "string", "enum": ["alert", "voice", "pain", "unresponsive"]},
+            "gcs": int(r::GCS.0.into(), r::GCS.1.into()),
+            "bp_systolic_mmhg": int(r::BP_SYSTOLIC_MMHG.0.into(), r::BP_SYSTOLIC_MMHG.1.into()),
+            "bp_diastolic_mmhg": int(r::BP_DIASTOLIC_MMHG.0.into(), r::BP_DIASTOLIC_MMHG.1.into()),
+            "pulse_per_min": int(r::PULSE_PER_MIN.0.into(), r::PULSE_PER_MIN.1.into()),
+            "temperature_c": range(r::TEMPERATURE_C),
+            "breathing_per_min": int(r::BREATHING_PER_MIN.0.into(), r::BREATHING_PER_MIN.1.into()),
+            "pain_score": int(r::PAIN_SCORE.0.into(), r::PAIN_SCORE.1.into()),
+            "allergies": text(v::MAX_TEXT),
+        }},
+    }})
+}
+
+fn patient() -> Value {
+    json!({"type": "object", "required": ["nik", "name", "sex", "date_of_birth", "address", "contact"],
+    "properties": {
+        "nik": {"type": "string", "pattern": "^[0-9]{16}$"},
+        "name": required(v::MAX_NAME),
+        "sex": {"type": "string", "enum": ["male", "female"]},
+        "date_of_birth": {"type": "string", "format": "date"},
+        "address": text(v::MAX_ADDRESS_PART),
+        "contact": text(v::MAX_PHONE),
+    }})
+}
+
 fn triage() -> Value {
     json!({"type": "string", "enum": ["merah", "kuning", "hijau", "hitam"]})
 }
@@ -403,7 +445,7 @@ pub const OPERATIONS: &[Operation] = &[
             obj(
                 &["incident", "to", "form", "patient"],
                 json!({"incident": {"type": "integer", "minimum": 0}, "to": id(), "unit": id(),
-            "form": s("object"), "patient": s("object")}),
+            "form": referral_form(), "patient": patient()}),
             )
         }),
         status: 201,
