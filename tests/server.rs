@@ -1708,6 +1708,37 @@ async fn a_huge_body_gets_413_and_an_unsupported_method_405_in_the_error_shape()
     let s = Server::start().await;
     let d = s.login("dispatcher1").await;
     let before = s.last_seq();
+    // A chunked body of 10 MiB over a raw socket: the server reads it to the end
+    // and answers 413; the client's writes never hit a reset connection.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = s.base.strip_prefix("http://").unwrap();
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /api/incidents HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {d}\r\n\
+             Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let chunk = vec![b' '; 64 * 1024];
+        for _ in 0..160 {
+            tcp.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                .await
+                .expect("the server still reads");
+            tcp.write_all(&chunk).await.expect("the server still reads");
+            tcp.write_all(b"\r\n")
+                .await
+                .expect("the server still reads");
+        }
+        tcp.write_all(b"0\r\n\r\n").await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(30), tcp.read_to_end(&mut answer))
+            .await
+            .expect("an answer within 30 s")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("\"body_too_large\""), "{answer}");
+    }
     for path in [
         "/api/incidents",
         "/api/units/PSC-01/position",

@@ -316,41 +316,81 @@ pub async fn authorize_with(
 /// client, still sending, reads the 413 instead of a reset connection.
 pub const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
-/// Middleware: a body declared (`Content-Length`) larger than `max` bytes gets
-/// 413 in the error shape. The body is read and discarded first, up to
-/// [`DRAIN_LIMIT`], so a client that sends it all still reads the answer: closing
-/// a socket with unread data makes the kernel reset the connection, and the
-/// client would never see the 413. A body without a length is limited where it
-/// is read ([`ApiJson`] answers 413 in the error shape too).
+/// Middleware: a body larger than `max` bytes gets 413 in the error shape. The
+/// body is read and discarded first, up to [`DRAIN_LIMIT`], so a client that
+/// sends it all still reads the answer: closing a socket with unread data makes
+/// the kernel reset the connection, and the client would never see the 413. A
+/// declared length (`Content-Length`) is judged before reading; a chunked body is
+/// read here up to `max` bytes and handed on whole.
 pub async fn limit_body(max: usize, req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
+    use http_body_util::BodyExt;
+    let headers = req.headers();
+    let declared = headers
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let chunked = headers.contains_key(axum::http::header::TRANSFER_ENCODING);
     match declared {
         Some(n) if n > max as u64 => {
-            let drain = n <= DRAIN_LIMIT as u64;
-            if drain {
-                use http_body_util::BodyExt;
-                let mut body = req.into_body();
-                while let Some(frame) = body.frame().await {
-                    if frame.is_err() {
-                        break;
-                    }
+            let body = req.into_body();
+            return too_large_after_draining(max, body, 0).await;
+        }
+        Some(_) => return next.run(req).await,
+        None if !chunked => return next.run(req).await,
+        None => {}
+    }
+    let (parts, mut body) = req.into_parts();
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return HttpError::bad_request(
+                "bad_body",
+                "the body could not be read",
+                "isi permintaan tidak dapat dibaca",
+            )
+            .into_response();
+        };
+        if let Some(data) = frame.data_ref() {
+            if buf.len() + data.len() > max {
+                let seen = buf.len() + data.len();
+                return too_large_after_draining(max, body, seen).await;
+            }
+            buf.extend_from_slice(data);
+        }
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(buf)))
+        .await
+}
+
+/// Reads and discards the rest of `body` (up to [`DRAIN_LIMIT`] in all), then
+/// answers 413; beyond the limit it answers at once and closes the connection.
+async fn too_large_after_draining(max: usize, mut body: axum::body::Body, seen: usize) -> Response {
+    use http_body_util::BodyExt;
+    let mut seen = seen;
+    let mut drained = true;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                seen += f.data_ref().map_or(0, |d| d.len());
+                if seen > DRAIN_LIMIT {
+                    drained = false;
+                    break;
                 }
             }
-            let mut res = body_too_large(max).into_response();
-            if !drain {
-                res.headers_mut().insert(
-                    axum::http::header::CONNECTION,
-                    axum::http::HeaderValue::from_static("close"),
-                );
+            Err(_) => {
+                drained = false;
+                break;
             }
-            res
         }
-        _ => next.run(req).await,
     }
+    let mut res = body_too_large(max).into_response();
+    if !drained {
+        res.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    res
 }
 
 fn body_too_large(max: usize) -> HttpError {
