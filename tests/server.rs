@@ -1675,6 +1675,7 @@ async fn a_bad_query_string_gets_the_json_error_shape() {
         "/api/incidents?bogus=1",
         "/api/reports/response-times?from=1",
         "/api/reports/response-times?from=a&to=b",
+        "/api/incidents/1/route?bogus=1",
     ] {
         let r = s
             .http
