@@ -94,7 +94,10 @@ fn incident(location: LatLon, triage: Triage) -> Command {
         caller_name: "Budi".into(),
         caller_phone: "081234567890".into(),
         location,
-        address: Address::default(),
+        address: Address {
+            desa: "Sokanegara".into(),
+            ..Address::default()
+        },
         triage,
         category: Category::Medical,
         patients: 1,

@@ -39,6 +39,10 @@ impl Server {
         opts.initial_units = demo_fleet();
         opts.hospitals = demo_hospitals();
         opts.tick_ms = 100;
+        // The demo region's box: positions far outside it are refused.
+        opts.config.service_area = Some(satria_dispatch::ServiceArea::of_region(
+            &satria_region::Region::banyumas(),
+        ));
         let hospital = opts.hospitals[0].id.0.clone();
         let engine = Arc::new(
             Engine::start(
@@ -1916,5 +1920,656 @@ async fn a_frame_over_64_kib_gets_close_1009() {
     let (_, code, reason, _) = c.until_closed().await;
     assert_eq!(code, 1009);
     assert!(reason.contains("64 KiB"), "{reason}");
+    s.stop().await;
+}
+
+// ---------------------------------------------------------------- validation: one check for every door (issue 14, items 6-11)
+
+/// The same command through HTTP and through the WebSocket: the same refusal
+/// code, and nothing journaled either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_invalid_command_gets_the_same_refusal_through_http_and_websocket() {
+    let s = Server::start().await;
+    let d = s.login("dispatcher1").await;
+    let crew = s.login("crew1").await;
+    let (st, inc) = s
+        .call(
+            "post",
+            "/api/incidents",
+            Some(&d),
+            Some(incident_body(SCENE.0, SCENE.1, "kuning")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{inc}");
+    let id = inc["id"].as_u64().unwrap();
+    let (st, a) = s
+        .call(
+            "post",
+            &format!("/api/incidents/{id}/assign"),
+            Some(&d),
+            Some(json!({"unit_id": CREW_UNIT})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{a}");
+    let (mut dws, _) = Client::connect(&s, &d, s.last_seq()).await;
+    let (mut cws, _) = Client::connect(&s, &crew, s.last_seq()).await;
+    let now = satria_server::now_ms();
+    let year_3000 = 32_503_680_000_000i64;
+    let ten_minutes_ago = now - 10 * 60 * 1000;
+    let base = incident_body(SCENE.0, SCENE.1, "kuning");
+    let with = |k: &str, v: Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    let ws_incident = |b: &Value| {
+        json!({"type": "create_incident", "caller_name": b["caller_name"], "caller_phone": b["caller_phone"],
+            "location": {"lat": b["lat"], "lon": b["lon"]},
+            "address": {"desa": b["address"]["desa"].as_str().unwrap_or(""), "rt_rw": b["address"]["rt_rw"].as_str().unwrap_or(""),
+                "landmark": b["address"]["landmark"].as_str().unwrap_or(""), "text": b["address"]["text"].as_str().unwrap_or("")},
+            "triage": b["triage"], "category": b["category"], "patients": b["patients"], "notes": b["notes"]})
+    };
+    let unit_body = |id: &str, lat: f64, lon: f64| {
+        json!({"id": id, "call_sign": "Uji 1", "unit_type": "bls", "owner": "psc", "base_name": "Pos uji",
+            "base_lat": lat, "base_lon": lon})
+    };
+    let ws_unit = |b: &Value| {
+        json!({"type": "register_unit", "id": b["id"], "call_sign": b["call_sign"], "unit_type": b["unit_type"],
+            "owner": b["owner"], "base_name": b["base_name"], "base": {"lat": b["base_lat"], "lon": b["base_lon"]},
+            "capabilities": []})
+    };
+    // (who, HTTP path, HTTP body, WebSocket command, code)
+    let cases: Vec<(bool, String, Value, Value, &str)> = vec![
+        (
+            true,
+            format!("/api/units/{CREW_UNIT}/acknowledge"),
+            json!({"incident": id, "device_at": year_3000}),
+            json!({"type": "acknowledge_assignment", "incident": id, "unit": CREW_UNIT, "device_at": year_3000}),
+            "device_time_in_future",
+        ),
+        (
+            true,
+            format!("/api/units/{CREW_UNIT}/acknowledge"),
+            json!({"incident": id, "device_at": ten_minutes_ago}),
+            json!({"type": "acknowledge_assignment", "incident": id, "unit": CREW_UNIT, "device_at": ten_minutes_ago}),
+            "device_time_too_early",
+        ),
+        (
+            true,
+            format!("/api/units/{CREW_UNIT}/decline"),
+            json!({"incident": id, "reason": "ban bocor", "device_at": year_3000}),
+            json!({"type": "decline_assignment", "incident": id, "unit": CREW_UNIT, "reason": "ban bocor", "device_at": year_3000}),
+            "device_time_in_future",
+        ),
+        (
+            true,
+            format!("/api/units/{CREW_UNIT}/status"),
+            json!({"status": "en_route", "device_at": -5}),
+            json!({"type": "report_status", "unit": CREW_UNIT, "status": "en_route", "device_at": -5}),
+            "device_time_too_early",
+        ),
+        (
+            true,
+            format!("/api/units/{CREW_UNIT}/status"),
+            json!({"status": "en_route", "device_at": year_3000}),
+            json!({"type": "report_status", "unit": CREW_UNIT, "status": "en_route", "device_at": year_3000}),
+            "device_time_in_future",
+        ),
+        (
+            true,
+            format!("/api/units/{CREW_UNIT}/position"),
+            json!({"lat": 0.0, "lon": 0.0}),
+            json!({"type": "update_position", "unit": CREW_UNIT, "at": {"lat": 0.0, "lon": 0.0}}),
+            "outside_service_area",
+        ),
+        (
+            false,
+            "/api/incidents".into(),
+            with("lat", json!(0.0)).tap(|b| b["lon"] = json!(0.0)),
+            ws_incident(&with("lat", json!(0.0)).tap(|b| b["lon"] = json!(0.0))),
+            "outside_service_area",
+        ),
+        (
+            false,
+            "/api/incidents".into(),
+            with("caller_name", json!(" ")),
+            ws_incident(&with("caller_name", json!(" "))),
+            "invalid_field",
+        ),
+        (
+            false,
+            "/api/incidents".into(),
+            with("caller_phone", json!("")),
+            ws_incident(&with("caller_phone", json!(""))),
+            "invalid_field",
+        ),
+        (
+            false,
+            "/api/incidents".into(),
+            with("address", json!({"desa": "", "text": ""})),
+            ws_incident(&with("address", json!({"desa": "", "text": ""}))),
+            "invalid_field",
+        ),
+        (
+            false,
+            "/api/incidents".into(),
+            with("patients", json!(0)),
+            ws_incident(&with("patients", json!(0))),
+            "invalid_field",
+        ),
+        (
+            false,
+            "/api/incidents".into(),
+            with(
+                "notes",
+                json!("x".repeat(satria_dispatch::validate::MAX_NOTES + 1)),
+            ),
+            ws_incident(&with(
+                "notes",
+                json!("x".repeat(satria_dispatch::validate::MAX_NOTES + 1)),
+            )),
+            "invalid_field",
+        ),
+        (
+            false,
+            "/api/units".into(),
+            unit_body("UJI-01", -75.0, 0.0),
+            ws_unit(&unit_body("UJI-01", -75.0, 0.0)),
+            "outside_service_area",
+        ),
+        (
+            false,
+            "/api/units".into(),
+            unit_body("UJI\u{7}02", SCENE.0, SCENE.1),
+            ws_unit(&unit_body("UJI\u{7}02", SCENE.0, SCENE.1)),
+            "invalid_field",
+        ),
+    ];
+    let before = s.last_seq();
+    for (k, (as_crew, path, body, cmd, code)) in cases.into_iter().enumerate() {
+        let token = if as_crew { &crew } else { &d };
+        let (st, b) = s.call("post", &path, Some(token), Some(body)).await;
+        assert!(st.is_client_error(), "HTTP {path}: {st} {b}");
+        assert_eq!(b["code"], code, "HTTP {path}: {b}");
+        assert!(!b["message"].as_str().unwrap().is_empty());
+        assert!(!b["message_id"].as_str().unwrap().is_empty());
+        let ws = if as_crew { &mut cws } else { &mut dws };
+        let a = ws.command(&format!("v{k}"), cmd.clone()).await;
+        assert_eq!(a["type"], "error", "WS {cmd}: {a}");
+        assert_eq!(a["code"], code, "WS {cmd}: {a}");
+        assert_eq!(s.last_seq(), before, "nothing journaled by {path}");
+    }
+    // The message names the service area's box.
+    let (_, b) = s
+        .call(
+            "post",
+            "/api/incidents",
+            Some(&d),
+            Some(with("lat", json!(0.0)).tap(|b| b["lon"] = json!(0.0))),
+        )
+        .await;
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap()
+            .contains("service area (lat -7."),
+        "{b}"
+    );
+    assert!(
+        b["message_id"]
+            .as_str()
+            .unwrap()
+            .contains("wilayah layanan"),
+        "{b}"
+    );
+    // A client id with a control character is refused too.
+    // (Refused before it is read, so the answer names no client id.)
+    cws.send(json!({"type": "command", "client_id": "a\u{1}b",
+        "command": {"type": "acknowledge_assignment", "incident": id, "unit": CREW_UNIT}}))
+        .await;
+    let a = cws.until(|f| f["type"] == "error").await;
+    assert_eq!(a.last().unwrap()["code"], "invalid_client_id", "{a:?}");
+    // A plausible phone time is accepted through both doors.
+    let (st, b) = s
+        .call(
+            "post",
+            &format!("/api/units/{CREW_UNIT}/acknowledge"),
+            Some(&crew),
+            Some(json!({"incident": id, "device_at": satria_server::now_ms()})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let a = cws
+        .command(
+            "ok1",
+            json!({"type": "report_status", "unit": CREW_UNIT, "status": "on_scene", "device_at": satria_server::now_ms()}),
+        )
+        .await;
+    assert_eq!(a["type"], "ack", "{a}");
+    s.stop().await;
+}
+
+trait Tap: Sized {
+    fn tap(self, f: impl FnOnce(&mut Self)) -> Self;
+}
+
+impl Tap for Value {
+    fn tap(mut self, f: impl FnOnce(&mut Self)) -> Self {
+        f(&mut self);
+        self
+    }
+}
+
+/// Any role the table does not list gets 403 before its body or query is read,
+/// however wrong the body; every operation of the dispatch API and the modules.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_role_gets_403_before_the_body_is_read_on_every_operation() {
+    let s = Server::start().await;
+    for (name, role) in [
+        ("pattasofficer", Role::PattasOfficer),
+        ("salinmasofficer", Role::SalinmasOfficer),
+        ("household", Role::SalinmasHousehold),
+        ("collector", Role::SalinmasCollector),
+    ] {
+        add_user(&s, name, role, Some("1".into()));
+    }
+    let mut tokens = Vec::new();
+    for (name, role) in [
+        ("dispatcher1", Role::Dispatcher),
+        ("crew1", Role::Crew),
+        ("hospital1", Role::Hospital),
+        ("admin", Role::Admin),
+        ("mitra", Role::PattasMitra),
+        ("pattasofficer", Role::PattasOfficer),
+        ("salinmasofficer", Role::SalinmasOfficer),
+        ("household", Role::SalinmasHousehold),
+        ("collector", Role::SalinmasCollector),
+    ] {
+        tokens.push((role, s.login(name).await));
+    }
+    assert_eq!(tokens.len(), Role::ALL.len(), "every role");
+    let before = s.last_seq();
+    let mut checked = 0;
+    for op in satria_server::openapi::all_operations() {
+        if op.roles.is_empty() || op.roles.contains(&"any") {
+            continue;
+        }
+        let path = op
+            .path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (role, token) in &tokens {
+            if op.roles.contains(&role.as_str()) {
+                continue;
+            }
+            // An invalid body and an invalid query string.
+            let url = format!("{}{path}?limit=-1&from=x&zz=1", s.base);
+            let rq = match op.method {
+                "get" => s.http.get(url),
+                "post" => s.http.post(url),
+                "patch" => s.http.patch(url),
+                m => panic!("method {m}"),
+            };
+            let rq = rq.bearer_auth(token);
+            let rq = if op.body.is_some() {
+                rq.header("content-type", "application/json")
+                    .body("{\"not\": valid")
+            } else {
+                rq
+            };
+            let r = rq.send().await.unwrap();
+            let st = r.status();
+            let b: Value = r.json().await.unwrap_or(Value::Null);
+            assert_eq!(
+                st,
+                StatusCode::FORBIDDEN,
+                "{} {} as {}: {b}",
+                op.method,
+                op.path,
+                role.as_str()
+            );
+            assert_eq!(b["code"], "forbidden", "{} {}: {b}", op.method, op.path);
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked}");
+    assert_eq!(s.last_seq(), before, "nothing changed");
+    // The three of the report.
+    let household = &tokens[7].1;
+    let hospital = &tokens[2].1;
+    for (token, method, path) in [
+        (hospital, "post", "/api/referrals"),
+        (household, "post", "/api/salinmas/pickups/1/collect"),
+        (household, "get", "/api/salinmas/reports/weights?from=nope"),
+    ] {
+        let (st, b) = s
+            .call(
+                method,
+                path,
+                Some(token),
+                (method == "post").then(|| json!({"x": 1})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{path}: {b}");
+    }
+    s.stop().await;
+}
+
+/// Query-string errors are in the error shape, not text/plain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_query_string_gets_the_json_error_shape() {
+    let s = Server::start().await;
+    let d = s.login("dispatcher1").await;
+    for path in [
+        "/api/incidents?limit=-1",
+        "/api/incidents?limit=x",
+        "/api/incidents?bogus=1",
+        "/api/reports/response-times?from=1",
+        "/api/reports/response-times?from=a&to=b",
+        "/api/incidents/1/route?bogus=1",
+    ] {
+        let r = s
+            .http
+            .get(format!("{}{path}", s.base))
+            .bearer_auth(&d)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap(),
+            "application/json",
+            "{path}"
+        );
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["code"], "invalid_query", "{path}: {b}");
+        assert!(b["message_id"].as_str().unwrap().contains("kueri"), "{b}");
+    }
+    let (st, _) = s
+        .call("get", "/api/incidents?limit=3", Some(&d), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    s.stop().await;
+}
+
+/// A 10 MiB body gets 413 in the error shape, read by the client (no reset);
+/// DELETE and other methods a path does not serve get 405 in the error shape with
+/// an Allow header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_body_gets_413_and_an_unsupported_method_405_in_the_error_shape() {
+    let s = Server::start().await;
+    let d = s.login("dispatcher1").await;
+    let before = s.last_seq();
+    // A chunked body of 10 MiB over a raw socket: the server reads it to the end
+    // and answers 413; the client's writes never hit a reset connection.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = s.base.strip_prefix("http://").unwrap();
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /api/incidents HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {d}\r\n\
+             Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let chunk = vec![b' '; 64 * 1024];
+        for _ in 0..160 {
+            tcp.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                .await
+                .expect("the server still reads");
+            tcp.write_all(&chunk).await.expect("the server still reads");
+            tcp.write_all(b"\r\n")
+                .await
+                .expect("the server still reads");
+        }
+        tcp.write_all(b"0\r\n\r\n").await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(30), tcp.read_to_end(&mut answer))
+            .await
+            .expect("an answer within 30 s")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("\"body_too_large\""), "{answer}");
+    }
+    for path in [
+        "/api/incidents",
+        "/api/units/PSC-01/position",
+        "/api/pattas/cases",
+        "/api/salinmas/pickups",
+    ] {
+        let r = s
+            .http
+            .post(format!("{}{path}", s.base))
+            .bearer_auth(&d)
+            .header("content-type", "application/json")
+            .body(vec![b' '; 10 * 1024 * 1024])
+            .send()
+            .await
+            .expect("an answer, not a reset connection");
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["code"], "body_too_large", "{b}");
+        assert!(!b["message_id"].as_str().unwrap().is_empty());
+    }
+    // The connection pool still works afterwards.
+    let (st, _) = s.call("get", "/api/incidents", Some(&d), None).await;
+    assert_eq!(st, StatusCode::OK);
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/api/incidents/1", "GET,PATCH"),
+        (reqwest::Method::DELETE, "/api/units", "GET,POST"),
+        (reqwest::Method::PUT, "/api/referrals/1", "GET"),
+        (reqwest::Method::DELETE, "/api/pattas/cases/1", "GET"),
+    ] {
+        let r = s
+            .http
+            .request(method.clone(), format!("{}{path}", s.base))
+            .bearer_auth(&d)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        let got = r.headers()["allow"].to_str().unwrap().replace(' ', "");
+        for m in allow.split(',') {
+            assert!(got.contains(m), "{method} {path}: Allow {got}");
+        }
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["code"], "method_not_allowed", "{b}");
+        assert!(!b["message_id"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(s.last_seq(), before);
+    s.stop().await;
+}
+
+/// The OpenAPI document tells the truth: every operation's success status is
+/// the one the server answers, path ids are typed, limits come from the engine's
+/// constants, and every status the server gives to generated requests is
+/// documented for that operation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_matches_the_server_statuses_types_and_limits() {
+    let s = Server::start().await;
+    let d = s.login("dispatcher1").await;
+    let crew = s.login("crew1").await;
+    let (_, doc) = s.call("get", "/api/openapi.json", None, None).await;
+    let op_doc = |method: &str, path: &str| doc["paths"][path][method].clone();
+    let documented = |method: &str, path: &str, st: StatusCode| {
+        op_doc(method, path)["responses"]
+            .get(st.as_u16().to_string())
+            .is_some()
+    };
+    // Successes, as the server answers them.
+    let (st, inc) = s
+        .call(
+            "post",
+            "/api/incidents",
+            Some(&d),
+            Some(incident_body(SCENE.0, SCENE.1, "kuning")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert!(documented("post", "/api/incidents", st));
+    let id = inc["id"].as_u64().unwrap();
+    let (st, _) = s
+        .call(
+            "post",
+            &format!("/api/units/{CREW_UNIT}/position"),
+            Some(&crew),
+            Some(json!({"lat": SCENE.0, "lon": SCENE.1})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert!(documented("post", "/api/units/{id}/position", st));
+    assert!(!documented(
+        "post",
+        "/api/units/{id}/position",
+        StatusCode::OK
+    ));
+    let (st, _) = s
+        .call("get", &format!("/api/incidents/{id}"), Some(&d), None)
+        .await;
+    assert!(documented("get", "/api/incidents/{id}", st));
+    let (st, _) = s
+        .call(
+            "post",
+            "/api/units",
+            Some(&d),
+            Some(
+                json!({"id": "UJI-09", "call_sign": "Uji 9", "unit_type": "bls", "owner": "psc",
+                "base_name": "Pos uji", "base_lat": SCENE.0, "base_lon": SCENE.1}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert!(documented("post", "/api/units", st));
+    let (st, _) = s.call("post", "/api/auth/logout", Some(&crew), None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert!(documented("post", "/api/auth/logout", st));
+    // Path ids.
+    let param =
+        |method: &str, path: &str| op_doc(method, path)["parameters"][0]["schema"]["type"].clone();
+    assert_eq!(param("get", "/api/incidents/{id}"), "integer");
+    assert_eq!(param("post", "/api/referrals/{id}/answer"), "integer");
+    assert_eq!(param("post", "/api/pattas/cases/{id}/verify"), "integer");
+    assert_eq!(
+        param("post", "/api/salinmas/pickups/{id}/collect"),
+        "integer"
+    );
+    assert_eq!(param("post", "/api/units/{id}/status"), "string");
+    // Limits from the engine's constants: one limit for notes.
+    let body = |method: &str, path: &str| {
+        op_doc(method, path)["requestBody"]["content"]["application/json"]["schema"].clone()
+    };
+    let create = body("post", "/api/incidents");
+    assert_eq!(
+        create["properties"]["notes"]["maxLength"],
+        satria_dispatch::validate::MAX_NOTES
+    );
+    assert_eq!(
+        body("patch", "/api/incidents/{id}")["properties"]["notes"]["maxLength"],
+        satria_dispatch::validate::MAX_NOTES
+    );
+    assert_eq!(
+        create["properties"]["caller_name"]["maxLength"],
+        satria_dispatch::validate::MAX_NAME
+    );
+    assert_eq!(create["properties"]["caller_name"]["minLength"], 1);
+    assert_eq!(
+        create["properties"]["patients"]["maximum"],
+        satria_dispatch::validate::MAX_PATIENTS
+    );
+    assert_eq!(
+        body("post", "/api/incidents/{id}/assign")["properties"]["unit_ids"]["maxItems"],
+        satria_dispatch::validate::MAX_ASSIGN_UNITS
+    );
+    let referral = body("post", "/api/referrals");
+    assert_eq!(
+        referral["properties"]["form"]["properties"]["condition"]["properties"]["gcs"]["maximum"],
+        satria_dispatch::referral::GCS.1
+    );
+    assert_eq!(
+        referral["properties"]["patient"]["properties"]["name"]["maxLength"],
+        satria_dispatch::validate::MAX_NAME
+    );
+    let (st, b) = s
+        .call(
+            "patch",
+            &format!("/api/incidents/{id}"),
+            Some(&d),
+            Some(json!({"notes": "x".repeat(satria_dispatch::validate::MAX_NOTES + 1)})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let (st, _) = s
+        .call(
+            "patch",
+            &format!("/api/incidents/{id}"),
+            Some(&d),
+            Some(json!({"notes": "x".repeat(satria_dispatch::validate::MAX_NOTES)})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    // Every operation, every documented refusal: each status the server gives
+    // to wrong, missing and malformed input is documented for it, in the error
+    // shape.
+    let admin = s.login("admin").await;
+    let mut seen = 0;
+    for op in satria_server::openapi::all_operations() {
+        let entry = op_doc(op.method, op.path);
+        assert!(entry.is_object(), "{} {} documented", op.method, op.path);
+        assert!(
+            entry["responses"].get(op.status.to_string()).is_some(),
+            "{} {}",
+            op.method,
+            op.path
+        );
+        for (token, idv, body) in [
+            (None, "1", None),
+            (Some(&admin), "999999", Some("{}")),
+            (Some(&admin), "x", Some("{\"x\":")),
+            (Some(&admin), "1", Some("[]")),
+        ] {
+            if op.path == "/api/auth/logout" {
+                continue;
+            }
+            let path = op
+                .path
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { idv } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            let url = format!("{}{path}", s.base);
+            let rq = match op.method {
+                "get" => s.http.get(url),
+                "post" => s.http.post(url),
+                _ => s.http.patch(url),
+            };
+            let rq = match token {
+                Some(t) => rq.bearer_auth(t),
+                None => rq,
+            };
+            let rq = match (op.body.is_some(), body) {
+                (true, Some(b)) => rq.header("content-type", "application/json").body(b),
+                _ => rq,
+            };
+            let r = rq.send().await.unwrap();
+            let st = r.status();
+            let b: Value = r.json().await.unwrap_or(Value::Null);
+            assert!(
+                documented(op.method, op.path, st),
+                "{} {path}: {st} is not documented: {b}",
+                op.method
+            );
+            if st.is_client_error() {
+                assert!(b["code"].is_string(), "{} {path}: {b}", op.method);
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen > 200);
     s.stop().await;
 }

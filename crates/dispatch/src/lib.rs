@@ -13,7 +13,8 @@
 //! [`referral`], [`policy`] (the tables of who may serve what), [`commands`],
 //! [`events`], [`rejection`], [`recommend`], [`state`] (the decision and the apply),
 //! [`roads`] (the drive-time interface), [`transport`] (scheduled non-emergency
-//! transports, lowest priority).
+//! transports, lowest priority), [`validate`] (every check of a command's values and
+//! the limits, in one place, first in every decision).
 
 pub mod commands;
 pub mod events;
@@ -28,6 +29,7 @@ pub mod rejection;
 pub mod roads;
 pub mod state;
 pub mod transport;
+pub mod validate;
 
 pub use commands::Command;
 pub use events::Event;
@@ -58,3 +60,4 @@ pub use rejection::Rejection;
 pub use roads::{DriveTimes, Eta, StraightLine};
 pub use state::{Config, Dispatch};
 pub use transport::{Booking, BookingId, BookingStatus};
+pub use validate::ServiceArea;

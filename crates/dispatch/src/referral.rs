@@ -11,6 +11,22 @@ use crate::ids::{HospitalId, IncidentId, ReferralId, Timestamp, UnitId};
 use crate::rejection::Rejection;
 use serde::{Deserialize, Serialize};
 
+/// Plausible ranges of the general condition (inclusive), checked by
+/// [`ReferralForm::validate`] and published in the OpenAPI schema.
+pub const GCS: (u8, u8) = (3, 15);
+/// Systolic blood pressure, mmHg.
+pub const BP_SYSTOLIC_MMHG: (u16, u16) = (40, 300);
+/// Diastolic blood pressure, mmHg.
+pub const BP_DIASTOLIC_MMHG: (u16, u16) = (20, 200);
+/// Pulse per minute.
+pub const PULSE_PER_MIN: (u16, u16) = (20, 250);
+/// Breaths per minute.
+pub const BREATHING_PER_MIN: (u16, u16) = (4, 80);
+/// Body temperature, °C.
+pub const TEMPERATURE_C: (f64, f64) = (25.0, 45.0);
+/// Pain score.
+pub const PAIN_SCORE: (u8, u8) = (0, 10);
+
 /// Sex as recorded on the referral.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -330,20 +346,22 @@ impl ReferralForm {
         }
         let c = &self.condition;
         let int = |x: u16| x.to_string();
-        in_range("condition.gcs", c.gcs, 3, 15, "", |x: u8| x.to_string())?;
+        in_range("condition.gcs", c.gcs, GCS.0, GCS.1, "", |x: u8| {
+            x.to_string()
+        })?;
         in_range(
             "condition.bp_systolic_mmhg",
             c.bp_systolic_mmhg,
-            40,
-            300,
+            BP_SYSTOLIC_MMHG.0,
+            BP_SYSTOLIC_MMHG.1,
             "mmHg",
             int,
         )?;
         in_range(
             "condition.bp_diastolic_mmhg",
             c.bp_diastolic_mmhg,
-            20,
-            200,
+            BP_DIASTOLIC_MMHG.0,
+            BP_DIASTOLIC_MMHG.1,
             "mmHg",
             int,
         )?;
@@ -359,30 +377,35 @@ impl ReferralForm {
         in_range(
             "condition.pulse_per_min",
             c.pulse_per_min,
-            20,
-            250,
+            PULSE_PER_MIN.0,
+            PULSE_PER_MIN.1,
             "/min",
             int,
         )?;
         in_range(
             "condition.breathing_per_min",
             c.breathing_per_min,
-            4,
-            80,
+            BREATHING_PER_MIN.0,
+            BREATHING_PER_MIN.1,
             "/min",
             int,
         )?;
         in_range(
             "condition.temperature_c",
             c.temperature_c,
-            25.0,
-            45.0,
+            TEMPERATURE_C.0,
+            TEMPERATURE_C.1,
             "°C",
             |x: f64| format!("{x:.1}"),
         )?;
-        in_range("condition.pain_score", c.pain_score, 0, 10, "", |x: u8| {
-            x.to_string()
-        })?;
+        in_range(
+            "condition.pain_score",
+            c.pain_score,
+            PAIN_SCORE.0,
+            PAIN_SCORE.1,
+            "",
+            |x: u8| x.to_string(),
+        )?;
         Ok(())
     }
 }

@@ -5,9 +5,10 @@
 //! they are answers, carried by recommendations and events.
 
 use crate::fleet::UnitStatus;
-use crate::ids::{HospitalId, IncidentId, ReferralId, UnitId};
+use crate::ids::{HospitalId, IncidentId, ReferralId, Timestamp, UnitId};
 use crate::incident::IncidentStatus;
 use crate::transport::BookingId;
+use crate::validate::ServiceArea;
 use serde::Serialize;
 
 /// Why a command was refused (English by `Display`, Bahasa Indonesia by
@@ -52,6 +53,39 @@ pub enum Rejection {
         lat: f64,
         /// Longitude given.
         lon: f64,
+    },
+    /// A position outside the region's service area (its box plus the margin).
+    #[error(
+        "{field} {lat},{lon} is outside the service area (lat {:.4}..{:.4}, lon {:.4}..{:.4}, plus {:.0} km)",
+        area.min_lat, area.max_lat, area.min_lon, area.max_lon, margin_m / 1000.0
+    )]
+    OutsideServiceArea {
+        /// The field, e.g. `location`.
+        field: String,
+        /// Latitude given.
+        lat: f64,
+        /// Longitude given.
+        lon: f64,
+        /// The region's box.
+        area: ServiceArea,
+        /// The margin around it, in metres.
+        margin_m: f64,
+    },
+    /// A device time later than the server's clock plus the allowed skew.
+    #[error("device_at {device_at} is in the future (latest {latest}); check the phone's clock")]
+    DeviceTimeInFuture {
+        /// The time given.
+        device_at: Timestamp,
+        /// The latest accepted now.
+        latest: Timestamp,
+    },
+    /// A device time before what it answers (or before 1970).
+    #[error("device_at {device_at} is too early (earliest {earliest}); check the phone's clock")]
+    DeviceTimeTooEarly {
+        /// The time given.
+        device_at: Timestamp,
+        /// The earliest accepted.
+        earliest: Timestamp,
     },
     /// A field is missing, too long or implausible.
     #[error("{field}: {why}")]
@@ -163,6 +197,26 @@ impl Rejection {
             Rejection::DuplicateUnit { unit: u } => format!("unit {u} sudah terdaftar"),
             Rejection::InvalidPosition { lat, lon } => {
                 format!("posisi {lat},{lon} bukan lintang/bujur yang sah")
+            }
+            Rejection::OutsideServiceArea {
+                field,
+                lat,
+                lon,
+                area,
+                margin_m,
+            } => format!(
+                "{field} {lat},{lon} di luar wilayah layanan (lat {:.4}..{:.4}, lon {:.4}..{:.4}, ditambah {:.0} km)",
+                area.min_lat,
+                area.max_lat,
+                area.min_lon,
+                area.max_lon,
+                margin_m / 1000.0
+            ),
+            Rejection::DeviceTimeInFuture { .. } => {
+                "device_at ada di masa depan; periksa jam ponsel".into()
+            }
+            Rejection::DeviceTimeTooEarly { .. } => {
+                "device_at terlalu awal, sebelum yang dijawabnya; periksa jam ponsel".into()
             }
             Rejection::InvalidField { field, why_id, .. } => format!("{field}: {why_id}"),
             Rejection::UnitNotAvailable { unit, status } => {

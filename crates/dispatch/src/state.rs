@@ -15,9 +15,7 @@ use crate::commands::Command;
 use crate::events::Event;
 use crate::fleet::{Unit, UnitStatus, UnitType};
 use crate::hospital::Hospital;
-use crate::ids::{
-    HospitalId, IncidentId, LatLon, ReferralId, Timestamp, UnitId, distance_m, valid_position,
-};
+use crate::ids::{HospitalId, IncidentId, LatLon, ReferralId, Timestamp, UnitId, distance_m};
 use crate::incident::{
     Assignment, AssignmentState, Incident, IncidentStatus, TimelineEntry, Triage,
 };
@@ -25,6 +23,7 @@ use crate::referral::{Referral, ReferralStatus};
 use crate::rejection::Rejection;
 use crate::roads::DriveTimes;
 use crate::transport::{Booking, BookingId, BookingStatus};
+use crate::validate::{ServiceArea, invalid};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use serde::{Deserialize, Serialize};
@@ -60,6 +59,17 @@ pub struct Config {
     pub transport_reserve: usize,
     /// How far ahead a transport may be booked (default 30 days).
     pub transport_horizon_s: u32,
+    /// How far a phone's clock may run ahead of the server's (default 60 s): a
+    /// device time later than now plus this, or earlier than what it answers
+    /// minus this, is refused. Set from the configuration's
+    /// `server.max_clock_skew_s` (one key for every door), so not read here.
+    #[serde(skip)]
+    pub clock_skew_s: u32,
+    /// The region's box (`satria serve` sets it from the road graph's bounds, or
+    /// the region's facts without a graph); `None` accepts any position on Earth.
+    pub service_area: Option<ServiceArea>,
+    /// How far outside the box a position is still served (default 10 km).
+    pub service_margin_m: f64,
 }
 
 impl Default for Config {
@@ -76,6 +86,9 @@ impl Default for Config {
             transport_lead_s: 45 * 60,
             transport_reserve: 2,
             transport_horizon_s: 30 * 24 * 3600,
+            clock_skew_s: 60,
+            service_area: None,
+            service_margin_m: crate::validate::DEFAULT_SERVICE_MARGIN_M,
         }
     }
 }
@@ -136,46 +149,6 @@ impl PartialEq for Dispatch {
             && self.next_referral == o.next_referral
             && self.bookings == o.bookings
             && self.next_booking == o.next_booking
-    }
-}
-
-const MAX_TEXT: usize = 2000;
-
-fn invalid(field: &str, why: &str, why_id: &str) -> Rejection {
-    Rejection::InvalidField {
-        field: field.into(),
-        why: why.into(),
-        why_id: why_id.into(),
-    }
-}
-
-fn text(field: &str, v: &str) -> Result<(), Rejection> {
-    if v.chars().count() > MAX_TEXT {
-        return Err(invalid(
-            field,
-            &format!("longer than {MAX_TEXT} characters"),
-            &format!("lebih dari {MAX_TEXT} karakter"),
-        ));
-    }
-    Ok(())
-}
-
-fn required(field: &str, v: &str) -> Result<(), Rejection> {
-    text(field, v)?;
-    if v.trim().is_empty() {
-        return Err(invalid(field, "is required", "wajib diisi"));
-    }
-    Ok(())
-}
-
-fn position(p: LatLon) -> Result<(), Rejection> {
-    if valid_position(p) {
-        Ok(())
-    } else {
-        Err(Rejection::InvalidPosition {
-            lat: p.lat,
-            lon: p.lon,
-        })
     }
 }
 
@@ -379,6 +352,7 @@ impl Dispatch {
         cmd: Command,
         roads: &dyn DriveTimes,
     ) -> Result<Vec<Event>, Rejection> {
+        self.validate(now, &cmd)?;
         match cmd {
             Command::UpdatePosition {
                 unit,
@@ -390,7 +364,6 @@ impl Dispatch {
                 if !self.unit_index.contains_key(&unit) {
                     return Err(Rejection::UnknownUnit { unit });
                 }
-                position(at)?;
                 Ok(vec![Event::UnitMoved {
                     unit,
                     at,
@@ -410,16 +383,6 @@ impl Dispatch {
                 if self.unit_index.contains_key(&id) {
                     return Err(Rejection::DuplicateUnit { unit: id });
                 }
-                if id.0.trim().is_empty() || id.0.len() > 64 {
-                    return Err(invalid(
-                        "id",
-                        "must be 1 to 64 characters",
-                        "harus 1 sampai 64 karakter",
-                    ));
-                }
-                position(base)?;
-                required("call_sign", &call_sign)?;
-                text("base_name", &base_name)?;
                 let caps: Vec<&str> = capabilities.iter().map(String::as_str).collect();
                 let mut u = Unit::new(&id.0, &call_sign, unit_type, owner, &base_name, base, &caps);
                 u.status_at = now;
@@ -436,7 +399,6 @@ impl Dispatch {
                 device_at,
             } => {
                 let u = self.unit_ref(&unit)?;
-                required("reason", &reason)?;
                 if u.status != UnitStatus::Available {
                     return Err(Rejection::InvalidTransition {
                         unit,
@@ -476,19 +438,6 @@ impl Dispatch {
                 patients,
                 notes,
             } => {
-                position(location)?;
-                for (f, v) in [
-                    ("caller_name", &caller_name),
-                    ("caller_phone", &caller_phone),
-                    ("notes", &notes),
-                    ("address.desa", &address.desa),
-                    ("address.rt_rw", &address.rt_rw),
-                    ("address.landmark", &address.landmark),
-                    ("address.text", &address.text),
-                ] {
-                    text(f, v)?;
-                }
-                check_patients(patients)?;
                 let possible_duplicate_of = self.find_duplicate(now, location);
                 let incident = Incident {
                     id: IncidentId(self.next_incident),
@@ -552,22 +501,6 @@ impl Dispatch {
                 address,
             } => {
                 let i = self.open_incident(incident)?;
-                if let Some(n) = &notes {
-                    text("notes", n)?;
-                }
-                if let Some(a) = &address {
-                    for (f, v) in [
-                        ("address.desa", &a.desa),
-                        ("address.rt_rw", &a.rt_rw),
-                        ("address.landmark", &a.landmark),
-                        ("address.text", &a.text),
-                    ] {
-                        text(f, v)?;
-                    }
-                }
-                if let Some(p) = patients {
-                    check_patients(p)?;
-                }
                 Ok(vec![Event::IncidentUpdated {
                     incident,
                     at: now,
@@ -580,13 +513,6 @@ impl Dispatch {
             }
             Command::AssignUnits { incident, units } => {
                 self.open_incident(incident)?;
-                if units.is_empty() {
-                    return Err(invalid(
-                        "units",
-                        "name at least one unit",
-                        "sebutkan paling sedikit satu unit",
-                    ));
-                }
                 let mut events = Vec::with_capacity(units.len());
                 for (k, unit) in units.iter().enumerate() {
                     let u = self.unit_ref(unit)?;
@@ -633,7 +559,6 @@ impl Dispatch {
                 device_at,
             } => {
                 self.pending_assignment(incident, &unit)?;
-                required("reason", &reason)?;
                 let declined = Event::AssignmentDeclined {
                     incident,
                     unit: unit.clone(),
@@ -654,7 +579,6 @@ impl Dispatch {
                 if i.active_assignment(&unit).is_none() {
                     return Err(Rejection::NotAssigned { unit, incident });
                 }
-                required("reason", &reason)?;
                 Ok(vec![Event::AssignmentCancelled {
                     incident,
                     unit,
@@ -664,7 +588,6 @@ impl Dispatch {
             }
             Command::ReassignUnit { unit, to, reason } => {
                 let u = self.unit_ref(&unit)?;
-                required("reason", &reason)?;
                 self.open_incident(to)?;
                 let Some(from) = u.incident else {
                     return Err(Rejection::UnitNotAvailable {
@@ -713,7 +636,6 @@ impl Dispatch {
             }
             Command::CancelIncident { incident, reason } => {
                 self.open_incident(incident)?;
-                required("reason", &reason)?;
                 let mut events = self.cancel_live_referrals(now, incident, &reason);
                 events.push(Event::IncidentCancelled {
                     incident,
@@ -724,7 +646,6 @@ impl Dispatch {
             }
             Command::CloseIncident { incident, outcome } => {
                 let i = self.open_incident(incident)?;
-                required("outcome", &outcome)?;
                 let count = i.active_units().count();
                 if count > 0 {
                     return Err(Rejection::UnitsStillAssigned { incident, count });
@@ -749,18 +670,6 @@ impl Dispatch {
             } => {
                 if !self.hospitals.contains_key(&hospital) {
                     return Err(Rejection::UnknownHospital { hospital });
-                }
-                for (f, v) in [
-                    ("free_igd_beds", free_igd_beds),
-                    ("free_icu_beds", free_icu_beds),
-                ] {
-                    if v.is_some_and(|n| n > 10_000) {
-                        return Err(invalid(
-                            f,
-                            "more than 10000 beds",
-                            "lebih dari 10000 tempat tidur",
-                        ));
-                    }
                 }
                 Ok(vec![Event::HospitalCapacityUpdated {
                     hospital,
@@ -800,21 +709,6 @@ impl Dispatch {
                         hospital: to,
                     });
                 }
-                form.validate()?;
-                patient.validate()?;
-                for (f, v) in [
-                    ("form.from", &form.from),
-                    ("form.reason", &form.reason),
-                    ("form.officer", &form.officer),
-                    ("form.findings", &form.findings),
-                    ("form.condition.history_exam", &form.condition.history_exam),
-                    ("form.condition.allergies", &form.condition.allergies),
-                    ("patient.name", &patient.name),
-                    ("patient.address", &patient.address),
-                    ("patient.contact", &patient.contact),
-                ] {
-                    text(f, v)?;
-                }
                 let id = ReferralId(self.next_referral);
                 Ok(vec![Event::ReferralSent {
                     referral: Box::new(Referral {
@@ -838,7 +732,6 @@ impl Dispatch {
             }
             Command::AcceptReferral { referral, officer } => {
                 self.pending_referral(referral)?;
-                required("officer", &officer)?;
                 Ok(vec![Event::ReferralAccepted {
                     referral,
                     at: now,
@@ -847,7 +740,6 @@ impl Dispatch {
             }
             Command::DeclineReferral { referral, reason } => {
                 self.pending_referral(referral)?;
-                required("reason", &reason)?;
                 Ok(vec![Event::ReferralDeclined {
                     referral,
                     at: now,
@@ -862,7 +754,6 @@ impl Dispatch {
                         state: referral_state(&r.status),
                     });
                 }
-                required("reason", &reason)?;
                 Ok(vec![Event::ReferralCancelled {
                     referral,
                     at: now,
@@ -908,19 +799,6 @@ impl Dispatch {
                 purpose,
                 notes,
             } => {
-                position(pickup)?;
-                position(destination_location)?;
-                required("reference", &reference)?;
-                required("patient_name", &patient_name)?;
-                required("destination_name", &destination_name)?;
-                for (f, v) in [
-                    ("patient_phone", &patient_phone),
-                    ("pickup_address", &pickup_address),
-                    ("purpose", &purpose),
-                    ("notes", &notes),
-                ] {
-                    text(f, v)?;
-                }
                 if let Some(h) = &destination
                     && !self.hospitals.contains_key(h)
                 {
@@ -958,7 +836,6 @@ impl Dispatch {
                 }])
             }
             Command::CancelTransport { booking, reason } => {
-                required("reason", &reason)?;
                 let b = self
                     .bookings
                     .get(&booking)
@@ -1933,17 +1810,6 @@ impl Dispatch {
         }
         Ok(())
     }
-}
-
-fn check_patients(p: u32) -> Result<(), Rejection> {
-    if p > 500 {
-        return Err(invalid(
-            "patients",
-            "more than 500 patients: declare a mass-casualty incident instead",
-            "lebih dari 500 pasien: nyatakan kejadian korban massal",
-        ));
-    }
-    Ok(())
 }
 
 fn referral_number(id: ReferralId) -> String {

@@ -39,7 +39,10 @@ fn merah() -> Command {
             lat: -7.4575,
             lon: 109.2870,
         },
-        address: Address::default(),
+        address: Address {
+            desa: "Sokanegara".into(),
+            ..Address::default()
+        },
         triage: Triage::Merah,
         category: Category::Accident,
         patients: 2,

@@ -215,6 +215,233 @@ where
     }
 }
 
+/// `axum::extract::Query`, but strict and in the one error shape: an unknown
+/// parameter (with `deny_unknown_fields`), a missing one or a value of the wrong
+/// type is a 400 `invalid_query` naming the problem, never a `text/plain` answer.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or_default();
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|axum::extract::Query(v)| ApiQuery(v))
+            .map_err(|e| {
+                let why = e.body_text();
+                let why = why
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&why)
+                    .to_string();
+                HttpError::bad_request(
+                    "invalid_query",
+                    format!("the query string {q:?} is not acceptable: {why}"),
+                    format!("parameter kueri {q:?} tidak dapat diterima: {why}"),
+                )
+            })
+    }
+}
+
+/// The operation of `ops` a request is for: its method and the route it matched.
+pub fn operation_of<'a>(
+    ops: impl IntoIterator<Item = &'a Operation>,
+    req: &Request,
+) -> Option<&'a Operation> {
+    let path = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()?
+        .as_str();
+    let method = req.method().as_str();
+    ops.into_iter()
+        .find(|op| op.path == path && op.method.eq_ignore_ascii_case(method))
+}
+
+/// Whether `who` may call `op`: its role is among the operation's roles (`any`:
+/// every signed-in account).
+pub fn role_allowed(op: &Operation, who: &Principal) -> bool {
+    op.roles
+        .iter()
+        .any(|r| *r == "any" || *r == who.role.as_str())
+}
+
+/// Middleware: the authorisation of a documented operation, before anything
+/// reads the request's body or query. The [`Operation`] table is the policy: a
+/// request for an operation with roles needs a [`Principal`] (put in the
+/// extensions by [`require_principal`] or [`authorize_with`]) whose role is
+/// listed, else 401 or 403. Requests for routes not in `ops` pass untouched (the
+/// handler decides). Finer rules (a crew acts only for its own unit) stay with
+/// the handlers.
+///
+/// ```ignore
+/// router.route_layer(axum::middleware::from_fn(|req, next| authorize(OPERATIONS, req, next)))
+/// ```
+pub async fn authorize(ops: &'static [Operation], req: Request, next: Next) -> Response {
+    if let Some(op) = operation_of(ops, &req)
+        && !op.roles.is_empty()
+    {
+        match req.extensions().get::<Principal>() {
+            None => return HttpError::unauthenticated().into_response(),
+            Some(p) if !role_allowed(op, p) => return HttpError::forbidden().into_response(),
+            Some(_) => {}
+        }
+    }
+    next.run(req).await
+}
+
+/// [`authorize`] for a router that is not behind [`require_principal`]: it
+/// authenticates the bearer token itself (only for operations with roles) and
+/// leaves the [`Principal`] in the extensions for the handler.
+pub async fn authorize_with(
+    auth: &Arc<AuthStore>,
+    ops: impl IntoIterator<Item = &'static Operation>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if let Some(op) = operation_of(ops, &req)
+        && !op.roles.is_empty()
+    {
+        if req.extensions().get::<Principal>().is_none() {
+            let Some(token) = bearer_of(req.headers()) else {
+                return HttpError::unauthenticated().into_response();
+            };
+            match authenticate(auth, token).await {
+                Ok(p) => {
+                    req.extensions_mut().insert(p);
+                }
+                Err(e) => return e.into_response(),
+            }
+        }
+        if let Some(p) = req.extensions().get::<Principal>()
+            && !role_allowed(op, p)
+        {
+            return HttpError::forbidden().into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// How much of an oversized body [`limit_body`] reads and throws away so the
+/// client, still sending, reads the 413 instead of a reset connection.
+pub const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Middleware: a body larger than `max` bytes gets 413 in the error shape. The
+/// body is read and discarded first, up to [`DRAIN_LIMIT`], so a client that
+/// sends it all still reads the answer: closing a socket with unread data makes
+/// the kernel reset the connection, and the client would never see the 413. A
+/// declared length (`Content-Length`) is judged before reading; a chunked body is
+/// read here up to `max` bytes and handed on whole.
+pub async fn limit_body(max: usize, req: Request, next: Next) -> Response {
+    use http_body_util::BodyExt;
+    let headers = req.headers();
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let chunked = headers.contains_key(axum::http::header::TRANSFER_ENCODING);
+    match declared {
+        Some(n) if n > max as u64 => {
+            let body = req.into_body();
+            return too_large_after_draining(max, body, 0).await;
+        }
+        Some(_) => return next.run(req).await,
+        None if !chunked => return next.run(req).await,
+        None => {}
+    }
+    let (parts, mut body) = req.into_parts();
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return HttpError::bad_request(
+                "bad_body",
+                "the body could not be read",
+                "isi permintaan tidak dapat dibaca",
+            )
+            .into_response();
+        };
+        if let Some(data) = frame.data_ref() {
+            if buf.len() + data.len() > max {
+                let seen = buf.len() + data.len();
+                return too_large_after_draining(max, body, seen).await;
+            }
+            buf.extend_from_slice(data);
+        }
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(buf)))
+        .await
+}
+
+/// Reads and discards the rest of `body` (up to [`DRAIN_LIMIT`] in all), then
+/// answers 413; beyond the limit it answers at once and closes the connection.
+async fn too_large_after_draining(max: usize, mut body: axum::body::Body, seen: usize) -> Response {
+    use http_body_util::BodyExt;
+    let mut seen = seen;
+    let mut drained = true;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                seen += f.data_ref().map_or(0, |d| d.len());
+                if seen > DRAIN_LIMIT {
+                    drained = false;
+                    break;
+                }
+            }
+            Err(_) => {
+                drained = false;
+                break;
+            }
+        }
+    }
+    let mut res = body_too_large(max).into_response();
+    if !drained {
+        res.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    res
+}
+
+fn body_too_large(max: usize) -> HttpError {
+    HttpError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("the body is too large: at most {max} bytes"),
+        format!("isi permintaan terlalu besar: paling banyak {max} byte"),
+    )
+}
+
+/// Middleware: a method the route does not serve gets 405 in the error shape,
+/// with the router's `Allow` header kept.
+pub async fn json_method_not_allowed(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    if res.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return res;
+    }
+    let allow = res.headers().get(axum::http::header::ALLOW).cloned();
+    let allowed = allow
+        .as_ref()
+        .and_then(|a| a.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mut out = HttpError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed here; allowed: {allowed}"),
+        format!("metode {method} tidak diizinkan di sini; yang diizinkan: {allowed}"),
+    )
+    .into_response();
+    if let Some(a) = allow {
+        out.headers_mut().insert(axum::http::header::ALLOW, a);
+    }
+    out
+}
+
 /// The token of a request: `Authorization: Bearer TOKEN`.
 pub fn bearer(parts: &Parts) -> Option<&str> {
     bearer_of(&parts.headers)
@@ -253,6 +480,9 @@ pub async fn require_principal(
     mut req: Request,
     next: Next,
 ) -> Response {
+    if req.extensions().get::<Principal>().is_some() {
+        return next.run(req).await;
+    }
     let Some(token) = bearer_of(req.headers()) else {
         return HttpError::unauthenticated().into_response();
     };
@@ -279,6 +509,66 @@ pub struct Operation {
     pub body: Option<fn() -> Value>,
     /// Query parameters: (name, type, required).
     pub query: &'static [(&'static str, &'static str, bool)],
+    /// The status of a success: 200, 201 (created) or 204 (no content).
+    pub status: u16,
+    /// Path parameters that are not strings: (name, JSON type), e.g.
+    /// `("id", "integer")`.
+    pub path_types: &'static [(&'static str, &'static str)],
+}
+
+/// `path_types` of an operation whose `{id}` is an integer.
+pub const INTEGER_ID: &[(&str, &str)] = &[("id", "integer")];
+
+impl Operation {
+    /// The path parameters in order, with their JSON types.
+    pub fn path_params(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| {
+                let ty = self
+                    .path_types
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or("string", |(_, t)| *t);
+                (name, ty)
+            })
+    }
+
+    /// Every status this operation may answer: its success, then the refusals
+    /// that apply to it (each in the error shape).
+    pub fn statuses(&self) -> Vec<u16> {
+        let mut v = vec![self.status];
+        let has_params = self.path_params().next().is_some();
+        if has_params || !self.query.is_empty() || self.body.is_some() {
+            v.push(400);
+        }
+        if !self.roles.is_empty() {
+            v.extend([401, 403]);
+        }
+        if self.path == "/api/auth/login" {
+            v.push(401);
+        }
+        if has_params || self.method != "get" {
+            v.push(404);
+        }
+        if (self.method != "get" || has_params) && !self.roles.is_empty() {
+            v.push(409);
+        }
+        if self.body.is_some() {
+            v.extend([413, 415, 422]);
+        }
+        if !self.query.is_empty() {
+            v.push(422);
+        }
+        if self.path == "/api/auth/login" {
+            v.push(429);
+        }
+        v.push(503);
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -259,6 +259,11 @@ pub fn routes_with_clock(
         .route("/api/pattas/meta", get(meta))
         .route("/api/pattas/reports/cases", get(case_report))
         .route("/api/pattas/reports/assistance", get(assistance_report))
+        // The role first, from the OPERATIONS table, before any extractor reads
+        // the body or the query: a wrong role gets 403 whatever it sent.
+        .route_layer(axum::middleware::from_fn(|req, next| {
+            satria_http::authorize(OPERATIONS, req, next)
+        }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -833,6 +838,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: Some(new_beneficiary_schema),
         query: &[],
+        status: 201,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -846,6 +853,8 @@ pub const OPERATIONS: &[Operation] = &[
             PAGE[0],
             PAGE[1],
         ],
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -854,6 +863,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "patch",
@@ -862,6 +873,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(beneficiary_patch_schema),
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -870,6 +883,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: Some(new_case_schema),
         query: &[],
+        status: 201,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -884,6 +899,8 @@ pub const OPERATIONS: &[Operation] = &[
             PAGE[0],
             PAGE[1],
         ],
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -892,6 +909,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[],
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -900,6 +919,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -908,6 +929,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(note_schema),
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -916,6 +939,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(reason_schema),
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -924,6 +949,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(note_schema),
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -932,6 +959,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(close_schema),
         query: &[],
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -940,6 +969,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(assistance_schema),
         query: &[],
+        status: 201,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -948,6 +979,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(transport_schema),
         query: &[],
+        status: 201,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -956,6 +989,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: Some(reason_schema),
         query: &[],
+        status: 200,
+        path_types: &[("id", "integer"), ("tid", "integer")],
     },
     Operation {
         method: "get",
@@ -964,6 +999,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[],
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -972,6 +1009,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: None,
         query: RANGE,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -980,5 +1019,7 @@ pub const OPERATIONS: &[Operation] = &[
         roles: OFFICERS,
         body: None,
         query: RANGE,
+        status: 200,
+        path_types: &[],
     },
 ];

@@ -217,6 +217,11 @@ pub fn routes(
         .route("/api/salinmas/routes/{collector_id}", get(get_route))
         .route("/api/salinmas/reports/weights", get(weight_report))
         .route("/api/salinmas/history/{entity}/{id}", get(get_history))
+        // The role first, from the OPERATIONS table, before any extractor reads
+        // the body or the query: a wrong role gets 403 whatever it sent.
+        .route_layer(axum::middleware::from_fn(|req, next| {
+            satria_http::authorize(OPERATIONS, req, next)
+        }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -736,7 +741,7 @@ fn payout_body() -> Value {
 }
 
 macro_rules! op {
-    ($m:literal, $p:literal, $s:literal, $roles:expr, $body:expr, $q:expr) => {
+    ($m:literal, $p:literal, $s:literal, $roles:expr, $body:expr, $q:expr, $status:literal, $types:expr) => {
         Operation {
             method: $m,
             path: $p,
@@ -744,9 +749,13 @@ macro_rules! op {
             roles: $roles,
             body: $body,
             query: $q,
+            status: $status,
+            path_types: $types,
         }
     };
 }
+
+const ID: &[(&str, &str)] = satria_http::INTEGER_ID;
 
 /// One row per route of [`routes`], for the server's OpenAPI document.
 pub const OPERATIONS: &[Operation] = &[
@@ -756,6 +765,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Kelurahan served by Salinmas",
         ALL,
         None,
+        &[],
+        200,
         &[]
     ),
     op!(
@@ -764,6 +775,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Serve one more Banyumas desa/kelurahan",
         OFFICER,
         Some(kelurahan_body),
+        &[],
+        201,
         &[]
     ),
     op!(
@@ -772,7 +785,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Household and dasawisma accounts the caller may see",
         ALL,
         None,
-        &[("kelurahan", "string", false)]
+        &[("kelurahan", "string", false)],
+        200,
+        &[]
     ),
     op!(
         "post",
@@ -780,6 +795,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Register a household or dasawisma account",
         OFFICER,
         Some(account_body),
+        &[],
+        201,
         &[]
     ),
     op!(
@@ -788,7 +805,9 @@ pub const OPERATIONS: &[Operation] = &[
         "One account",
         ALL,
         None,
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "get",
@@ -796,7 +815,9 @@ pub const OPERATIONS: &[Operation] = &[
         "An account's ledger entries and balance",
         ALL,
         None,
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "post",
@@ -804,7 +825,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Pay out from an account's balance (never more than it)",
         NOT_HOUSEHOLD,
         Some(payout_body),
-        &[]
+        &[],
+        201,
+        ID
     ),
     op!(
         "get",
@@ -812,6 +835,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Collector groups (KSM) the caller may see",
         ALL,
         None,
+        &[],
+        200,
         &[]
     ),
     op!(
@@ -820,6 +845,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Register a collector group with its service kelurahan",
         OFFICER,
         Some(collector_body),
+        &[],
+        201,
         &[]
     ),
     op!(
@@ -828,7 +855,9 @@ pub const OPERATIONS: &[Operation] = &[
         "One collector group",
         ALL,
         None,
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "get",
@@ -836,7 +865,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Prices valid on a day (default today, WIB) and the price history",
         ALL,
         None,
-        &[("date", "string", false)]
+        &[("date", "string", false)],
+        200,
+        &[]
     ),
     op!(
         "post",
@@ -844,6 +875,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Set a category's price per kg from a day on",
         OFFICER,
         Some(price_body),
+        &[],
+        201,
         &[]
     ),
     op!(
@@ -857,7 +890,9 @@ pub const OPERATIONS: &[Operation] = &[
             ("kelurahan", "string", false),
             ("date", "string", false),
             ("account_id", "integer", false)
-        ]
+        ],
+        200,
+        &[]
     ),
     op!(
         "post",
@@ -865,6 +900,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Request a pickup (a household for itself, an officer on its behalf)",
         NOT_COLLECTOR,
         Some(pickup_body),
+        &[],
+        201,
         &[]
     ),
     op!(
@@ -873,7 +910,9 @@ pub const OPERATIONS: &[Operation] = &[
         "One pickup with its history",
         ALL,
         None,
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "post",
@@ -881,7 +920,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Accept a requested pickup for a collector group serving its kelurahan",
         NOT_HOUSEHOLD,
         Some(accept_body),
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "post",
@@ -889,7 +930,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Record the weighed kg and credit the household at the day's prices",
         NOT_HOUSEHOLD,
         Some(collect_body),
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "post",
@@ -897,7 +940,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Cancel a pickup before collection",
         NOT_COLLECTOR,
         Some(reason_body),
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "post",
@@ -905,7 +950,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Reject a pickup before collection",
         NOT_HOUSEHOLD,
         Some(reason_body),
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "get",
@@ -917,7 +964,9 @@ pub const OPERATIONS: &[Operation] = &[
             ("date", "string", false),
             ("start_lat", "number", false),
             ("start_lon", "number", false)
-        ]
+        ],
+        200,
+        &[("collector_id", "integer")]
     ),
     op!(
         "get",
@@ -925,7 +974,9 @@ pub const OPERATIONS: &[Operation] = &[
         "Every recorded change of one record: who, when, what",
         OFFICER,
         None,
-        &[]
+        &[],
+        200,
+        ID
     ),
     op!(
         "get",
@@ -933,6 +984,8 @@ pub const OPERATIONS: &[Operation] = &[
         "Kg per category per kelurahan per ISO week, active accounts, credits earned and paid",
         OFFICER,
         None,
-        &[("from", "string", true), ("to", "string", true)]
+        &[("from", "string", true), ("to", "string", true)],
+        200,
+        &[]
     ),
 ];

@@ -157,9 +157,6 @@ impl ConfigFile {
         if let Some(v) = s.max_speed_kmh {
             o.max_speed_kmh = v;
         }
-        if let Some(v) = s.max_clock_skew_s {
-            o.max_clock_skew_ms = v * 1000;
-        }
         o
     }
 
@@ -187,6 +184,10 @@ impl ConfigFile {
     pub fn apply_engine(&self, o: &mut satria_engine::EngineOptions) {
         if let Some(c) = &self.dispatch {
             o.config = c.clone();
+        }
+        // Every door checks device times in the engine, with this skew.
+        if let Some(v) = self.server.max_clock_skew_s {
+            o.config.clock_skew_s = u32::try_from(v).unwrap_or(0);
         }
         if let Some(v) = self.engine.inbox {
             o.inbox = v;

@@ -214,6 +214,10 @@ enum UserCommand {
         /// The hospital a hospital account is bound to.
         #[arg(long)]
         hospital: Option<String>,
+        /// The Salinmas household account (or collector group) id a
+        /// salinmas_household (or salinmas_collector) login is bound to.
+        #[arg(long)]
+        subject: Option<String>,
     },
     /// List the accounts (never their passwords).
     List {
@@ -332,7 +336,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 role,
                 unit,
                 hospital,
-            } => serve_cmd::user_add(&data_dir, username, password, &role, unit, hospital)?,
+                subject,
+            } => serve_cmd::user_add(
+                &data_dir, username, password, &role, unit, hospital, subject,
+            )?,
             UserCommand::List { data_dir } => serve_cmd::user_list(&data_dir)?,
             UserCommand::Revoke { data_dir, username } => {
                 serve_cmd::user_revoke(&data_dir, &username)?

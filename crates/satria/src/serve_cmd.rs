@@ -153,6 +153,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     let mut opts = EngineOptions::new(&args.data_dir);
     args.config.apply_engine(&mut opts);
+    // Positions outside the road graph's box (plus the margin) are refused,
+    // unless the configuration names the service area itself.
+    if opts.config.service_area.is_none() {
+        opts.config.service_area = Some(satria_dispatch::ServiceArea::from_bounds(
+            net.graph.bounds(),
+        ));
+    }
     opts.hospitals = satria_dispatch::demo_hospitals();
     opts.initial_units = match &args.fleet {
         Some(f) => {
@@ -262,11 +269,20 @@ pub fn user_add(
     role: &str,
     unit: Option<String>,
     hospital: Option<String>,
+    subject: Option<String>,
 ) -> anyhow::Result<()> {
     let role = Role::parse(role).with_context(|| {
         let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
         format!("unknown role {role:?}; one of {}", all.join(", "))
     })?;
+    // What the account is bound to must exist, or it could never act: checked
+    // before anything is written.
+    if let Some(u) = unit.as_deref().filter(|_| role == Role::Crew) {
+        check_unit_exists(data_dir, u)?;
+    }
+    if matches!(role, Role::SalinmasHousehold | Role::SalinmasCollector) {
+        check_salinmas_subject(data_dir, role, subject.as_deref())?;
+    }
     std::fs::create_dir_all(data_dir)?;
     let auth = AuthStore::open(&auth_path(data_dir))?;
     let u = auth.add_user(
@@ -276,12 +292,101 @@ pub fn user_add(
             role,
             unit,
             hospital,
-            subject: None,
+            subject,
         },
         satria_server::now_ms(),
     )?;
     println!("added {} ({})", u.username, u.role);
     Ok(())
+}
+
+/// A crew's unit must be in the fleet: the units registered in the journal, or,
+/// before the first `satria serve`, the demo fleet it will register.
+fn check_unit_exists(data_dir: &Path, unit: &str) -> anyhow::Result<()> {
+    let journal = data_dir.join(satria_store::JOURNAL_FILE);
+    let known: Vec<String> = if journal.exists() {
+        let stream = EngineOptions::new(data_dir).stream;
+        let reader = satria_store::JournalReader::open(data_dir)?;
+        let mut units = Vec::new();
+        let mut after = 0;
+        loop {
+            let rows = reader.read_since(&stream, after, 10_000)?;
+            let Some(last) = rows.last() else { break };
+            after = last.seq;
+            for e in rows.iter().filter(|e| e.kind == "unit_registered") {
+                if let Ok(satria_dispatch::Event::UnitRegistered { unit }) =
+                    serde_json::from_str::<satria_dispatch::Event>(&e.payload)
+                {
+                    units.push(unit.id.0.clone());
+                }
+            }
+        }
+        units
+    } else {
+        satria_dispatch::demo_fleet()
+            .into_iter()
+            .map(|u| u.id.0)
+            .collect()
+    };
+    if !known.iter().any(|k| k == unit) {
+        bail!(
+            "unit {unit:?} is not in the fleet{}; nothing was added",
+            if journal.exists() {
+                " of this data directory's journal"
+            } else {
+                " (no journal yet: the demo fleet)"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// A household or collector login is bound (`--subject`) to a Salinmas account
+/// or collector group that exists.
+fn check_salinmas_subject(
+    data_dir: &Path,
+    role: Role,
+    subject: Option<&str>,
+) -> anyhow::Result<()> {
+    let what = if role == Role::SalinmasHousehold {
+        "household account"
+    } else {
+        "collector group"
+    };
+    let Some(raw) = subject else {
+        bail!("a {role} login needs --subject, the id of its Salinmas {what}; nothing was added");
+    };
+    let id: i64 = raw
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .with_context(|| {
+            format!("--subject {raw:?} is not a Salinmas {what} id; nothing was added")
+        })?;
+    let path = data_dir.join("salinmas.sqlite");
+    if !path.exists() {
+        bail!(
+            "no Salinmas {what} {id}: {} does not exist yet; nothing was added",
+            path.display()
+        );
+    }
+    let salinmas = satria_salinmas::Salinmas::open(&path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let officer = satria_auth::Principal {
+        user_id: 0,
+        username: "satria user add".into(),
+        role: Role::Admin,
+        unit: None,
+        hospital: None,
+        subject: None,
+    };
+    let found = if role == Role::SalinmasHousehold {
+        salinmas.account(&officer, id).map(|_| ())
+    } else {
+        salinmas.collector(&officer, id).map(|_| ())
+    };
+    found.map_err(|e| anyhow::anyhow!("no Salinmas {what} {id} ({e}); nothing was added"))
 }
 
 /// `satria user list`.

@@ -6,15 +6,18 @@ use crate::error::{ApiError, ApiJson, Caller};
 use crate::view;
 use crate::{AppState, now_ms};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use satria_auth::Role;
+use satria_dispatch::validate as limits;
 use satria_dispatch::{
     Address, Category, Command, Event, HospitalId, HospitalStatus, IncidentId, LatLon, Owner,
     PatientData, ReferralForm, ReferralId, Timestamp, Triage, UnitId, UnitStatus, UnitType,
 };
+use satria_http::ApiQuery;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -50,6 +53,15 @@ pub fn routes(_state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/api/reports/response-times", get(response_times))
 }
 
+/// Middleware over the dispatch routes: authenticates and checks the caller's
+/// role against [`crate::openapi::OPERATIONS`] before any handler reads the
+/// body or the query, so a wrong role gets 403 whatever it sent. The table is
+/// the policy; handlers keep only the finer rules (a crew acts for its own
+/// unit, a hospital for its own beds).
+pub async fn authorize(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    satria_http::authorize_with(&state.auth, crate::openapi::OPERATIONS, req, next).await
+}
+
 type ApiResult = Result<Response, ApiError>;
 
 fn ok(v: impl serde::Serialize) -> ApiResult {
@@ -72,18 +84,6 @@ fn numeric_id(raw: &str, what: &str) -> Result<u64, ApiError> {
             format!("id {what} harus bilangan bulat positif"),
         )
     })
-}
-
-fn check_text(field: &str, v: &str, max: usize) -> Result<(), ApiError> {
-    if v.chars().count() > max {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            format!("{field}: at most {max} characters"),
-            format!("{field}: paling banyak {max} karakter"),
-        ));
-    }
-    Ok(())
 }
 
 pub(crate) fn check_latlon(lat: f64, lon: f64) -> Result<LatLon, ApiError> {
@@ -218,14 +218,6 @@ impl AddressIn {
                 text: p.text,
             },
         };
-        for (f, v) in [
-            ("address.desa", &a.desa),
-            ("address.rt_rw", &a.rt_rw),
-            ("address.landmark", &a.landmark),
-            ("address.text", &a.text),
-        ] {
-            check_text(f, v, 500)?;
-        }
         Ok(a)
     }
 }
@@ -257,9 +249,6 @@ async fn create_incident(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin])?;
     let location = check_latlon(b.lat, b.lon)?;
-    check_text("caller_name", &b.caller_name, 200)?;
-    check_text("caller_phone", &b.caller_phone, 40)?;
-    check_text("notes", &b.notes, 4000)?;
     let events = submit(
         &state,
         Command::CreateIncident {
@@ -310,7 +299,7 @@ struct IncidentFilter {
 async fn list_incidents(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Query(f): Query<IncidentFilter>,
+    ApiQuery(f): ApiQuery<IncidentFilter>,
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let which = f.status.as_deref().unwrap_or("open");
@@ -438,9 +427,6 @@ async fn update_incident(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin])?;
     let id = numeric_id(&id, "incident")?;
-    if let Some(n) = &b.notes {
-        check_text("notes", n, 4000)?;
-    }
     let address = b.address.map(AddressIn::into_address).transpose()?;
     submit(
         &state,
@@ -498,7 +484,6 @@ async fn cancel_incident(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin])?;
     let id = numeric_id(&id, "incident")?;
-    check_text("reason", &b.reason, 1000)?;
     submit(
         &state,
         Command::CancelIncident {
@@ -525,7 +510,6 @@ async fn close_incident(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin])?;
     let id = numeric_id(&id, "incident")?;
-    check_text("outcome", &b.outcome, 1000)?;
     submit(
         &state,
         Command::CloseIncident {
@@ -608,12 +592,18 @@ async fn assign(
     if let Some(u) = b.unit_id {
         units.push(UnitId(u));
     }
-    if units.is_empty() || units.len() > 20 {
+    if units.is_empty() || units.len() > limits::MAX_ASSIGN_UNITS {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_field",
-            "give unit_id (or unit_ids, at most 20)",
-            "isi unit_id (atau unit_ids, paling banyak 20)",
+            format!(
+                "give unit_id (or unit_ids, at most {})",
+                limits::MAX_ASSIGN_UNITS
+            ),
+            format!(
+                "isi unit_id (atau unit_ids, paling banyak {})",
+                limits::MAX_ASSIGN_UNITS
+            ),
         ));
     }
     let events = submit(
@@ -673,9 +663,6 @@ async fn register_unit(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin])?;
     let base = check_latlon(b.base_lat, b.base_lon)?;
-    check_text("id", &b.id, 64)?;
-    check_text("call_sign", &b.call_sign, 64)?;
-    check_text("base_name", &b.base_name, 200)?;
     let id = UnitId(b.id);
     submit(
         &state,
@@ -720,7 +707,7 @@ async fn unit_status(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let unit = unit_for(&caller, &id)?;
-    let device_at = check_device_time(&state, b.device_at)?;
+    let device_at = b.device_at.map(Timestamp);
     let cmd = match (b.status, b.reason) {
         (UnitStatus::OutOfService, reason) => Command::SetOutOfService {
             unit: unit.clone(),
@@ -737,23 +724,17 @@ async fn unit_status(
     ok(state.engine.snapshot().unit(&unit))
 }
 
+/// A device time checked as the engine checks it (the same code and message
+/// through every door): used before the plausibility check of a position, which
+/// needs a sane time. The engine checks it again, against what it answers.
 pub(crate) fn check_device_time(
     state: &AppState,
     device_at: Option<i64>,
 ) -> Result<Option<Timestamp>, ApiError> {
-    match device_at {
-        Some(t) if t > now_ms() + state.opts.max_clock_skew_ms => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "device_time_in_future",
-            "device_at is in the future; check the phone's clock",
-            "device_at ada di masa depan; periksa jam ponsel",
-        )),
-        Some(t) if t < 0 => Err(ApiError::bad_request(
-            "invalid_field",
-            "device_at must be epoch milliseconds",
-        )),
-        other => Ok(other.map(Timestamp)),
-    }
+    let t = device_at.map(Timestamp);
+    let skew = state.engine.snapshot().config().clock_skew_s;
+    limits::device_time(t, Timestamp(now_ms()), skew, None)?;
+    Ok(t)
 }
 
 #[derive(Deserialize)]
@@ -807,7 +788,7 @@ async fn acknowledge(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let unit = unit_for(&caller, &id)?;
-    let device_at = check_device_time(&state, b.device_at)?;
+    let device_at = b.device_at.map(Timestamp);
     ok(
         json!({"events": submit(&state, Command::AcknowledgeAssignment { incident: IncidentId(b.incident), unit, device_at }).await?}),
     )
@@ -830,8 +811,7 @@ async fn decline(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let unit = unit_for(&caller, &id)?;
-    check_text("reason", &b.reason, 1000)?;
-    let device_at = check_device_time(&state, b.device_at)?;
+    let device_at = b.device_at.map(Timestamp);
     ok(
         json!({"events": submit(&state, Command::DeclineAssignment { incident: IncidentId(b.incident), unit, reason: b.reason, device_at }).await?}),
     )
@@ -1010,14 +990,12 @@ async fn answer_referral(
     }
     let cmd = if b.accept {
         let officer = b.officer.unwrap_or_else(|| caller.0.username.clone());
-        check_text("officer", &officer, 200)?;
         Command::AcceptReferral {
             referral: ReferralId(id),
             officer,
         }
     } else {
         let reason = b.reason.unwrap_or_default();
-        check_text("reason", &reason, 1000)?;
         Command::DeclineReferral {
             referral: ReferralId(id),
             reason,
@@ -1053,7 +1031,7 @@ fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
 async fn response_times(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Query(r): Query<Range>,
+    ApiQuery(r): ApiQuery<Range>,
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin])?;
     if r.to <= r.from {

@@ -110,7 +110,12 @@ impl From<Rejection> for ApiError {
         let code = rejection_code(&r);
         let status = if code.starts_with("unknown_") {
             StatusCode::NOT_FOUND
-        } else if code.starts_with("invalid_") {
+        } else if code.starts_with("invalid_")
+            || matches!(
+                code.as_str(),
+                "outside_service_area" | "device_time_in_future" | "device_time_too_early"
+            )
+        {
             StatusCode::UNPROCESSABLE_ENTITY
         } else {
             StatusCode::CONFLICT
@@ -184,6 +189,10 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
+        // Already authenticated by `api::authorize` (routes of the table).
+        if let Some(p) = parts.extensions.get::<Principal>() {
+            return Ok(Caller(p.clone()));
+        }
         let token = bearer(parts).ok_or_else(ApiError::unauthenticated)?;
         let p = satria_http::authenticate(&state.auth, token).await?;
         Ok(Caller(p))

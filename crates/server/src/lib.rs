@@ -55,8 +55,6 @@ pub struct ServerOptions {
     pub max_replay: u64,
     /// Fastest plausible ground speed for a position report, in km/h.
     pub max_speed_kmh: f64,
-    /// How far in the future a device time may be (clock skew), in ms.
-    pub max_clock_skew_ms: i64,
     /// A WebSocket client that has not confirmed reading the frames written to
     /// it this long ago is dropped (close 4408); it reconnects and resumes by
     /// replay. Measured with numbered pings: the client's pong says what it
@@ -98,7 +96,6 @@ impl Default for ServerOptions {
             ping_every: std::time::Duration::from_secs(15),
             max_replay: 20_000,
             max_speed_kmh: 250.0,
-            max_clock_skew_ms: 60_000,
             max_ws_lag: std::time::Duration::from_secs(10),
             service: ServiceMode::Live,
         }
@@ -194,11 +191,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(ws::routes())
         .merge(metrics::routes())
         .merge(web::routes(&state))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            api::authorize,
+        ))
         .with_state(Arc::clone(&state));
     if let Some(m) = modules::routes(&state) {
         app = app.merge(m);
     }
-    app.layer(axum::extract::DefaultBodyLimit::max(state.opts.max_body))
+    let max_body = state.opts.max_body;
+    app.layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            satria_http::limit_body(max_body, req, next)
+        }))
+        .layer(axum::middleware::from_fn(
+            satria_http::json_method_not_allowed,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             metrics::track,

@@ -2,6 +2,7 @@
 //! [`OPERATIONS`], the table of every route of [`crate::api`]. A test walks the
 //! table against the live router so the two cannot drift apart.
 
+use satria_dispatch::validate as v;
 use serde_json::{Value, json};
 
 pub use satria_http::Operation;
@@ -22,6 +23,74 @@ fn obj(required: &[&str], props: Value) -> Value {
     json!({"type": "object", "additionalProperties": false, "required": required, "properties": props})
 }
 
+/// A string of at most `max` characters (the engine's limit, [`v`]).
+fn text(max: usize) -> Value {
+    json!({"type": "string", "maxLength": max})
+}
+
+/// A string of 1 to `max` characters, not blank.
+fn required(max: usize) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": "\\S"})
+}
+
+/// An id: 1 to [`v::MAX_ID`] characters without control characters.
+fn id() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": v::MAX_ID, "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]+$"})
+}
+
+fn patients() -> Value {
+    json!({"type": "integer", "minimum": 0, "maximum": v::MAX_PATIENTS,
+        "description": format!("at least {} unless the category is information", v::MIN_PATIENTS)})
+}
+
+/// A device (phone) time in ms since the epoch: not negative, not later than the
+/// server's clock plus the allowed skew, not before what it answers.
+fn device_at() -> Value {
+    json!({"type": "integer", "minimum": 0, "description": "phone time, ms since the epoch; refused when later than the server's clock plus the allowed skew (60 s by default) or earlier than the assignment it answers"})
+}
+
+fn range<T: serde::Serialize>(r: (T, T)) -> Value {
+    json!({"type": "number", "minimum": r.0, "maximum": r.1})
+}
+
+fn referral_form() -> Value {
+    use satria_dispatch::referral as r;
+    let int = |lo: u64, hi: u64| json!({"type": "integer", "minimum": lo, "maximum": hi});
+    json!({"type": "object", "required": ["from", "referral_type", "reason", "diagnosis_icd10", "officer", "condition", "findings"],
+    "properties": {
+        "from": required(v::MAX_NAME),
+        "referral_type": {"type": "string", "enum": ["emergency", "non_emergency", "partial"]},
+        "reason": required(v::MAX_REASON),
+        "diagnosis_icd10": {"type": "string", "pattern": "^[A-Z][0-9]{2}(\\.[0-9A-Za-z]{1,4})?$", "description": "an ICD-10 code, e.g. S06.0"},
+        "officer": required(v::MAX_NAME),
+        "findings": text(v::MAX_TEXT),
+        "condition": {"type": "object", "required": ["history_exam", "consciousness", "allergies"], "properties": {
+            "history_exam": text(v::MAX_TEXT),
+            "consciousness": {"type": "string", "enum": ["alert", "voice", "pain", "unresponsive"]},
+            "gcs": int(r::GCS.0.into(), r::GCS.1.into()),
+            "bp_systolic_mmhg": int(r::BP_SYSTOLIC_MMHG.0.into(), r::BP_SYSTOLIC_MMHG.1.into()),
+            "bp_diastolic_mmhg": int(r::BP_DIASTOLIC_MMHG.0.into(), r::BP_DIASTOLIC_MMHG.1.into()),
+            "pulse_per_min": int(r::PULSE_PER_MIN.0.into(), r::PULSE_PER_MIN.1.into()),
+            "temperature_c": range(r::TEMPERATURE_C),
+            "breathing_per_min": int(r::BREATHING_PER_MIN.0.into(), r::BREATHING_PER_MIN.1.into()),
+            "pain_score": int(r::PAIN_SCORE.0.into(), r::PAIN_SCORE.1.into()),
+            "allergies": text(v::MAX_TEXT),
+        }},
+    }})
+}
+
+fn patient() -> Value {
+    json!({"type": "object", "required": ["nik", "name", "sex", "date_of_birth", "address", "contact"],
+    "properties": {
+        "nik": {"type": "string", "pattern": "^[0-9]{16}$"},
+        "name": required(v::MAX_NAME),
+        "sex": {"type": "string", "enum": ["male", "female"]},
+        "date_of_birth": {"type": "string", "format": "date"},
+        "address": text(v::MAX_ADDRESS_PART),
+        "contact": text(v::MAX_PHONE),
+    }})
+}
+
 fn triage() -> Value {
     json!({"type": "string", "enum": ["merah", "kuning", "hijau", "hitam"]})
 }
@@ -31,18 +100,19 @@ fn category() -> Value {
 }
 
 fn address() -> Value {
+    let part = text(v::MAX_ADDRESS_PART);
     json!({"oneOf": [
-        {"type": "string", "maxLength": 500},
-        obj(&[], json!({"desa": s("string"), "rt_rw": s("string"), "landmark": s("string"), "text": s("string")}))
-    ]})
+        required(v::MAX_ADDRESS_PART),
+        obj(&[], json!({"desa": part, "rt_rw": part, "landmark": part, "text": part}))
+    ], "description": "required: at least one part given"})
 }
 
 fn lat() -> Value {
-    json!({"type": "number", "minimum": -90, "maximum": 90})
+    json!({"type": "number", "minimum": -90, "maximum": 90, "description": "inside the region's service area (its box plus a margin, 10 km by default)"})
 }
 
 fn lon() -> Value {
-    json!({"type": "number", "minimum": -180, "maximum": 180})
+    json!({"type": "number", "minimum": -180, "maximum": 180, "description": "inside the region's service area (its box plus a margin, 10 km by default)"})
 }
 
 fn unit_status() -> Value {
@@ -68,6 +138,8 @@ pub const OPERATIONS: &[Operation] = &[
                 json!({"username": s("string"), "password": s("string")}),
             )
         }),
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "post",
@@ -76,6 +148,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: &[],
         query: &[],
         body: None,
+        status: 204,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -84,6 +158,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: &["any"],
         query: &[],
         body: None,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -92,6 +168,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH_CREW,
         query: &[("status", "string", false), ("limit", "integer", false)],
         body: None,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "post",
@@ -111,10 +189,12 @@ pub const OPERATIONS: &[Operation] = &[
                     "category",
                 ],
                 json!({
-            "caller_name": s("string"), "caller_phone": s("string"), "lat": lat(), "lon": lon(), "address": address(),
-            "triage": triage(), "category": category(), "patients": {"type": "integer", "minimum": 0}, "notes": s("string")}),
+            "caller_name": required(v::MAX_NAME), "caller_phone": required(v::MAX_PHONE), "lat": lat(), "lon": lon(), "address": address(),
+            "triage": triage(), "category": category(), "patients": patients(), "notes": text(v::MAX_NOTES)}),
             )
         }),
+        status: 201,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -123,6 +203,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH_CREW,
         query: &[],
         body: None,
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "patch",
@@ -133,9 +215,11 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(|| {
             obj(
                 &[],
-                json!({"triage": triage(), "category": category(), "patients": {"type": "integer", "minimum": 0}, "notes": s("string"), "address": address()}),
+                json!({"triage": triage(), "category": category(), "patients": patients(), "notes": text(v::MAX_NOTES), "address": address()}),
             )
         }),
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -149,6 +233,8 @@ pub const OPERATIONS: &[Operation] = &[
                 json!({"into": {"type": "integer", "minimum": 0}}),
             )
         }),
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -156,7 +242,9 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "Cancel an incident",
         roles: DISPATCH,
         query: &[],
-        body: Some(|| obj(&["reason"], json!({"reason": s("string")}))),
+        body: Some(|| obj(&["reason"], json!({"reason": required(v::MAX_REASON)}))),
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -164,7 +252,9 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "Close an incident with its outcome",
         roles: DISPATCH,
         query: &[],
-        body: Some(|| obj(&["outcome"], json!({"outcome": s("string")}))),
+        body: Some(|| obj(&["outcome"], json!({"outcome": required(v::MAX_REASON)}))),
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "get",
@@ -173,6 +263,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH,
         query: &[],
         body: None,
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "get",
@@ -181,6 +273,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH,
         query: &[],
         body: None,
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -191,9 +285,11 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(|| {
             obj(
                 &[],
-                json!({"unit_id": s("string"), "unit_ids": {"type": "array", "items": s("string"), "maxItems": 20}}),
+                json!({"unit_id": id(), "unit_ids": {"type": "array", "items": id(), "minItems": 1, "maxItems": v::MAX_ASSIGN_UNITS}}),
             )
         }),
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "get",
@@ -202,6 +298,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH_CREW,
         query: &[],
         body: None,
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "get",
@@ -210,6 +308,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH_CREW,
         query: &[],
         body: None,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "post",
@@ -229,13 +329,15 @@ pub const OPERATIONS: &[Operation] = &[
                     "base_lon",
                 ],
                 json!({
-            "id": s("string"), "call_sign": s("string"),
+            "id": id(), "call_sign": required(v::MAX_CALL_SIGN),
             "unit_type": {"type": "string", "enum": ["transport", "bls", "als", "motorbike"]},
             "owner": {"type": "string", "enum": ["psc", "puskesmas", "hospital", "pmi", "volunteer"]},
-            "base_name": s("string"), "base_lat": lat(), "base_lon": lon(),
-            "capabilities": {"type": "array", "items": s("string")}}),
+            "base_name": text(v::MAX_NAME), "base_lat": lat(), "base_lon": lon(),
+            "capabilities": {"type": "array", "items": id(), "maxItems": v::MAX_CAPABILITIES}}),
             )
         }),
+        status: 201,
+        path_types: &[],
     },
     Operation {
         method: "post",
@@ -246,9 +348,11 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(|| {
             obj(
                 &["status"],
-                json!({"status": unit_status(), "device_at": s("integer"), "reason": s("string")}),
+                json!({"status": unit_status(), "device_at": device_at(), "reason": text(v::MAX_REASON)}),
             )
         }),
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "post",
@@ -259,9 +363,11 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(|| {
             obj(
                 &["lat", "lon"],
-                json!({"lat": lat(), "lon": lon(), "device_at": s("integer")}),
+                json!({"lat": lat(), "lon": lon(), "device_at": device_at()}),
             )
         }),
+        status: 204,
+        path_types: &[],
     },
     Operation {
         method: "post",
@@ -272,9 +378,11 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(|| {
             obj(
                 &["incident"],
-                json!({"incident": {"type": "integer", "minimum": 0}, "device_at": s("integer")}),
+                json!({"incident": {"type": "integer", "minimum": 0}, "device_at": device_at()}),
             )
         }),
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "post",
@@ -285,9 +393,11 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(|| {
             obj(
                 &["incident", "reason"],
-                json!({"incident": {"type": "integer", "minimum": 0}, "reason": s("string"), "device_at": s("integer")}),
+                json!({"incident": {"type": "integer", "minimum": 0}, "reason": required(v::MAX_REASON), "device_at": device_at()}),
             )
         }),
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -296,6 +406,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ALL_DISPATCH,
         query: &[],
         body: None,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "post",
@@ -306,10 +418,12 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(|| {
             obj(
                 &["status"],
-                json!({"free_igd_beds": {"type": "integer", "minimum": 0}, "free_icu_beds": {"type": "integer", "minimum": 0},
+                json!({"free_igd_beds": {"type": "integer", "minimum": 0, "maximum": v::MAX_BEDS}, "free_icu_beds": {"type": "integer", "minimum": 0, "maximum": v::MAX_BEDS},
             "status": {"type": "string", "enum": ["open", "full", "diversion"]}}),
             )
         }),
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -318,6 +432,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ALL_DISPATCH,
         query: &[],
         body: None,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "post",
@@ -328,10 +444,12 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(|| {
             obj(
                 &["incident", "to", "form", "patient"],
-                json!({"incident": {"type": "integer", "minimum": 0}, "to": s("string"), "unit": s("string"),
-            "form": s("object"), "patient": s("object")}),
+                json!({"incident": {"type": "integer", "minimum": 0}, "to": id(), "unit": id(),
+            "form": referral_form(), "patient": patient()}),
             )
         }),
+        status: 201,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -340,6 +458,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ALL_DISPATCH,
         query: &[],
         body: None,
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "post",
@@ -350,9 +470,11 @@ pub const OPERATIONS: &[Operation] = &[
         body: Some(|| {
             obj(
                 &["accept"],
-                json!({"accept": s("boolean"), "officer": s("string"), "reason": s("string")}),
+                json!({"accept": s("boolean"), "officer": required(v::MAX_NAME), "reason": required(v::MAX_REASON)}),
             )
         }),
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "get",
@@ -361,6 +483,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH,
         query: &[("from", "integer", true), ("to", "integer", true)],
         body: None,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -369,6 +493,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH_CREW,
         query: &[("unit", "string", false), ("to", "string", false)],
         body: None,
+        status: 200,
+        path_types: satria_http::INTEGER_ID,
     },
     Operation {
         method: "get",
@@ -377,6 +503,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ALL_DISPATCH,
         query: &[],
         body: None,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -385,6 +513,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ALL_DISPATCH,
         query: &[],
         body: None,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "get",
@@ -393,6 +523,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: &[],
         query: &[],
         body: None,
+        status: 200,
+        path_types: &[],
     },
 ];
 
@@ -403,26 +535,50 @@ fn error_schema() -> Value {
     )
 }
 
+fn refusal(code: u16) -> &'static str {
+    match code {
+        400 => "Malformed request (JSON, path id or query string); nothing changed",
+        401 => "No valid bearer token",
+        403 => "The caller's role may not do this (checked before the body is read)",
+        404 => "No such record",
+        409 => "Conflicts with the current state; nothing changed",
+        413 => "Body too large",
+        415 => "Body not sent as application/json",
+        422 => "Well-formed but not acceptable values; nothing changed",
+        429 => "Too many failed attempts; see Retry-After",
+        503 => "Unavailable (engine busy, journal or access log failing); try again",
+        _ => "Refused; nothing changed",
+    }
+}
+
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for op in all_operations() {
+        let mut responses = serde_json::Map::new();
+        for code in op.statuses() {
+            let r = match code {
+                204 => json!({"description": "Done; no content"}),
+                200 | 201 => json!({"description": if code == 201 { "Created" } else { "OK" },
+                    "content": {"application/json": {}}}),
+                _ => json!({"description": refusal(code),
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+            };
+            responses.insert(code.to_string(), r);
+        }
         let mut o = json!({
             "summary": op.summary,
             "x-roles": op.roles,
-            "responses": {
-                "200": {"description": "OK", "content": {"application/json": {}}},
-                "4XX": {"description": "Refused; nothing changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            }
+            "responses": responses,
         });
         let mut params = Vec::new();
-        for name in op
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
-        {
-            params
-                .push(json!({"name": name, "in": "path", "required": true, "schema": s("string")}));
+        for (name, ty) in op.path_params() {
+            let schema = if ty == "integer" {
+                json!({"type": "integer", "minimum": 1})
+            } else {
+                json!({"type": ty})
+            };
+            params.push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
         }
         for (name, ty, required) in op.query {
             params

@@ -19,12 +19,13 @@ use crate::error::{ApiError, Caller};
 use crate::view;
 use crate::{AppState, now_ms};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use satria_auth::Role;
 use satria_dispatch::{IncidentId, UnitId};
+use satria_http::ApiQuery;
 use satria_roads::{DriveTimeEngine, RoadNetwork};
 use serde::Deserialize;
 use serde_json::json;
@@ -476,7 +477,7 @@ async fn incident_route(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<RouteQuery>,
+    ApiQuery(q): ApiQuery<RouteQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let id = id.parse::<u64>().map_err(|_| {

@@ -194,9 +194,10 @@ struct Envelope {
     client_id: Option<String>,
 }
 
-/// A client id the server will echo: 1 to 64 characters, none of them a control character.
+/// A client id the server accepts and echoes: the dispatch crate's rule for ids
+/// (1 to 64 characters, none of them a control character).
 fn valid_client_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && !id.chars().any(char::is_control)
+    satria_dispatch::validate::id("client_id", id).is_ok()
 }
 
 #[derive(Deserialize)]
@@ -875,7 +876,7 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
             None,
             ApiError::bad_request(
                 "invalid_client_id",
-                "client_id must be 1 to 64 characters, none of them a control character",
+                "client_id must be 1 to 64 characters without control characters",
             ),
         ));
     }
