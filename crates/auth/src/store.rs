@@ -922,7 +922,9 @@ impl AuthStore {
         let oldest = times.iter().copied().min().unwrap_or(now_ms);
         let until = newest.saturating_add(cfg.lockout_ms);
         if newest - oldest < cfg.failure_window_ms && now_ms < until {
-            Ok(Some(until - now_ms))
+            // A failure counted by a parallel login may carry a time a little after
+            // this request's `now_ms`: the wait never exceeds the lockout itself.
+            Ok(Some((until - now_ms).min(cfg.lockout_ms)))
         } else {
             Ok(None)
         }
