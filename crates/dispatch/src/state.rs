@@ -566,8 +566,9 @@ impl Dispatch {
                     reason,
                     device_at,
                 };
-                let next = self.propose_after(now, incident, &unit, roads);
-                Ok(vec![declined, next])
+                let mut events = vec![declined];
+                events.extend(self.after_release(now, incident, &unit, roads));
+                Ok(events)
             }
             Command::CancelAssignment {
                 incident,
@@ -1082,6 +1083,56 @@ impl Dispatch {
             .collect()
     }
 
+    /// What follows when `freed` declined or did not acknowledge: the next units are
+    /// proposed and, for a merah call left with no unit while automatic assignment is
+    /// on, the best of them is assigned at once. A merah call must never sit without
+    /// a unit waiting for someone to read a proposal. Decided before the release is
+    /// applied, so `freed` is never chosen again.
+    fn after_release(
+        &self,
+        now: Timestamp,
+        incident: IncidentId,
+        freed: &UnitId,
+        roads: &dyn DriveTimes,
+    ) -> Vec<Event> {
+        let next = self.propose_after(now, incident, freed, roads);
+        let i = &self.incidents[&incident];
+        let left_without_unit = !i.assignments.iter().any(|a| {
+            &a.unit != freed
+                && matches!(
+                    a.state,
+                    AssignmentState::Pending | AssignmentState::Acknowledged
+                )
+        });
+        let mut out = Vec::with_capacity(2);
+        let auto = self.config.auto_assign_merah
+            && i.triage == Triage::Merah
+            && left_without_unit
+            && matches!(i.status, IncidentStatus::Open | IncidentStatus::Dispatched);
+        if let (true, Event::NextUnitProposed { candidates, .. }) = (auto, &next) {
+            // The fastest unit that can transport; a motorbike only when no ambulance
+            // can come at all (as for the first assignment).
+            let best = candidates
+                .iter()
+                .find(|c| c.can_transport)
+                .or(candidates.first())
+                .map(|c| c.unit.clone());
+            out.push(next);
+            if let Some(unit) = best {
+                out.push(Event::UnitAssigned {
+                    incident,
+                    unit,
+                    at: now,
+                    ack_deadline: now.plus_s(self.config.ack_timeout_s),
+                    automatic: true,
+                });
+            }
+            return out;
+        }
+        out.push(next);
+        out
+    }
+
     /// The next units to propose after `freed` declined or timed out. Decided before
     /// the release is applied: `freed` is then still busy and was assigned here, so it
     /// is never proposed again for this incident either way.
@@ -1130,11 +1181,13 @@ impl Dispatch {
                 unit: unit.clone(),
                 at: now,
             };
-            let next = self.propose_after(now, incident, &unit, roads);
+            let follow = self.after_release(now, incident, &unit, roads);
             self.apply(&timed_out);
-            self.apply(&next);
             events.push(timed_out);
-            events.push(next);
+            for e in follow {
+                self.apply(&e);
+                events.push(e);
+            }
         }
         let expired: Vec<ReferralId> = self
             .referrals

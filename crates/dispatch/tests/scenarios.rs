@@ -166,14 +166,16 @@ fn merah_with_no_unit_free_is_an_outcome_not_an_error() {
 
 #[test]
 fn ack_timeout_frees_the_unit_and_proposes_the_next() {
+    // A kuning call: the dispatcher decides on the proposal.
     let run = check(
         vec![
-            Do(0, create(Triage::Merah, Category::Accident)),
+            Do(0, create(Triage::Kuning, Category::Accident)),
+            Do(0, assign(1, &["A1"])),
             Tick(59),
             Tick(60),
             Tick(61),
         ],
-        "incident_created unit_assigned | | assignment_timed_out next_unit_proposed | ",
+        "incident_created | unit_assigned | | assignment_timed_out next_unit_proposed | ",
     );
     let Event::NextUnitProposed {
         after, candidates, ..
@@ -183,7 +185,8 @@ fn ack_timeout_frees_the_unit_and_proposes_the_next() {
     };
     assert_eq!(after, &u("A1"));
     assert!(!candidates.iter().any(|c| c.unit == u("A1")));
-    assert_eq!(candidates.len(), 3);
+    // A kuning accident calls for a BLS ambulance: the two that are left.
+    assert_eq!(candidates.len(), 2, "{candidates:?}");
     assert_eq!(run.d.unit(&u("A1")).unwrap().status, Available);
     assert_eq!(
         run.d.incident(IncidentId(1)).unwrap().status,
@@ -199,8 +202,79 @@ fn the_ack_timeout_is_configurable() {
     };
     check_with(
         config,
-        vec![Do(0, create(Triage::Merah, Category::Accident)), Tick(10)],
-        "incident_created unit_assigned | assignment_timed_out next_unit_proposed",
+        vec![
+            Do(0, create(Triage::Kuning, Category::Accident)),
+            Do(0, assign(1, &["A1"])),
+            Tick(10),
+        ],
+        "incident_created | unit_assigned | assignment_timed_out next_unit_proposed",
+    );
+}
+
+#[test]
+fn a_merah_call_whose_crew_does_not_answer_gets_the_next_unit_at_once() {
+    let run = check(
+        vec![Do(0, create(Triage::Merah, Category::Accident)), Tick(60)],
+        "incident_created unit_assigned | assignment_timed_out next_unit_proposed unit_assigned",
+    );
+    let Event::UnitAssigned {
+        unit, automatic, ..
+    } = &run.journal[4]
+    else {
+        panic!("{:?}", run.journal[4])
+    };
+    assert!(*automatic);
+    let unit = unit.clone();
+    assert_ne!(unit, u("A1"), "never the unit that did not answer");
+    assert_eq!(run.d.unit(&unit).unwrap().status, Notified);
+    assert_eq!(run.d.unit(&u("A1")).unwrap().status, Available);
+    // And again when the second one does not answer either.
+    let mut run = run;
+    let ev = run.tick(120);
+    assert!(
+        matches!(ev.last(), Some(Event::UnitAssigned { unit: third, .. }) if third != &unit && third != &u("A1")),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn a_merah_call_whose_crew_declines_gets_the_next_unit_at_once_unless_auto_assign_is_off() {
+    let run = check(
+        vec![
+            Do(0, create(Triage::Merah, Category::Accident)),
+            Do(10, decline(1, "A1")),
+        ],
+        "incident_created unit_assigned | assignment_declined next_unit_proposed unit_assigned",
+    );
+    assert_eq!(
+        run.d.incident(IncidentId(1)).unwrap().status,
+        IncidentStatus::Dispatched
+    );
+    let off = Config {
+        auto_assign_merah: false,
+        ..Config::default()
+    };
+    check_with(
+        off,
+        vec![
+            Do(0, create(Triage::Merah, Category::Accident)),
+            Do(0, assign(1, &["A1"])),
+            Do(10, decline(1, "A1")),
+        ],
+        "incident_created | unit_assigned | assignment_declined next_unit_proposed",
+    );
+}
+
+#[test]
+fn a_merah_call_that_still_has_a_unit_is_not_given_another() {
+    // Two units sent; one declines: the other is still coming, only a proposal.
+    check(
+        vec![
+            Do(0, create(Triage::Merah, Category::Accident)),
+            Do(1, assign(1, &["B1"])),
+            Do(5, decline(1, "A1")),
+        ],
+        "incident_created unit_assigned | unit_assigned | assignment_declined next_unit_proposed",
     );
 }
 
@@ -220,10 +294,11 @@ fn an_acknowledged_assignment_never_times_out() {
 fn decline_frees_the_unit_and_proposes_the_next() {
     let run = check(
         vec![
-            Do(0, create(Triage::Merah, Category::Accident)),
+            Do(0, create(Triage::Kuning, Category::Accident)),
+            Do(0, assign(1, &["A1"])),
             Do(10, decline(1, "A1")),
         ],
-        "incident_created unit_assigned | assignment_declined next_unit_proposed",
+        "incident_created | unit_assigned | assignment_declined next_unit_proposed",
     );
     assert_eq!(run.d.unit(&u("A1")).unwrap().status, Available);
     // Declined units are not recommended again for this incident.

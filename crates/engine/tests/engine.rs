@@ -121,6 +121,9 @@ fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
     assert_eq!((p.event.kind(), p.seq), ("assignment_timed_out", 24));
     let p = recv(&mut sub);
     assert_eq!(p.event.kind(), "next_unit_proposed");
+    // A merah call is never left without a unit: the next one is sent at once.
+    let p = recv(&mut sub);
+    assert_eq!((p.event.kind(), p.seq), ("unit_assigned", 26));
 
     let before = engine.snapshot();
     engine.shutdown();
@@ -144,7 +147,7 @@ fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
     assert!(after.unit(&assigned).unwrap().last_fix.is_none());
     let out = engine.submit_blocking(merah()).unwrap();
     assert_eq!(
-        out[0].seq, 26,
+        out[0].seq, 27,
         "sequence numbers continue after the restart"
     );
     let journal = satria_store::Journal::open(dir.path()).unwrap();
