@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod error;
+pub mod integrity;
 pub mod metrics;
 pub mod modules;
 pub mod openapi;
@@ -219,6 +220,7 @@ impl AuditSink {
 pub fn router(state: Arc<AppState>) -> Router {
     let mut app: Router = api::routes(Arc::clone(&state))
         .merge(ws::routes())
+        .merge(integrity::routes())
         .merge(metrics::routes())
         .merge(web::routes(&state))
         .with_state(Arc::clone(&state));

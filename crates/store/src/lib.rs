@@ -35,6 +35,8 @@ mod journal;
 mod schema;
 
 pub use checkpoint::{AuditKey, Checkpoint, CheckpointSigner, parse_public_key};
+/// An ed25519 public key that checkpoints are checked against.
+pub use ed25519_dalek::VerifyingKey as PublicKey;
 pub use error::StoreError;
 pub use integrity::{
     AcceptedBreak, INTEGRITY_STREAM, IntegrityStatus, StartOptions, StartReport,
