@@ -605,6 +605,11 @@ impl Actor {
             self.process(batch);
         }
         // The senders are gone: every queued command was processed and journaled.
+        // Sign the head so that the rows since the last checkpoint are anchored too
+        // (a failure leaves them for the next start's checkpoints).
+        if self.failed.is_none() {
+            let _ = self.journal.checkpoint_head(self.clock.now().0);
+        }
     }
 
     fn process(&mut self, batch: Vec<Request>) {

@@ -448,8 +448,25 @@ impl Journal {
     /// Signs the head now if rows were appended since the last checkpoint and
     /// `every_ms` has passed; true if a checkpoint was written.
     pub fn checkpoint_if_due(&mut self, now_ms: i64) -> Result<bool, StoreError> {
+        let cp = self.due_checkpoint(self.last_row, &self.last_hash, now_ms);
+        self.write_checkpoint(cp)
+    }
+
+    /// Signs the head now if rows were appended since the last checkpoint,
+    /// whatever the interval (the engine does this when it stops).
+    pub fn checkpoint_head(&mut self, now_ms: i64) -> Result<bool, StoreError> {
+        let cp = match &self.signer {
+            Some(s) if self.last_row > self.last_checkpoint.0 => {
+                Some(s.key.sign(self.last_row, &self.last_hash, now_ms))
+            }
+            _ => None,
+        };
+        self.write_checkpoint(cp)
+    }
+
+    fn write_checkpoint(&mut self, cp: Option<Checkpoint>) -> Result<bool, StoreError> {
         self.check_usable()?;
-        let Some(cp) = self.due_checkpoint(self.last_row, &self.last_hash, now_ms) else {
+        let Some(cp) = cp else {
             return Ok(false);
         };
         let tx = self

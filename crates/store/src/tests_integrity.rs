@@ -288,6 +288,14 @@ fn checkpoints_are_signed_every_n_rows_and_when_time_passes() {
         read_checkpoints(dir.path()).unwrap().last().unwrap().row,
         25
     );
+    // When the engine stops, the head is signed whatever the interval.
+    j.append(STREAM, &[e(26)]).unwrap();
+    assert!(j.checkpoint_head(T0 + 21 + 60_001).unwrap());
+    assert!(!j.checkpoint_head(T0 + 21 + 60_002).unwrap());
+    assert_eq!(
+        read_checkpoints(dir.path()).unwrap().last().unwrap().row,
+        26
+    );
 }
 
 #[test]
