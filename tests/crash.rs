@@ -26,11 +26,20 @@ struct Ack {
 
 /// One run of the drill, killed `after` once it is ready. Returns the journal's last
 /// seq it started from and the acknowledgements it printed.
-fn run_and_kill(dir: &std::path::Path, seed: u64, after: Duration) -> (u64, Vec<Ack>) {
+fn run_and_kill(
+    dir: &std::path::Path,
+    key: &std::path::Path,
+    seed: u64,
+    after: Duration,
+) -> (u64, Vec<Ack>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_satria"))
         .args(["drill", "--data-dir"])
         .arg(dir)
         .args(["--seed", &seed.to_string(), "--commands", "1000000"])
+        // Signed checkpoints on, every few rows, so kills land around them too.
+        .arg("--audit-key")
+        .arg(key)
+        .args(["--checkpoint-every-rows", "7"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -90,11 +99,23 @@ fn run_and_kill(dir: &std::path::Path, seed: u64, after: Duration) -> (u64, Vec<
 #[test]
 fn every_acknowledged_command_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("audit.key");
+    let out = Command::new(env!("CARGO_BIN_EXE_satria"))
+        .args(["audit", "keygen", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let public = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: ").map(str::to_string))
+        .expect("keygen prints the public key");
     let mut rng = ChaCha8Rng::seed_from_u64(119);
     let mut cycles = Vec::new();
     for cycle in 0..CYCLES {
         let after = Duration::from_millis(rng.gen_range(20..400));
-        let (start, acks) = run_and_kill(dir.path(), 1000 + cycle, after);
+        let (start, acks) = run_and_kill(dir.path(), &key, 1000 + cycle, after);
         cycles.push((start, acks));
     }
     let total: usize = cycles.iter().map(|c| c.1.len()).sum();
@@ -103,10 +124,12 @@ fn every_acknowledged_command_survives_sigkill() {
         "only {total} commands acknowledged: the test proves little"
     );
 
-    // The chain verifies, from the CLI as an operator would run it.
+    // The chain verifies, from the CLI as an operator would run it, with every
+    // checkpoint signed by our key.
     let out = Command::new(env!("CARGO_BIN_EXE_satria"))
         .args(["audit", "verify", "--data-dir"])
         .arg(dir.path())
+        .args(["--public-key", &public])
         .output()
         .unwrap();
     assert!(
@@ -114,7 +137,9 @@ fn every_acknowledged_command_survives_sigkill() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("hash chain intact"));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("hash chain intact"), "{said}");
+    assert!(!said.contains("; 0 signed checkpoints"), "{said}");
 
     let journal = Journal::open(dir.path()).unwrap();
     let rows = journal.read_all(STREAM).unwrap();

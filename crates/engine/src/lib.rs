@@ -27,7 +27,7 @@ use satria_dispatch::{
     Command, Config, Dispatch, DriveTimes, Event, Hospital, HospitalRecommendation, IncidentId,
     ReferralStatus, Rejection, Timestamp, Unit, UnitRecommendation, UnitStatus,
 };
-use satria_store::{Journal, NewEntry};
+use satria_store::{CheckpointSigner, Journal, NewEntry, StartOptions, StartReport, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -126,6 +126,24 @@ pub enum EngineError {
     Journal(String),
     #[error("the journal could not be replayed: {0}")]
     Replay(String),
+    /// The journal's hash chain (or a signed checkpoint of it) does not check out
+    /// at `row`: the engine does not start on it.
+    #[error(
+        "the journal's hash chain is broken at row {row}, refusing to start: {detail} (see `satria audit verify`; --accept-broken-chain {row} starts anyway and records it)"
+    )]
+    ChainBroken { row: u64, detail: String },
+    /// `--accept-broken-chain` named a row that is not the first broken one.
+    #[error(
+        "--accept-broken-chain {asked} refused: the first broken row is {first_broken}: {detail}"
+    )]
+    WrongBreakAccepted {
+        asked: u64,
+        first_broken: u64,
+        detail: String,
+    },
+    /// `--accept-broken-chain` named a row, but the chain is intact there.
+    #[error("--accept-broken-chain {row} refused: the journal's hash chain is intact")]
+    NothingToAccept { row: u64 },
     #[error("the engine has stopped")]
     Stopped,
     #[error("the engine is overloaded, try again")]
@@ -152,6 +170,14 @@ pub struct EngineOptions {
     /// How often the hospital gets a fresh pre-arrival ETA while the patient is carried
     /// to it (default 60 s).
     pub pre_arrival_every_s: u32,
+    /// Start even though the journal's chain is broken, when this is exactly the
+    /// first broken row (the acceptance is recorded; see `satria_store::integrity`).
+    pub accept_broken_row: Option<u64>,
+    /// Who starts the engine, recorded with an accepted break.
+    pub operator: String,
+    /// Sign the chain head into checkpoints with this key (every N rows, and on a
+    /// tick once the interval passed with rows unsigned).
+    pub checkpoints: Option<CheckpointSigner>,
 }
 
 impl EngineOptions {
@@ -165,6 +191,9 @@ impl EngineOptions {
             initial_units: Vec::new(),
             tick_ms: 500,
             pre_arrival_every_s: 60,
+            accept_broken_row: None,
+            operator: "operator".into(),
+            checkpoints: None,
         }
     }
 }
@@ -193,6 +222,7 @@ pub struct Engine {
     snapshot: watch::Receiver<(u64, Arc<Dispatch>)>,
     stop: std::sync::mpsc::Sender<()>,
     threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+    start_report: StartReport,
 }
 
 impl std::fmt::Debug for Engine {
@@ -243,8 +273,16 @@ impl Engine {
         roads: Box<dyn DriveTimes + Send>,
         clock: Box<dyn Clock>,
     ) -> Result<Engine, EngineError> {
-        let mut journal =
-            Journal::open(&opts.data_dir).map_err(|e| EngineError::Replay(e.to_string()))?;
+        let (mut journal, start_report) = Journal::open_verified(
+            &opts.data_dir,
+            &StartOptions {
+                accept_broken_row: opts.accept_broken_row,
+                operator: opts.operator.clone(),
+                now_ms: clock.now().0,
+                signer: opts.checkpoints.clone(),
+            },
+        )
+        .map_err(start_error)?;
         let mut dispatch = replay(&journal, &opts)?;
         if journal.last_seq(&opts.stream) == 0 && !opts.initial_units.is_empty() {
             let now = clock.now();
@@ -314,7 +352,14 @@ impl Engine {
             snapshot,
             stop,
             threads: std::sync::Mutex::new(vec![a, t]),
+            start_report,
         })
+    }
+
+    /// What the start verified: from which row, how many rows, and the break
+    /// accepted by this start, if any.
+    pub fn start_report(&self) -> &StartReport {
+        &self.start_report
     }
 
     /// Submits a command and waits until its events are durable.
@@ -461,6 +506,33 @@ impl Engine {
     }
 }
 
+/// A refused start, named for what failed.
+fn start_error(e: StoreError) -> EngineError {
+    match e {
+        StoreError::ChainBroken { broken, .. } => EngineError::ChainBroken {
+            row: broken.row,
+            detail: broken.to_string(),
+        },
+        StoreError::WrongBreakAccepted { asked, broken, .. } => EngineError::WrongBreakAccepted {
+            asked,
+            first_broken: broken.row,
+            detail: broken.to_string(),
+        },
+        StoreError::NothingToAccept { row, .. } => EngineError::NothingToAccept { row },
+        other => EngineError::Replay(other.to_string()),
+    }
+}
+
+/// The journal reopened after a failed write, signing checkpoints as before.
+fn reopen(opts: &EngineOptions) -> Result<Journal, EngineError> {
+    let mut j = Journal::open(&opts.data_dir).map_err(|e| EngineError::Replay(e.to_string()))?;
+    if let Some(s) = &opts.checkpoints {
+        j.set_signer(s.clone())
+            .map_err(|e| EngineError::Replay(e.to_string()))?;
+    }
+    Ok(j)
+}
+
 fn entry(e: &Event, now: Timestamp) -> NewEntry {
     NewEntry {
         kind: e.kind().to_string(),
@@ -533,6 +605,11 @@ impl Actor {
             self.process(batch);
         }
         // The senders are gone: every queued command was processed and journaled.
+        // Sign the head so that the rows since the last checkpoint are anchored too
+        // (a failure leaves them for the next start's checkpoints).
+        if self.failed.is_none() {
+            let _ = self.journal.checkpoint_head(self.clock.now().0);
+        }
     }
 
     fn process(&mut self, batch: Vec<Request>) {
@@ -586,6 +663,9 @@ impl Actor {
                         });
                     }
                     self.refresh_pre_arrival(now, &mut pending);
+                    // Rows waiting longer than the interval get their checkpoint. A
+                    // failure here changes nothing; the next append meets the same disk.
+                    let _ = self.journal.checkpoint_if_due(now.0);
                 }
             }
         }
@@ -617,10 +697,7 @@ impl Actor {
                     // reopen the file and rebuild the state from what it holds. If even
                     // that fails, refuse everything until an operator restarts the engine;
                     // a state that differs from the journal must never be acted on.
-                    match Journal::open(&self.opts.data_dir)
-                        .map_err(|e| EngineError::Replay(e.to_string()))
-                        .and_then(|j| replay(&j, &self.opts).map(|d| (j, d)))
-                    {
+                    match reopen(&self.opts).and_then(|j| replay(&j, &self.opts).map(|d| (j, d))) {
                         Ok((j, d)) => {
                             self.journal = j;
                             self.dispatch = d;

@@ -330,3 +330,119 @@ fn the_hospital_gets_a_fresh_eta_every_minute_while_the_patient_is_carried() {
     assert!(sub.try_recv().is_err(), "no region event came in between");
     engine.shutdown();
 }
+
+/// Issue 14 item 4: the engine does not start on a tampered journal.
+mod integrity {
+    use super::*;
+
+    fn start(dir: &std::path::Path, accept: Option<u64>) -> Result<Engine, EngineError> {
+        let clock = ManualClock::default();
+        clock.set(Timestamp(1_790_000_000_000));
+        let mut o = options(dir);
+        o.accept_broken_row = accept;
+        o.operator = "petugas".into();
+        Engine::start(o, Box::new(StraightLine::default()), Box::new(clock))
+    }
+
+    /// A journal with the demo fleet and one incident, the engine stopped.
+    fn journal(dir: &std::path::Path) -> u64 {
+        let e = start(dir, None).unwrap();
+        e.submit_blocking(merah()).unwrap();
+        let last = e.last_seq();
+        e.shutdown();
+        last
+    }
+
+    fn sql(dir: &std::path::Path, statement: &str) {
+        let db = rusqlite::Connection::open(dir.join(satria_store::JOURNAL_FILE)).unwrap();
+        db.execute_batch(statement).unwrap();
+    }
+
+    #[test]
+    fn an_edited_payload_or_swapped_rows_stop_the_start_naming_the_row() {
+        let dir = tempfile::tempdir().unwrap();
+        journal(dir.path());
+        sql(
+            dir.path(),
+            "UPDATE entries SET payload = payload || ' ' WHERE row = 7",
+        );
+        match start(dir.path(), None).unwrap_err() {
+            EngineError::ChainBroken { row, detail } => {
+                assert_eq!(row, 7, "{detail}");
+                assert!(detail.contains("hash mismatch"), "{detail}");
+            }
+            other => panic!("{other}"),
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        journal(dir.path());
+        sql(
+            dir.path(),
+            "UPDATE entries SET row = -3 WHERE row = 3;
+             UPDATE entries SET row = 3 WHERE row = 4;
+             UPDATE entries SET row = 4 WHERE row = -3;",
+        );
+        let err = start(dir.path(), None).unwrap_err();
+        assert!(
+            matches!(err, EngineError::ChainBroken { row: 3, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("--accept-broken-chain 3"), "{err}");
+    }
+
+    #[test]
+    fn only_the_first_broken_row_can_be_accepted_and_then_the_next_start_is_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        let last = journal(dir.path());
+        sql(
+            dir.path(),
+            "UPDATE entries SET payload = payload || ' ' WHERE row = 5",
+        );
+        let err = start(dir.path(), Some(6)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EngineError::WrongBreakAccepted {
+                    asked: 6,
+                    first_broken: 5,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let e = start(dir.path(), Some(5)).unwrap();
+        let a = e.start_report().accepted.clone().unwrap();
+        assert_eq!((a.row, a.accepted_by.as_str()), (5, "petugas"));
+        // The region stream goes on where it was; new commands are journaled.
+        assert_eq!(e.last_seq(), last);
+        e.submit_blocking(merah()).unwrap();
+        e.shutdown();
+        let e = start(dir.path(), None).unwrap();
+        assert!(e.start_report().accepted.is_none());
+        e.shutdown();
+        // An intact chain with nothing accepted at that row: nothing to accept.
+        let clean = tempfile::tempdir().unwrap();
+        journal(clean.path());
+        assert_eq!(
+            start(clean.path(), Some(2)).unwrap_err(),
+            EngineError::NothingToAccept { row: 2 }
+        );
+    }
+
+    #[test]
+    fn a_restart_verifies_only_the_rows_journaled_since_the_last_start() {
+        let dir = tempfile::tempdir().unwrap();
+        journal(dir.path());
+        let e = start(dir.path(), None).unwrap();
+        let head = e.start_report().head_row;
+        assert_eq!(e.start_report().verified_from_row, 0);
+        let before = e.last_seq();
+        e.submit_blocking(merah()).unwrap();
+        let added = e.last_seq() - before;
+        e.shutdown();
+        let e = start(dir.path(), None).unwrap();
+        let r = e.start_report();
+        assert_eq!((r.verified_from_row, r.rows_checked), (head, added));
+        e.shutdown();
+    }
+}

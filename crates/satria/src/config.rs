@@ -31,6 +31,8 @@ pub struct ConfigFile {
     pub auth: AuthSection,
     #[serde(default)]
     pub engine: EngineSection,
+    #[serde(default)]
+    pub journal: JournalSection,
     /// The dispatch policy's tunables (`satria_dispatch::Config`); a missing key
     /// keeps its default.
     pub dispatch: Option<satria_dispatch::Config>,
@@ -70,6 +72,19 @@ pub struct EngineSection {
     pub inbox: Option<usize>,
     pub tick_ms: Option<u64>,
     pub pre_arrival_every_s: Option<u32>,
+}
+
+/// The journal's integrity (flags `--accept-broken-chain`, `--audit-key`,
+/// `--checkpoint-every-rows`, `--checkpoint-every-s` win over it).
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JournalSection {
+    /// Start on a broken chain when this is exactly its first broken row.
+    pub accept_broken_chain: Option<u64>,
+    /// The ed25519 key that signs checkpoints (outside the data dir).
+    pub audit_key: Option<PathBuf>,
+    pub checkpoint_every_rows: Option<u64>,
+    pub checkpoint_every_s: Option<u64>,
 }
 
 impl ConfigFile {
@@ -128,6 +143,17 @@ impl ConfigFile {
             .is_some_and(|t| !(10..=10_000).contains(&t))
         {
             return bad("engine.tick_ms must be between 10 and 10000");
+        }
+        let j = &self.journal;
+        if j.checkpoint_every_rows
+            .is_some_and(|n| !(1..=1_000_000).contains(&n))
+        {
+            return bad("journal.checkpoint_every_rows must be between 1 and 1000000");
+        }
+        if j.checkpoint_every_s
+            .is_some_and(|n| !(1..=86_400).contains(&n))
+        {
+            return bad("journal.checkpoint_every_s must be between 1 and 86400");
         }
         if let Some(f) = &self.log.format
             && !matches!(f.as_str(), "auto" | "json" | "text")
@@ -259,6 +285,14 @@ mod tests {
             ("[auth]\nsession_ttl_h = -1", "auth.session_ttl_h"),
             ("[dispatch]\nack_timeout_s = \"soon\"", "ack_timeout_s"),
             ("[engine]\ntick_ms = 1", "engine.tick_ms"),
+            (
+                "[journal]\ncheckpoint_every_rows = 0",
+                "journal.checkpoint_every_rows",
+            ),
+            (
+                "[journal]\nsigning_key = \"k\"",
+                "unknown field `signing_key`",
+            ),
         ] {
             let e = format!("{:#}", ConfigFile::parse(text).unwrap_err());
             assert!(e.contains(says), "{text:?} gave {e}");

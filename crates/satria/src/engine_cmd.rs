@@ -1,4 +1,6 @@
-//! Subcommands over the dispatch engine and its journal: `audit verify` and `drill`.
+//! Subcommands over the dispatch engine and its journal: `audit verify`,
+//! `audit keygen`, `audit checkpoints` and `drill`, and the journal-integrity
+//! options `serve` and `drill` share.
 
 use anyhow::{Context, bail};
 use rand::seq::SliceRandom;
@@ -11,7 +13,80 @@ use satria_dispatch::{
 use satria_engine::{Engine, EngineError, EngineOptions, SystemClock};
 use satria_store::Journal;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// How the engine treats its journal's integrity: `serve` and `drill` take these
+/// as flags or `SATRIA_*` variables (serve also from the `[journal]` section of
+/// its configuration file).
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct IntegrityArgs {
+    /// Start even though the journal's hash chain is broken, when ROW is exactly
+    /// the first broken row; recorded, and shown on every console until an admin
+    /// acknowledges it.
+    #[arg(long, env = "SATRIA_ACCEPT_BROKEN_CHAIN", value_name = "ROW")]
+    pub accept_broken_chain: Option<u64>,
+    /// Sign the chain head into checkpoints with this ed25519 key (from `satria
+    /// audit keygen`); it must live outside the data directory.
+    #[arg(long, env = "SATRIA_AUDIT_KEY", value_name = "FILE")]
+    pub audit_key: Option<PathBuf>,
+    /// Sign a checkpoint every this many rows [default: 1000].
+    #[arg(long, env = "SATRIA_CHECKPOINT_EVERY_ROWS", value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub checkpoint_every_rows: Option<u64>,
+    /// ... and at least this often while rows wait unsigned, in seconds [default: 60].
+    #[arg(long, env = "SATRIA_CHECKPOINT_EVERY_S", value_name = "S",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub checkpoint_every_s: Option<u64>,
+}
+
+impl IntegrityArgs {
+    /// These flags over the configuration file's `[journal]` section.
+    pub fn or_file(self, f: &crate::config::JournalSection) -> IntegrityArgs {
+        IntegrityArgs {
+            accept_broken_chain: self.accept_broken_chain.or(f.accept_broken_chain),
+            audit_key: self.audit_key.or(f.audit_key.clone()),
+            checkpoint_every_rows: self.checkpoint_every_rows.or(f.checkpoint_every_rows),
+            checkpoint_every_s: self.checkpoint_every_s.or(f.checkpoint_every_s),
+        }
+    }
+
+    /// Sets the engine's integrity options: reads the audit key (refused when
+    /// unreadable or inside `data_dir`), and names the operator (the OS user).
+    pub fn apply(&self, data_dir: &Path, opts: &mut EngineOptions) -> anyhow::Result<()> {
+        opts.accept_broken_row = self.accept_broken_chain;
+        opts.operator = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        // Without a key the checkpoint intervals have nothing to sign with.
+        let Some(key_path) = &self.audit_key else {
+            return Ok(());
+        };
+        let key = satria_store::AuditKey::read(key_path).map_err(|e| anyhow::anyhow!(e))?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("{}: cannot create the data directory", data_dir.display()))?;
+        let key_abs = std::fs::canonicalize(key_path)
+            .with_context(|| format!("{}: cannot resolve the audit key", key_path.display()))?;
+        let dir_abs = std::fs::canonicalize(data_dir).with_context(|| {
+            format!("{}: cannot resolve the data directory", data_dir.display())
+        })?;
+        if key_abs.starts_with(&dir_abs) {
+            bail!(
+                "the audit key {} is inside the data directory {}: keep it elsewhere, or whoever can rewrite the journal can also re-sign it",
+                key_path.display(),
+                data_dir.display()
+            );
+        }
+        let mut signer = satria_store::CheckpointSigner::new(key);
+        if let Some(n) = self.checkpoint_every_rows {
+            signer.every_rows = n;
+        }
+        if let Some(s) = self.checkpoint_every_s {
+            signer.every_ms = i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+        }
+        opts.checkpoints = Some(signer);
+        Ok(())
+    }
+}
 
 /// The engine of the demo region on `data_dir`: the demo fleet (registered once, on an
 /// empty journal) and the 23 hospitals.
@@ -22,23 +97,76 @@ fn demo_options(data_dir: &Path) -> EngineOptions {
     opts
 }
 
+/// A public key given as 64 hex digits, or the name of a file holding them.
+fn public_key(text: &str) -> anyhow::Result<satria_store::PublicKey> {
+    if let Ok(k) = satria_store::parse_public_key(text) {
+        return Ok(k);
+    }
+    let from_file = std::fs::read_to_string(text).with_context(|| {
+        format!("--public-key {text:?}: neither 64 hex digits nor a readable file")
+    })?;
+    satria_store::parse_public_key(&from_file).map_err(|e| anyhow::anyhow!("{text}: {e}"))
+}
+
 /// `satria audit verify`: checks the hash chain of the journal in `data_dir` through a
-/// read-only connection and names the first broken row. An error (exit 1) when broken.
-pub fn audit_verify(data_dir: &Path) -> anyhow::Result<()> {
-    let report = Journal::verify_dir(data_dir)
+/// read-only connection, and its signed checkpoints (only those by `public_key` when
+/// given; plus those exported to `checkpoints`), and names the first broken row. An
+/// error (exit 1) when broken.
+pub fn audit_verify(
+    data_dir: &Path,
+    public_key_arg: Option<&str>,
+    checkpoints: Option<&Path>,
+) -> anyhow::Result<()> {
+    let key = public_key_arg.map(public_key).transpose()?;
+    let exported: Vec<satria_store::Checkpoint> = match checkpoints {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| {
+                format!("{}: cannot read the exported checkpoints", p.display())
+            })?;
+            serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{}: not a checkpoint export (the JSON of `satria audit checkpoints --json`)",
+                    p.display()
+                )
+            })?
+        }
+        None => Vec::new(),
+    };
+    let report = Journal::verify_dir_with(data_dir, key.as_ref(), &exported)
         .with_context(|| format!("{}: cannot verify the journal", data_dir.display()))?;
+    let file = data_dir.join(satria_store::JOURNAL_FILE);
+    for a in &report.accepted {
+        println!(
+            "accepted break at row {} (rows up to {} taken as found), accepted by {} at {} ms{}: {}",
+            a.row,
+            a.head_row,
+            a.accepted_by,
+            a.accepted_at_ms,
+            match &a.acknowledged_by {
+                Some(by) => format!(", acknowledged by {by}"),
+                None => ", not yet acknowledged".into(),
+            },
+            a.problem
+        );
+    }
     match report.first_broken {
         None => {
             println!(
-                "journal {}: {} rows, hash chain intact",
-                data_dir.join(satria_store::JOURNAL_FILE).display(),
-                report.rows
+                "journal {}: {} rows, hash chain intact; {} signed checkpoints match{}",
+                file.display(),
+                report.rows,
+                report.checkpoints,
+                if key.is_some() {
+                    " (all signed by the given key)"
+                } else {
+                    ""
+                }
             );
             Ok(())
         }
         Some(b) => bail!(
             "journal {}: BROKEN at row {} (stream {}, seq {}): {}; {} rows checked",
-            data_dir.join(satria_store::JOURNAL_FILE).display(),
+            file.display(),
             b.row,
             b.stream,
             b.seq,
@@ -46,6 +174,47 @@ pub fn audit_verify(data_dir: &Path) -> anyhow::Result<()> {
             report.rows
         ),
     }
+}
+
+/// `satria audit keygen`: a new ed25519 audit key in `out` (mode 0600, never
+/// overwriting); prints the public key.
+pub fn audit_keygen(out: &Path) -> anyhow::Result<()> {
+    let key = satria_store::AuditKey::generate();
+    key.write_new(out).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{}: already exists; refusing to overwrite a key",
+                out.display()
+            )
+        } else {
+            anyhow::anyhow!("{}: cannot write the key: {e}", out.display())
+        }
+    })?;
+    println!(
+        "audit key written to {} (mode 0600; keep it outside the data directory)",
+        out.display()
+    );
+    println!("public key: {}", key.public_hex());
+    Ok(())
+}
+
+/// `satria audit checkpoints`: every signed checkpoint of the journal, as text or JSON
+/// (the form `audit verify --checkpoints` reads).
+pub fn audit_checkpoints(data_dir: &Path, json: bool) -> anyhow::Result<()> {
+    let cps = satria_store::read_checkpoints(data_dir)
+        .with_context(|| format!("{}: cannot read the checkpoints", data_dir.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&cps)?);
+    } else {
+        for c in &cps {
+            println!(
+                "row {} hash {} at_ms {} key {} sig {}",
+                c.row, c.hash, c.at_ms, c.public_key, c.signature
+            );
+        }
+        eprintln!("{} checkpoints", cps.len());
+    }
+    Ok(())
 }
 
 /// `satria drill`: the durability drill. Starts the engine on `data_dir` (the demo fleet
@@ -63,9 +232,16 @@ pub fn audit_verify(data_dir: &Path) -> anyhow::Result<()> {
 /// A line is printed only after the engine acknowledged the command, i.e. after its
 /// events were fsynced. Kill the process at any moment (SIGKILL), start it again, and
 /// every `ack` line must still be in the journal: `tests/crash.rs` does exactly that.
-pub fn drill(data_dir: &Path, seed: u64, commands: u64) -> anyhow::Result<()> {
+pub fn drill(
+    data_dir: &Path,
+    seed: u64,
+    commands: u64,
+    integrity: &IntegrityArgs,
+) -> anyhow::Result<()> {
+    let mut opts = demo_options(data_dir);
+    integrity.apply(data_dir, &mut opts)?;
     let engine = Engine::start(
-        demo_options(data_dir),
+        opts,
         Box::new(StraightLine::default()),
         Box::new(SystemClock),
     )

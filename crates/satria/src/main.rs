@@ -53,6 +53,8 @@ enum Command {
         /// The fleet as CSV (default: the demo fleet); read once, into an empty journal.
         #[arg(long, env = "SATRIA_FLEET")]
         fleet: Option<PathBuf>,
+        #[command(flatten)]
+        integrity: engine_cmd::IntegrityArgs,
     },
     /// Manage the accounts that may use the server.
     User {
@@ -151,6 +153,8 @@ enum Command {
         /// How many commands to submit before stopping.
         #[arg(long, default_value_t = 1000)]
         commands: u64,
+        #[command(flatten)]
+        integrity: engine_cmd::IntegrityArgs,
     },
     /// Load test: starts `satria serve` on 127.0.0.1 with a throw-away data
     /// directory and drives it with real WebSocket consoles and crews and an
@@ -235,10 +239,34 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the journal's hash chain and name the first broken row.
+    /// Check the journal's hash chain and its signed checkpoints, and name the
+    /// first broken row.
     Verify {
         #[arg(long, default_value = "satria-data")]
         data_dir: PathBuf,
+        /// Require every checkpoint to be signed by this ed25519 public key (64 hex
+        /// digits, or a file holding them).
+        #[arg(long, value_name = "KEY")]
+        public_key: Option<String>,
+        /// Also check the rows against checkpoints exported earlier (the JSON of
+        /// `satria audit checkpoints --json`): proves a cut tail even when the
+        /// journal's own checkpoint table was cut too.
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Make an ed25519 audit key for signed checkpoints (mode 0600, never
+    /// overwritten); prints its public key.
+    Keygen {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print the journal's signed checkpoints (to keep a copy elsewhere).
+    Checkpoints {
+        #[arg(long, default_value = "satria-data")]
+        data_dir: PathBuf,
+        /// As JSON, the form `audit verify --checkpoints` reads.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -310,6 +338,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             graph,
             fleet,
+            integrity,
         } => {
             let file = match &config {
                 Some(p) => config::ConfigFile::read(p)?,
@@ -325,6 +354,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .unwrap_or_else(|| "satria-data".into()),
                 graph: graph.or(file.graph.clone()),
                 fleet: fleet.or(file.fleet.clone()),
+                integrity: integrity.or_file(&file.journal),
                 config: file,
             })?
         }
@@ -359,14 +389,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 nearest,
             } => roads_cmd::bench_eta(&graph, units, queries, seed, nearest)?,
         },
-        Command::Audit {
-            what: AuditCommand::Verify { data_dir },
-        } => engine_cmd::audit_verify(&data_dir)?,
+        Command::Audit { what } => match what {
+            AuditCommand::Verify {
+                data_dir,
+                public_key,
+                checkpoints,
+            } => {
+                engine_cmd::audit_verify(&data_dir, public_key.as_deref(), checkpoints.as_deref())?
+            }
+            AuditCommand::Keygen { out } => engine_cmd::audit_keygen(&out)?,
+            AuditCommand::Checkpoints { data_dir, json } => {
+                engine_cmd::audit_checkpoints(&data_dir, json)?
+            }
+        },
         Command::Drill {
             data_dir,
             seed,
             commands,
-        } => engine_cmd::drill(&data_dir, seed, commands)?,
+            integrity,
+        } => engine_cmd::drill(&data_dir, seed, commands, &integrity)?,
         Command::Load {
             graph,
             data_dir,

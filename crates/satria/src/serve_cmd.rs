@@ -22,6 +22,8 @@ pub struct ServeArgs {
     pub data_dir: PathBuf,
     pub graph: Option<PathBuf>,
     pub fleet: Option<PathBuf>,
+    /// Accepting a broken chain, signing checkpoints.
+    pub integrity: crate::engine_cmd::IntegrityArgs,
     /// The rest of the configuration file (already checked).
     pub config: crate::config::ConfigFile,
 }
@@ -160,6 +162,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             net.graph.bounds(),
         ));
     }
+    args.integrity.apply(&args.data_dir, &mut opts)?;
     opts.hospitals = satria_dispatch::demo_hospitals();
     opts.initial_units = match &args.fleet {
         Some(f) => {

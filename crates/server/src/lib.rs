@@ -21,6 +21,7 @@
 pub mod api;
 pub mod audit;
 pub mod error;
+pub mod integrity;
 pub mod metrics;
 pub mod modules;
 pub mod openapi;
@@ -189,6 +190,7 @@ impl AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     let mut app: Router = api::routes(Arc::clone(&state))
         .merge(ws::routes())
+        .merge(integrity::routes())
         .merge(metrics::routes())
         .merge(web::routes(&state))
         .route_layer(axum::middleware::from_fn_with_state(

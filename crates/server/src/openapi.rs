@@ -526,6 +526,22 @@ pub const OPERATIONS: &[Operation] = &[
         status: 200,
         path_types: &[],
     },
+    Operation {
+        method: "get",
+        path: "/api/integrity",
+        summary: "The journal's integrity: accepted chain breaks, the console banner, the newest signed checkpoint",
+        roles: &["any"],
+        query: &[],
+        body: None,
+    },
+    Operation {
+        method: "post",
+        path: "/api/integrity/acknowledge",
+        summary: "An admin acknowledges the accepted chain breaks; the banner goes away",
+        roles: &["admin"],
+        query: &[],
+        body: None,
+    },
 ];
 
 fn error_schema() -> Value {

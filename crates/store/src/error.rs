@@ -74,6 +74,40 @@ pub enum StoreError {
         detail: String,
     },
 
+    /// The hash chain (or an anchor of it) does not check out: the engine must
+    /// not start on it unless an operator accepts exactly this row.
+    #[error("journal {path}: the hash chain is broken at {broken}")]
+    ChainBroken {
+        /// The journal file.
+        path: PathBuf,
+        /// The first row that does not check out.
+        broken: Box<crate::BrokenRow>,
+    },
+
+    /// `--accept-broken-chain` named another row than the first broken one.
+    #[error(
+        "journal {path}: asked to accept a break at row {asked}, but the first broken row is {}: {broken}",
+        broken.row
+    )]
+    WrongBreakAccepted {
+        /// The journal file.
+        path: PathBuf,
+        /// The row the operator named.
+        asked: u64,
+        /// The first row that does not check out.
+        broken: Box<crate::BrokenRow>,
+    },
+
+    /// `--accept-broken-chain` named a row, but the chain is intact and no
+    /// break was accepted at that row before.
+    #[error("journal {path}: asked to accept a break at row {row}, but the hash chain is intact")]
+    NothingToAccept {
+        /// The journal file.
+        path: PathBuf,
+        /// The row the operator named.
+        row: u64,
+    },
+
     /// The caller passed something the journal does not accept.
     #[error("invalid journal input: {detail}")]
     InvalidInput {

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::chain::{self, ChainHash, GENESIS};
+use crate::checkpoint::{Checkpoint, CheckpointSigner};
 use crate::{StoreError, schema};
 
 /// File name of the journal inside the directory given to [`Journal::open`].
@@ -84,6 +85,11 @@ pub struct VerifyReport {
     pub rows: u64,
     /// The first row, in global order, that does not check out.
     pub first_broken: Option<BrokenRow>,
+    /// How many signed checkpoints were checked against the rows.
+    pub checkpoints: u64,
+    /// Breaks an operator accepted (`--accept-broken-chain`) that the walk
+    /// passed over: the rows from each up to its recorded head were taken as found.
+    pub accepted: Vec<crate::AcceptedBreak>,
 }
 
 impl VerifyReport {
@@ -144,6 +150,32 @@ pub enum Problem {
         /// Hex hash recorded as the chain head.
         head: String,
     },
+    /// An anchor (a signed checkpoint, the last verified point, the head of an
+    /// accepted break) names this row, but the journal ends before it: rows
+    /// were cut off and the head moved back.
+    AnchorBeyondEnd {
+        /// Which anchor.
+        anchor: String,
+        /// Last row actually present (0 if none).
+        last_present: u64,
+    },
+    /// The row's hash differs from the one an anchor recorded for it: the
+    /// journal was rewritten up to here.
+    AnchorMismatch {
+        /// Which anchor.
+        anchor: String,
+        /// The hash the anchor recorded.
+        expected: String,
+        /// The hash stored in the row now.
+        stored: String,
+    },
+    /// A checkpoint for this row is not validly signed (or not by the expected key).
+    BadCheckpoint {
+        /// Where the checkpoint came from: "journal" or "exported".
+        source: String,
+        /// What is wrong with it.
+        detail: String,
+    },
 }
 
 impl std::fmt::Display for Problem {
@@ -172,6 +204,24 @@ impl std::fmt::Display for Problem {
             Problem::HeadMismatch { head } => {
                 write!(f, "chain head hash {head} differs from the last row's hash")
             }
+            Problem::AnchorBeyondEnd {
+                anchor,
+                last_present,
+            } => write!(
+                f,
+                "the {anchor} names this row, but the journal ends at row {last_present}: rows were cut off"
+            ),
+            Problem::AnchorMismatch {
+                anchor,
+                expected,
+                stored,
+            } => write!(
+                f,
+                "hash {stored} differs from {expected} recorded by the {anchor}: the journal was rewritten"
+            ),
+            Problem::BadCheckpoint { source, detail } => {
+                write!(f, "{source} checkpoint refused: {detail}")
+            }
         }
     }
 }
@@ -189,13 +239,17 @@ impl std::fmt::Display for BrokenRow {
 /// An open journal. Any number may be open on one file, but only the handle
 /// that wrote last can append (see [`StoreError::Conflict`]).
 pub struct Journal {
-    conn: Connection,
-    path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
     last_row: u64,
     last_hash: ChainHash,
     last_seq: HashMap<String, u64>,
     /// Set when a commit failed with an unknown outcome; see [`StoreError::Poisoned`].
     poisoned: Option<String>,
+    /// Signs the chain head into `checkpoints` (see [`Journal::set_signer`]).
+    signer: Option<CheckpointSigner>,
+    /// Row and time of the newest checkpoint (0 and `i64::MIN` when none).
+    last_checkpoint: (u64, i64),
 }
 
 impl std::fmt::Debug for Journal {
@@ -216,6 +270,16 @@ impl Journal {
     /// Refuses a file whose recorded chain head disagrees with its last row
     /// (edited or damaged: run [`Journal::verify`] on a copy to find where).
     pub fn open(dir: &Path) -> Result<Journal, StoreError> {
+        Journal::open_with(dir, true)
+    }
+
+    /// [`Journal::open`] without the chain-head cross-check, for
+    /// [`Journal::open_verified`], which checks the head itself and names the row.
+    pub(crate) fn open_unchecked(dir: &Path) -> Result<Journal, StoreError> {
+        Journal::open_with(dir, false)
+    }
+
+    fn open_with(dir: &Path, check_head: bool) -> Result<Journal, StoreError> {
         let io = |path: &Path, action| {
             let path = path.to_path_buf();
             move |source| StoreError::Io {
@@ -279,8 +343,10 @@ impl Journal {
             last_hash: GENESIS,
             last_seq: HashMap::new(),
             poisoned: None,
+            signer: None,
+            last_checkpoint: (0, i64::MIN),
         };
-        journal.load_state()?;
+        journal.load_state(check_head)?;
         Ok(journal)
     }
 
@@ -288,35 +354,16 @@ impl Journal {
     /// creating, migrating or loading anything: the way to diagnose a file
     /// that [`Journal::open`] refuses (e.g. because rows were cut off its
     /// end), or to audit a journal from outside the running engine.
+    /// Checks the signed checkpoints stored in the journal too (by whatever key
+    /// signed them; [`Journal::verify_dir_with`] can demand one key and add
+    /// exported checkpoints).
     pub fn verify_dir(dir: &Path) -> Result<VerifyReport, StoreError> {
-        let path = dir.join(JOURNAL_FILE);
-        if !path.exists() {
-            return Err(StoreError::Io {
-                path,
-                action: "open for verification",
-                source: std::io::ErrorKind::NotFound.into(),
-            });
-        }
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(db(&path, "open read-only"))?;
-        schema::check_read_only(&conn, &path)?;
-        let journal = Journal {
-            conn,
-            path,
-            last_row: 0,
-            last_hash: GENESIS,
-            last_seq: HashMap::new(),
-            poisoned: None,
-        };
-        journal.verify()
+        Journal::verify_dir_with(dir, None, &[])
     }
 
     /// Reads the chain head and per-stream sequence numbers into memory, and
     /// cross-checks the recorded head against the last row.
-    fn load_state(&mut self) -> Result<(), StoreError> {
+    fn load_state(&mut self, check_head: bool) -> Result<(), StoreError> {
         let corrupt = |detail: String| StoreError::Corrupt {
             path: self.path.clone(),
             detail,
@@ -341,7 +388,7 @@ impl Journal {
         // can never make them disagree; disagreement means the file was edited
         // or damaged. Refuse to append on top of it: appending would bury the
         // evidence under a fresh, self-consistent chain.
-        if last != head {
+        if check_head && last != head {
             return Err(corrupt(format!(
                 "recorded chain head {:?} does not match the last row {:?}; run verify",
                 head.as_ref().map(|h| h.0),
@@ -367,6 +414,85 @@ impl Journal {
             self.last_seq.insert(stream, seq);
         }
         Ok(())
+    }
+
+    /// Sets the chain head back to `row`/`hash` after the file was changed under
+    /// this handle (an accepted break), re-reading the per-stream seqs.
+    pub(crate) fn reload_head(&mut self, row: u64, hash: ChainHash) -> Result<(), StoreError> {
+        self.last_row = row;
+        self.last_hash = hash;
+        self.last_seq.clear();
+        self.load_state(true)
+    }
+
+    /// Signs the chain head into the `checkpoints` table from now on: in the
+    /// same transaction as an append once `every_rows` rows or `every_ms` have
+    /// passed since the last checkpoint, and from [`Journal::checkpoint_if_due`]
+    /// (call it now and then) when rows wait longer than `every_ms` unsigned.
+    pub fn set_signer(&mut self, signer: CheckpointSigner) -> Result<(), StoreError> {
+        let newest = crate::integrity::checkpoints(&self.conn, &self.path, true)?;
+        self.last_checkpoint = newest.first().map_or((0, i64::MIN), |c| (c.row, c.at_ms));
+        self.signer = Some(signer);
+        Ok(())
+    }
+
+    /// The checkpoint due after appending up to `row` at `now_ms`, if any.
+    fn due_checkpoint(&self, row: u64, hash: &ChainHash, now_ms: i64) -> Option<Checkpoint> {
+        let s = self.signer.as_ref()?;
+        let (cp_row, cp_at) = self.last_checkpoint;
+        let due = row > cp_row
+            && (row - cp_row >= s.every_rows.max(1) || now_ms.saturating_sub(cp_at) >= s.every_ms);
+        due.then(|| s.key.sign(row, hash, now_ms))
+    }
+
+    /// Signs the head now if rows were appended since the last checkpoint and
+    /// `every_ms` has passed; true if a checkpoint was written.
+    pub fn checkpoint_if_due(&mut self, now_ms: i64) -> Result<bool, StoreError> {
+        let cp = self.due_checkpoint(self.last_row, &self.last_hash, now_ms);
+        self.write_checkpoint(cp)
+    }
+
+    /// Signs the head now if rows were appended since the last checkpoint,
+    /// whatever the interval (the engine does this when it stops).
+    pub fn checkpoint_head(&mut self, now_ms: i64) -> Result<bool, StoreError> {
+        let cp = match &self.signer {
+            Some(s) if self.last_row > self.last_checkpoint.0 => {
+                Some(s.key.sign(self.last_row, &self.last_hash, now_ms))
+            }
+            _ => None,
+        };
+        self.write_checkpoint(cp)
+    }
+
+    fn write_checkpoint(&mut self, cp: Option<Checkpoint>) -> Result<bool, StoreError> {
+        self.check_usable()?;
+        let Some(cp) = cp else {
+            return Ok(false);
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db(&self.path, "begin checkpoint"))?;
+        let head: Option<(u64, String)> = tx
+            .query_row("SELECT row, hash FROM chain_head WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(db(&self.path, "read chain head"))?;
+        if head != Some((cp.row, cp.hash.clone())) {
+            return Err(StoreError::Conflict {
+                path: self.path.clone(),
+                detail: format!(
+                    "this handle's last row is {}, the file's is {}",
+                    self.last_row,
+                    head.map_or(0, |h| h.0)
+                ),
+            });
+        }
+        crate::integrity::insert_checkpoint(&tx, &self.path, &cp)?;
+        tx.commit().map_err(db(&self.path, "commit checkpoint"))?;
+        self.last_checkpoint = (cp.row, cp.at_ms);
+        Ok(true)
     }
 
     /// The raw connection, for tests that check pragmas.
@@ -471,6 +597,8 @@ impl Journal {
                 });
             }
         }
+        let newest_at = out.iter().map(|e| e.recorded_at_ms).max().unwrap_or(0);
+        let checkpoint = self.due_checkpoint(row, &hash, newest_at);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -519,6 +647,9 @@ impl Journal {
             )
             .and_then(|mut s| s.execute(params![row, chain::to_hex(&hash)]))
             .map_err(db(&self.path, "update chain head"))?;
+            if let Some(cp) = &checkpoint {
+                crate::integrity::insert_checkpoint(&tx, &self.path, cp)?;
+            }
         }
         // Errors before this point roll the transaction back (on drop) and
         // leave both file and memory as they were. A failed COMMIT is
@@ -531,6 +662,9 @@ impl Journal {
 
         self.last_row = row;
         self.last_hash = hash;
+        if let Some(cp) = checkpoint {
+            self.last_checkpoint = (cp.row, cp.at_ms);
+        }
         for (stream, seq) in seqs {
             self.last_seq.insert(stream.to_owned(), seq);
         }
@@ -628,116 +762,39 @@ impl Journal {
 
     /// Walks the whole journal in global order, recomputing the hash chain and
     /// checking that rows and per-stream sequence numbers are contiguous and
-    /// that the recorded chain head matches the last row. Reports the first
-    /// row that does not check out. Reads the file, not the in-memory state,
-    /// so it finds rows edited behind the journal's back.
+    /// that the recorded chain head matches the last row, and checks the signed
+    /// checkpoints stored with it. Reports the first row that does not check
+    /// out. Reads the file, not the in-memory state, so it finds rows edited
+    /// behind the journal's back.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         self.check_usable()?;
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
-                 ORDER BY row",
-            )
-            .map_err(db(&self.path, "prepare verify"))?;
-        let mut rows = stmt.query([]).map_err(db(&self.path, "verify"))?;
-        let mut prev: ChainHash = GENESIS;
-        let mut expected_row = 1u64;
-        let mut seqs: HashMap<String, u64> = HashMap::new();
-        let mut checked = 0u64;
-        let mut last: Option<(u64, String, u64)> = None;
-        while let Some(r) = rows.next().map_err(db(&self.path, "verify"))? {
-            let e = entry_from_row(r).map_err(db(&self.path, "verify"))?;
-            checked += 1;
-            let broken = |problem| {
-                Ok(VerifyReport {
-                    rows: checked,
-                    first_broken: Some(BrokenRow {
-                        row: e.row,
-                        stream: e.stream.clone(),
-                        seq: e.seq,
-                        problem,
-                    }),
-                })
-            };
-            if e.row != expected_row {
-                return broken(Problem::MissingPrevious { expected_row });
-            }
-            let expected_seq = seqs.get(&e.stream).copied().unwrap_or(0) + 1;
-            if e.seq != expected_seq {
-                return broken(Problem::SeqGap { expected_seq });
-            }
-            let Some(stored) = chain::from_hex(&e.hash) else {
-                return broken(Problem::MalformedHash {
-                    stored: e.hash.clone(),
-                });
-            };
-            let computed = chain::row_hash(
-                &prev,
-                &e.stream,
-                e.seq,
-                &e.kind,
-                e.recorded_at_ms,
-                &e.payload,
-            );
-            if computed != stored {
-                return broken(Problem::HashMismatch {
-                    stored: e.hash.clone(),
-                    computed: chain::to_hex(&computed),
-                });
-            }
-            prev = computed;
-            expected_row += 1;
-            seqs.insert(e.stream.clone(), e.seq);
-            last = Some((e.row, e.stream, e.seq));
+        let accepted = crate::integrity::accepted_breaks(&self.conn, &self.path)?;
+        let walked = crate::integrity::verify_all(&self.conn, &self.path, &accepted)?;
+        let stored = crate::integrity::checkpoints(&self.conn, &self.path, false)?;
+        let mut first = walked.broken;
+        if let Some(b) =
+            crate::integrity::check_checkpoints(&self.conn, &self.path, &stored, "journal", None)?
+            && first.as_ref().is_none_or(|f| b.row < f.row)
+        {
+            first = Some(b);
         }
-        let head: Option<(u64, String)> = self
-            .conn
-            .query_row("SELECT row, hash FROM chain_head WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()
-            .map_err(db(&self.path, "read chain head"))?;
-        let last_row = last.as_ref().map_or(0, |l| l.0);
-        let (last_stream, last_seq) = last.map(|l| (l.1, l.2)).unwrap_or_default();
-        let first_broken = match head {
-            Some((head_row, _)) if head_row > last_row => Some(BrokenRow {
-                row: head_row,
-                stream: last_stream,
-                seq: last_seq,
-                problem: Problem::TruncatedTail {
-                    last_present: last_row,
-                },
-            }),
-            Some((head_row, head_hash))
-                if head_row != last_row || chain::from_hex(&head_hash) != Some(prev) =>
-            {
-                Some(BrokenRow {
-                    row: last_row,
-                    stream: last_stream,
-                    seq: last_seq,
-                    problem: Problem::HeadMismatch { head: head_hash },
-                })
-            }
-            None if last_row > 0 => Some(BrokenRow {
-                row: last_row,
-                stream: last_stream,
-                seq: last_seq,
-                problem: Problem::HeadMismatch {
-                    head: String::new(),
-                },
-            }),
-            _ => None,
-        };
         Ok(VerifyReport {
-            rows: checked,
-            first_broken,
+            rows: walked.rows,
+            first_broken: first,
+            checkpoints: stored.len() as u64,
+            accepted: accepted
+                .into_iter()
+                .filter(|a| walked.passed.contains(&a.row))
+                .collect(),
         })
     }
 }
 
 /// Maps a SQLite error to a [`StoreError`] naming the file and the action.
-fn db<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError + 'a {
+pub(crate) fn db<'a>(
+    path: &'a Path,
+    action: &'static str,
+) -> impl FnOnce(rusqlite::Error) -> StoreError + 'a {
     move |e| StoreError::sqlite(path, action, e)
 }
 
@@ -764,7 +821,7 @@ fn read_since(
         .map_err(db(path, "read"))
 }
 
-fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+pub(crate) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
         row: r.get(0)?,
         stream: r.get(1)?,

@@ -9,7 +9,10 @@
 //!
 //! Every row is hash-chained to the one before it (see [`chain`]), so
 //! [`Journal::verify`] can point at the first row that was edited, deleted or
-//! cut off after the fact.
+//! cut off after the fact; [`Journal::open_verified`] refuses to start on a
+//! broken chain (from the last verified point, so start stays fast), and
+//! signed [`checkpoint`]s anchor the chain against a cut tail with a rewritten
+//! head.
 //!
 //! ```no_run
 //! use satria_store::{Journal, NewEntry};
@@ -25,11 +28,20 @@
 //! ```
 
 pub mod chain;
+pub mod checkpoint;
 mod error;
+mod integrity;
 mod journal;
 mod schema;
 
+pub use checkpoint::{AuditKey, Checkpoint, CheckpointSigner, parse_public_key};
+/// An ed25519 public key that checkpoints are checked against.
+pub use ed25519_dalek::VerifyingKey as PublicKey;
 pub use error::StoreError;
+pub use integrity::{
+    AcceptedBreak, INTEGRITY_STREAM, IntegrityStatus, StartOptions, StartReport,
+    acknowledge_breaks, integrity_status, read_checkpoints,
+};
 pub use journal::{
     BrokenRow, Entry, JOURNAL_FILE, Journal, JournalReader, NewEntry, Problem, VerifyReport,
 };
@@ -37,3 +49,5 @@ pub use schema::{APPLICATION_ID, LATEST_VERSION};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_integrity;

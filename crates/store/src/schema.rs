@@ -51,6 +51,43 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (stream, seq)
     ) STRICT;
     "#,
+    // v2: what anchors the chain (issue 14): the point up to which the engine
+    // last verified it at start, signed checkpoints of the head, and the breaks
+    // an operator accepted to start anyway.
+    r#"
+    -- The last row the engine verified at start and its hash: the next start
+    -- checks that this row still has this hash, then verifies only the rows after.
+    CREATE TABLE verified_point (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        row    INTEGER NOT NULL,
+        hash   TEXT    NOT NULL
+    ) STRICT;
+
+    -- The chain head signed with an ed25519 key kept outside the data dir
+    -- (see checkpoint.rs for the signed bytes).
+    CREATE TABLE checkpoints (
+        row        INTEGER PRIMARY KEY,
+        hash       TEXT    NOT NULL,
+        at_ms      INTEGER NOT NULL,
+        public_key TEXT    NOT NULL,
+        signature  TEXT    NOT NULL
+    ) STRICT;
+
+    -- A break an operator accepted with --accept-broken-chain: the first broken
+    -- row, what was found, and the head at that moment (rows up to it are taken
+    -- as found). Shown on every console until an admin acknowledges it.
+    CREATE TABLE accepted_breaks (
+        id                 INTEGER PRIMARY KEY,
+        row                INTEGER NOT NULL,
+        problem            TEXT    NOT NULL,
+        head_row           INTEGER NOT NULL,
+        head_hash          TEXT    NOT NULL,
+        accepted_at_ms     INTEGER NOT NULL,
+        accepted_by        TEXT    NOT NULL,
+        acknowledged_at_ms INTEGER,
+        acknowledged_by    TEXT
+    ) STRICT;
+    "#,
 ];
 
 /// The newest schema version this build knows.
