@@ -55,6 +55,12 @@ pub struct ServerSection {
     pub max_replay: Option<u64>,
     pub max_speed_kmh: Option<f64>,
     pub max_clock_skew_s: Option<i64>,
+    /// A WebSocket client further behind than this in reading is dropped.
+    pub max_ws_lag_s: Option<u64>,
+    /// `live`, `training` or `demo`: the consoles offer practice tools (the crew
+    /// app's simulated drive) only outside live service. Default: `demo` on the
+    /// generated demo region, `live` with a graph of one's own.
+    pub mode: Option<satria_server::ServiceMode>,
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq)]
@@ -120,6 +126,9 @@ impl ConfigFile {
         if s.max_clock_skew_s.is_some_and(|v| !(0..=3600).contains(&v)) {
             return bad("server.max_clock_skew_s must be between 0 and 3600");
         }
+        if s.max_ws_lag_s.is_some_and(|v| !(1..=300).contains(&v)) {
+            return bad("server.max_ws_lag_s must be between 1 and 300");
+        }
         let a = &self.auth;
         for (name, v) in [
             ("auth.session_ttl_h", a.session_ttl_h),
@@ -182,6 +191,12 @@ impl ConfigFile {
         }
         if let Some(v) = s.max_speed_kmh {
             o.max_speed_kmh = v;
+        }
+        if let Some(v) = s.max_ws_lag_s {
+            o.max_ws_lag = std::time::Duration::from_secs(v);
+        }
+        if let Some(m) = s.mode {
+            o.service = m;
         }
         o
     }
@@ -272,7 +287,15 @@ mod tests {
         assert_eq!(o.max_body, d.max_body);
         assert_eq!(o.ping_every, d.ping_every);
         assert_eq!(o.max_replay, d.max_replay);
+        assert_eq!(o.max_ws_lag, d.max_ws_lag);
+        assert_eq!(o.service, d.service);
         assert_eq!(c.auth_config().session_ttl_ms, 12 * 3600 * 1000);
+        let t = ConfigFile::parse("[server]\nmode = \"training\"\nmax_ws_lag_s = 30").unwrap();
+        assert_eq!(
+            t.server_options().service,
+            satria_server::ServiceMode::Training
+        );
+        assert_eq!(t.server_options().max_ws_lag.as_secs(), 30);
     }
 
     #[test]
@@ -281,6 +304,11 @@ mod tests {
             ("adr = \"x\"", "unknown field `adr`"),
             ("[server]\nping_every_s = 0", "server.ping_every_s"),
             ("[server]\nmax_body_bytes = 10", "server.max_body_bytes"),
+            ("[server]\nmax_ws_lag_s = 0", "server.max_ws_lag_s"),
+            (
+                "[server]\nmode = \"production\"",
+                "unknown variant `production`",
+            ),
             ("[log]\nformat = \"xml\"", "log.format"),
             ("[auth]\nsession_ttl_h = -1", "auth.session_ttl_h"),
             ("[dispatch]\nack_timeout_s = \"soon\"", "ack_timeout_s"),

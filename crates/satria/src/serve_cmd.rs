@@ -197,11 +197,18 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         AuthStore::open_with(&auth_path(&args.data_dir), args.config.auth_config())
             .with_context(|| format!("{}: cannot open the accounts", args.data_dir.display()))?,
     );
+    let mut server_options = args.config.server_options();
+    // The generated demo region is a demo unless the file says otherwise; a centre's
+    // own graph is live service.
+    if args.config.server.mode.is_none() && args.graph.is_none() {
+        server_options.service = satria_server::ServiceMode::Demo;
+    }
+    println!("== service mode: {}", server_options.service.as_str());
     let state = AppState::new(
         Arc::clone(&engine),
         auth,
         args.data_dir.clone(),
-        args.config.server_options(),
+        server_options,
         true,
     );
     let _ = state.roads.set(Arc::clone(&net));
