@@ -681,3 +681,90 @@ fn checkpoints_prove_a_cut_tail_against_the_table_and_an_exported_copy() {
     assert!(err.contains(&format!("BROKEN at row {first_cut}")), "{err}");
     assert!(err.contains("exported checkpoint"), "{err}");
 }
+
+// ---- newcomers: a port already taken, a password forgotten
+
+#[test]
+fn serve_on_a_taken_port_says_so_at_once_and_creates_no_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("satria-data");
+    // Another program holds the port.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = satria(&[
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--addr",
+        &addr,
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+    assert!(err.contains("--addr"), "the way out is named: {err}");
+    let out = stdout(&o);
+    assert!(!out.contains("demo accounts"), "no password printed: {out}");
+    assert!(!out.contains("generating"), "no map generated first: {out}");
+    assert!(
+        !data.join("auth.sqlite").exists(),
+        "no account created before the port is ours"
+    );
+}
+
+#[test]
+fn user_passwd_sets_a_new_password_and_refuses_an_unknown_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = user_add(dir.path(), "admin1", "admin", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d = dir.path().to_str().unwrap();
+    let o = satria(&[
+        "user",
+        "passwd",
+        "--data-dir",
+        d,
+        "--username",
+        "admin1",
+        "--password",
+        "sandi-baru-119-psc",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("password of admin1 changed"));
+    // The new password logs in, the old one does not.
+    let auth = satria_auth::AuthStore::open(&dir.path().join("auth.sqlite")).unwrap();
+    assert!(
+        auth.login("admin1", "sandi-baru-119-psc", "cli-test", 1)
+            .is_ok()
+    );
+    assert!(
+        auth.login("admin1", "kata-sandi-uji-119", "cli-test", 2)
+            .is_err()
+    );
+    // An unknown account, a password too short: refused, nothing changed.
+    let o = satria(&[
+        "user",
+        "passwd",
+        "--data-dir",
+        d,
+        "--username",
+        "nobody",
+        "--password",
+        "sandi-baru-119-psc",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("nobody"), "{}", stderr(&o));
+    let o = satria(&[
+        "user",
+        "passwd",
+        "--data-dir",
+        d,
+        "--username",
+        "admin1",
+        "--password",
+        "x",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        auth.login("admin1", "sandi-baru-119-psc", "cli-test", 3)
+            .is_ok()
+    );
+}

@@ -228,6 +228,17 @@ enum UserCommand {
         #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
         data_dir: PathBuf,
     },
+    /// Set a new password (a forgotten one, or the demo's printed once) and end the
+    /// account's sessions.
+    Passwd {
+        #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        username: String,
+        /// The new password (or set SATRIA_PASSWORD to keep it out of the shell history).
+        #[arg(long, env = "SATRIA_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
     /// Disable an account and end its sessions.
     Revoke {
         #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
@@ -374,6 +385,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             UserCommand::Revoke { data_dir, username } => {
                 serve_cmd::user_revoke(&data_dir, &username)?
             }
+            UserCommand::Passwd {
+                data_dir,
+                username,
+                password,
+            } => serve_cmd::user_passwd(&data_dir, &username, &password)?,
         },
         Command::Mapgen {
             seed,

@@ -123,6 +123,22 @@ fn demo_users(
 /// `satria serve`.
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
+    // Listen first: a port already taken is said at once, before a first run
+    // spends seconds on the map or creates accounts and prints their passwords.
+    let listener = std::net::TcpListener::bind(&args.addr).map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!(
+                "another program (perhaps another satria serve) already listens there; stop it, \
+                 or choose another address: satria serve --addr 127.0.0.1:8120 (or SATRIA_ADDR)"
+            )
+        } else {
+            "check the address (HOST:PORT) given with --addr or SATRIA_ADDR".to_string()
+        };
+        anyhow::anyhow!("cannot listen on {}: {e}; {hint}", args.addr)
+    })?;
+    listener
+        .set_nonblocking(true)
+        .context("cannot make the listening socket non-blocking")?;
     std::fs::create_dir_all(&args.data_dir).with_context(|| {
         format!(
             "{}: cannot create the data directory",
@@ -221,8 +237,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.addr)
-            .await
+        let listener = tokio::net::TcpListener::from_std(listener)
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let local = listener.local_addr()?;
         println!(
@@ -419,6 +434,23 @@ pub fn user_list(data_dir: &Path) -> anyhow::Result<()> {
 }
 
 /// `satria user revoke`.
+/// `satria user passwd`: sets a new password and ends the account's sessions (its
+/// open consoles close and must log in again).
+pub fn user_passwd(data_dir: &Path, username: &str, password: &str) -> anyhow::Result<()> {
+    let path = auth_path(data_dir);
+    if !path.exists() {
+        bail!(
+            "{}: no accounts here (start satria serve once, or give --data-dir)",
+            data_dir.display()
+        );
+    }
+    let auth = AuthStore::open(&path)?;
+    auth.set_password(username, password, satria_server::now_ms())
+        .with_context(|| format!("cannot set the password of {username}"))?;
+    println!("password of {username} changed; its sessions are ended");
+    Ok(())
+}
+
 pub fn user_revoke(data_dir: &Path, username: &str) -> anyhow::Result<()> {
     let auth = AuthStore::open(&auth_path(data_dir))?;
     auth.revoke_user(username, satria_server::now_ms())?;
