@@ -297,6 +297,9 @@ try {
   const card = await hosp.textContent('#incoming .card');
   must(card.includes('Sri Wahyuni') && card.includes('J96.0'), 'the hospital sees the patient summary');
   must(card.includes('GCS 14') && card.includes('TD 100/60'), `the hospital sees the crew's vital signs: ${card}`);
+  must(card.includes('kuning') && card.includes('gagal napas') && card.includes('Satria 01'), `the IGD sees the triage colour, the complaint and the unit's call sign: ${card}`);
+  const number = (await hosp.textContent('#incoming .card b')).trim();
+  must((await disp.textContent('#referrals')).includes(number) && (await crew.textContent('#referral-box')).includes(number), `one referral number on every console (${number})`);
   must(!(await hosp.textContent('body')).includes('081234567890'), 'the hospital never sees the caller');
   await shot(hosp, '05-hospital-incoming');
   // typing a reason survives the board's redraws (it redraws every second)

@@ -60,7 +60,7 @@ impl std::fmt::Display for IncidentId {
 
 impl std::fmt::Display for ReferralId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RUJ-{:06}", self.0)
+        write!(f, "PSC119-BMS/{:06}", self.0)
     }
 }
 

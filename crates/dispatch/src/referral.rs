@@ -208,6 +208,12 @@ pub struct Referral {
     pub handover_at: Option<Timestamp>,
     /// Device time of the handover, if the crew's phone sent one.
     pub handover_device_at: Option<Timestamp>,
+    /// The call's triage colour when the referral was sent: the IGD prepares by it.
+    #[serde(default)]
+    pub triage: Option<crate::incident::Triage>,
+    /// The carrying unit's call sign, as the IGD hears it on the radio.
+    #[serde(default)]
+    pub unit_call_sign: Option<String>,
 }
 
 fn invalid(field: &str, why: &str, why_id: &str) -> Rejection {

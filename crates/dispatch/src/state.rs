@@ -711,10 +711,17 @@ impl Dispatch {
                     });
                 }
                 let id = ReferralId(self.next_referral);
+                let triage = self.incidents.get(&incident).map(|i| i.triage);
+                let unit_call_sign = unit
+                    .as_ref()
+                    .and_then(|u| self.unit(u))
+                    .map(|u| u.call_sign.clone());
                 Ok(vec![Event::ReferralSent {
                     referral: Box::new(Referral {
                         id,
                         number: referral_number(id),
+                        triage,
+                        unit_call_sign,
                         incident,
                         to,
                         unit,
@@ -1232,6 +1239,8 @@ impl Dispatch {
                             pre_arrival: None,
                             handover_at: None,
                             handover_device_at: None,
+                            triage: old.triage,
+                            unit_call_sign: old.unit_call_sign.clone(),
                         }),
                     }
                 }
@@ -1865,6 +1874,8 @@ impl Dispatch {
     }
 }
 
+/// The referral's number on paper, to SISRUTE and on every console: the id's own
+/// display, so no screen shows another number for the same referral.
 fn referral_number(id: ReferralId) -> String {
-    format!("PSC119-BMS/{:06}", id.0)
+    id.to_string()
 }

@@ -62,7 +62,8 @@ function render() {
     ...coming.map((r) => {
       const p = r.pre_arrival;
       const eta = p?.eta_s != null ? p.eta_s - (Date.now() - p.at) / 1000 : null;
-      return h('tr', { dataset: { ref: r.id } }, h('td', {}, r.number), h('td', {}, `${r.patient.name}, ${r.form.diagnosis_icd10}`), h('td', {}, r.unit || '—'),
+      return h('tr', { dataset: { ref: r.id, triage: r.triage || '' } }, h('td', {}, r.triage ? h(`span.badge.tr-${r.triage}`, {}, t(`tr_${r.triage}`)) : null, ` ${r.number}`),
+        h('td', {}, `${r.patient.name}, ${r.form.diagnosis_icd10} · ${r.form.reason}`), h('td', {}, r.unit_call_sign || r.unit || '—'),
         h('td.num', {}, eta != null ? dur(Math.max(0, eta)) : '—'), h('td.num', {}, km(p?.distance_m)), h('td.num.muted', {}, p ? clock(p.at) : '—'));
     }),
   );
@@ -82,8 +83,11 @@ function card(r) {
   const vitals = [c.gcs != null ? `GCS ${c.gcs}` : null, c.bp_systolic_mmhg ? `TD ${c.bp_systolic_mmhg}/${c.bp_diastolic_mmhg}` : null, c.pulse_per_min ? `N ${c.pulse_per_min}` : null,
     c.breathing_per_min ? `RR ${c.breathing_per_min}` : null, c.temperature_c ? `S ${c.temperature_c}°C` : null].filter(Boolean).join(' · ');
   const left = (r.deadline - Date.now()) / 1000;
-  return h('div.card', { dataset: { ref: r.id, state: r.status.state } },
+  return h(`div.card${r.triage ? `.tri-${r.triage}` : ''}`, { dataset: { ref: r.id, state: r.status.state, triage: r.triage || '' } },
+    r.triage ? h(`span.badge.tr-${r.triage}`, {}, t(`tr_${r.triage}`)) : null, ' ',
     h('b', {}, `${r.number} `), h('span.muted', {}, `${clock(r.sent_at)} · ${t(`rt_${r.form.referral_type}`)}`),
+    h('div.complaint', {}, r.form.reason),
+    h('div', {}, `${t('unit')}: ${r.unit_call_sign || r.unit || '—'}${r.pre_arrival?.eta_s != null ? ` · ${t('eta')} ${dur(Math.max(0, r.pre_arrival.eta_s - (Date.now() - r.pre_arrival.at) / 1000))}` : ''}`),
     h('div', {}, `${t('patient')}: ${r.patient.name} (${r.patient.sex === 'male' ? 'L' : 'P'}, ${years(r.patient.date_of_birth)} th)`),
     h('div', {}, `${t('diagnosis')}: ${r.form.diagnosis_icd10} · ${r.form.reason}`),
     h('div.muted', {}, `${t('consciousness')}: ${c.consciousness ? t(`avpu_${c.consciousness}`) : '—'} ${vitals}`),
