@@ -417,6 +417,21 @@ try {
   await disp.keyboard.press('Enter');
   await disp.waitForSelector(`#incidents li[data-id="${second}"]`, { state: 'detached' });
   ok('cancel from the console', `X, a reason, Enter: #${second} cancelled and gone from the list`);
+
+  // ------------------------------------------------------------ a patient not yet identified
+  await disp.click(`#incidents li[data-id="${merah}"]`);
+  await disp.click('#ref-box summary');
+  await disp.waitForSelector('#ref-to optgroup option', { state: 'attached' });
+  await disp.selectOption('#ref-to', env('SATRIA_HOSPITAL_ID', ''));
+  await disp.check('#ref-unknown');
+  must(await disp.isDisabled('#ref-nik'), 'no NIK asked for a patient not yet identified');
+  await disp.fill('#ref-icd', 'S06.0');
+  await disp.fill('#ref-reason', 'cedera kepala, tidak sadar, tanpa identitas');
+  await disp.click('#ref-form button[type="submit"]');
+  await hosp.waitForSelector('#incoming .card:has-text("tanpa identitas")');
+  const unknownCard = await hosp.textContent('#incoming .card:has-text("tanpa identitas")');
+  must(unknownCard.includes('Identitas belum diketahui') && unknownCard.includes('merah'), `the IGD sees an unidentified merah patient: ${unknownCard}`);
+  ok('unidentified patient', 'referred without NIK, name or date of birth; the IGD sees "Identitas belum diketahui"');
   console.log(`browser flow passed: ${checks} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 } catch (e) {
   console.error(`FAILED: ${e.stack || e}`);

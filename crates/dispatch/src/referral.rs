@@ -41,7 +41,8 @@ pub enum Sex {
 /// by role; never logged in reason texts.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct PatientData {
-    /// NIK: 16 digits, the first 6 are the region code.
+    /// NIK: 16 digits, the first 6 are the region code; empty while the patient is
+    /// not identified (unconscious, alone): "identitas belum diketahui".
     pub nik: String,
     /// Full name.
     pub name: String,
@@ -253,23 +254,35 @@ fn in_range<T: PartialOrd + Copy>(
 }
 
 impl PatientData {
-    /// NIK of 16 digits, a name, a real `YYYY-MM-DD` date of birth.
+    /// Whether the patient's identity is known (a NIK was given).
+    pub fn is_identified(&self) -> bool {
+        !self.nik.is_empty()
+    }
+
+    /// An identified patient: a NIK of 16 digits, a name and a real `YYYY-MM-DD`
+    /// date of birth. A patient not yet identified (no NIK, "identitas belum
+    /// diketahui") may be referred without a name or date of birth: care does not
+    /// wait for papers. A date of birth, when given, is a real date.
     pub fn validate(&self) -> Result<(), Rejection> {
-        if self.nik.len() != 16 || !self.nik.bytes().all(|b| b.is_ascii_digit()) {
+        if self.is_identified()
+            && (self.nik.len() != 16 || !self.nik.bytes().all(|b| b.is_ascii_digit()))
+        {
             return Err(invalid(
                 "patient.nik",
-                "a NIK has exactly 16 digits",
-                "NIK harus 16 digit angka",
+                "a NIK has exactly 16 digits (leave it empty for a patient not yet identified)",
+                "NIK harus 16 digit angka (kosongkan bila identitas pasien belum diketahui)",
             ));
         }
-        if self.name.trim().is_empty() {
+        if self.is_identified() && self.name.trim().is_empty() {
             return Err(invalid(
                 "patient.name",
                 "the patient's name is required",
                 "nama pasien wajib diisi",
             ));
         }
-        if !valid_date(&self.date_of_birth) {
+        if !(self.date_of_birth.is_empty() && !self.is_identified())
+            && !valid_date(&self.date_of_birth)
+        {
             return Err(invalid(
                 "patient.date_of_birth",
                 "not a date of the form YYYY-MM-DD",
@@ -447,5 +460,49 @@ mod tests {
             contact: "0812".into(),
         };
         assert!(!format!("{p:?}").contains("Siti"));
+    }
+
+    #[test]
+    fn a_patient_not_yet_identified_is_referred_without_papers() {
+        let known = PatientData {
+            nik: "3302011234567890".into(),
+            name: "Siti".into(),
+            sex: Sex::Female,
+            date_of_birth: "1990-01-01".into(),
+            address: String::new(),
+            contact: String::new(),
+        };
+        assert!(known.validate().is_ok() && known.is_identified());
+        // No NIK: no name or date of birth needed, but a date given must be real.
+        let unknown = PatientData {
+            nik: String::new(),
+            name: String::new(),
+            date_of_birth: String::new(),
+            ..known.clone()
+        };
+        assert!(!unknown.is_identified());
+        assert!(unknown.validate().is_ok());
+        let bad_date = PatientData {
+            date_of_birth: "1990-13-01".into(),
+            ..unknown.clone()
+        };
+        assert!(bad_date.validate().is_err());
+        // A NIK given must be a NIK, and then the name is required.
+        for p in [
+            PatientData {
+                nik: "12345".into(),
+                ..known.clone()
+            },
+            PatientData {
+                name: " ".into(),
+                ..known.clone()
+            },
+            PatientData {
+                date_of_birth: String::new(),
+                ..known.clone()
+            },
+        ] {
+            assert!(p.validate().is_err());
+        }
     }
 }

@@ -269,14 +269,16 @@ function renderReferralForm(i, a) {
   $('#cr-reason').value = i.notes || '';
 }
 const num = (id) => { const v = $(id).value.trim(); return v === '' ? null : Number(v); };
+$('#cr-unknown').addEventListener('change', (e) => { for (const id of ['#cr-name', '#cr-nik', '#cr-dob']) $(id).disabled = e.target.checked; });
 $('#crew-ref-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const i = store.incidents.get(ui.incident);
   const err = (k) => { $('#cr-error').textContent = t(k); };
   if (!i) return;
-  if (!$('#cr-name').value.trim()) { err('need_patient_name'); $('#cr-name').focus(); return; }
-  if (!/^[0-9]{16}$/.test($('#cr-nik').value.trim())) { err('need_nik'); $('#cr-nik').focus(); return; }
-  if (!$('#cr-dob').value) { err('need_dob'); $('#cr-dob').focus(); return; }
+  const unknown = $('#cr-unknown').checked;
+  if (!unknown && !$('#cr-name').value.trim()) { err('need_patient_name'); $('#cr-name').focus(); return; }
+  if (!unknown && !/^[0-9]{16}$/.test($('#cr-nik').value.trim())) { err('need_nik'); $('#cr-nik').focus(); return; }
+  if (!unknown && !$('#cr-dob').value) { err('need_dob'); $('#cr-dob').focus(); return; }
   if (!$('#cr-icd').value.trim()) { err('need_icd'); $('#cr-icd').focus(); return; }
   if (!$('#cr-reason').value.trim()) { err('need_reason'); $('#cr-reason').focus(); return; }
   $('#cr-error').textContent = '';
@@ -290,7 +292,9 @@ $('#crew-ref-form').addEventListener('submit', (ev) => {
         pulse_per_min: num('#cr-pulse'), temperature_c: num('#cr-temp'), breathing_per_min: num('#cr-rr'), pain_score: null, allergies: '',
       },
     },
-    patient: { nik: $('#cr-nik').value.trim(), name: $('#cr-name').value.trim(), sex: $('#cr-sex').value, date_of_birth: $('#cr-dob').value, address: placeText(i), contact: i.caller_phone || '' },
+    patient: unknown
+      ? { nik: '', name: '', sex: $('#cr-sex').value, date_of_birth: '', address: placeText(i), contact: i.caller_phone || '' }
+      : { nik: $('#cr-nik').value.trim(), name: $('#cr-name').value.trim(), sex: $('#cr-sex').value, date_of_birth: $('#cr-dob').value, address: placeText(i), contact: i.caller_phone || '' },
   });
   $('#crew-ref').open = false;
   toast(t('referral_queued'));

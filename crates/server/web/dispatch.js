@@ -337,6 +337,7 @@ function renderRefForm() {
       h('form#ref-form', {},
         h('label', {}, t('referral_to'), h('select#ref-to', {}, ...hospitals.map((x) => h('option', { value: x.id }, `${x.name} (${t(x.capacity?.status || 'open')}, IGD ${x.capacity?.free_igd_beds ?? '—'})`)))),
         h('div.muted#ref-rank-note', {}, t('ranking_hospitals')),
+        h('label.inline', {}, h('input#ref-unknown', { type: 'checkbox', onchange: (e) => { for (const id of ['#ref-name', '#ref-nik', '#ref-dob']) { $(id).disabled = e.target.checked; $(id).required = !e.target.checked; } } }), ` ${t('unidentified')}`),
         h('div.row', {}, h('label', {}, t('patient_name'), h('input#ref-name', { required: true })), h('label', {}, t('nik'), h('input#ref-nik', { required: true, pattern: '[0-9]{16}', inputmode: 'numeric' }))),
         h('div.row', {}, h('label', {}, t('sex'), h('select#ref-sex', {}, h('option', { value: 'male' }, t('male')), h('option', { value: 'female' }, t('female')))),
           h('label', {}, t('dob'), h('input#ref-dob', { type: 'date', required: true }))),
@@ -383,7 +384,9 @@ async function sendReferral(i, unit) {
       officer: s.user.username, findings: '',
       condition: { history_exam: i.notes || '-', consciousness: $('#ref-avpu').value, gcs: null, bp_systolic_mmhg: null, bp_diastolic_mmhg: null, pulse_per_min: null, temperature_c: null, breathing_per_min: null, pain_score: null, allergies: '' },
     },
-    patient: { nik: $('#ref-nik').value.trim(), name: $('#ref-name').value.trim(), sex: $('#ref-sex').value, date_of_birth: $('#ref-dob').value, address: i.address?.text || '', contact: i.caller_phone || '' },
+    patient: $('#ref-unknown').checked
+      ? { nik: '', name: '', sex: $('#ref-sex').value, date_of_birth: '', address: i.address?.text || '', contact: i.caller_phone || '' }
+      : { nik: $('#ref-nik').value.trim(), name: $('#ref-name').value.trim(), sex: $('#ref-sex').value, date_of_birth: $('#ref-dob').value, address: i.address?.text || '', contact: i.caller_phone || '' },
   };
   try {
     const r = await api('/api/referrals', { method: 'POST', body });

@@ -50,7 +50,7 @@ function render() {
   const caret = focus != null ? document.activeElement.selectionStart : null;
   fill($('#incoming'), 
     ...(pending.length ? pending.map(card) : [h('p.muted', {}, t('none'))]),
-    ...others.map((r) => h('div.muted', { dataset: { ref: r.id, state: r.status.state } }, `${clock(r.sent_at)} ${r.number} · ${r.patient.name} · ${refState(r.status.state)}`)),
+    ...others.map((r) => h('div.muted', { dataset: { ref: r.id, state: r.status.state } }, `${clock(r.sent_at)} ${r.number} · ${r.patient.nik ? r.patient.name : t('unidentified')} · ${refState(r.status.state)}`)),
   );
   for (const i of document.querySelectorAll('[data-reason]')) {
     if (typed.has(i.dataset.reason)) i.value = typed.get(i.dataset.reason);
@@ -63,7 +63,7 @@ function render() {
       const p = r.pre_arrival;
       const eta = p?.eta_s != null ? p.eta_s - (Date.now() - p.at) / 1000 : null;
       return h('tr', { dataset: { ref: r.id, triage: r.triage || '' } }, h('td', {}, r.triage ? h(`span.badge.tr-${r.triage}`, {}, t(`tr_${r.triage}`)) : null, ` ${r.number}`),
-        h('td', {}, `${r.patient.name}, ${r.form.diagnosis_icd10} · ${r.form.reason}`), h('td', {}, r.unit_call_sign || r.unit || '—'),
+        h('td', {}, `${r.patient.nik ? r.patient.name : t('unidentified')}, ${r.form.diagnosis_icd10} · ${r.form.reason}`), h('td', {}, r.unit_call_sign || r.unit || '—'),
         h('td.num', {}, eta != null ? dur(Math.max(0, eta)) : '—'), h('td.num', {}, km(p?.distance_m)), h('td.num.muted', {}, p ? clock(p.at) : '—'));
     }),
   );
@@ -88,7 +88,8 @@ function card(r) {
     h('b', {}, `${r.number} `), h('span.muted', {}, `${clock(r.sent_at)} · ${t(`rt_${r.form.referral_type}`)}`),
     h('div.complaint', {}, r.form.reason),
     h('div', {}, `${t('unit')}: ${r.unit_call_sign || r.unit || '—'}${r.pre_arrival?.eta_s != null ? ` · ${t('eta')} ${dur(Math.max(0, r.pre_arrival.eta_s - (Date.now() - r.pre_arrival.at) / 1000))}` : ''}`),
-    h('div', {}, `${t('patient')}: ${r.patient.name} (${r.patient.sex === 'male' ? 'L' : 'P'}, ${years(r.patient.date_of_birth)} th)`),
+    h('div', {}, `${t('patient')}: `, r.patient.nik ? `${r.patient.name} (${r.patient.sex === 'male' ? 'L' : 'P'}, ${years(r.patient.date_of_birth)} th)`
+      : h('b.unidentified', {}, `${t('unidentified')} (${r.patient.sex === 'male' ? 'L' : 'P'})`)),
     h('div', {}, `${t('diagnosis')}: ${r.form.diagnosis_icd10} · ${r.form.reason}`),
     h('div.muted', {}, `${t('consciousness')}: ${c.consciousness ? t(`avpu_${c.consciousness}`) : '—'} ${vitals}`),
     c.history_exam ? h('div.muted', {}, c.history_exam) : null,
