@@ -2574,7 +2574,6 @@ async fn the_openapi_document_matches_the_server_statuses_types_and_limits() {
     s.stop().await;
 }
 
-
 // ---- journal integrity (issue 14 item 4): the accepted-break banner and its acknowledgement
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

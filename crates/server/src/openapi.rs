@@ -533,6 +533,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: &["any"],
         query: &[],
         body: None,
+        status: 200,
+        path_types: &[],
     },
     Operation {
         method: "post",
@@ -541,6 +543,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: &["admin"],
         query: &[],
         body: None,
+        status: 200,
+        path_types: &[],
     },
 ];
 
