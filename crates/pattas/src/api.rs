@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use satria_auth::{AccessRecord, AccessRecorder, Principal, Role};
-use satria_http::{ApiJson, HttpError, Operation, require_role};
+use satria_http::{ApiJson, HttpError, Operation, QueryParam, require_role};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -287,7 +287,9 @@ async fn list_beneficiaries(
     Caller(p, _): Caller<AnyPattas>,
     q: Result<Query<BeneficiaryQuery>, QueryRejection>,
 ) -> Result<Response, HttpError> {
-    let q = query(q)?;
+    let mut q = query(q)?;
+    // A blank desa filter filters nothing (as a blank `q` does).
+    q.desa = q.desa.filter(|d| !d.trim().is_empty());
     let who = p.clone();
     let list = s.run(move |pt| pt.list_beneficiaries(&who, &q)).await?;
     s.record_beneficiaries(
@@ -387,7 +389,9 @@ async fn list_cases(
     Caller(p, _): Caller<AnyPattas>,
     q: Result<Query<CaseQuery>, QueryRejection>,
 ) -> Result<Response, HttpError> {
-    let q = query(q)?;
+    let mut q = query(q)?;
+    // A blank desa filter filters nothing.
+    q.desa = q.desa.filter(|d| !d.trim().is_empty());
     let now = s.clock.now_ms();
     let who = p.clone();
     let list = s.run(move |pt| pt.list_cases(&who, &q, now)).await?;
@@ -825,8 +829,48 @@ fn transport_schema() -> Value {
 
 const ANY: &[&str] = AnyPattas::NAMES;
 const OFFICERS: &[&str] = Officers::NAMES;
-const PAGE: [(&str, &str, bool); 2] = [("limit", "integer", false), ("offset", "integer", false)];
-const RANGE: &[(&str, &str, bool)] = &[("from", "string", false), ("to", "string", false)];
+const PAGE: [QueryParam; 2] = [
+    ("limit", limit_schema, false),
+    ("offset", offset_schema, false),
+];
+const RANGE: &[QueryParam] = &[("from", day_schema, false), ("to", day_schema, false)];
+
+/// `limit` of a list: 1 to [`limits::PAGE_MAX`] (what `page` in the store checks).
+fn limit_schema() -> Value {
+    json!({"type": "integer", "minimum": 1, "maximum": limits::PAGE_MAX, "default": limits::PAGE_DEFAULT})
+}
+
+fn offset_schema() -> Value {
+    json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
+}
+
+/// A report day `YYYY-MM-DD` (WIB).
+fn day_schema() -> Value {
+    satria_http::date_schema("[0-9]{4}")
+}
+
+/// A text filter: at most `max` characters, no control characters other than
+/// line breaks and tabs (what `valid::optional_text` checks).
+fn filter_schema(max: usize) -> Value {
+    json!({"type": "string", "maxLength": max,
+        "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"})
+}
+
+fn search_schema() -> Value {
+    filter_schema(limits::SEARCH)
+}
+
+fn desa_filter_schema() -> Value {
+    filter_schema(limits::DESA)
+}
+
+fn case_status_schema() -> Value {
+    json!({"type": "string", "enum": STATUSES})
+}
+
+fn beneficiary_id_schema() -> Value {
+    json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
+}
 
 /// Every Pattas operation, for the server's OpenAPI document. A test walks
 /// it against [`routes`].
@@ -848,8 +892,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[
-            ("q", "string", false),
-            ("desa", "string", false),
+            ("q", search_schema, false),
+            ("desa", desa_filter_schema, false),
             PAGE[0],
             PAGE[1],
         ],
@@ -893,9 +937,9 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[
-            ("status", "string", false),
-            ("desa", "string", false),
-            ("beneficiary_id", "integer", false),
+            ("status", case_status_schema, false),
+            ("desa", desa_filter_schema, false),
+            ("beneficiary_id", beneficiary_id_schema, false),
             PAGE[0],
             PAGE[1],
         ],

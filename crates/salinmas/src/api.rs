@@ -740,6 +740,26 @@ fn payout_body() -> Value {
     )
 }
 
+/// A day `YYYY-MM-DD` between [`crate::time::MIN_YEAR`] and
+/// [`crate::time::MAX_YEAR`] (what `validate::date` accepts).
+fn day_schema() -> Value {
+    const _: () = assert!(crate::time::MIN_YEAR == 2000 && crate::time::MAX_YEAR == 2100);
+    satria_http::date_schema("20[0-9]{2}|2100")
+}
+
+fn status_schema() -> Value {
+    json!({"type": "string", "enum": STATUSES})
+}
+
+fn account_id_schema() -> Value {
+    json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
+}
+
+/// A finite number (`start_lat`, `start_lon`: give both or neither).
+fn coordinate_schema() -> Value {
+    json!({"type": "number", "description": "give start_lat and start_lon together, or neither"})
+}
+
 macro_rules! op {
     ($m:literal, $p:literal, $s:literal, $roles:expr, $body:expr, $q:expr, $status:literal, $types:expr) => {
         Operation {
@@ -785,7 +805,7 @@ pub const OPERATIONS: &[Operation] = &[
         "Household and dasawisma accounts the caller may see",
         ALL,
         None,
-        &[("kelurahan", "string", false)],
+        &[("kelurahan", satria_http::string_schema, false)],
         200,
         &[]
     ),
@@ -865,7 +885,7 @@ pub const OPERATIONS: &[Operation] = &[
         "Prices valid on a day (default today, WIB) and the price history",
         ALL,
         None,
-        &[("date", "string", false)],
+        &[("date", day_schema, false)],
         200,
         &[]
     ),
@@ -886,10 +906,10 @@ pub const OPERATIONS: &[Operation] = &[
         ALL,
         None,
         &[
-            ("status", "string", false),
-            ("kelurahan", "string", false),
-            ("date", "string", false),
-            ("account_id", "integer", false)
+            ("status", status_schema, false),
+            ("kelurahan", satria_http::string_schema, false),
+            ("date", day_schema, false),
+            ("account_id", account_id_schema, false)
         ],
         200,
         &[]
@@ -961,9 +981,9 @@ pub const OPERATIONS: &[Operation] = &[
         NOT_HOUSEHOLD,
         None,
         &[
-            ("date", "string", false),
-            ("start_lat", "number", false),
-            ("start_lon", "number", false)
+            ("date", day_schema, false),
+            ("start_lat", coordinate_schema, false),
+            ("start_lon", coordinate_schema, false)
         ],
         200,
         &[("collector_id", "integer")]
@@ -984,7 +1004,7 @@ pub const OPERATIONS: &[Operation] = &[
         "Kg per category per kelurahan per ISO week, active accounts, credits earned and paid",
         OFFICER,
         None,
-        &[("from", "string", true), ("to", "string", true)],
+        &[("from", day_schema, true), ("to", day_schema, true)],
         200,
         &[]
     ),
