@@ -601,6 +601,33 @@ fn object(required: &[&str], properties: Value) -> Value {
     })
 }
 
+/// A text `validate::text` accepts: not blank, at most `max` characters, no
+/// control characters.
+fn text_schema(max: usize) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max,
+        "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"})
+}
+
+/// An optional text (`validate::opt_text`): at most `max` characters, no
+/// control characters.
+fn opt_text_schema(max: usize) -> Value {
+    json!({"type": "string", "maxLength": max, "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"})
+}
+
+/// An Indonesian phone number (`validate::phone`).
+fn phone_schema() -> Value {
+    json!({"type": "string", "pattern": "^(08[0-9]{7,13}|\\+?628[0-9]{6,12})$", "example": "081234567890"})
+}
+
+/// Inside Banyumas (`validate::position`).
+fn lat_schema() -> Value {
+    json!({"type": "number", "minimum": v::LAT_RANGE.0, "maximum": v::LAT_RANGE.1})
+}
+
+fn lon_schema() -> Value {
+    json!({"type": "number", "minimum": v::LON_RANGE.0, "maximum": v::LON_RANGE.1})
+}
+
 fn category_schema() -> Value {
     json!({"type": "string", "enum": CATEGORIES})
 }
@@ -609,8 +636,8 @@ fn kelurahan_body() -> Value {
     object(
         &["name"],
         json!({
-            "name": {"type": "string", "maxLength": 80},
-            "kecamatan": {"type": "string", "maxLength": 80},
+            "name": text_schema(80),
+            "kecamatan": opt_text_schema(80),
         }),
     )
 }
@@ -630,14 +657,14 @@ fn account_body() -> Value {
         ],
         json!({
             "kind": {"type": "string", "enum": ["household", "dasawisma"]},
-            "name": {"type": "string", "maxLength": 100},
-            "kelurahan": {"type": "string"},
+            "name": text_schema(100),
+            "kelurahan": text_schema(80),
             "rt": {"type": "string", "pattern": "^[0-9]{1,3}$"},
             "rw": {"type": "string", "pattern": "^[0-9]{1,3}$"},
-            "address": {"type": "string", "maxLength": 200},
-            "lat": {"type": "number", "minimum": -7.80, "maximum": -7.15},
-            "lon": {"type": "number", "minimum": 108.80, "maximum": 109.55},
-            "phone": {"type": "string", "example": "081234567890"},
+            "address": text_schema(200),
+            "lat": lat_schema(),
+            "lon": lon_schema(),
+            "phone": phone_schema(),
             "members": {"type": "integer", "minimum": 1, "maximum": 100},
         }),
     )
@@ -647,9 +674,9 @@ fn collector_body() -> Value {
     object(
         &["name", "kelurahan", "phone"],
         json!({
-            "name": {"type": "string", "maxLength": 100},
-            "kelurahan": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 50},
-            "phone": {"type": "string"},
+            "name": text_schema(100),
+            "kelurahan": {"type": "array", "items": text_schema(80), "minItems": 1, "maxItems": 50, "uniqueItems": true},
+            "phone": phone_schema(),
         }),
     )
 }
@@ -678,14 +705,14 @@ fn pickup_body() -> Value {
         ],
         json!({
             "account_id": {"type": "integer", "description": "required for an officer"},
-            "lat": {"type": "number"},
-            "lon": {"type": "number"},
-            "address": {"type": "string", "maxLength": 200},
+            "lat": lat_schema(),
+            "lon": lon_schema(),
+            "address": text_schema(200),
             "categories": {"type": "array", "items": category_schema(), "minItems": 1, "maxItems": 7, "uniqueItems": true},
             "estimated_kg": {"type": "number", "exclusiveMinimum": 0, "maximum": v::MAX_KG},
             "window_start": {"type": "string", "example": "2026-03-02T08:00"},
             "window_end": {"type": "string", "example": "2026-03-02T11:00"},
-            "notes": {"type": "string", "maxLength": 500},
+            "notes": opt_text_schema(500),
         }),
     )
 }
@@ -723,10 +750,7 @@ fn collect_body() -> Value {
 }
 
 fn reason_body() -> Value {
-    object(
-        &["reason"],
-        json!({"reason": {"type": "string", "maxLength": 500}}),
-    )
+    object(&["reason"], json!({"reason": text_schema(500)}))
 }
 
 fn payout_body() -> Value {
@@ -735,7 +759,7 @@ fn payout_body() -> Value {
         json!({
             "amount_rp": {"type": "integer", "minimum": 1, "maximum": v::MAX_PAYOUT_RP},
             "method": {"type": "string", "enum": PAYOUT_METHODS},
-            "reference": {"type": "string", "maxLength": 100},
+            "reference": opt_text_schema(100),
         }),
     )
 }
@@ -755,9 +779,18 @@ fn account_id_schema() -> Value {
     json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
 }
 
-/// A finite number (`start_lat`, `start_lon`: give both or neither).
-fn coordinate_schema() -> Value {
-    json!({"type": "number", "description": "give start_lat and start_lon together, or neither"})
+/// Where the route starts, inside Banyumas: give `start_lat` and `start_lon`
+/// together, or neither.
+fn start_lat_schema() -> Value {
+    let mut s = lat_schema();
+    s["description"] = json!("give start_lat and start_lon together, or neither");
+    s
+}
+
+fn start_lon_schema() -> Value {
+    let mut s = lon_schema();
+    s["description"] = json!("give start_lat and start_lon together, or neither");
+    s
 }
 
 macro_rules! op {
@@ -982,8 +1015,8 @@ pub const OPERATIONS: &[Operation] = &[
         None,
         &[
             ("date", day_schema, false),
-            ("start_lat", coordinate_schema, false),
-            ("start_lon", coordinate_schema, false)
+            ("start_lat", start_lat_schema, false),
+            ("start_lon", start_lon_schema, false)
         ],
         200,
         &[("collector_id", "integer")]

@@ -117,7 +117,12 @@ impl From<Rejection> for ApiError {
             StatusCode::NOT_FOUND
         } else if code == "invalid_transition" {
             StatusCode::CONFLICT
-        } else if code.starts_with("invalid_") || code == "outside_service_area" {
+        } else if code.starts_with("invalid_")
+            || code == "outside_service_area"
+            // A negative device time is wrong in itself (the document says
+            // minimum 0); a later one is judged against the assignment.
+            || matches!(r, Rejection::DeviceTimeTooEarly { device_at, .. } if device_at.0 < 0)
+        {
             StatusCode::UNPROCESSABLE_ENTITY
         } else {
             StatusCode::CONFLICT

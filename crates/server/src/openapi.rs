@@ -184,6 +184,11 @@ fn list_limit() -> Value {
         "description": format!("at most {} incidents are answered", crate::api::MAX_INCIDENT_LIST)})
 }
 
+/// `to` of the route: the incident (default) or the hospital of its referral.
+fn route_to() -> Value {
+    json!({"type": "string", "enum": ["incident", "hospital"], "default": "incident"})
+}
+
 /// Milliseconds since the epoch (any 64-bit integer).
 fn epoch_ms() -> Value {
     json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
@@ -420,10 +425,15 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH_CREW,
         query: &[],
         body: Some(|| {
-            obj(
+            let mut b = obj(
                 &["status"],
                 json!({"status": unit_status(), "device_at": device_at(), "reason": text(v::MAX_REASON)}),
-            )
+            );
+            // Out of service needs a reason.
+            b["if"] = json!({"properties": {"status": {"const": "out_of_service"}}});
+            b["then"] =
+                json!({"required": ["reason"], "properties": {"reason": required(v::MAX_REASON)}});
+            b
         }),
         status: 200,
         path_types: &[],
@@ -565,10 +575,7 @@ pub const OPERATIONS: &[Operation] = &[
         path: "/api/incidents/{id}/route",
         summary: "The drive from a unit (default: the assigned one) to the incident, on the roads; a straight line without a road graph",
         roles: DISPATCH_CREW,
-        query: &[
-            ("unit", id, false),
-            ("to", satria_http::string_schema, false),
-        ],
+        query: &[("unit", id, false), ("to", route_to, false)],
         body: None,
         status: 200,
         path_types: satria_http::INTEGER_ID,
