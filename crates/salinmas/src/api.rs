@@ -687,7 +687,7 @@ fn price_body() -> Value {
         json!({
             "category": category_schema(),
             "price_per_kg_rp": {"type": "integer", "minimum": 0, "maximum": v::MAX_PRICE_RP},
-            "valid_from": {"type": "string", "format": "date"},
+            "valid_from": day_schema(),
         }),
     )
 }
@@ -709,7 +709,7 @@ fn pickup_body() -> Value {
             "lon": lon_schema(),
             "address": text_schema(200),
             "categories": {"type": "array", "items": category_schema(), "minItems": 1, "maxItems": 7, "uniqueItems": true},
-            "estimated_kg": {"type": "number", "exclusiveMinimum": 0, "maximum": v::MAX_KG},
+            "estimated_kg": {"type": "number", "minimum": v::MIN_KG, "maximum": v::MAX_KG},
             "window_start": {"type": "string", "example": "2026-03-02T08:00"},
             "window_end": {"type": "string", "example": "2026-03-02T11:00"},
             "notes": opt_text_schema(500),
@@ -721,7 +721,7 @@ fn accept_body() -> Value {
     object(
         &[],
         json!({
-            "scheduled_date": {"type": "string", "format": "date"},
+            "scheduled_date": day_schema(),
             "collector_id": {"type": "integer", "description": "required for an officer"},
         }),
     )
@@ -740,7 +740,7 @@ fn collect_body() -> Value {
                     "oneOf": [{"required": ["kg"]}, {"required": ["grams"]}],
                     "properties": {
                         "category": category_schema(),
-                        "kg": {"type": "number", "exclusiveMinimum": 0, "maximum": v::MAX_KG},
+                        "kg": {"type": "number", "minimum": v::MIN_KG, "maximum": v::MAX_KG},
                         "grams": {"type": "integer", "minimum": 1, "maximum": (v::MAX_KG as i64) * 1000},
                     },
                 },
