@@ -759,8 +759,8 @@ fn beneficiary_props(nullable: bool) -> Value {
         "sex": {"type": "string", "enum": ["L", "P", "male", "female"]},
         "desa": text(limits::DESA),
         "kecamatan": or_null(text(limits::DESA)),
-        "rt": {"type": "string", "pattern": "^[0-9]{1,3}$"},
-        "rw": {"type": "string", "pattern": "^[0-9]{1,3}$"},
+        "rt": rt_rw_schema(),
+        "rw": rt_rw_schema(),
         "phone": or_null(phone_schema()),
         "dtks": {"type": "boolean"},
         "bpjs": {"type": "string", "enum": BPJS},
@@ -789,7 +789,15 @@ fn new_beneficiary_schema() -> Value {
 }
 
 fn beneficiary_patch_schema() -> Value {
-    obj(beneficiary_props(true), &[])
+    let mut s = obj(beneficiary_props(true), &[]);
+    // A change changes something.
+    s["minProperties"] = json!(1);
+    s
+}
+
+/// RT or RW as `valid::rt_rw` accepts it: 1 to 3 digits, 1 to 999.
+fn rt_rw_schema() -> Value {
+    json!({"type": "string", "pattern": "^([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9])$"})
 }
 
 fn new_case_schema() -> Value {

@@ -628,6 +628,11 @@ fn lon_schema() -> Value {
     json!({"type": "number", "minimum": v::LON_RANGE.0, "maximum": v::LON_RANGE.1})
 }
 
+/// RT or RW: 1 to 3 digits, 1 to 999.
+fn rt_rw_schema() -> Value {
+    json!({"type": "string", "pattern": "^([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9])$"})
+}
+
 fn category_schema() -> Value {
     json!({"type": "string", "enum": CATEGORIES})
 }
@@ -659,8 +664,8 @@ fn account_body() -> Value {
             "kind": {"type": "string", "enum": ["household", "dasawisma"]},
             "name": text_schema(100),
             "kelurahan": text_schema(80),
-            "rt": {"type": "string", "pattern": "^[0-9]{1,3}$"},
-            "rw": {"type": "string", "pattern": "^[0-9]{1,3}$"},
+            "rt": rt_rw_schema(),
+            "rw": rt_rw_schema(),
             "address": text_schema(200),
             "lat": lat_schema(),
             "lon": lon_schema(),
@@ -704,7 +709,7 @@ fn pickup_body() -> Value {
             "window_end",
         ],
         json!({
-            "account_id": {"type": "integer", "description": "required for an officer"},
+            "account_id": {"type": "integer", "minimum": 1, "maximum": satria_http::MAX_PATH_ID, "description": "required for an officer"},
             "lat": lat_schema(),
             "lon": lon_schema(),
             "address": text_schema(200),
@@ -722,7 +727,7 @@ fn accept_body() -> Value {
         &[],
         json!({
             "scheduled_date": day_schema(),
-            "collector_id": {"type": "integer", "description": "required for an officer"},
+            "collector_id": {"type": "integer", "minimum": 1, "maximum": satria_http::MAX_PATH_ID, "description": "required for an officer"},
         }),
     )
 }
@@ -1029,7 +1034,7 @@ pub const OPERATIONS: &[Operation] = &[
         None,
         &[],
         200,
-        ID
+        &[]
     ),
     op!(
         "get",

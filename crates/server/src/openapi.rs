@@ -635,10 +635,22 @@ fn refusal(code: u16) -> &'static str {
     }
 }
 
-/// A string path parameter that takes one of a closed set of values.
-fn path_enum(path: &str, name: &str) -> Option<Value> {
-    (path == "/api/salinmas/history/{entity}/{id}" && name == "entity")
-        .then(|| json!({"type": "string", "enum": satria_salinmas::HISTORY_ENTITIES}))
+/// The schema of a string path parameter the server checks further: unit and
+/// hospital ids are ids ([`v::id`]), the history's entity is a closed set and
+/// its id a text of 1 to 80 characters.
+fn path_schema(path: &str, name: &str) -> Option<Value> {
+    match (path, name) {
+        ("/api/salinmas/history/{entity}/{id}", "entity") => {
+            Some(json!({"type": "string", "enum": satria_salinmas::HISTORY_ENTITIES}))
+        }
+        ("/api/salinmas/history/{entity}/{id}", "id") => {
+            Some(json!({"type": "string", "minLength": 1, "maxLength": 80}))
+        }
+        (p, "id") if p.starts_with("/api/units/{id}") || p.starts_with("/api/hospitals/{id}") => {
+            Some(id())
+        }
+        _ => None,
+    }
 }
 
 /// The OpenAPI 3.1 document.
@@ -665,8 +677,8 @@ pub fn document() -> Value {
         for (name, ty) in op.path_params() {
             let schema = if ty == "integer" {
                 satria_http::path_id_schema()
-            } else if let Some(enumerated) = path_enum(op.path, name) {
-                enumerated
+            } else if let Some(schema) = path_schema(op.path, name) {
+                schema
             } else {
                 json!({"type": ty})
             };
