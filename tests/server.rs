@@ -2743,3 +2743,202 @@ fn tamper_payload(dir: &std::path::Path, row: u64) {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+// ---------------------------------------------------------------- schemathesis: the document and the server agree
+
+/// The served document states what the server checks on a request by itself:
+/// closed sets, bounds of query values and path ids, the service area of the
+/// running engine, the either/or rules of a body; logout documents its 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_document_states_the_rules_the_server_checks() {
+    let s = Server::start().await;
+    let (st, doc) = s.call("get", "/api/openapi.json", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let op = |method: &str, path: &str| doc["paths"][path][method].clone();
+    let param = |method: &str, path: &str, name: &str| {
+        op(method, path)["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} {name}"))["schema"]
+            .clone()
+    };
+    let body = |method: &str, path: &str| {
+        op(method, path)["requestBody"]["content"]["application/json"]["schema"].clone()
+    };
+    assert_eq!(
+        param("get", "/api/incidents", "status")["enum"],
+        json!(["open", "closed", "all"])
+    );
+    assert_eq!(param("get", "/api/incidents", "limit")["minimum"], 0);
+    let id = param("get", "/api/incidents/{id}", "id");
+    assert_eq!(
+        (id["minimum"].clone(), id["maximum"].clone()),
+        (json!(1), json!(satria_http::MAX_PATH_ID))
+    );
+    assert_eq!(
+        param("get", "/api/incidents/{id}/route", "to")["enum"],
+        json!(["incident", "hospital"])
+    );
+    assert_eq!(
+        param("get", "/api/salinmas/history/{entity}/{id}", "entity")["enum"],
+        json!(satria_salinmas::HISTORY_ENTITIES)
+    );
+    assert_eq!(param("get", "/api/pattas/cases", "limit")["minimum"], 1);
+    assert!(
+        param("get", "/api/salinmas/prices", "date")["pattern"]
+            .as_str()
+            .unwrap()
+            .starts_with("^(20[0-9]{2}|2100)-")
+    );
+    assert!(
+        op("post", "/api/auth/logout")["responses"]
+            .get("401")
+            .is_some()
+    );
+    // Latitudes and longitudes: exactly the box the engine accepts.
+    let area = s.state.engine.snapshot().config().service_area.unwrap();
+    let g = area.grown(s.state.engine.snapshot().config().service_margin_m);
+    let create = body("post", "/api/incidents");
+    assert_eq!(create["properties"]["lat"]["minimum"], json!(g.min_lat));
+    assert_eq!(create["properties"]["lat"]["maximum"], json!(g.max_lat));
+    assert_eq!(create["properties"]["lon"]["minimum"], json!(g.min_lon));
+    assert_eq!(
+        body("post", "/api/units/{id}/position")["properties"]["lon"]["maximum"],
+        json!(g.max_lon)
+    );
+    // Either/or rules of the bodies.
+    assert_eq!(create["else"]["properties"]["patients"]["minimum"], 1);
+    assert!(body("post", "/api/incidents/{id}/assign")["anyOf"].is_array());
+    assert_eq!(
+        body("post", "/api/units/{id}/status")["then"]["required"],
+        json!(["reason"])
+    );
+    assert_eq!(
+        body("post", "/api/pattas/cases")["oneOf"],
+        json!([{"required": ["beneficiary_id"]}, {"required": ["nik"]}])
+    );
+    s.stop().await;
+}
+
+/// 409 for a refusal that depends on the current state, 422 only for a request
+/// wrong in itself; a path id beyond what the document allows is 400; a whole
+/// number written as 3.0 is an integer; an empty report window is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_conflicts_are_409_and_schema_valid_values_are_accepted() {
+    let s = Server::start().await;
+    let d = s.login("dispatcher1").await;
+    let before = s
+        .state
+        .engine
+        .snapshot()
+        .unit(&satria_dispatch::UnitId(CREW_UNIT.into()))
+        .map(|u| format!("{:?}", u.status));
+    // An available unit cannot report "on scene": a transition not allowed now.
+    let (st, b) = s
+        .call(
+            "post",
+            &format!("/api/units/{CREW_UNIT}/status"),
+            Some(&d),
+            Some(json!({"status": "on_scene"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["code"], "invalid_transition");
+    assert!(!b["message_id"].as_str().unwrap().is_empty());
+    let after = s
+        .state
+        .engine
+        .snapshot()
+        .unit(&satria_dispatch::UnitId(CREW_UNIT.into()))
+        .map(|u| format!("{:?}", u.status));
+    assert_eq!(before, after, "nothing changed");
+    // A device time later than the server's clock allows: judged against the
+    // clock, 409; a negative one is wrong in itself, 422.
+    let (st, b) = s
+        .call(
+            "post",
+            &format!("/api/units/{CREW_UNIT}/status"),
+            Some(&d),
+            Some(json!({"status": "out_of_service", "reason": "servis", "device_at": 32_503_680_000_000_i64})),
+        )
+        .await;
+    assert_eq!(
+        (st, b["code"].clone()),
+        (StatusCode::CONFLICT, json!("device_time_in_future")),
+        "{b}"
+    );
+    let (st, b) = s
+        .call(
+            "post",
+            &format!("/api/units/{CREW_UNIT}/status"),
+            Some(&d),
+            Some(json!({"status": "out_of_service", "reason": "servis", "device_at": -5})),
+        )
+        .await;
+    assert_eq!(
+        (st, b["code"].clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!("device_time_too_early")
+        ),
+        "{b}"
+    );
+    // Path ids: 0 and 19 digits are outside 1..=MAX_PATH_ID.
+    for bad in ["0", "1000000000000000000"] {
+        let (st, b) = s
+            .call("get", &format!("/api/incidents/{bad}"), Some(&d), None)
+            .await;
+        assert_eq!(
+            (st, b["code"].clone()),
+            (StatusCode::BAD_REQUEST, json!("invalid_id")),
+            "{bad}: {b}"
+        );
+    }
+    // 424242.0 is the integer 424242: no such incident (404), not a bad body.
+    let (st, inc) = s
+        .call(
+            "post",
+            "/api/incidents",
+            Some(&d),
+            Some(incident_body(SCENE.0, SCENE.1, "kuning")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let id = inc["id"].as_u64().unwrap();
+    let (st, b) = s
+        .call(
+            "post",
+            &format!("/api/incidents/{id}/merge"),
+            Some(&d),
+            Some(json!({"into": 424242.0})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{b}");
+    let (st, b) = s
+        .call(
+            "post",
+            &format!("/api/incidents/{id}/merge"),
+            Some(&d),
+            Some(json!({"into": 1.5})),
+        )
+        .await;
+    assert_eq!(
+        (st, b["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("invalid_body")),
+        "{b}"
+    );
+    // An empty window holds no incident.
+    let (st, b) = s
+        .call(
+            "get",
+            "/api/reports/response-times?from=5&to=5",
+            Some(&d),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["groups"], json!([]));
+    s.stop().await;
+}

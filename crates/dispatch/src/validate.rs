@@ -95,14 +95,25 @@ impl ServiceArea {
 
     /// Whether `p` lies in the box grown by `margin_m` on every side.
     pub fn contains(&self, p: LatLon, margin_m: f64) -> bool {
+        let g = self.grown(margin_m);
+        (g.min_lat..=g.max_lat).contains(&p.lat) && (g.min_lon..=g.max_lon).contains(&p.lon)
+    }
+
+    /// The box grown by `margin_m` on every side: exactly the positions
+    /// [`ServiceArea::contains`] accepts (the OpenAPI document states it).
+    pub fn grown(&self, margin_m: f64) -> ServiceArea {
         let dlat = margin_m / 111_195.0;
         let mid = ((self.min_lat + self.max_lat) / 2.0)
             .to_radians()
             .cos()
             .max(1e-6);
         let dlon = dlat / mid;
-        (self.min_lat - dlat..=self.max_lat + dlat).contains(&p.lat)
-            && (self.min_lon - dlon..=self.max_lon + dlon).contains(&p.lon)
+        ServiceArea {
+            min_lat: self.min_lat - dlat,
+            min_lon: self.min_lon - dlon,
+            max_lat: self.max_lat + dlat,
+            max_lon: self.max_lon + dlon,
+        }
     }
 }
 

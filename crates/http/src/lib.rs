@@ -24,6 +24,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
 
+pub mod json_int;
+
 /// A refused request: the status, a stable machine code, and the reason in
 /// English and Bahasa Indonesia.
 #[derive(Debug, Clone, PartialEq)]
@@ -507,8 +509,10 @@ pub struct Operation {
     pub roles: &'static [&'static str],
     /// JSON schema of the request body, if any.
     pub body: Option<fn() -> Value>,
-    /// Query parameters: (name, type, required).
-    pub query: &'static [(&'static str, &'static str, bool)],
+    /// Query parameters: (name, JSON schema of the value, required). The
+    /// schema states every rule the handler checks on the value by itself
+    /// (enum, pattern, minimum, maximum), from the constants it checks with.
+    pub query: &'static [QueryParam],
     /// The status of a success: 200, 201 (created) or 204 (no content).
     pub status: u16,
     /// Path parameters that are not strings: (name, JSON type), e.g.
@@ -518,6 +522,31 @@ pub struct Operation {
 
 /// `path_types` of an operation whose `{id}` is an integer.
 pub const INTEGER_ID: &[(&str, &str)] = &[("id", "integer")];
+
+/// A query parameter of an [`Operation`]: (name, JSON schema, required).
+pub type QueryParam = (&'static str, fn() -> Value, bool);
+
+/// The largest integer path id every module accepts: 18 decimal digits (ids
+/// are SQLite/engine integers; a longer number is refused before any lookup).
+pub const MAX_PATH_ID: i64 = 999_999_999_999_999_999;
+
+/// Schema of an integer path id: 1 to [`MAX_PATH_ID`].
+pub fn path_id_schema() -> Value {
+    serde_json::json!({"type": "integer", "minimum": 1, "maximum": MAX_PATH_ID})
+}
+
+/// Schema of a `YYYY-MM-DD` calendar day (a real date), the year matching
+/// `year_pattern` (a regex alternative such as `[0-9]{4}`).
+pub fn date_schema(year_pattern: &str) -> Value {
+    serde_json::json!({"type": "string", "format": "date",
+        "pattern": format!("^({year_pattern})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"),
+        "example": "2026-03-02"})
+}
+
+/// Schema of a plain string query value.
+pub fn string_schema() -> Value {
+    serde_json::json!({"type": "string"})
+}
 
 impl Operation {
     /// The path parameters in order, with their JSON types.
@@ -546,7 +575,8 @@ impl Operation {
         if !self.roles.is_empty() {
             v.extend([401, 403]);
         }
-        if self.path == "/api/auth/login" {
+        if self.path == "/api/auth/login" || self.path == "/api/auth/logout" {
+            // A wrong password; a logout without a (valid) token.
             v.push(401);
         }
         if has_params || self.method != "get" {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use satria_auth::{AccessRecord, AccessRecorder, Principal, Role};
-use satria_http::{ApiJson, HttpError, Operation, require_role};
+use satria_http::{ApiJson, HttpError, Operation, QueryParam, require_role};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -287,7 +287,9 @@ async fn list_beneficiaries(
     Caller(p, _): Caller<AnyPattas>,
     q: Result<Query<BeneficiaryQuery>, QueryRejection>,
 ) -> Result<Response, HttpError> {
-    let q = query(q)?;
+    let mut q = query(q)?;
+    // A blank desa filter filters nothing (as a blank `q` does).
+    q.desa = q.desa.filter(|d| !d.trim().is_empty());
     let who = p.clone();
     let list = s.run(move |pt| pt.list_beneficiaries(&who, &q)).await?;
     s.record_beneficiaries(
@@ -387,7 +389,9 @@ async fn list_cases(
     Caller(p, _): Caller<AnyPattas>,
     q: Result<Query<CaseQuery>, QueryRejection>,
 ) -> Result<Response, HttpError> {
-    let q = query(q)?;
+    let mut q = query(q)?;
+    // A blank desa filter filters nothing.
+    q.desa = q.desa.filter(|d| !d.trim().is_empty());
     let now = s.clock.now_ms();
     let who = p.clone();
     let list = s.run(move |pt| pt.list_cases(&who, &q, now)).await?;
@@ -697,15 +701,43 @@ fn obj(props: Value, required: &[&str]) -> Value {
     })
 }
 
+/// Control characters `valid::optional_text` refuses (line breaks and tabs
+/// are allowed), as a regex character-class body.
+const CONTROL: &str = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f";
+
+/// A text `valid::text` accepts: not blank, at most `max` characters, no
+/// control characters other than line breaks and tabs.
 fn text(max: usize) -> Value {
-    json!({"type": "string", "minLength": 1, "maxLength": max})
+    json!({"type": "string", "minLength": 1, "maxLength": max,
+        "pattern": format!("^[^{CONTROL}]*[^\\s{CONTROL}][^{CONTROL}]*$")})
+}
+
+/// An Indonesian mobile number as `valid::phone` accepts it: 08… or (+)628…,
+/// 10 to 15 digits.
+fn phone_schema() -> Value {
+    json!({"type": "string", "pattern": "^(08[0-9]{8,13}|\\+?628[0-9]{7,12})$", "example": "081234567890"})
+}
+
+/// A NIK as `valid::nik_form` accepts it: a region code (province 11-99,
+/// regency and district not 00), a birth date DDMMYY that exists (DD + 40 for
+/// a woman) and a serial that is not 0000.
+fn nik_schema() -> Value {
+    let region = "(1[1-9]|[2-9][0-9])(0[1-9]|[1-9][0-9])(0[1-9]|[1-9][0-9])";
+    let birth = "((0[1-9]|1[0-9]|2[0-8]|4[1-9]|5[0-9]|6[0-8])(0[1-9]|1[0-2])[0-9]{2}\
+        |(29|30|69|70)(0[13-9]|1[0-2])[0-9]{2}\
+        |(31|71)(0[13578]|1[02])[0-9]{2}\
+        |(29|69)02([02468][048]|[13579][26]))"
+        .replace(' ', "");
+    let serial = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])";
+    json!({"type": "string", "pattern": format!("^{region}{birth}{serial}$"),
+        "description": "16 digits; digits 7-12 the birth date DDMMYY, DD + 40 for a woman; 3302… = Banyumas"})
 }
 
 fn family_contact_schema() -> Value {
     obj(
         json!({
             "name": text(limits::NAME),
-            "phone": {"type": "string", "pattern": "^(\\+?62|0)8[0-9 -]{7,16}$"},
+            "phone": phone_schema(),
             "relation": text(limits::RELATION),
         }),
         &["name", "phone", "relation"],
@@ -721,16 +753,15 @@ fn beneficiary_props(nullable: bool) -> Value {
         }
     };
     json!({
-        "nik": {"type": "string", "pattern": "^[0-9]{16}$",
-                "description": "16 digits; digits 7-12 the birth date DDMMYY, DD + 40 for a woman; 3302… = Banyumas"},
+        "nik": nik_schema(),
         "name": text(limits::NAME),
         "date_of_birth": {"type": "string", "format": "date"},
         "sex": {"type": "string", "enum": ["L", "P", "male", "female"]},
         "desa": text(limits::DESA),
         "kecamatan": or_null(text(limits::DESA)),
-        "rt": {"type": "string", "pattern": "^[0-9]{1,3}$"},
-        "rw": {"type": "string", "pattern": "^[0-9]{1,3}$"},
-        "phone": or_null(json!({"type": "string", "pattern": "^(\\+?62|0)8[0-9 -]{7,16}$"})),
+        "rt": rt_rw_schema(),
+        "rw": rt_rw_schema(),
+        "phone": or_null(phone_schema()),
         "dtks": {"type": "boolean"},
         "bpjs": {"type": "string", "enum": BPJS},
         "conditions": {"type": "array", "minItems": 1, "maxItems": limits::CONDITIONS,
@@ -758,27 +789,35 @@ fn new_beneficiary_schema() -> Value {
 }
 
 fn beneficiary_patch_schema() -> Value {
-    obj(beneficiary_props(true), &[])
+    let mut s = obj(beneficiary_props(true), &[]);
+    // A change changes something.
+    s["minProperties"] = json!(1);
+    s
+}
+
+/// RT or RW as `valid::rt_rw` accepts it: 1 to 3 digits, 1 to 999.
+fn rt_rw_schema() -> Value {
+    json!({"type": "string", "pattern": "^([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9])$"})
 }
 
 fn new_case_schema() -> Value {
-    obj(
+    let mut s = obj(
         json!({
-            "beneficiary_id": {"type": "integer", "minimum": 1},
-            "nik": {"type": "string", "pattern": "^[0-9]{16}$"},
+            "beneficiary_id": satria_http::path_id_schema(),
+            "nik": nik_schema(),
             "needs": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": NEEDS}},
             "description": text(limits::DESCRIPTION),
-            "reported_via": {"type": "string", "maxLength": limits::REPORTED_VIA},
+            "reported_via": filter_schema(limits::REPORTED_VIA),
         }),
         &["needs", "description"],
-    )
+    );
+    // Exactly one of beneficiary_id and nik.
+    s["oneOf"] = json!([{"required": ["beneficiary_id"]}, {"required": ["nik"]}]);
+    s
 }
 
 fn note_schema() -> Value {
-    obj(
-        json!({"note": {"type": "string", "maxLength": limits::NOTES}}),
-        &[],
-    )
+    obj(json!({"note": filter_schema(limits::NOTES)}), &[])
 }
 
 fn reason_schema() -> Value {
@@ -795,7 +834,7 @@ fn assistance_schema() -> Value {
             "date": {"type": "string", "format": "date"},
             "kind": {"type": "string", "enum": NEEDS},
             "amount_rp": {"type": "integer", "minimum": 0, "maximum": limits::AMOUNT_RP},
-            "notes": {"type": "string", "maxLength": limits::NOTES},
+            "notes": filter_schema(limits::NOTES),
         }),
         &["date", "kind", "amount_rp"],
     )
@@ -817,7 +856,7 @@ fn transport_schema() -> Value {
                 {"type": "integer", "description": "ms since the epoch"}],
                 "description": "in the future and within 30 days; no offset = WIB"},
             "purpose": text(limits::PURPOSE),
-            "notes": {"type": "string", "maxLength": limits::NOTES},
+            "notes": filter_schema(limits::NOTES),
         }),
         &["pickup", "destination", "scheduled_for", "purpose"],
     )
@@ -825,8 +864,48 @@ fn transport_schema() -> Value {
 
 const ANY: &[&str] = AnyPattas::NAMES;
 const OFFICERS: &[&str] = Officers::NAMES;
-const PAGE: [(&str, &str, bool); 2] = [("limit", "integer", false), ("offset", "integer", false)];
-const RANGE: &[(&str, &str, bool)] = &[("from", "string", false), ("to", "string", false)];
+const PAGE: [QueryParam; 2] = [
+    ("limit", limit_schema, false),
+    ("offset", offset_schema, false),
+];
+const RANGE: &[QueryParam] = &[("from", day_schema, false), ("to", day_schema, false)];
+
+/// `limit` of a list: 1 to [`limits::PAGE_MAX`] (what `page` in the store checks).
+fn limit_schema() -> Value {
+    json!({"type": "integer", "minimum": 1, "maximum": limits::PAGE_MAX, "default": limits::PAGE_DEFAULT})
+}
+
+fn offset_schema() -> Value {
+    json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
+}
+
+/// A report day `YYYY-MM-DD` (WIB).
+fn day_schema() -> Value {
+    satria_http::date_schema("[0-9]{4}")
+}
+
+/// A text filter: at most `max` characters, no control characters other than
+/// line breaks and tabs (what `valid::optional_text` checks).
+fn filter_schema(max: usize) -> Value {
+    json!({"type": "string", "maxLength": max,
+        "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"})
+}
+
+fn search_schema() -> Value {
+    filter_schema(limits::SEARCH)
+}
+
+fn desa_filter_schema() -> Value {
+    filter_schema(limits::DESA)
+}
+
+fn case_status_schema() -> Value {
+    json!({"type": "string", "enum": STATUSES})
+}
+
+fn beneficiary_id_schema() -> Value {
+    json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
+}
 
 /// Every Pattas operation, for the server's OpenAPI document. A test walks
 /// it against [`routes`].
@@ -848,8 +927,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[
-            ("q", "string", false),
-            ("desa", "string", false),
+            ("q", search_schema, false),
+            ("desa", desa_filter_schema, false),
             PAGE[0],
             PAGE[1],
         ],
@@ -893,9 +972,9 @@ pub const OPERATIONS: &[Operation] = &[
         roles: ANY,
         body: None,
         query: &[
-            ("status", "string", false),
-            ("desa", "string", false),
-            ("beneficiary_id", "integer", false),
+            ("status", case_status_schema, false),
+            ("desa", desa_filter_schema, false),
+            ("beneficiary_id", beneficiary_id_schema, false),
             PAGE[0],
             PAGE[1],
         ],

@@ -150,6 +150,15 @@ impl PattasError {
     /// The API error for this failure.
     pub fn to_http(&self) -> HttpError {
         match self {
+            // A desa that is not in the Banyumas list is a reference to a
+            // record that does not exist: 404.
+            PattasError::Invalid {
+                code,
+                message,
+                message_id,
+            } if *code == "unknown_desa" => {
+                HttpError::new(StatusCode::NOT_FOUND, code, message, message_id)
+            }
             PattasError::Invalid {
                 code,
                 message,

@@ -788,7 +788,8 @@ async fn refused_inputs_get_a_clear_4xx_and_change_nothing() {
             "POST",
             "/api/pattas/beneficiaries".into(),
             with("desa", json!("Atlantis")),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            // Not in the Banyumas desa list: a record that does not exist.
+            StatusCode::NOT_FOUND,
             "unknown_desa",
         ),
         (
@@ -2323,4 +2324,27 @@ async fn form_data_is_labelled_in_both_languages() {
     );
     assert_eq!(m["verify_within_ms"], 24 * H);
     assert!(w.log.entries().is_empty());
+}
+
+/// A blank desa filter filters nothing (as a blank q does); a limit outside
+/// 1..=PAGE_MAX is refused, as the document states (issue 14: schemathesis).
+#[tokio::test]
+async fn a_blank_desa_filter_filters_nothing() {
+    let w = world();
+    let all = w.get("/api/pattas/beneficiaries", "officer").await;
+    assert_eq!(
+        w.get("/api/pattas/beneficiaries?desa=", "officer").await,
+        all
+    );
+    assert_eq!(
+        w.get("/api/pattas/cases?desa=%20", "officer").await,
+        w.get("/api/pattas/cases", "officer").await
+    );
+    let (st, e) = w
+        .call("GET", "/api/pattas/beneficiaries?limit=0", "officer", None)
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_limit"))
+    );
 }

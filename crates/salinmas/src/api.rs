@@ -601,6 +601,38 @@ fn object(required: &[&str], properties: Value) -> Value {
     })
 }
 
+/// A text `validate::text` accepts: not blank, at most `max` characters, no
+/// control characters.
+fn text_schema(max: usize) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max,
+        "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"})
+}
+
+/// An optional text (`validate::opt_text`): at most `max` characters, no
+/// control characters.
+fn opt_text_schema(max: usize) -> Value {
+    json!({"type": "string", "maxLength": max, "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"})
+}
+
+/// An Indonesian phone number (`validate::phone`).
+fn phone_schema() -> Value {
+    json!({"type": "string", "pattern": "^(08[0-9]{7,13}|\\+?628[0-9]{6,12})$", "example": "081234567890"})
+}
+
+/// Inside Banyumas (`validate::position`).
+fn lat_schema() -> Value {
+    json!({"type": "number", "minimum": v::LAT_RANGE.0, "maximum": v::LAT_RANGE.1})
+}
+
+fn lon_schema() -> Value {
+    json!({"type": "number", "minimum": v::LON_RANGE.0, "maximum": v::LON_RANGE.1})
+}
+
+/// RT or RW: 1 to 3 digits, 1 to 999.
+fn rt_rw_schema() -> Value {
+    json!({"type": "string", "pattern": "^([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9])$"})
+}
+
 fn category_schema() -> Value {
     json!({"type": "string", "enum": CATEGORIES})
 }
@@ -609,8 +641,8 @@ fn kelurahan_body() -> Value {
     object(
         &["name"],
         json!({
-            "name": {"type": "string", "maxLength": 80},
-            "kecamatan": {"type": "string", "maxLength": 80},
+            "name": text_schema(80),
+            "kecamatan": opt_text_schema(80),
         }),
     )
 }
@@ -630,14 +662,14 @@ fn account_body() -> Value {
         ],
         json!({
             "kind": {"type": "string", "enum": ["household", "dasawisma"]},
-            "name": {"type": "string", "maxLength": 100},
-            "kelurahan": {"type": "string"},
-            "rt": {"type": "string", "pattern": "^[0-9]{1,3}$"},
-            "rw": {"type": "string", "pattern": "^[0-9]{1,3}$"},
-            "address": {"type": "string", "maxLength": 200},
-            "lat": {"type": "number", "minimum": -7.80, "maximum": -7.15},
-            "lon": {"type": "number", "minimum": 108.80, "maximum": 109.55},
-            "phone": {"type": "string", "example": "081234567890"},
+            "name": text_schema(100),
+            "kelurahan": text_schema(80),
+            "rt": rt_rw_schema(),
+            "rw": rt_rw_schema(),
+            "address": text_schema(200),
+            "lat": lat_schema(),
+            "lon": lon_schema(),
+            "phone": phone_schema(),
             "members": {"type": "integer", "minimum": 1, "maximum": 100},
         }),
     )
@@ -647,9 +679,9 @@ fn collector_body() -> Value {
     object(
         &["name", "kelurahan", "phone"],
         json!({
-            "name": {"type": "string", "maxLength": 100},
-            "kelurahan": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 50},
-            "phone": {"type": "string"},
+            "name": text_schema(100),
+            "kelurahan": {"type": "array", "items": text_schema(80), "minItems": 1, "maxItems": 50, "uniqueItems": true},
+            "phone": phone_schema(),
         }),
     )
 }
@@ -660,7 +692,7 @@ fn price_body() -> Value {
         json!({
             "category": category_schema(),
             "price_per_kg_rp": {"type": "integer", "minimum": 0, "maximum": v::MAX_PRICE_RP},
-            "valid_from": {"type": "string", "format": "date"},
+            "valid_from": day_schema(),
         }),
     )
 }
@@ -677,15 +709,15 @@ fn pickup_body() -> Value {
             "window_end",
         ],
         json!({
-            "account_id": {"type": "integer", "description": "required for an officer"},
-            "lat": {"type": "number"},
-            "lon": {"type": "number"},
-            "address": {"type": "string", "maxLength": 200},
+            "account_id": {"type": "integer", "minimum": 1, "maximum": satria_http::MAX_PATH_ID, "description": "required for an officer"},
+            "lat": lat_schema(),
+            "lon": lon_schema(),
+            "address": text_schema(200),
             "categories": {"type": "array", "items": category_schema(), "minItems": 1, "maxItems": 7, "uniqueItems": true},
-            "estimated_kg": {"type": "number", "exclusiveMinimum": 0, "maximum": v::MAX_KG},
+            "estimated_kg": {"type": "number", "minimum": v::MIN_KG, "maximum": v::MAX_KG},
             "window_start": {"type": "string", "example": "2026-03-02T08:00"},
             "window_end": {"type": "string", "example": "2026-03-02T11:00"},
-            "notes": {"type": "string", "maxLength": 500},
+            "notes": opt_text_schema(500),
         }),
     )
 }
@@ -694,8 +726,8 @@ fn accept_body() -> Value {
     object(
         &[],
         json!({
-            "scheduled_date": {"type": "string", "format": "date"},
-            "collector_id": {"type": "integer", "description": "required for an officer"},
+            "scheduled_date": day_schema(),
+            "collector_id": {"type": "integer", "minimum": 1, "maximum": satria_http::MAX_PATH_ID, "description": "required for an officer"},
         }),
     )
 }
@@ -713,7 +745,7 @@ fn collect_body() -> Value {
                     "oneOf": [{"required": ["kg"]}, {"required": ["grams"]}],
                     "properties": {
                         "category": category_schema(),
-                        "kg": {"type": "number", "exclusiveMinimum": 0, "maximum": v::MAX_KG},
+                        "kg": {"type": "number", "minimum": v::MIN_KG, "maximum": v::MAX_KG},
                         "grams": {"type": "integer", "minimum": 1, "maximum": (v::MAX_KG as i64) * 1000},
                     },
                 },
@@ -723,10 +755,7 @@ fn collect_body() -> Value {
 }
 
 fn reason_body() -> Value {
-    object(
-        &["reason"],
-        json!({"reason": {"type": "string", "maxLength": 500}}),
-    )
+    object(&["reason"], json!({"reason": text_schema(500)}))
 }
 
 fn payout_body() -> Value {
@@ -735,9 +764,38 @@ fn payout_body() -> Value {
         json!({
             "amount_rp": {"type": "integer", "minimum": 1, "maximum": v::MAX_PAYOUT_RP},
             "method": {"type": "string", "enum": PAYOUT_METHODS},
-            "reference": {"type": "string", "maxLength": 100},
+            "reference": opt_text_schema(100),
         }),
     )
+}
+
+/// A day `YYYY-MM-DD` between [`crate::time::MIN_YEAR`] and
+/// [`crate::time::MAX_YEAR`] (what `validate::date` accepts).
+fn day_schema() -> Value {
+    const _: () = assert!(crate::time::MIN_YEAR == 2000 && crate::time::MAX_YEAR == 2100);
+    satria_http::date_schema("20[0-9]{2}|2100")
+}
+
+fn status_schema() -> Value {
+    json!({"type": "string", "enum": STATUSES})
+}
+
+fn account_id_schema() -> Value {
+    json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
+}
+
+/// Where the route starts, inside Banyumas: give `start_lat` and `start_lon`
+/// together, or neither.
+fn start_lat_schema() -> Value {
+    let mut s = lat_schema();
+    s["description"] = json!("give start_lat and start_lon together, or neither");
+    s
+}
+
+fn start_lon_schema() -> Value {
+    let mut s = lon_schema();
+    s["description"] = json!("give start_lat and start_lon together, or neither");
+    s
 }
 
 macro_rules! op {
@@ -785,7 +843,7 @@ pub const OPERATIONS: &[Operation] = &[
         "Household and dasawisma accounts the caller may see",
         ALL,
         None,
-        &[("kelurahan", "string", false)],
+        &[("kelurahan", satria_http::string_schema, false)],
         200,
         &[]
     ),
@@ -865,7 +923,7 @@ pub const OPERATIONS: &[Operation] = &[
         "Prices valid on a day (default today, WIB) and the price history",
         ALL,
         None,
-        &[("date", "string", false)],
+        &[("date", day_schema, false)],
         200,
         &[]
     ),
@@ -886,10 +944,10 @@ pub const OPERATIONS: &[Operation] = &[
         ALL,
         None,
         &[
-            ("status", "string", false),
-            ("kelurahan", "string", false),
-            ("date", "string", false),
-            ("account_id", "integer", false)
+            ("status", status_schema, false),
+            ("kelurahan", satria_http::string_schema, false),
+            ("date", day_schema, false),
+            ("account_id", account_id_schema, false)
         ],
         200,
         &[]
@@ -961,9 +1019,9 @@ pub const OPERATIONS: &[Operation] = &[
         NOT_HOUSEHOLD,
         None,
         &[
-            ("date", "string", false),
-            ("start_lat", "number", false),
-            ("start_lon", "number", false)
+            ("date", day_schema, false),
+            ("start_lat", start_lat_schema, false),
+            ("start_lon", start_lon_schema, false)
         ],
         200,
         &[("collector_id", "integer")]
@@ -976,7 +1034,7 @@ pub const OPERATIONS: &[Operation] = &[
         None,
         &[],
         200,
-        ID
+        &[]
     ),
     op!(
         "get",
@@ -984,7 +1042,7 @@ pub const OPERATIONS: &[Operation] = &[
         "Kg per category per kelurahan per ISO week, active accounts, credits earned and paid",
         OFFICER,
         None,
-        &[("from", "string", true), ("to", "string", true)],
+        &[("from", day_schema, true), ("to", day_schema, true)],
         200,
         &[]
     ),

@@ -96,6 +96,19 @@ impl From<rusqlite::Error> for SalinmasError {
 impl From<SalinmasError> for HttpError {
     fn from(e: SalinmasError) -> HttpError {
         match e {
+            // A reference to a record that does not exist: 404 (no schema
+            // can state it); everything else invalid is wrong in itself: 422.
+            SalinmasError::Invalid {
+                code,
+                message,
+                message_id,
+            } if matches!(
+                code,
+                "unknown_kelurahan" | "unknown_account" | "unknown_collector"
+            ) =>
+            {
+                HttpError::new(StatusCode::NOT_FOUND, code, message, message_id)
+            }
             SalinmasError::Invalid {
                 code,
                 message,

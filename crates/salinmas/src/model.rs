@@ -47,7 +47,7 @@ pub struct NewAccount {
     pub lon: f64,
     pub phone: String,
     /// People in a household, households in a dasawisma.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     pub members: Option<u32>,
 }
 
@@ -64,6 +64,7 @@ pub struct NewCollector {
 #[serde(deny_unknown_fields)]
 pub struct NewPrice {
     pub category: String,
+    #[serde(deserialize_with = "satria_http::json_int::int")]
     pub price_per_kg_rp: i64,
     /// `YYYY-MM-DD`: the first day the price applies.
     pub valid_from: String,
@@ -73,7 +74,7 @@ pub struct NewPrice {
 #[serde(deny_unknown_fields)]
 pub struct NewPickup {
     /// The household's own account when omitted; an officer must name it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     pub account_id: Option<i64>,
     pub lat: f64,
     pub lon: f64,
@@ -94,7 +95,7 @@ pub struct AcceptPickup {
     #[serde(default)]
     pub scheduled_date: Option<String>,
     /// Required when an officer accepts on a group's behalf.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     pub collector_id: Option<i64>,
 }
 
@@ -106,7 +107,7 @@ pub struct WeightIn {
     #[serde(default)]
     pub kg: Option<f64>,
     /// The weight in whole grams, as many scales show it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     pub grams: Option<i64>,
 }
 
@@ -125,6 +126,7 @@ pub struct Reason {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewPayout {
+    #[serde(deserialize_with = "satria_http::json_int::int")]
     pub amount_rp: i64,
     /// `cash`, `bank_transfer` or `e_wallet`.
     pub method: String,

@@ -10,6 +10,8 @@ pub const LON_RANGE: (f64, f64) = (108.80, 109.55);
 
 /// Largest weight of one category in one pickup, kg (a small truck's load).
 pub const MAX_KG: f64 = 5_000.0;
+/// The least weight recorded: 1 g (what the OpenAPI document states).
+pub const MIN_KG: f64 = 0.001;
 /// Highest price per kg, rupiah.
 pub const MAX_PRICE_RP: i64 = 1_000_000;
 /// Largest single payout, rupiah.
@@ -137,7 +139,7 @@ pub fn category(value: &str) -> Result<&'static str, SalinmasError> {
 
 /// A weight in kg → whole grams: finite, more than zero, at most [`MAX_KG`].
 pub fn grams(field: &str, kg: f64) -> Result<i64, SalinmasError> {
-    if kg.is_finite() && kg > 0.0 && kg <= MAX_KG {
+    if kg.is_finite() && (MIN_KG..=MAX_KG).contains(&kg) {
         let g = (kg * 1000.0).round() as i64;
         if g >= 1 {
             return Ok(g);
@@ -189,7 +191,10 @@ mod tests {
             assert!(phone(bad).is_err(), "{bad}");
         }
         assert_eq!(grams("kg", 1.2345).unwrap(), 1235);
-        for bad in [0.0, -1.0, 0.0004, f64::NAN, f64::INFINITY, 5000.1] {
+        // At least 1 g, as the OpenAPI document states: 0.0009 kg would round
+        // to 1 g but is below the stated minimum.
+        assert_eq!(grams("kg", MIN_KG).unwrap(), 1);
+        for bad in [0.0, -1.0, 0.0004, 0.0009, f64::NAN, f64::INFINITY, 5000.1] {
             assert!(grams("kg", bad).is_err(), "{bad}");
         }
         assert_eq!(amount_rp(2000, 1500), 3000);

@@ -1107,7 +1107,8 @@ async fn refused_inputs_change_nothing() {
         .await;
     assert_eq!(
         (st, e["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_account"))
+        // A reference to a record that does not exist: 404.
+        (StatusCode::NOT_FOUND, Some("unknown_account"))
     );
     // Malformed requests.
     for (uri, raw, code) in [
@@ -1938,7 +1939,7 @@ async fn officers_act_on_behalf_and_read_the_history() {
         ),
         (
             json!({"collector_id": 999}),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::NOT_FOUND,
             "unknown_collector",
         ),
         (
@@ -2033,4 +2034,43 @@ async fn officers_act_on_behalf_and_read_the_history() {
         (st, e["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_entity"))
     );
+}
+
+/// A whole number written as 5000.0 is the integer JSON Schema says it is; a
+/// fraction is refused; an account that does not exist is 404 (issue 14:
+/// schemathesis found both).
+#[tokio::test]
+async fn integral_floats_are_integers_and_missing_references_are_404() {
+    let env = Env::new();
+    let p = env
+        .ok(
+            "POST",
+            "/api/salinmas/prices",
+            &env.officer,
+            Some(json!({"category": "plastic", "price_per_kg_rp": 5000.0, "valid_from": "2026-03-10"})),
+        )
+        .await;
+    assert_eq!(p["price_per_kg_rp"], 5000, "{p}");
+    let (st, e) = env
+        .call(
+            "POST",
+            "/api/salinmas/prices",
+            &env.officer,
+            Some(json!({"category": "plastic", "price_per_kg_rp": 5000.5, "valid_from": "2026-03-11"})),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")),
+        "{e}"
+    );
+    let (st, e) = env
+        .call(
+            "POST",
+            "/api/salinmas/accounts/4242/payouts",
+            &env.officer,
+            Some(json!({"amount_rp": 1000.0, "method": "cash"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
 }

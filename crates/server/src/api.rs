@@ -74,16 +74,19 @@ async fn submit(state: &AppState, cmd: Command) -> Result<Vec<Event>, ApiError> 
     Ok(r?.into_iter().map(|p| p.event).collect())
 }
 
-/// A path id that must be a positive integer.
+/// A path id that must be a positive integer of at most
+/// [`satria_http::MAX_PATH_ID`] (what the OpenAPI document states).
 fn numeric_id(raw: &str, what: &str) -> Result<u64, ApiError> {
-    raw.parse::<u64>().map_err(|_| {
-        ApiError::new(
+    let max = satria_http::MAX_PATH_ID.unsigned_abs();
+    match raw.parse::<u64>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_id",
             format!("{what} id must be a positive integer, got {raw:?}"),
             format!("id {what} harus bilangan bulat positif"),
-        )
-    })
+        )),
+    }
 }
 
 pub(crate) fn check_latlon(lat: f64, lon: f64) -> Result<LatLon, ApiError> {
@@ -232,7 +235,7 @@ struct NewIncident {
     address: AddressIn,
     triage: Triage,
     category: Category,
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "satria_http::json_int::int")]
     patients: u32,
     #[serde(default)]
     notes: String,
@@ -296,6 +299,12 @@ struct IncidentFilter {
     limit: Option<usize>,
 }
 
+/// The values of `status` in `GET /api/incidents`.
+pub const INCIDENT_STATUS_FILTERS: [&str; 3] = ["open", "closed", "all"];
+
+/// The most incidents `GET /api/incidents` answers (a larger `limit` is capped).
+pub const MAX_INCIDENT_LIST: usize = 5000;
+
 async fn list_incidents(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -303,13 +312,13 @@ async fn list_incidents(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let which = f.status.as_deref().unwrap_or("open");
-    if !matches!(which, "open" | "closed" | "all") {
+    if !INCIDENT_STATUS_FILTERS.contains(&which) {
         return Err(ApiError::bad_request(
             "invalid_query",
             "status must be open, closed or all",
         ));
     }
-    let limit = f.limit.unwrap_or(500).min(5000);
+    let limit = f.limit.unwrap_or(500).min(MAX_INCIDENT_LIST);
     let snap = state.engine.snapshot();
     let mut list: Vec<_> = snap
         .incidents()
@@ -414,6 +423,7 @@ async fn get_incident(
 struct IncidentUpdate {
     triage: Option<Triage>,
     category: Option<Category>,
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     patients: Option<u32>,
     notes: Option<String>,
     address: Option<AddressIn>,
@@ -447,6 +457,7 @@ async fn update_incident(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MergeBody {
+    #[serde(deserialize_with = "satria_http::json_int::int")]
     into: u64,
 }
 
@@ -693,7 +704,7 @@ fn unit_for(caller: &Caller, id: &str) -> Result<UnitId, ApiError> {
 #[serde(deny_unknown_fields)]
 struct StatusBody {
     status: UnitStatus,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     device_at: Option<i64>,
     #[serde(default)]
     reason: Option<String>,
@@ -742,7 +753,7 @@ pub(crate) fn check_device_time(
 struct PositionBody {
     lat: f64,
     lon: f64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     device_at: Option<i64>,
 }
 
@@ -775,8 +786,9 @@ async fn unit_position(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AckBody {
+    #[serde(deserialize_with = "satria_http::json_int::int")]
     incident: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     device_at: Option<i64>,
 }
 
@@ -797,9 +809,10 @@ async fn acknowledge(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DeclineBody {
+    #[serde(deserialize_with = "satria_http::json_int::int")]
     incident: u64,
     reason: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     device_at: Option<i64>,
 }
 
@@ -838,9 +851,9 @@ async fn list_hospitals(State(state): State<Arc<AppState>>, caller: Caller) -> A
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CapacityBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     free_igd_beds: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
     free_icu_beds: Option<u32>,
     status: HospitalStatus,
 }
@@ -874,6 +887,7 @@ async fn hospital_capacity(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewReferral {
+    #[serde(deserialize_with = "satria_http::json_int::int")]
     incident: u64,
     to: String,
     #[serde(default)]
@@ -1034,12 +1048,8 @@ async fn response_times(
     ApiQuery(r): ApiQuery<Range>,
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin])?;
-    if r.to <= r.from {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "to must be after from",
-        ));
-    }
+    // An empty window (`to` <= `from`) holds no incident: it answers no groups
+    // (a rule between two parameters cannot be stated in the OpenAPI document).
     let region = satria_region::Region::banyumas();
     let snap = state.engine.snapshot();
     type Key = (String, String);
@@ -1094,6 +1104,11 @@ async fn response_times(
 
 // ---------------------------------------------------------------- openapi
 
-async fn openapi() -> ApiResult {
-    ok(crate::openapi::document())
+async fn openapi(State(state): State<Arc<AppState>>) -> ApiResult {
+    let snap = state.engine.snapshot();
+    let c = snap.config();
+    ok(crate::openapi::document_for(
+        c.service_area,
+        c.service_margin_m,
+    ))
 }

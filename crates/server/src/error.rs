@@ -108,13 +108,20 @@ pub fn rejection_code(r: &Rejection) -> String {
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> ApiError {
         let code = rejection_code(&r);
+        // 404: a record the request names does not exist. 422: the request is
+        // invalid in itself (the OpenAPI document states the rule). 409: it
+        // conflicts with the current state: a transition not allowed now, a
+        // device time judged against the server's clock or the assignment it
+        // answers, a duplicate.
         let status = if code.starts_with("unknown_") {
             StatusCode::NOT_FOUND
+        } else if code == "invalid_transition" {
+            StatusCode::CONFLICT
         } else if code.starts_with("invalid_")
-            || matches!(
-                code.as_str(),
-                "outside_service_area" | "device_time_in_future" | "device_time_too_early"
-            )
+            || code == "outside_service_area"
+            // A negative device time is wrong in itself (the document says
+            // minimum 0); a later one is judged against the assignment.
+            || matches!(r, Rejection::DeviceTimeTooEarly { device_at, .. } if device_at.0 < 0)
         {
             StatusCode::UNPROCESSABLE_ENTITY
         } else {

@@ -38,6 +38,16 @@ fn id() -> Value {
     json!({"type": "string", "minLength": 1, "maxLength": v::MAX_ID, "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]+$"})
 }
 
+/// `patients` may be 0 only when the category is information: a body that
+/// does not say category information needs at least [`v::MIN_PATIENTS`].
+fn with_patients_rule(mut body: Value) -> Value {
+    body["if"] =
+        json!({"required": ["category"], "properties": {"category": {"const": "information"}}});
+    body["then"] = json!({});
+    body["else"] = json!({"properties": {"patients": {"minimum": v::MIN_PATIENTS}}});
+    body
+}
+
 fn patients() -> Value {
     json!({"type": "integer", "minimum": 0, "maximum": v::MAX_PATIENTS,
         "description": format!("at least {} unless the category is information", v::MIN_PATIENTS)})
@@ -101,22 +111,87 @@ fn category() -> Value {
 
 fn address() -> Value {
     let part = text(v::MAX_ADDRESS_PART);
-    json!({"oneOf": [
-        required(v::MAX_ADDRESS_PART),
-        obj(&[], json!({"desa": part, "rt_rw": part, "landmark": part, "text": part}))
-    ], "description": "required: at least one part given"})
+    let mut parts = obj(
+        &[],
+        json!({"desa": part, "rt_rw": part, "landmark": part, "text": part}),
+    );
+    // At least one part not blank.
+    parts["anyOf"] = ["desa", "rt_rw", "landmark", "text"]
+        .iter()
+        .map(|p| json!({"required": [p], "properties": {*p: {"pattern": "\\S"}}}))
+        .collect();
+    json!({"oneOf": [required(v::MAX_ADDRESS_PART), parts],
+        "description": "required: the address as words, or parts of which at least one is not blank"})
 }
 
+/// Marks a latitude or longitude that must lie in the engine's service area:
+/// [`document_for`] replaces its bounds with the running server's.
+const SERVICE_AREA: &str = "x-service-area";
+
 fn lat() -> Value {
-    json!({"type": "number", "minimum": -90, "maximum": 90, "description": "inside the region's service area (its box plus a margin, 10 km by default)"})
+    json!({"type": "number", "minimum": -90, "maximum": 90, SERVICE_AREA: "lat",
+        "description": "inside the region's service area (its box plus a margin, 10 km by default)"})
 }
 
 fn lon() -> Value {
-    json!({"type": "number", "minimum": -180, "maximum": 180, "description": "inside the region's service area (its box plus a margin, 10 km by default)"})
+    json!({"type": "number", "minimum": -180, "maximum": 180, SERVICE_AREA: "lon",
+        "description": "inside the region's service area (its box plus a margin, 10 km by default)"})
+}
+
+/// The document as the running server answers: every dispatch latitude and
+/// longitude bounded by `area` grown by `margin_m` (what the engine accepts;
+/// without a service area, anywhere on Earth).
+pub fn document_for(area: Option<satria_dispatch::ServiceArea>, margin_m: f64) -> Value {
+    let mut doc = document();
+    if let Some(area) = area {
+        bound_positions(&mut doc, &area.grown(margin_m));
+    }
+    doc
+}
+
+fn bound_positions(v: &mut Value, g: &satria_dispatch::ServiceArea) {
+    match v {
+        Value::Object(m) => {
+            let bounds = match m.get(SERVICE_AREA).and_then(Value::as_str) {
+                Some("lat") => Some((g.min_lat, g.max_lat)),
+                Some("lon") => Some((g.min_lon, g.max_lon)),
+                _ => None,
+            };
+            if let Some((lo, hi)) = bounds {
+                m.insert("minimum".into(), json!(lo));
+                m.insert("maximum".into(), json!(hi));
+            }
+            m.values_mut().for_each(|x| bound_positions(x, g));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| bound_positions(x, g)),
+        _ => {}
+    }
 }
 
 fn unit_status() -> Value {
     json!({"type": "string", "enum": ["available", "notified", "en_route", "on_scene", "at_patient", "transporting", "at_destination", "transfer_of_care", "out_of_service"]})
+}
+
+/// `status` of `GET /api/incidents`.
+fn incident_status_filter() -> Value {
+    json!({"type": "string", "enum": crate::api::INCIDENT_STATUS_FILTERS, "default": "open"})
+}
+
+/// `limit` of `GET /api/incidents`: any count; at most
+/// [`crate::api::MAX_INCIDENT_LIST`] are answered.
+fn list_limit() -> Value {
+    json!({"type": "integer", "minimum": 0, "maximum": u64::try_from(usize::MAX).unwrap_or(u64::MAX),
+        "description": format!("at most {} incidents are answered", crate::api::MAX_INCIDENT_LIST)})
+}
+
+/// `to` of the route: the incident (default) or the hospital of its referral.
+fn route_to() -> Value {
+    json!({"type": "string", "enum": ["incident", "hospital"], "default": "incident"})
+}
+
+/// Milliseconds since the epoch (any 64-bit integer).
+fn epoch_ms() -> Value {
+    json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
 }
 
 const DISPATCH: &[&str] = &["dispatcher", "admin"];
@@ -166,7 +241,10 @@ pub const OPERATIONS: &[Operation] = &[
         path: "/api/incidents",
         summary: "Incidents the caller may see, newest first",
         roles: DISPATCH_CREW,
-        query: &[("status", "string", false), ("limit", "integer", false)],
+        query: &[
+            ("status", incident_status_filter, false),
+            ("limit", list_limit, false),
+        ],
         body: None,
         status: 200,
         path_types: &[],
@@ -178,7 +256,7 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH,
         query: &[],
         body: Some(|| {
-            obj(
+            with_patients_rule(obj(
                 &[
                     "caller_name",
                     "caller_phone",
@@ -191,7 +269,7 @@ pub const OPERATIONS: &[Operation] = &[
                 json!({
             "caller_name": required(v::MAX_NAME), "caller_phone": required(v::MAX_PHONE), "lat": lat(), "lon": lon(), "address": address(),
             "triage": triage(), "category": category(), "patients": patients(), "notes": text(v::MAX_NOTES)}),
-            )
+            ))
         }),
         status: 201,
         path_types: &[],
@@ -213,10 +291,10 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH,
         query: &[],
         body: Some(|| {
-            obj(
+            with_patients_rule(obj(
                 &[],
                 json!({"triage": triage(), "category": category(), "patients": patients(), "notes": text(v::MAX_NOTES), "address": address()}),
-            )
+            ))
         }),
         status: 200,
         path_types: satria_http::INTEGER_ID,
@@ -227,12 +305,7 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "Merge this incident into another",
         roles: DISPATCH,
         query: &[],
-        body: Some(|| {
-            obj(
-                &["into"],
-                json!({"into": {"type": "integer", "minimum": 0}}),
-            )
-        }),
+        body: Some(|| obj(&["into"], json!({"into": satria_http::path_id_schema()}))),
         status: 200,
         path_types: satria_http::INTEGER_ID,
     },
@@ -283,10 +356,16 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH,
         query: &[],
         body: Some(|| {
-            obj(
+            let mut b = obj(
                 &[],
                 json!({"unit_id": id(), "unit_ids": {"type": "array", "items": id(), "minItems": 1, "maxItems": v::MAX_ASSIGN_UNITS}}),
-            )
+            );
+            // unit_id, unit_ids or both: at most MAX_ASSIGN_UNITS units in all.
+            b["anyOf"] = json!([
+                {"required": ["unit_id"], "properties": {"unit_ids": {"maxItems": v::MAX_ASSIGN_UNITS - 1}}},
+                {"required": ["unit_ids"], "not": {"required": ["unit_id"]}},
+            ]);
+            b
         }),
         status: 200,
         path_types: satria_http::INTEGER_ID,
@@ -346,10 +425,15 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH_CREW,
         query: &[],
         body: Some(|| {
-            obj(
+            let mut b = obj(
                 &["status"],
                 json!({"status": unit_status(), "device_at": device_at(), "reason": text(v::MAX_REASON)}),
-            )
+            );
+            // Out of service needs a reason.
+            b["if"] = json!({"properties": {"status": {"const": "out_of_service"}}});
+            b["then"] =
+                json!({"required": ["reason"], "properties": {"reason": required(v::MAX_REASON)}});
+            b
         }),
         status: 200,
         path_types: &[],
@@ -481,7 +565,7 @@ pub const OPERATIONS: &[Operation] = &[
         path: "/api/reports/response-times",
         summary: "Median and 90th percentile of response intervals per triage and kecamatan",
         roles: DISPATCH,
-        query: &[("from", "integer", true), ("to", "integer", true)],
+        query: &[("from", epoch_ms, true), ("to", epoch_ms, true)],
         body: None,
         status: 200,
         path_types: &[],
@@ -491,7 +575,7 @@ pub const OPERATIONS: &[Operation] = &[
         path: "/api/incidents/{id}/route",
         summary: "The drive from a unit (default: the assigned one) to the incident, on the roads; a straight line without a road graph",
         roles: DISPATCH_CREW,
-        query: &[("unit", "string", false), ("to", "string", false)],
+        query: &[("unit", id, false), ("to", route_to, false)],
         body: None,
         status: 200,
         path_types: satria_http::INTEGER_ID,
@@ -571,6 +655,24 @@ fn refusal(code: u16) -> &'static str {
     }
 }
 
+/// The schema of a string path parameter the server checks further: unit and
+/// hospital ids are ids ([`v::id`]), the history's entity is a closed set and
+/// its id a text of 1 to 80 characters.
+fn path_schema(path: &str, name: &str) -> Option<Value> {
+    match (path, name) {
+        ("/api/salinmas/history/{entity}/{id}", "entity") => {
+            Some(json!({"type": "string", "enum": satria_salinmas::HISTORY_ENTITIES}))
+        }
+        ("/api/salinmas/history/{entity}/{id}", "id") => {
+            Some(json!({"type": "string", "minLength": 1, "maxLength": 80}))
+        }
+        (p, "id") if p.starts_with("/api/units/{id}") || p.starts_with("/api/hospitals/{id}") => {
+            Some(id())
+        }
+        _ => None,
+    }
+}
+
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
@@ -594,15 +696,18 @@ pub fn document() -> Value {
         let mut params = Vec::new();
         for (name, ty) in op.path_params() {
             let schema = if ty == "integer" {
-                json!({"type": "integer", "minimum": 1})
+                satria_http::path_id_schema()
+            } else if let Some(schema) = path_schema(op.path, name) {
+                schema
             } else {
                 json!({"type": ty})
             };
             params.push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
         }
-        for (name, ty, required) in op.query {
-            params
-                .push(json!({"name": name, "in": "query", "required": required, "schema": s(ty)}));
+        for (name, schema, required) in op.query {
+            params.push(
+                json!({"name": name, "in": "query", "required": required, "schema": schema()}),
+            );
         }
         if !params.is_empty() {
             o["parameters"] = Value::Array(params);
