@@ -755,7 +755,8 @@ fn beneficiary_props(nullable: bool) -> Value {
     json!({
         "nik": nik_schema(),
         "name": text(limits::NAME),
-        "date_of_birth": {"type": "string", "format": "date"},
+        "date_of_birth": {"type": "string", "format": "date",
+            "description": "must match the NIK's birth-date digits (422 nik_mismatch)"},
         "sex": {"type": "string", "enum": ["L", "P", "male", "female"]},
         "desa": text(limits::DESA),
         "kecamatan": or_null(text(limits::DESA)),
@@ -831,7 +832,8 @@ fn close_schema() -> Value {
 fn assistance_schema() -> Value {
     obj(
         json!({
-            "date": {"type": "string", "format": "date"},
+            "date": {"type": "string", "format": "date",
+                "description": "from the day the case was reported to today (422 invalid_date)"},
             "kind": {"type": "string", "enum": NEEDS},
             "amount_rp": {"type": "integer", "minimum": 0, "maximum": limits::AMOUNT_RP},
             "notes": filter_schema(limits::NOTES),
@@ -854,7 +856,7 @@ fn transport_schema() -> Value {
             "scheduled_for": {"oneOf": [
                 {"type": "string", "format": "date-time"},
                 {"type": "integer", "description": "ms since the epoch"}],
-                "description": "in the future and within 30 days; no offset = WIB"},
+                "description": "in the future and within 30 days; no offset = WIB (422 invalid_time)"},
             "purpose": text(limits::PURPOSE),
             "notes": filter_schema(limits::NOTES),
         }),

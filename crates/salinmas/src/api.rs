@@ -715,8 +715,10 @@ fn pickup_body() -> Value {
             "address": text_schema(200),
             "categories": {"type": "array", "items": category_schema(), "minItems": 1, "maxItems": 7, "uniqueItems": true},
             "estimated_kg": {"type": "number", "minimum": v::MIN_KG, "maximum": v::MAX_KG},
-            "window_start": {"type": "string", "example": "2026-03-02T08:00"},
-            "window_end": {"type": "string", "example": "2026-03-02T11:00"},
+            "window_start": {"type": "string", "example": "2026-03-02T08:00",
+                "description": "local time (WIB); the window must end after it, in the future, and start within 60 days (422 invalid_window)"},
+            "window_end": {"type": "string", "example": "2026-03-02T11:00",
+                "description": "local time (WIB), after window_start and in the future (422 invalid_window)"},
             "notes": opt_text_schema(500),
         }),
     )
@@ -726,7 +728,7 @@ fn accept_body() -> Value {
     object(
         &[],
         json!({
-            "scheduled_date": day_schema(),
+            "scheduled_date": described(day_schema(), "from today to 60 days ahead (422 invalid_date)"),
             "collector_id": {"type": "integer", "minimum": 1, "maximum": satria_http::MAX_PATH_ID, "description": "required for an officer"},
         }),
     )
@@ -738,6 +740,7 @@ fn collect_body() -> Value {
         json!({
             "weights": {
                 "type": "array", "minItems": 1, "maxItems": 7,
+                "description": "each category at most once (422 duplicate_category)",
                 "items": {
                     "type": "object",
                     "additionalProperties": false,
@@ -771,6 +774,13 @@ fn payout_body() -> Value {
 
 /// A day `YYYY-MM-DD` between [`crate::time::MIN_YEAR`] and
 /// [`crate::time::MAX_YEAR`] (what `validate::date` accepts).
+/// A schema with a rule stated in words, for a rule no schema keyword can state
+/// (relative to the clock or to another field).
+fn described(mut schema: Value, rule: &str) -> Value {
+    schema["description"] = json!(rule);
+    schema
+}
+
 fn day_schema() -> Value {
     const _: () = assert!(crate::time::MIN_YEAR == 2000 && crate::time::MAX_YEAR == 2100);
     satria_http::date_schema("20[0-9]{2}|2100")
@@ -1039,7 +1049,7 @@ pub const OPERATIONS: &[Operation] = &[
     op!(
         "get",
         "/api/salinmas/reports/weights",
-        "Kg per category per kelurahan per ISO week, active accounts, credits earned and paid",
+        "Kg per category per kelurahan per ISO week, active accounts, credits earned and paid; to is on or after from, at most 366 days later (422 invalid_range)",
         OFFICER,
         None,
         &[("from", day_schema, true), ("to", day_schema, true)],
