@@ -133,8 +133,24 @@ try {
   must((await text(pt, '#assist-list')).includes('Rp 150.000'), 'the amount is shown in Rupiah');
   ok('assistance recorded', 'Rp 150.000');
   const when = new Date(Date.now() + 7 * 3600e3 + 3 * 3600e3).toISOString().slice(0, 16);
-  await pt.fill('#t-lat', '-7.4231');
-  await pt.fill('#t-lon', '109.2272');
+  // The pickup is placed by desa name, not by coordinates: the form starts at
+  // the beneficiary's desa, a name not in the list is refused with a message,
+  // and a desa found by typing part of its name places the pickup at its centre.
+  must((await pt.inputValue('#t-desa')).startsWith('Kedungwuluh'), 'the pickup desa starts at the beneficiary\'s desa');
+  must(!(await pt.locator('#t-lat').isVisible()), 'no coordinates to type unless the exact point is opened');
+  await pt.fill('#t-desa', 'Desa Yang Tidak Ada');
+  await pt.fill('#t-date', when.slice(0, 10));
+  await pt.fill('#t-time', when.slice(11, 16));
+  await pt.fill('#t-purpose', 'hemodialisis');
+  await pt.click('#transport-form button[type=submit]');
+  await pt.waitForFunction(() => document.querySelector('#transport-error')?.textContent.trim().length > 0);
+  must((await text(pt, '#transport-error')).includes('desa'), 'an unknown desa is refused with a message naming it');
+  must(await pt.locator('#transport-list tr[data-tid]').count() === 0, 'nothing is booked for an unknown desa');
+  const options = await pt.$$eval('#t-desa-list option', (os) => os.map((o) => o.value));
+  const pick = options.find((o) => o.startsWith('Sokanegara,'));
+  must(pick, `Sokanegara is in the pickup desa list (${options.length} desa)`);
+  await pt.fill('#t-desa', pick);
+  await pt.fill('#t-addr', 'Jl. Gerilya 12');
   await pt.fill('#t-date', when.slice(0, 10));
   await pt.fill('#t-time', when.slice(11, 16));
   await pt.fill('#t-purpose', 'hemodialisis');
@@ -142,10 +158,16 @@ try {
   const trow = pt.locator('#transport-list tr[data-tid]').first();
   await trow.waitFor();
   const tid = await trow.getAttribute('data-tid');
-  ok('transport booked', `${tid} at ${when} WIB, state ${await trow.getAttribute('data-state')}`);
+  must((await text(pt, `#transport-list tr[data-tid="${tid}"]`)).includes('Jl. Gerilya 12, Sokanegara'), 'the booked pickup shows the address and its desa');
+  ok('transport booked', `${tid} at ${when} WIB from ${pick}, state ${await trow.getAttribute('data-state')}`);
   await pt.fill(`[data-cancel="${tid}"]`, 'jadwal diundur');
   await pt.click(`#transport-list tr[data-tid="${tid}"] button`);
   await pt.waitForSelector(`#transport-list tr[data-tid="${tid}"][data-state="cancelled"]`);
+  const hist = await text(pt, '#history');
+  for (const raw of ['transport_booked', 'transport_cancelled', 'assistance_started', 'assistance_recorded']) {
+    must(!hist.includes(raw), `the history shows no raw key (${raw}): ${hist}`);
+  }
+  must(hist.includes('Transportasi dipesan') && hist.includes('Transportasi dibatalkan'), 'the history says what happened in Bahasa Indonesia');
   await shot(pt, 'pattas-transport');
   ok('transport cancelled');
 

@@ -645,14 +645,15 @@ async fn meta(
     };
     let desa: Vec<Value> = s
         .pattas
-        .desa_list()
+        .desa_places()
         .into_iter()
-        .map(|(d, k)| json!({"desa": d, "kecamatan": k}))
+        .map(|(d, k, lat, lon)| json!({"desa": d, "kecamatan": k, "lat": lat, "lon": lon}))
         .collect();
     let config = s.pattas.config();
     Ok(Json(json!({
         "needs": labels(&NEED_LABELS),
         "statuses": labels(&STATUS_LABELS),
+        "actions": labels(&ACTION_LABELS),
         "bpjs": labels(&[
             ("pbi", "PBI (premium paid by the state)", "PBI (iuran dibayar pemerintah)"),
             ("mandiri", "Self-paid", "Mandiri"),
@@ -1076,7 +1077,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation {
         method: "get",
         path: "/api/pattas/meta",
-        summary: "Form data: needs, statuses, BPJS and sex options labelled in English and Bahasa Indonesia, the Banyumas desa list, the deadlines",
+        summary: "Form data: needs, statuses, BPJS and sex options labelled in English and Bahasa Indonesia, the Banyumas desa list with each centre (lat, lon), the deadlines",
         roles: ANY,
         body: None,
         query: &[],

@@ -67,6 +67,45 @@ pub const STATUS_LABELS: [(&str, &str, &str); 5] = [
     ("rejected", "Rejected", "Ditolak"),
 ];
 
+/// Every action the change history records (`pattas_history.action`), labelled
+/// in English and Bahasa Indonesia, so no page shows a raw key.
+pub const ACTION_LABELS: [(&str, &str, &str); 10] = [
+    (
+        "registered",
+        "Beneficiary registered",
+        "Penerima manfaat didaftarkan",
+    ),
+    (
+        "updated",
+        "Beneficiary data changed",
+        "Data penerima manfaat diubah",
+    ),
+    ("reported", "Reported", "Dilaporkan"),
+    ("verified", "Verified", "Terverifikasi"),
+    ("rejected", "Rejected", "Ditolak"),
+    (
+        "assistance_started",
+        "Assistance started",
+        "Pendampingan dimulai",
+    ),
+    (
+        "assistance_recorded",
+        "Assistance recorded",
+        "Bantuan dicatat",
+    ),
+    (
+        "transport_booked",
+        "Transport booked",
+        "Transportasi dipesan",
+    ),
+    (
+        "transport_cancelled",
+        "Transport cancelled",
+        "Transportasi dibatalkan",
+    ),
+    ("closed", "Closed (tuntas)", "Tuntas"),
+];
+
 /// Case statuses.
 pub const STATUSES: [&str; 5] = [
     "reported",

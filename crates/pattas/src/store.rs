@@ -151,8 +151,8 @@ const T_COLS: &str = "transport_id, case_id, scheduled_for_ms, purpose, notes, p
 pub struct Pattas {
     conn: Mutex<Connection>,
     config: PattasConfig,
-    /// (desa, kecamatan) of Kabupaten Banyumas.
-    desa: Vec<(String, String)>,
+    /// (desa, kecamatan, latitude, longitude of its centre) of Kabupaten Banyumas.
+    desa: Vec<(String, String, f64, f64)>,
 }
 
 impl std::fmt::Debug for Pattas {
@@ -309,6 +309,12 @@ fn history(
     at_ms: i64,
     details: Value,
 ) -> Result<(), PattasError> {
+    debug_assert!(
+        crate::model::ACTION_LABELS
+            .iter()
+            .any(|(a, _, _)| *a == action),
+        "history action {action:?} has no label in ACTION_LABELS"
+    );
     tx.execute(
         "INSERT INTO pattas_history (entity, entity_id, action, actor, role, at_ms, details)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -477,7 +483,7 @@ impl Pattas {
         let desa = satria_region::Region::banyumas()
             .desa
             .into_iter()
-            .map(|d| (d.name, d.kecamatan))
+            .map(|d| (d.name, d.kecamatan, d.centroid.lat, d.centroid.lon))
             .collect();
         Ok(Pattas {
             conn: Mutex::new(conn),
@@ -489,6 +495,14 @@ impl Pattas {
     /// The desa/kelurahan of Kabupaten Banyumas a beneficiary may live in,
     /// as (desa, kecamatan), by kecamatan then desa.
     pub fn desa_list(&self) -> Vec<(String, String)> {
+        self.desa_places()
+            .into_iter()
+            .map(|(d, k, _, _)| (d, k))
+            .collect()
+    }
+
+    /// The same desa with the position of their centre, to place a pickup by name.
+    pub fn desa_places(&self) -> Vec<(String, String, f64, f64)> {
         let mut v = self.desa.clone();
         v.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
         v
@@ -518,16 +532,17 @@ impl Pattas {
         kecamatan: Option<&str>,
     ) -> Result<(String, String), PattasError> {
         let desa = valid::text("desa", desa, limits::DESA)?;
-        let matches: Vec<&(String, String)> = self
+        let matches: Vec<(String, String)> = self
             .desa
             .iter()
-            .filter(|(d, k)| {
+            .filter(|(d, k, _, _)| {
                 d.eq_ignore_ascii_case(&desa)
                     && kecamatan.is_none_or(|want| k.eq_ignore_ascii_case(want.trim()))
             })
+            .map(|(d, k, _, _)| (d.clone(), k.clone()))
             .collect();
         match matches.as_slice() {
-            [one] => Ok((*one).clone()),
+            [one] => Ok(one.clone()),
             [] => Err(PattasError::invalid(
                 "unknown_desa",
                 format!(

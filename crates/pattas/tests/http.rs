@@ -2308,7 +2308,24 @@ async fn form_data_is_labelled_in_both_languages() {
         .map(|n| n["value"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, STATUSES.to_vec());
-    for list in ["needs", "statuses", "bpjs", "sex"] {
+    let actions: Vec<&str> = m["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["value"].as_str().unwrap())
+        .collect();
+    for a in [
+        "registered",
+        "reported",
+        "verified",
+        "assistance_started",
+        "transport_booked",
+        "transport_cancelled",
+        "closed",
+    ] {
+        assert!(actions.contains(&a), "history action {a} is labelled");
+    }
+    for list in ["needs", "statuses", "actions", "bpjs", "sex"] {
         for x in m[list].as_array().unwrap() {
             assert!(
                 !x["label"].as_str().unwrap().is_empty()
@@ -2322,6 +2339,21 @@ async fn form_data_is_labelled_in_both_languages() {
         desa.iter()
             .any(|d| d["desa"] == "Kedungwuluh" && d["kecamatan"] == "Purwokerto Barat")
     );
+    // Each desa comes with its centre, so a transport can be booked by desa name;
+    // the centre is the region's (fixtures/banyumas/desa.csv: -7.42309, 109.22718).
+    let k = desa
+        .iter()
+        .find(|d| d["desa"] == "Kedungwuluh" && d["kecamatan"] == "Purwokerto Barat")
+        .unwrap();
+    assert!((k["lat"].as_f64().unwrap() + 7.42309).abs() < 1e-6, "{k}");
+    assert!((k["lon"].as_f64().unwrap() - 109.22718).abs() < 1e-6, "{k}");
+    for d in desa {
+        let (lat, lon) = (d["lat"].as_f64().unwrap(), d["lon"].as_f64().unwrap());
+        assert!(
+            (-7.85..=-7.05).contains(&lat) && (108.7..=109.65).contains(&lon),
+            "{d}"
+        );
+    }
     assert_eq!(m["verify_within_ms"], 24 * H);
     assert!(w.log.entries().is_empty());
 }

@@ -15,7 +15,8 @@ const L = {
     status: 'Status', reported: 'Dilaporkan', overdue: 'terlambat', case: 'Kasus', history: 'Riwayat', verify: 'Verifikasi',
     reject: 'Tolak', assist: 'Mulai pendampingan', close: 'Tuntaskan', reason: 'Alasan', summary: 'Ringkasan penutupan', note: 'Catatan',
     assistance: 'Bantuan', add_assistance: 'Catat bantuan', kind: 'Jenis', amount: 'Jumlah (Rp)', date: 'Tanggal', notes: 'Catatan',
-    transport: 'Transportasi gratis', book: 'Pesan transportasi', pickup: 'Penjemputan', lat: 'Lintang', lon: 'Bujur',
+    transport: 'Transportasi gratis', book: 'Pesan transportasi', pickup: 'Penjemputan', lat: 'Lintang', lon: 'Bujur', pickup_desa: 'Desa/kelurahan penjemputan (ketik untuk mencari)',
+    exact_point: 'Titik jemput tepat (opsional; tanpa ini: pusat desa)', pick_desa: 'Pilih desa/kelurahan penjemputan dari daftar, atau isi titik jemput tepat',
     address: 'Alamat', destination: 'Rumah sakit tujuan', other: 'Lainnya (isi nama & koordinat)', dest_name: 'Nama tujuan',
     scheduled: 'Jadwal (WIB)', pickup_time: 'Jam jemput (WIB, 24 jam)', purpose: 'Keperluan', cancel: 'Batalkan', cancelled: 'dibatalkan', unit: 'Unit',
     reports: 'Laporan', from: 'Dari', to: 'Sampai', show: 'Tampilkan', by_status: 'Kasus per status', by_desa: 'Kasus per desa',
@@ -36,7 +37,8 @@ const L = {
     status: 'Status', reported: 'Reported', overdue: 'overdue', case: 'Case', history: 'History', verify: 'Verify',
     reject: 'Reject', assist: 'Start assistance', close: 'Close', reason: 'Reason', summary: 'Closing summary', note: 'Note',
     assistance: 'Assistance', add_assistance: 'Record assistance', kind: 'Kind', amount: 'Amount (Rp)', date: 'Date', notes: 'Notes',
-    transport: 'Free transport', book: 'Book transport', pickup: 'Pickup', lat: 'Latitude', lon: 'Longitude',
+    transport: 'Free transport', book: 'Book transport', pickup: 'Pickup', lat: 'Latitude', lon: 'Longitude', pickup_desa: 'Pickup desa/kelurahan (type to search)',
+    exact_point: 'Exact pickup point (optional; without it: the desa centre)', pick_desa: 'Choose the pickup desa/kelurahan from the list, or give the exact pickup point',
     address: 'Address', destination: 'Destination hospital', other: 'Other (enter name & coordinates)', dest_name: 'Destination name',
     scheduled: 'Scheduled (WIB)', pickup_time: 'Pickup time (WIB, 24 h)', purpose: 'Purpose', cancel: 'Cancel', cancelled: 'cancelled', unit: 'Unit',
     reports: 'Reports', from: 'From', to: 'To', show: 'Show', by_status: 'Cases by status', by_desa: 'Cases by desa',
@@ -74,7 +76,7 @@ const todayWib = () => new Date(Date.now() + 7 * 3600e3).toISOString().slice(0, 
 const label = (list, v) => { const x = (list || []).find((o) => o.value === v); return x ? (getLang() === 'id' ? x.label_id : x.label) : v; };
 const val = (id) => $(`#${id}`).value.trim();
 
-let meta = { needs: [], statuses: [], bpjs: [], sex: [], desa: [] };
+let meta = { needs: [], statuses: [], actions: [], bpjs: [], sex: [], desa: [] };
 let cases = [];
 let overdue = new Map();
 let selected = null;
@@ -200,22 +202,39 @@ function detailSection() {
       field('a-amount', 'amount', { type: 'number', min: 0, step: 1000 }), field('a-date', 'date', { type: 'date', value: todayWib() }),
       field('a-notes', 'notes'), h('button', { type: 'submit' }, tr('add_assistance'))) : null,
     h('h3', {}, tr('transport')),
-    h('table#transport-list', {}, h('tr', {}, h('th', {}, 'ID'), h('th', {}, tr('scheduled')), h('th', {}, tr('destination')), h('th', {}, tr('status')), h('th', {}, tr('unit')), h('th', {})),
-      ...c.transports.map((x) => h('tr', { dataset: { tid: x.transport_id, state: x.state } }, h('td', {}, x.transport_id), h('td', {}, wib(x.scheduled_for_ms)),
+    h('table#transport-list', {}, h('tr', {}, h('th', {}, 'ID'), h('th', {}, tr('scheduled')), h('th', {}, tr('pickup')), h('th', {}, tr('destination')), h('th', {}, tr('status')), h('th', {}, tr('unit')), h('th', {})),
+      ...c.transports.map((x) => h('tr', { dataset: { tid: x.transport_id, state: x.state } }, h('td', {}, x.transport_id), h('td', {}, wib(x.scheduled_for_ms)), h('td', {}, x.pickup?.address || ''),
         h('td', {}, x.destination.name), h('td', {}, tr(`ts_${x.state}`) === `ts_${x.state}` ? x.state : tr(`ts_${x.state}`)), h('td', {}, x.live?.unit_id || '—'),
         h('td', {}, officer && !x.cancelled_at_ms ? [h('input', { placeholder: tr('reason'), 'data-cancel': x.transport_id, size: 12 }),
           h('button.small.danger', { type: 'button', onclick: () => cancelTransport(x.transport_id) }, tr('cancel'))] : (x.cancel_reason || ''))))),
     canAct ? transportForm(b) : null,
     h('h3', {}, tr('history')),
-    h('ul.list#history', {}, ...c.history.map((e) => h('li', {}, `${wib(e.at_ms)} · ${label(meta.statuses, e.action)} · ${e.actor}${e.details?.reason ? ' · ' + e.details.reason : ''}${e.details?.note ? ' · ' + e.details.note : ''}`))));
+    h('ul.list#history', {}, ...c.history.map((e) => h('li', {}, `${wib(e.at_ms)} · ${label(meta.actions, e.action)} · ${e.actor}${e.details?.reason ? ' · ' + e.details.reason : ''}${e.details?.note ? ' · ' + e.details.note : ''}`))));
+}
+
+// A pickup is placed by its desa/kelurahan (found by name, the list from
+// /api/pattas/meta with each desa's centre) or, when the crew needs it, an
+// exact point; nobody has to know a latitude.
+const desaLabel = (d) => `${d.desa}, ${d.kecamatan}`;
+function findDesa(text) {
+  const t = (text || '').trim().toLowerCase();
+  if (!t) return null;
+  const exact = meta.desa.find((d) => desaLabel(d).toLowerCase() === t);
+  if (exact) return exact;
+  const byName = meta.desa.filter((d) => d.desa.toLowerCase() === t);
+  return byName.length === 1 ? byName[0] : null;
 }
 
 function transportForm(b) {
   const hospitalOpts = [...HOSPITALS.map(([id, name]) => [id, name]), ['', tr('other')]];
   if (!keep.has('t-addr')) keep.set('t-addr', `RT ${b.rt}/RW ${b.rw} ${b.desa}`);
+  if (!keep.has('t-desa')) { const d = findDesa(b.kecamatan ? `${b.desa}, ${b.kecamatan}` : b.desa); keep.set('t-desa', d ? desaLabel(d) : b.desa); }
   if (!keep.has('t-date')) keep.set('t-date', todayWib());
   return h('form#transport-form', { onsubmit: bookTransport, novalidate: true },
-    h('div.row', {}, field('t-lat', 'lat', { type: 'number', step: 'any', min: -7.85, max: -7.05 }), field('t-lon', 'lon', { type: 'number', step: 'any', min: 108.7, max: 109.65 }), field('t-addr', 'address')),
+    h('div.row', {}, field('t-desa', 'pickup_desa', { list: 't-desa-list', autocomplete: 'off', size: 32 }), field('t-addr', 'address')),
+    h('datalist#t-desa-list', {}, ...meta.desa.map((d) => h('option', { value: desaLabel(d) }))),
+    h('details#t-point', { open: (keep.get('t-lat') || keep.get('t-lon')) ? true : null }, h('summary', {}, tr('exact_point')),
+      h('div.row', {}, field('t-lat', 'lat', { type: 'number', step: 'any', min: -7.85, max: -7.05 }), field('t-lon', 'lon', { type: 'number', step: 'any', min: 108.7, max: 109.65 }))),
     h('div.row', {}, select('t-dest', 'destination', hospitalOpts, { onchange: () => render() })),
     (keep.get('t-dest') === '') ? h('div.row', {}, field('t-dname', 'dest_name'), field('t-dlat', 'lat', { type: 'number', step: 'any' }), field('t-dlon', 'lon', { type: 'number', step: 'any' })) : null,
     h('div.row', {}, field('t-date', 'date', { type: 'date' }), field('t-time', 'pickup_time', { inputmode: 'numeric', pattern: '([01][0-9]|2[0-3]):[0-5][0-9]', maxlength: 5, placeholder: '08:00', size: 5 }), field('t-purpose', 'purpose'), field('t-notes', 'notes')),
@@ -338,15 +357,22 @@ async function bookTransport(e) {
   const destination = hosp ? { hospital_id: hosp[0], name: hosp[1], lat: hosp[2], lon: hosp[3] }
     : { name: val('t-dname'), lat: Number(val('t-dlat')), lon: Number(val('t-dlon')) };
   // No offset: the server reads the time as WIB (24 h, typed as HH:MM).
+  const desa = findDesa(val('t-desa'));
+  const exact = val('t-lat') !== '' && val('t-lon') !== '';
+  if (!desa && !exact) { fail('transport-error', new Error(tr('pick_desa'))); return; }
+  const at = exact ? { lat: Number(val('t-lat')), lon: Number(val('t-lon')) } : { lat: desa.lat, lon: desa.lon };
+  // The crew reads the address: it names the desa when the typed one does not.
+  const address = desa && !val('t-addr').toLowerCase().includes(desa.desa.toLowerCase())
+    ? `${val('t-addr')}, ${desaLabel(desa)}`.replace(/^, /, '') : val('t-addr');
   const body = {
-    pickup: { lat: Number(val('t-lat')), lon: Number(val('t-lon')), address: val('t-addr') },
+    pickup: { ...at, address },
     destination, scheduled_for: `${val('t-date')}T${val('t-time')}`, purpose: val('t-purpose'),
   };
   if (val('t-notes')) body.notes = val('t-notes');
   try {
     const x = await api(`/api/pattas/cases/${detail.id}/transports`, { method: 'POST', body });
     toast(`${tr('saved')}: ${x.transport_id}`);
-    ['t-time', 't-purpose', 't-notes'].forEach((k) => keep.delete(k));
+    ['t-time', 't-purpose', 't-notes', 't-lat', 't-lon'].forEach((k) => keep.delete(k));
     await openCase(detail.id);
   } catch (err) { fail('transport-error', err); }
 }
