@@ -89,16 +89,32 @@ fn referral_form() -> Value {
     }})
 }
 
+/// The patient of a referral (`PatientData::validate`): identified (a NIK of
+/// 16 digits, a name and a real date of birth) or not yet identified ("identitas
+/// belum diketahui": an empty NIK; name and date of birth may be empty).
 fn patient() -> Value {
+    let date =
+        json!({"type": "string", "format": "date", "pattern": "^(19[0-9]{2}|20[0-9]{2}|2100)-"});
     json!({"type": "object", "required": ["nik", "name", "sex", "date_of_birth", "address", "contact"],
     "properties": {
-        "nik": {"type": "string", "pattern": "^[0-9]{16}$"},
-        "name": required(v::MAX_NAME),
+        "nik": {"type": "string", "maxLength": 16},
+        "name": text(v::MAX_NAME),
         "sex": {"type": "string", "enum": ["male", "female"]},
-        "date_of_birth": {"type": "string", "format": "date"},
+        "date_of_birth": {"type": "string", "maxLength": 10},
         "address": text(v::MAX_ADDRESS_PART),
         "contact": text(v::MAX_PHONE),
-    }})
+    },
+    "oneOf": [
+        {"title": "identified", "properties": {
+            "nik": {"type": "string", "pattern": "^[0-9]{16}$"},
+            "name": required(v::MAX_NAME),
+            "date_of_birth": date,
+        }},
+        {"title": "not yet identified", "properties": {
+            "nik": {"const": ""},
+            "date_of_birth": {"anyOf": [{"const": ""}, date]},
+        }},
+    ]})
 }
 
 fn triage() -> Value {
