@@ -498,3 +498,121 @@ async fn pages_and_map_data_over_http() {
         s.task.await.unwrap().unwrap();
     }
 }
+
+/// Appends a space to one journal row's payload with plain SQL, as an intruder would.
+fn tamper_payload(dir: &Path, row: u64) {
+    let db = rusqlite::Connection::open(dir.join(satria_store::JOURNAL_FILE)).unwrap();
+    let n = db
+        .execute(
+            "UPDATE entries SET payload = payload || ' ' WHERE row = ?1",
+            [row],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// The accepted-break banner as a person sees it (issue 14 item 4): the engine
+/// refuses a tampered journal, an operator accepts exactly the broken row, and
+/// every console (dispatcher, crew phone, hospital, Pattas) shows the banner
+/// until an admin acknowledges it (`tests/browser/integrity.mjs`).
+#[test]
+fn an_accepted_chain_break_shows_a_banner_on_every_console_until_an_admin_acknowledges() {
+    if !harness::ready() {
+        return;
+    }
+    const ROW: u64 = 3;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let start = |accept: Option<u64>| {
+        let mut o = EngineOptions::new(dir.path());
+        o.initial_units = demo_fleet();
+        o.hospitals = demo_hospitals();
+        o.accept_broken_row = accept;
+        o.operator = "operator-shift-malam".into();
+        Engine::start(o, Box::new(StraightLine::default()), Box::new(SystemClock))
+    };
+    start(None).unwrap().shutdown();
+    tamper_payload(dir.path(), ROW);
+    assert!(
+        matches!(
+            start(None).unwrap_err(),
+            satria_engine::EngineError::ChainBroken { row: ROW, .. }
+        ),
+        "the engine refuses the tampered journal, naming row {ROW}"
+    );
+    let engine = Arc::new(start(Some(ROW)).unwrap());
+    let hospital = demo_hospitals()[0].id.0.clone();
+    let auth = Arc::new(AuthStore::open(&dir.path().join("auth.sqlite")).unwrap());
+    for (name, role, unit, hosp) in [
+        ("admin", Role::Admin, None, None),
+        ("dispatcher1", Role::Dispatcher, None, None),
+        ("crew1", Role::Crew, Some(CREW_UNIT.to_string()), None),
+        ("hospital1", Role::Hospital, None, Some(hospital)),
+        ("mitra", Role::PattasMitra, None, None),
+    ] {
+        auth.add_user(
+            NewUser {
+                username: name.into(),
+                password: PASSWORD.into(),
+                role,
+                unit,
+                hospital: hosp,
+                subject: None,
+            },
+            0,
+        )
+        .unwrap();
+    }
+    let state = AppState::new(
+        engine,
+        auth,
+        dir.path().to_path_buf(),
+        ServerOptions::default(),
+        true,
+    );
+    let _ = state.roads.set(Arc::new(road_grid(dir.path())));
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(satria_server::serve(listener, Arc::clone(&state), async {
+        let _ = stopped.await;
+    }));
+    let run = harness::run_node(
+        "integrity.mjs",
+        &[
+            ("SATRIA_URL", format!("http://{addr}")),
+            ("SATRIA_PASSWORD", PASSWORD.to_string()),
+            ("SATRIA_ROW", ROW.to_string()),
+        ],
+    );
+    let _ = stop.send(());
+    let _ = rt.block_on(server);
+    let status = run
+        .status
+        .expect("the integrity browser check hung for 5 minutes and was stopped");
+    assert!(
+        status.success(),
+        "the integrity banner check failed ({status}); see the output above"
+    );
+    for check in [
+        "ok banner on /dispatch.html",
+        "ok banner on /crew.html",
+        "ok banner on /hospital.html",
+        "ok banner on /pattas/",
+        "ok banner in English",
+        "ok admin acknowledged",
+        "ok banner gone for every console",
+        "integrity banner passed",
+    ] {
+        assert!(
+            run.out.contains(check),
+            "the check did not report {check:?}"
+        );
+    }
+}
