@@ -280,7 +280,9 @@ impl PatientData {
                 "nama pasien wajib diisi",
             ));
         }
-        if !(self.date_of_birth.is_empty() && !self.is_identified())
+        // An identified patient needs a real date; one not yet identified may
+        // leave it empty, but a date given must be real.
+        if (self.is_identified() || !self.date_of_birth.is_empty())
             && !valid_date(&self.date_of_birth)
         {
             return Err(invalid(

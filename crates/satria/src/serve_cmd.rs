@@ -127,12 +127,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // spends seconds on the map or creates accounts and prints their passwords.
     let listener = std::net::TcpListener::bind(&args.addr).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-            format!(
-                "another program (perhaps another satria serve) already listens there; stop it, \
-                 or choose another address: satria serve --addr 127.0.0.1:8120 (or SATRIA_ADDR)"
-            )
+            "another program (perhaps another satria serve) already listens there; stop it, \
+             or choose another address: satria serve --addr 127.0.0.1:8120 (or SATRIA_ADDR)"
         } else {
-            "check the address (HOST:PORT) given with --addr or SATRIA_ADDR".to_string()
+            "check the address (HOST:PORT) given with --addr or SATRIA_ADDR"
         };
         anyhow::anyhow!("cannot listen on {}: {e}; {hint}", args.addr)
     })?;
