@@ -16,6 +16,8 @@
 //! acknowledgement with 0..1000 and with 10,000 incidents held, the cost of the state
 //! clone the actor publishes as the snapshot, and one bare journal append (the fsync
 //! floor). A criterion filter also selects these passes, e.g. `-- recommend_60`.
+//! `-- journal_start` prints what start-up verification of a 200,000-row journal
+//! costs, the first time and the next.
 //! `cargo test --benches` runs each benchmark once, without the extra passes.
 //!
 //! The demo graph is generated once into `target/bench-data/` (shared with
@@ -530,7 +532,49 @@ fn journal_floor() {
     percentiles("  journal append alone (fsync floor)", us);
 }
 
+/// What a restart costs with a long journal (issue 14): `Journal::open_verified`
+/// hash-checks the whole chain the first time (no verified point yet) and, on
+/// the next start, only the rows added since the verified point it recorded.
+/// 200,000 rows of about 1 KB, appended in batches of 1,000.
+fn journal_start() {
+    if !full_run("engine/journal_start") {
+        return;
+    }
+    const ROWS: usize = 200_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut j = satria_store::Journal::open(dir.path()).expect("journal");
+        let entry = satria_store::NewEntry {
+            kind: "incident_created".into(),
+            payload: format!("{{\"notes\":\"{}\"}}", "x".repeat(900)),
+            recorded_at_ms: 1_790_000_000_000,
+        };
+        let batch = vec![entry; 1000];
+        for _ in 0..ROWS / batch.len() {
+            j.append("region:banyumas", &batch).expect("append");
+        }
+    }
+    for label in [
+        "first start (the whole chain)",
+        "next start (since the verified point)",
+    ] {
+        let t = Instant::now();
+        let (j, report) = satria_store::Journal::open_verified(
+            dir.path(),
+            &satria_store::StartOptions::default(),
+        )
+        .expect("the chain verifies");
+        println!(
+            "engine/journal_start {ROWS} rows, {label}: {:.1} ms, {} rows hash-checked",
+            t.elapsed().as_secs_f64() * 1000.0,
+            report.rows_checked
+        );
+        drop(j);
+    }
+}
+
 fn benches(c: &mut Criterion) {
+    journal_start();
     let net = Arc::new(RoadNetwork::load(&demo_files().1).expect("load demo graph"));
     positions(c, &net);
     recommend(c, &net);
