@@ -778,11 +778,10 @@ fn units_near_uses_live_positions() {
 }
 
 #[test]
-fn position_updates_are_cheap() {
-    // The engine must apply >= 100,000 position updates per second: measured about
-    // 430,000/s in release (and 380,000/s in this debug profile) for 500 units on 2
-    // cores, the R-tree move being half of it. The bound here is loose so a slow CI
-    // machine passes; it still catches O(n) work or big clones per update.
+fn a_hundred_thousand_position_updates_keep_the_unit_index_exact() {
+    // 100,000 fixes for 500 units, each a few metres from the last: every unit is
+    // found at its last position and nowhere else. How fast this runs is the
+    // benchmark's business (`cargo bench -p satria-engine --bench engine -- positions`).
     let n_units = 500;
     let start_at = |k: usize| LatLon {
         lat: -7.6 + (k % 41) as f64 * 0.01,
@@ -801,7 +800,7 @@ fn position_updates_are_cheap() {
             )
         })
         .collect();
-    // Commands built up front: the measure is the state's cost, not the test's.
+    // Commands built up front, each moving one unit a few metres.
     let n = 100_000;
     let mut pos: Vec<LatLon> = (0..n_units).map(start_at).collect();
     let cmds: Vec<Command> = (0..n)
@@ -817,17 +816,25 @@ fn position_updates_are_cheap() {
             }
         })
         .collect();
+    let ids: Vec<String> = units.iter().map(|u| u.id.0.clone()).collect();
     let mut d = Dispatch::new(Config::default(), units, vec![]);
     let roads = roads();
-    let start = std::time::Instant::now();
     for (k, cmd) in cmds.into_iter().enumerate() {
         d.handle(Timestamp(k as i64), cmd, &roads).unwrap();
     }
-    let per_s = n as f64 / start.elapsed().as_secs_f64();
-    eprintln!("{per_s:.0} position updates/s");
-    assert!(per_s > 20_000.0, "{per_s:.0} updates/s");
     assert!(d.check_invariants().is_ok());
-    assert_eq!(d.units_near(pos[0], 1.0).len(), 1);
+    for (i, p) in pos.iter().enumerate() {
+        let near: Vec<&str> = d
+            .units_near(*p, 1.0)
+            .iter()
+            .map(|u| u.id.0.as_str())
+            .collect();
+        assert!(
+            near.contains(&ids[i].as_str()),
+            "unit {} is not found at its last fix ({near:?})",
+            ids[i]
+        );
+    }
 }
 
 // ----- duplicates and merges -----
