@@ -124,8 +124,18 @@ pub enum EngineError {
     Rejected(Rejection),
     #[error("the journal could not be written, nothing was done: {0}")]
     Journal(String),
+    /// The journal could not be opened (or reopened after a failed write).
+    #[error("the journal could not be opened: {0}")]
+    Open(String),
+    /// A journaled event could not be read back into the state.
     #[error("the journal could not be replayed: {0}")]
     Replay(String),
+    /// The first start's fleet (`EngineOptions::initial_units`) was refused.
+    #[error("the initial fleet was refused: {0}")]
+    InitialFleet(String),
+    /// The engine's threads could not be started.
+    #[error("the engine's threads could not be started: {0}")]
+    Threads(String),
     /// The journal's hash chain (or a signed checkpoint of it) does not check out
     /// at `row`: the engine does not start on it.
     #[error(
@@ -290,7 +300,7 @@ impl Engine {
             for u in &opts.initial_units {
                 let events = dispatch
                     .handle(now, register_command(u), roads.as_ref())
-                    .map_err(|r| EngineError::Replay(format!("initial fleet refused: {r}")))?;
+                    .map_err(|r| EngineError::InitialFleet(r.to_string()))?;
                 entries.extend(events.iter().map(|e| entry(e, now)));
             }
             journal
@@ -322,7 +332,7 @@ impl Engine {
         let a = std::thread::Builder::new()
             .name("dispatch-actor".into())
             .spawn(move || actor.run(rx))
-            .map_err(|e| EngineError::Replay(e.to_string()))?;
+            .map_err(|e| EngineError::Threads(e.to_string()))?;
         let ticker_tx = tx.clone();
         // Dropping `stop` (at shutdown) wakes the ticker at once, whatever its period.
         let (stop, ticker_stop) = std::sync::mpsc::channel::<()>();
@@ -341,7 +351,7 @@ impl Engine {
                     }
                 }
             })
-            .map_err(|e| EngineError::Replay(e.to_string()))?;
+            .map_err(|e| EngineError::Threads(e.to_string()))?;
         Ok(Engine {
             tx,
             stream: opts.stream.clone(),
@@ -519,16 +529,16 @@ fn start_error(e: StoreError) -> EngineError {
             detail: broken.to_string(),
         },
         StoreError::NothingToAccept { row, .. } => EngineError::NothingToAccept { row },
-        other => EngineError::Replay(other.to_string()),
+        other => EngineError::Open(other.to_string()),
     }
 }
 
 /// The journal reopened after a failed write, signing checkpoints as before.
 fn reopen(opts: &EngineOptions) -> Result<Journal, EngineError> {
-    let mut j = Journal::open(&opts.data_dir).map_err(|e| EngineError::Replay(e.to_string()))?;
+    let mut j = Journal::open(&opts.data_dir).map_err(|e| EngineError::Open(e.to_string()))?;
     if let Some(s) = &opts.checkpoints {
         j.set_signer(s.clone())
-            .map_err(|e| EngineError::Replay(e.to_string()))?;
+            .map_err(|e| EngineError::Open(e.to_string()))?;
     }
     Ok(j)
 }
