@@ -72,25 +72,81 @@ pub async fn submit(
 mod tests {
     use super::*;
     use satria_dispatch::{IncidentId, UnitId};
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata};
+
+    /// A subscriber that keeps the fields of every span, as a log line would show them.
+    #[derive(Default, Clone)]
+    struct Fields(Arc<Mutex<BTreeMap<String, String>>>);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0
+                .lock()
+                .unwrap()
+                .insert(field.name().to_string(), format!("{value:?}"));
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0
+                .lock()
+                .unwrap()
+                .insert(field.name().to_string(), value.to_string());
+        }
+    }
+
+    impl tracing::Subscriber for Fields {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, span: &Attributes<'_>) -> Id {
+            self.0
+                .lock()
+                .unwrap()
+                .insert("name".into(), span.metadata().name().into());
+            span.record(&mut self.clone());
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, values: &Record<'_>) {
+            values.record(&mut self.clone());
+        }
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, _: &Event<'_>) {}
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    fn fields_of(cmd: &Command) -> BTreeMap<String, String> {
+        let seen = Fields::default();
+        tracing::subscriber::with_default(seen.clone(), || {
+            let _span = command_span(cmd, None);
+        });
+        seen.0.lock().unwrap().clone()
+    }
 
     #[test]
     fn the_span_names_the_command_and_its_ids() {
-        let cmd = Command::AssignUnits {
+        let f = fields_of(&Command::AssignUnits {
             incident: IncidentId(7),
             units: vec![UnitId("PSC-01".into())],
-        };
-        let span = command_span(&cmd, None);
-        // Without a subscriber the span is disabled; what matters is that building
-        // it never fails on any command shape.
-        let _ = span;
-        let cmd = Command::AcknowledgeAssignment {
+        });
+        assert_eq!(f["name"], "command");
+        assert_eq!(f["kind"], "assign_units");
+        assert_eq!(f["incident"], "7");
+        assert!(
+            !f.contains_key("unit"),
+            "assign names units, not one unit: {f:?}"
+        );
+        let f = fields_of(&Command::AcknowledgeAssignment {
             incident: IncidentId(7),
             unit: UnitId("PSC-01".into()),
             device_at: None,
-        };
-        let v = serde_json::to_value(&cmd).unwrap();
-        assert_eq!(v["type"], "acknowledge_assignment");
-        assert_eq!(v["incident"], 7);
-        assert_eq!(v["unit"], "PSC-01");
+        });
+        assert_eq!(f["kind"], "acknowledge_assignment");
+        assert_eq!(f["incident"], "7");
+        assert_eq!(f["unit"], "PSC-01");
+        assert!(!f.contains_key("user"), "no account given: {f:?}");
     }
 }
