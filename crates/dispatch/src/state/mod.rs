@@ -1172,6 +1172,20 @@ impl Dispatch {
     /// events are already applied.
     pub fn tick(&mut self, now: Timestamp, roads: &dyn DriveTimes) -> Vec<Event> {
         let mut events = self.schedule_transports(now, roads);
+        self.time_out_assignments(now, roads, &mut events);
+        self.expire_referrals(now, roads, &mut events);
+        events
+    }
+
+    /// [`Dispatch::tick`]'s timeouts: unacknowledged assignments past their deadline
+    /// time out (the unit is freed, the next unit proposed). Each event is applied
+    /// as it is pushed.
+    pub(super) fn time_out_assignments(
+        &mut self,
+        now: Timestamp,
+        roads: &dyn DriveTimes,
+        events: &mut Vec<Event>,
+    ) {
         let due: Vec<(IncidentId, UnitId)> = self
             .incidents
             .values()
@@ -1196,6 +1210,18 @@ impl Dispatch {
                 events.push(e);
             }
         }
+    }
+
+    /// [`Dispatch::tick`]'s escalations: unanswered referrals past their deadline
+    /// expire and escalate to the next recommended hospital without a live referral
+    /// for the incident (or `ReferralEscalationFailed`). Each event is applied as it
+    /// is pushed.
+    pub(super) fn expire_referrals(
+        &mut self,
+        now: Timestamp,
+        roads: &dyn DriveTimes,
+        events: &mut Vec<Event>,
+    ) {
         let expired: Vec<ReferralId> = self
             .referrals
             .values()
@@ -1253,7 +1279,6 @@ impl Dispatch {
             self.apply(&e);
             events.push(e);
         }
-        events
     }
 
     /// The earliest pending acknowledgement or referral deadline, so the engine knows
