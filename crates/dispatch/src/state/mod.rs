@@ -11,6 +11,7 @@
 //! (the engine's actor) applies them one command at a time. `check_invariants` states
 //! it and the property test checks it after every command.
 
+mod hospitals;
 mod invariants;
 
 use crate::commands::Command;
@@ -665,23 +666,7 @@ impl Dispatch {
                 });
                 Ok(events)
             }
-            Command::UpdateHospitalCapacity {
-                hospital,
-                free_igd_beds,
-                free_icu_beds,
-                status,
-            } => {
-                if !self.hospitals.contains_key(&hospital) {
-                    return Err(Rejection::UnknownHospital { hospital });
-                }
-                Ok(vec![Event::HospitalCapacityUpdated {
-                    hospital,
-                    at: now,
-                    free_igd_beds,
-                    free_icu_beds,
-                    status,
-                }])
-            }
+            Command::UpdateHospitalCapacity { .. } => self.decide_hospitals(now, cmd),
             Command::SendReferral {
                 incident,
                 to,
@@ -1541,22 +1526,7 @@ impl Dispatch {
                 self.end(*incident, IncidentStatus::Closed, outcome, *at);
                 self.log(*incident, *at, e, None, outcome.clone());
             }
-            Event::HospitalCapacityUpdated {
-                hospital,
-                at,
-                free_igd_beds,
-                free_icu_beds,
-                status,
-            } => {
-                if let Some(h) = self.hospitals.get_mut(hospital) {
-                    h.capacity = crate::hospital::Capacity {
-                        free_igd_beds: *free_igd_beds,
-                        free_icu_beds: *free_icu_beds,
-                        status: *status,
-                        updated_at: Some(*at),
-                    };
-                }
-            }
+            Event::HospitalCapacityUpdated { .. } => self.apply_hospitals(e),
             Event::ReferralSent { referral } => {
                 let r = (**referral).clone();
                 self.next_referral = self.next_referral.max(r.id.0 + 1);
