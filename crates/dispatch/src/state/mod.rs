@@ -1,5 +1,21 @@
 //! The dispatch state of one region: `handle` decides, `apply` changes.
 //!
+//! This module holds the state (`Dispatch`, its `Config`), the read-only queries, the
+//! lookups every rule shares (`incident_ref`, `unit_ref`, `open_incident`,
+//! `incidents_mut`, `log`), and `decide` and `apply` as routers. Each command's rule
+//! and each event's effect sit side by side in the module of their aggregate:
+//! `fleet` (units, positions, statuses, out of service), `incidents` (create, update,
+//! duplicates, merge, cancel, close), `assignment` (assign, acknowledge, decline,
+//! cancel, reassign, timeouts, the next unit), `hospitals` (capacity), `referrals`
+//! (send, answer, cancel, pre-arrival, handover, expiry and escalation), `transports`
+//! (bookings and their scheduling), and `invariants` (`check_invariants`).
+//!
+//! A new command: its rule goes into its aggregate's `decide_*` and the effect of
+//! each new event into the same module's `apply_*`; then name the variant in that
+//! aggregate's arm of `decide` (and of `apply`) here. Both routers match every
+//! variant, so the compiler points at them; an aggregate's own match ends in
+//! `unreachable!` for the variants the router sends elsewhere.
+//!
 //! `handle(now, command, roads)` validates a command against the state and decides the
 //! events it causes without touching the state; only then are the events applied. So a
 //! rejected command changes nothing, and because `apply` is the only code that mutates
@@ -12,6 +28,7 @@
 //! it and the property test checks it after every command.
 
 mod assignment;
+mod fleet;
 mod hospitals;
 mod incidents;
 mod invariants;
@@ -20,7 +37,7 @@ mod transports;
 
 use crate::commands::Command;
 use crate::events::Event;
-use crate::fleet::{Unit, UnitStatus};
+use crate::fleet::Unit;
 use crate::hospital::Hospital;
 use crate::ids::{HospitalId, IncidentId, LatLon, ReferralId, Timestamp, UnitId, distance_m};
 use crate::incident::{AssignmentState, Incident, TimelineEntry};
@@ -183,15 +200,6 @@ impl Dispatch {
         d
     }
 
-    fn insert_unit(&mut self, u: Unit) {
-        let k = self.units.len() as u32;
-        if let Some(f) = u.last_fix {
-            self.positions.insert(point(f.at, k));
-        }
-        self.unit_index.insert(u.id.clone(), k);
-        self.units.push(u);
-    }
-
     // ----- read accessors -----
 
     /// The policy tunables.
@@ -329,80 +337,11 @@ impl Dispatch {
     ) -> Result<Vec<Event>, Rejection> {
         self.validate(now, &cmd)?;
         match cmd {
-            Command::UpdatePosition {
-                unit,
-                at,
-                device_at,
-            } => {
-                // The hot path: one hash lookup and a range check; the id moves into
-                // the event, nothing is cloned.
-                if !self.unit_index.contains_key(&unit) {
-                    return Err(Rejection::UnknownUnit { unit });
-                }
-                Ok(vec![Event::UnitMoved {
-                    unit,
-                    at,
-                    received: now,
-                    device_at,
-                }])
-            }
-            Command::RegisterUnit {
-                id,
-                call_sign,
-                unit_type,
-                owner,
-                base_name,
-                base,
-                capabilities,
-            } => {
-                if self.unit_index.contains_key(&id) {
-                    return Err(Rejection::DuplicateUnit { unit: id });
-                }
-                let caps: Vec<&str> = capabilities.iter().map(String::as_str).collect();
-                let mut u = Unit::new(&id.0, &call_sign, unit_type, owner, &base_name, base, &caps);
-                u.status_at = now;
-                Ok(vec![Event::UnitRegistered { unit: Box::new(u) }])
-            }
-            Command::ReportStatus {
-                unit,
-                status,
-                device_at,
-            } => self.decide_status(now, unit, status, device_at),
-            Command::SetOutOfService {
-                unit,
-                reason,
-                device_at,
-            } => {
-                let u = self.unit_ref(&unit)?;
-                if u.status != UnitStatus::Available {
-                    return Err(Rejection::InvalidTransition {
-                        unit,
-                        from: u.status,
-                        to: UnitStatus::OutOfService,
-                    });
-                }
-                Ok(vec![Event::UnitOutOfService {
-                    unit,
-                    at: now,
-                    reason,
-                    device_at,
-                }])
-            }
-            Command::ReturnToService { unit, device_at } => {
-                let u = self.unit_ref(&unit)?;
-                if u.status != UnitStatus::OutOfService {
-                    return Err(Rejection::InvalidTransition {
-                        unit,
-                        from: u.status,
-                        to: UnitStatus::Available,
-                    });
-                }
-                Ok(vec![Event::UnitBackInService {
-                    unit,
-                    at: now,
-                    device_at,
-                }])
-            }
+            Command::UpdatePosition { .. }
+            | Command::RegisterUnit { .. }
+            | Command::ReportStatus { .. }
+            | Command::SetOutOfService { .. }
+            | Command::ReturnToService { .. } => self.decide_fleet(now, cmd),
             Command::CreateIncident { .. }
             | Command::UpdateIncident { .. }
             | Command::MergeIncidents { .. }
@@ -423,65 +362,6 @@ impl Dispatch {
                 self.decide_transports(now, cmd, roads)
             }
         }
-    }
-
-    fn decide_status(
-        &self,
-        now: Timestamp,
-        unit: UnitId,
-        status: UnitStatus,
-        device_at: Option<Timestamp>,
-    ) -> Result<Vec<Event>, Rejection> {
-        let u = self.unit_ref(&unit)?;
-        let from = u.status;
-        let Some(incident) = u.incident else {
-            // An idle unit reports nothing here: out of and back into service have
-            // their own commands, on-scene before being assigned is refused.
-            return Err(Rejection::InvalidTransition {
-                unit,
-                from,
-                to: status,
-            });
-        };
-        if !from.crew_next().contains(&status) {
-            return Err(Rejection::InvalidTransition {
-                unit,
-                from,
-                to: status,
-            });
-        }
-        if status == UnitStatus::Available {
-            return Ok(vec![Event::AssignmentCompleted {
-                incident,
-                unit,
-                at: now,
-                device_at,
-            }]);
-        }
-        let mut events = vec![Event::UnitStatusChanged {
-            unit: unit.clone(),
-            status,
-            at: now,
-            device_at,
-        }];
-        if status == UnitStatus::TransferOfCare {
-            // The handover closes the accepted referral this unit carries (or the
-            // incident's accepted referral that names no unit).
-            let r = self.referrals.values().find(|r| {
-                r.incident == incident
-                    && r.status == ReferralStatus::Accepted
-                    && r.unit.as_ref().is_none_or(|x| *x == unit)
-            });
-            if let Some(r) = r {
-                events.push(Event::HandoverRecorded {
-                    referral: r.id,
-                    unit,
-                    at: now,
-                    device_at,
-                });
-            }
-        }
-        Ok(events)
     }
 
     // ----- time -----
@@ -532,71 +412,11 @@ impl Dispatch {
     /// naming something unknown is ignored (it cannot come from this state).
     pub fn apply(&mut self, e: &Event) {
         match e {
-            Event::UnitMoved {
-                unit,
-                at,
-                received,
-                device_at,
-            } => {
-                let Some(&k) = self.unit_index.get(unit) else {
-                    return;
-                };
-                let u = &mut self.units[k as usize];
-                if let Some(old) = u.last_fix {
-                    self.positions.remove(&point(old.at, k));
-                }
-                u.last_fix = Some(crate::fleet::Fix {
-                    at: *at,
-                    received: *received,
-                    device_at: *device_at,
-                });
-                self.positions.insert(point(*at, k));
-            }
-            Event::UnitRegistered { unit } => {
-                if !self.unit_index.contains_key(&unit.id) {
-                    self.insert_unit((**unit).clone());
-                }
-            }
-            Event::UnitStatusChanged {
-                unit,
-                status,
-                at,
-                device_at,
-            } => {
-                if let Some(u) = self.unit_mut(unit) {
-                    u.status = *status;
-                    u.status_at = *at;
-                    u.status_device_at = *device_at;
-                    if let Some(i) = u.incident {
-                        self.log(i, *at, e, Some(unit), format!("{status:?}"));
-                    }
-                }
-            }
-            Event::UnitOutOfService {
-                unit,
-                at,
-                reason,
-                device_at,
-            } => {
-                if let Some(u) = self.unit_mut(unit) {
-                    u.status = UnitStatus::OutOfService;
-                    u.status_at = *at;
-                    u.status_device_at = *device_at;
-                    u.out_of_service_reason = Some(reason.clone());
-                }
-            }
-            Event::UnitBackInService {
-                unit,
-                at,
-                device_at,
-            } => {
-                if let Some(u) = self.unit_mut(unit) {
-                    u.status = UnitStatus::Available;
-                    u.status_at = *at;
-                    u.status_device_at = *device_at;
-                    u.out_of_service_reason = None;
-                }
-            }
+            Event::UnitMoved { .. }
+            | Event::UnitRegistered { .. }
+            | Event::UnitStatusChanged { .. }
+            | Event::UnitOutOfService { .. }
+            | Event::UnitBackInService { .. } => self.apply_fleet(e),
             Event::IncidentCreated { .. }
             | Event::IncidentUpdated { .. }
             | Event::IncidentMerged { .. }
@@ -624,11 +444,6 @@ impl Dispatch {
         }
     }
 
-    fn unit_mut(&mut self, id: &UnitId) -> Option<&mut Unit> {
-        let k = *self.unit_index.get(id)?;
-        Some(&mut self.units[k as usize])
-    }
-
     fn log(
         &mut self,
         incident: IncidentId,
@@ -645,22 +460,6 @@ impl Dispatch {
                 unit: unit.cloned(),
                 detail,
             });
-        }
-    }
-
-    fn set_unit(
-        &mut self,
-        unit: &UnitId,
-        status: UnitStatus,
-        incident: Option<IncidentId>,
-        at: Timestamp,
-        device_at: Option<Timestamp>,
-    ) {
-        if let Some(u) = self.unit_mut(unit) {
-            u.status = status;
-            u.incident = incident;
-            u.status_at = at;
-            u.status_device_at = device_at;
         }
     }
 }
