@@ -1,6 +1,8 @@
 //! Assignment of units to incidents: assign, acknowledge, decline, cancel,
 //! reassign, acknowledgement timeouts, and the next unit proposed (or assigned, for
-//! a merah call) when one is freed. `release` ends an assignment for every path.
+//! a merah call) when one is freed. `release` ends an assignment (declined, timed
+//! out, cancelled, completed) and frees its unit; an incident's cancellation uses it
+//! too.
 
 use super::Dispatch;
 use crate::commands::Command;
