@@ -1,7 +1,7 @@
 //! Incidents: the emergency call, its triage, the units sent to it and its history.
 //!
 //! The lifecycle is `open -> dispatched -> closed`, with `cancelled` and `merged` as the
-//! other ends; the transitions are validated in `state.rs`, the data lives here.
+//! other ends; the transitions are validated in `state/`, the data lives here.
 
 use crate::ids::{IncidentId, LatLon, Timestamp, UnitId};
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,7 @@
 //! constants, so what the document promises is what the engine enforces.
 //!
 //! Checks that need the state beyond "does it exist" (is the unit free, is the
-//! referral pending) stay with the decision in `state.rs`; a device time is checked
+//! referral pending) stay with the decision in `state/`; a device time is checked
 //! here against the assignment it answers, because that is a plausibility check of
 //! the value, not a rule of the lifecycle.
 
