@@ -234,15 +234,17 @@ impl Dispatch {
     pub fn referrals(&self) -> impl Iterator<Item = &Referral> {
         self.referrals.values().map(|r| &**r)
     }
-    /// One referral.
+    /// Every booked transport (Pattas and other scheduled transfers).
     pub fn bookings(&self) -> impl Iterator<Item = &Booking> {
         self.bookings.values()
     }
 
+    /// One booked transport.
     pub fn booking(&self, id: BookingId) -> Option<&Booking> {
         self.bookings.get(&id)
     }
 
+    /// One referral.
     pub fn referral(&self, id: ReferralId) -> Option<&Referral> {
         self.referrals.get(&id).map(|r| &**r)
     }
@@ -377,8 +379,8 @@ impl Dispatch {
         events
     }
 
-    /// The earliest pending acknowledgement or referral deadline, so the engine knows
-    /// when to call [`Dispatch::tick`].
+    /// The earliest pending acknowledgement deadline, referral deadline or transport
+    /// due time, so the engine knows when to call [`Dispatch::tick`].
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let acks = self
             .incidents

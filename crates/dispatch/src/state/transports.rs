@@ -144,10 +144,8 @@ impl Dispatch {
         }
     }
 
-    /// The scheduled transports whose time has come, as incidents, and a unit for
-    /// each dispatched one still without one, under the rule of
-    /// [`crate::transport`]: never an ALS unit or a motorbike, a BLS unit only while
-    /// `Config::transport_reserve` other merah-capable ambulances stay available.
+    /// When a booked transport becomes an incident: its pickup time less
+    /// `Config::transport_lead_s`.
     pub(super) fn transport_due_at(&self, b: &Booking) -> Timestamp {
         Timestamp(
             b.scheduled_for
@@ -156,6 +154,10 @@ impl Dispatch {
         )
     }
 
+    /// The scheduled transports whose time has come, as incidents, and a unit for
+    /// each dispatched one still without one, under the rule of
+    /// [`crate::transport`]: never an ALS unit or a motorbike, a BLS unit only while
+    /// `Config::transport_reserve` other merah-capable ambulances stay available.
     pub(super) fn schedule_transports(
         &mut self,
         now: Timestamp,
