@@ -695,15 +695,7 @@ impl Journal {
         b: &BrokenRow,
         opts: &StartOptions,
     ) -> Result<AcceptedBreak, StoreError> {
-        let last: Option<(u64, String)> = self
-            .conn
-            .query_row(
-                "SELECT row, hash FROM entries ORDER BY row DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(db(&self.path, "read last row"))?;
+        let last: Option<(u64, String)> = self.stored_last_row()?;
         let (head_row, head_hash) = last.unwrap_or((0, chain::to_hex(&GENESIS)));
         let head = chain::from_hex(&head_hash).ok_or_else(|| StoreError::Corrupt {
             path: self.path.clone(),

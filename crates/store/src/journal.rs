@@ -361,6 +361,18 @@ impl Journal {
         Journal::verify_dir_with(dir, None, &[])
     }
 
+    /// The last stored row and its hash, read from the table (not the cached head).
+    pub(crate) fn stored_last_row(&self) -> Result<Option<(u64, String)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT row, hash FROM entries ORDER BY row DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db(&self.path, "read last row"))
+    }
+
     /// Reads the chain head and per-stream sequence numbers into memory, and
     /// cross-checks the recorded head against the last row.
     fn load_state(&mut self, check_head: bool) -> Result<(), StoreError> {
@@ -368,15 +380,7 @@ impl Journal {
             path: self.path.clone(),
             detail,
         };
-        let last: Option<(u64, String)> = self
-            .conn
-            .query_row(
-                "SELECT row, hash FROM entries ORDER BY row DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(db(&self.path, "read last row"))?;
+        let last: Option<(u64, String)> = self.stored_last_row()?;
         let head: Option<(u64, String)> = self
             .conn
             .query_row("SELECT row, hash FROM chain_head WHERE id = 1", [], |r| {
