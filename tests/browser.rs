@@ -98,6 +98,27 @@ fn road_grid(dir: &Path) -> satria_roads::RoadNetwork {
     satria_roads::RoadNetwork::new(graph)
 }
 
+/// The test accounts (all with [`PASSWORD`]) in a fresh auth store under `dir`:
+/// (username, role, bound unit, bound hospital).
+fn accounts(dir: &Path, users: &[(&str, Role, Option<&str>, Option<&str>)]) -> Arc<AuthStore> {
+    let auth = Arc::new(AuthStore::open(&dir.join("auth.sqlite")).unwrap());
+    for (name, role, unit, hospital) in users {
+        auth.add_user(
+            NewUser {
+                username: (*name).into(),
+                password: PASSWORD.into(),
+                role: *role,
+                unit: unit.map(String::from),
+                hospital: hospital.map(String::from),
+                subject: None,
+            },
+            0,
+        )
+        .unwrap();
+    }
+    auth
+}
+
 #[path = "support/browser.rs"]
 mod harness;
 
@@ -125,25 +146,14 @@ fn consoles_in_headless_chromium() {
         )
         .unwrap(),
     );
-    let auth = Arc::new(AuthStore::open(&dir.path().join("auth.sqlite")).unwrap());
-    for (name, role, unit, hosp) in [
-        ("dispatcher1", Role::Dispatcher, None, None),
-        ("crew1", Role::Crew, Some(CREW_UNIT.to_string()), None),
-        ("hospital1", Role::Hospital, None, Some(hospital.clone())),
-    ] {
-        auth.add_user(
-            NewUser {
-                username: name.into(),
-                password: PASSWORD.into(),
-                role,
-                unit,
-                hospital: hosp,
-                subject: None,
-            },
-            0,
-        )
-        .unwrap();
-    }
+    let auth = accounts(
+        dir.path(),
+        &[
+            ("dispatcher1", Role::Dispatcher, None, None),
+            ("crew1", Role::Crew, Some(CREW_UNIT), None),
+            ("hospital1", Role::Hospital, None, Some(&hospital)),
+        ],
+    );
     let state = AppState::new(
         engine,
         auth,
@@ -256,25 +266,14 @@ async fn plain_server(with_roads: bool) -> Plain {
         )
         .unwrap(),
     );
-    let auth = Arc::new(AuthStore::open(&dir.path().join("auth.sqlite")).unwrap());
-    for (name, role, unit) in [
-        ("dispatcher1", Role::Dispatcher, None),
-        ("crew1", Role::Crew, Some(CREW_UNIT.to_string())),
-        ("mitra", Role::PattasMitra, None),
-    ] {
-        auth.add_user(
-            NewUser {
-                username: name.into(),
-                password: PASSWORD.into(),
-                role,
-                unit,
-                hospital: None,
-                subject: None,
-            },
-            0,
-        )
-        .unwrap();
-    }
+    let auth = accounts(
+        dir.path(),
+        &[
+            ("dispatcher1", Role::Dispatcher, None, None),
+            ("crew1", Role::Crew, Some(CREW_UNIT), None),
+            ("mitra", Role::PattasMitra, None, None),
+        ],
+    );
     let state = AppState::new(
         engine,
         auth,
@@ -546,27 +545,16 @@ fn an_accepted_chain_break_shows_a_banner_on_every_console_until_an_admin_acknow
     );
     let engine = Arc::new(start(Some(ROW)).unwrap());
     let hospital = demo_hospitals()[0].id.0.clone();
-    let auth = Arc::new(AuthStore::open(&dir.path().join("auth.sqlite")).unwrap());
-    for (name, role, unit, hosp) in [
-        ("admin", Role::Admin, None, None),
-        ("dispatcher1", Role::Dispatcher, None, None),
-        ("crew1", Role::Crew, Some(CREW_UNIT.to_string()), None),
-        ("hospital1", Role::Hospital, None, Some(hospital)),
-        ("mitra", Role::PattasMitra, None, None),
-    ] {
-        auth.add_user(
-            NewUser {
-                username: name.into(),
-                password: PASSWORD.into(),
-                role,
-                unit,
-                hospital: hosp,
-                subject: None,
-            },
-            0,
-        )
-        .unwrap();
-    }
+    let auth = accounts(
+        dir.path(),
+        &[
+            ("admin", Role::Admin, None, None),
+            ("dispatcher1", Role::Dispatcher, None, None),
+            ("crew1", Role::Crew, Some(CREW_UNIT), None),
+            ("hospital1", Role::Hospital, None, Some(&hospital)),
+            ("mitra", Role::PattasMitra, None, None),
+        ],
+    );
     let state = AppState::new(
         engine,
         auth,
