@@ -52,12 +52,13 @@ try {
   const text = async (page, sel) => (await page.locator(sel).first().textContent()).trim();
   const PHONE = { width: 390, height: 844 };
   /** At phone width nothing runs off the side: no horizontal scroll. */
-  const fitsPhone = async (page, what) => {
+  const fitsPhone = async (page, what, name) => {
     const before = page.viewportSize();
     await page.setViewportSize(PHONE);
     await page.waitForTimeout(100);
     const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, w: window.innerWidth }));
     must(m.sw <= m.w, `${what}: no horizontal scroll on a 390 px phone (page ${m.sw} px wide)`);
+    if (name) await shot(page, name);
     await page.setViewportSize(before);
   };
 
@@ -261,8 +262,9 @@ try {
   await shot(so, 'salinmas-officer');
   ok('salinmas officer page');
 
-  for (const [page, what] of [[pt, 'the Pattas officer page'], [hh, 'the household page'], [so, 'the Salinmas officer page'], [kc, 'the collector page after collecting']]) {
-    await fitsPhone(page, what);
+  for (const [page, what, name] of [[pt, 'the Pattas officer page', 'pattas-officer-phone'], [hh, 'the household page', 'salinmas-household-phone'],
+    [so, 'the Salinmas officer page', 'salinmas-officer-phone'], [kc, 'the collector page after collecting', 'salinmas-collector-phone']]) {
+    await fitsPhone(page, what, name);
   }
   ok('phone width', 'Pattas and Salinmas pages fit a 390 px phone; the collector accepts on screen');
 
