@@ -218,6 +218,8 @@ function renderIncidents() {
 }
 
 async function select(id) {
+  // A question or action form about the previous incident does not stay open.
+  if (ui.selected !== id) { $('#assign-confirm')?.remove(); fill($('#incident-action-slot')); }
   ui.selected = id; ui.recs = []; ui.timeline = [];
   if (!store.incidents.has(id)) {
     try { store.incidents.set(id, await api(`/api/incidents/${id}`)); } catch (e) { toast(e.message, 'error'); return; }
@@ -267,8 +269,9 @@ async function assign(unitId, confirmed = false) {
       h('div.row', {},
         h('button.primary#assign-yes', { type: 'button', onclick: () => { box.remove(); assign(unitId, true); } }, `${t('yes_send')} ${unit}`),
         h('button#assign-no', { type: 'button', onclick: () => box.remove() }, t('decline_back'))));
+    // Outside #detail, which every live update redraws: the question stays until answered.
     $('#assign-confirm')?.remove();
-    $('#detail').prepend(box);
+    $('#detail-dialogs').prepend(box);
     box.addEventListener('keydown', (e) => { if (e.key === 'Escape') { box.remove(); e.stopPropagation(); } });
     $('#assign-no').focus();
     return;
@@ -318,7 +321,6 @@ function renderDetail() {
     h('h2', {}, t('timeline')),
     h('div.row#incident-actions', {}, ...ACTIONS.map((a) => h('button.small', { type: 'button', dataset: { action: a.kind }, onclick: () => openAction(a.kind) },
       `${t(a.label)} `, h('kbd', {}, a.key)))),
-    h('div#incident-action-slot'),
     h('table#timeline', {}, ...(ui.timeline.length ? ui.timeline : i.history).map((x) => h('tr', {}, h('td', {}, clock(x.at)), h('td', {}, t(`ev_${x.kind}`)),
       h('td', {}, x.unit ? (store.units.get(x.unit)?.call_sign || x.unit) : ''), h('td', {}, detailText(x))))),
   );
