@@ -264,3 +264,132 @@ pub enum Command {
         reason: String,
     },
 }
+
+/// The records a command names directly, for logs and traces: its own `incident`,
+/// `unit`, `referral` and `booking` fields (not `units` of an assignment, nor the
+/// `from`/`into`/`to` of a merge, reassignment or referral).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Subjects<'a> {
+    pub incident: Option<&'a IncidentId>,
+    pub unit: Option<&'a UnitId>,
+    pub referral: Option<&'a ReferralId>,
+    pub booking: Option<&'a BookingId>,
+}
+
+impl Command {
+    /// The command's kind: the `type` of its JSON form, e.g. `assign_units`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::RegisterUnit { .. } => "register_unit",
+            Command::UpdatePosition { .. } => "update_position",
+            Command::ReportStatus { .. } => "report_status",
+            Command::SetOutOfService { .. } => "set_out_of_service",
+            Command::ReturnToService { .. } => "return_to_service",
+            Command::CreateIncident { .. } => "create_incident",
+            Command::UpdateIncident { .. } => "update_incident",
+            Command::AssignUnits { .. } => "assign_units",
+            Command::AcknowledgeAssignment { .. } => "acknowledge_assignment",
+            Command::DeclineAssignment { .. } => "decline_assignment",
+            Command::CancelAssignment { .. } => "cancel_assignment",
+            Command::ReassignUnit { .. } => "reassign_unit",
+            Command::MergeIncidents { .. } => "merge_incidents",
+            Command::CancelIncident { .. } => "cancel_incident",
+            Command::CloseIncident { .. } => "close_incident",
+            Command::UpdateHospitalCapacity { .. } => "update_hospital_capacity",
+            Command::SendReferral { .. } => "send_referral",
+            Command::AcceptReferral { .. } => "accept_referral",
+            Command::DeclineReferral { .. } => "decline_referral",
+            Command::CancelReferral { .. } => "cancel_referral",
+            Command::SendPreArrivalNotice { .. } => "send_pre_arrival_notice",
+            Command::BookTransport { .. } => "book_transport",
+            Command::CancelTransport { .. } => "cancel_transport",
+        }
+    }
+
+    /// The records this command names (see [`Subjects`]).
+    pub fn subjects(&self) -> Subjects<'_> {
+        match self {
+            Command::RegisterUnit { .. } => Subjects::default(),
+            Command::UpdatePosition { unit, .. } => Subjects {
+                unit: Some(unit),
+                ..Subjects::default()
+            },
+            Command::ReportStatus { unit, .. } => Subjects {
+                unit: Some(unit),
+                ..Subjects::default()
+            },
+            Command::SetOutOfService { unit, .. } => Subjects {
+                unit: Some(unit),
+                ..Subjects::default()
+            },
+            Command::ReturnToService { unit, .. } => Subjects {
+                unit: Some(unit),
+                ..Subjects::default()
+            },
+            Command::CreateIncident { .. } => Subjects::default(),
+            Command::UpdateIncident { incident, .. } => Subjects {
+                incident: Some(incident),
+                ..Subjects::default()
+            },
+            Command::AssignUnits { incident, .. } => Subjects {
+                incident: Some(incident),
+                ..Subjects::default()
+            },
+            Command::AcknowledgeAssignment { incident, unit, .. } => Subjects {
+                incident: Some(incident),
+                unit: Some(unit),
+                ..Subjects::default()
+            },
+            Command::DeclineAssignment { incident, unit, .. } => Subjects {
+                incident: Some(incident),
+                unit: Some(unit),
+                ..Subjects::default()
+            },
+            Command::CancelAssignment { incident, unit, .. } => Subjects {
+                incident: Some(incident),
+                unit: Some(unit),
+                ..Subjects::default()
+            },
+            Command::ReassignUnit { unit, .. } => Subjects {
+                unit: Some(unit),
+                ..Subjects::default()
+            },
+            Command::MergeIncidents { .. } => Subjects::default(),
+            Command::CancelIncident { incident, .. } => Subjects {
+                incident: Some(incident),
+                ..Subjects::default()
+            },
+            Command::CloseIncident { incident, .. } => Subjects {
+                incident: Some(incident),
+                ..Subjects::default()
+            },
+            Command::UpdateHospitalCapacity { .. } => Subjects::default(),
+            Command::SendReferral { incident, unit, .. } => Subjects {
+                incident: Some(incident),
+                unit: unit.as_ref(),
+                ..Subjects::default()
+            },
+            Command::AcceptReferral { referral, .. } => Subjects {
+                referral: Some(referral),
+                ..Subjects::default()
+            },
+            Command::DeclineReferral { referral, .. } => Subjects {
+                referral: Some(referral),
+                ..Subjects::default()
+            },
+            Command::CancelReferral { referral, .. } => Subjects {
+                referral: Some(referral),
+                ..Subjects::default()
+            },
+            Command::SendPreArrivalNotice { referral, .. } => Subjects {
+                referral: Some(referral),
+                ..Subjects::default()
+            },
+            Command::BookTransport { .. } => Subjects::default(),
+            Command::CancelTransport { booking, .. } => Subjects {
+                booking: Some(booking),
+                ..Subjects::default()
+            },
+        }
+    }
+}

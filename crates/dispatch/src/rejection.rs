@@ -187,6 +187,34 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// The stable machine code (the `code` of the JSON form), e.g. `unknown_unit`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::UnknownUnit { .. } => "unknown_unit",
+            Rejection::UnknownIncident { .. } => "unknown_incident",
+            Rejection::UnknownHospital { .. } => "unknown_hospital",
+            Rejection::UnknownReferral { .. } => "unknown_referral",
+            Rejection::DuplicateUnit { .. } => "duplicate_unit",
+            Rejection::InvalidPosition { .. } => "invalid_position",
+            Rejection::OutsideServiceArea { .. } => "outside_service_area",
+            Rejection::DeviceTimeInFuture { .. } => "device_time_in_future",
+            Rejection::DeviceTimeTooEarly { .. } => "device_time_too_early",
+            Rejection::InvalidField { .. } => "invalid_field",
+            Rejection::UnitNotAvailable { .. } => "unit_not_available",
+            Rejection::IncidentNotOpen { .. } => "incident_not_open",
+            Rejection::NoPendingAssignment { .. } => "no_pending_assignment",
+            Rejection::NotAssigned { .. } => "not_assigned",
+            Rejection::InvalidTransition { .. } => "invalid_transition",
+            Rejection::UnitsStillAssigned { .. } => "units_still_assigned",
+            Rejection::SameIncident => "same_incident",
+            Rejection::ReferralClosed { .. } => "referral_closed",
+            Rejection::ReferralNotAccepted { .. } => "referral_not_accepted",
+            Rejection::UnknownBooking { .. } => "unknown_booking",
+            Rejection::BookingClosed { .. } => "booking_closed",
+            Rejection::AlreadyReferred { .. } => "already_referred",
+        }
+    }
+
     /// The reason in Bahasa Indonesia, for the consoles.
     pub fn message_id(&self) -> String {
         match self {

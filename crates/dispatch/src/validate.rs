@@ -205,15 +205,23 @@ pub fn device_time(
     Ok(())
 }
 
+/// A real latitude/longitude (finite, in range). Whether it lies in the service
+/// area is [`Dispatch::check_position`]'s question.
+pub fn position(p: LatLon) -> Result<(), Rejection> {
+    if valid_position(p) {
+        Ok(())
+    } else {
+        Err(Rejection::InvalidPosition {
+            lat: p.lat,
+            lon: p.lon,
+        })
+    }
+}
+
 impl Dispatch {
     /// A position on Earth, and inside the service area when one is configured.
     pub fn check_position(&self, field: &str, p: LatLon) -> Result<(), Rejection> {
-        if !valid_position(p) {
-            return Err(Rejection::InvalidPosition {
-                lat: p.lat,
-                lon: p.lon,
-            });
-        }
+        position(p)?;
         let c = self.config();
         if let Some(area) = c.service_area
             && !area.contains(p, c.service_margin_m)

@@ -304,9 +304,21 @@ fn run_ops(ops: &[Op], config: Config) -> (usize, usize, Vec<&'static str>) {
             continue;
         }
         let cmd = command(op, &run.d);
+        // The names logs and HTTP answers use are the JSON tags, read without JSON.
+        let tag = |v: serde_json::Value, k: &str| v[k].as_str().map(String::from);
+        assert_eq!(
+            Some(cmd.kind().to_string()),
+            tag(serde_json::to_value(&cmd).unwrap(), "type")
+        );
         match run.handle(t, cmd) {
             Ok(_) => accepted += 1,
-            Err(_) => rejected += 1,
+            Err(r) => {
+                assert_eq!(
+                    Some(r.code().to_string()),
+                    tag(serde_json::to_value(&r).unwrap(), "code")
+                );
+                rejected += 1
+            }
         }
     }
     let kinds = run.journal.iter().map(|e| e.kind()).collect();
