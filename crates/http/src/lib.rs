@@ -153,6 +153,23 @@ impl From<satria_auth::AccessLogError> for HttpError {
     }
 }
 
+/// An account operation's refusal: a wrong password or token is 401, a lockout
+/// 429, an unknown user 404, a taken username 409, the store failing 503.
+impl From<satria_auth::AuthError> for HttpError {
+    fn from(e: satria_auth::AuthError) -> HttpError {
+        let code = e.code();
+        let status = match code {
+            "invalid_credentials" | "unauthenticated" => StatusCode::UNAUTHORIZED,
+            "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
+            "storage" => StatusCode::SERVICE_UNAVAILABLE,
+            "unknown_user" => StatusCode::NOT_FOUND,
+            "duplicate_username" => StatusCode::CONFLICT,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        HttpError::new(status, code, e.to_string(), e.message_id())
+    }
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         (self.status, axum::Json(self.body())).into_response()

@@ -15,7 +15,7 @@
 //!   again (the delivery did happen); the thread retries, or probes, once a second
 //!   while failing, so the flag clears by itself when the disk has room again.
 
-use crate::error::ApiError;
+use crate::error::HttpError;
 use axum::http::StatusCode;
 use satria_auth::{AccessLogError, AccessRecord, AuthStore, Principal};
 use std::collections::HashMap;
@@ -68,9 +68,9 @@ impl std::fmt::Debug for AuditSink {
 }
 
 /// The 503 every fail-closed answer gives.
-pub fn unavailable() -> ApiError {
+pub fn unavailable() -> HttpError {
     let e = AccessLogError(String::new());
-    ApiError::new(
+    HttpError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         AccessLogError::CODE,
         e.message(),
@@ -107,7 +107,7 @@ impl AuditSink {
         action: &str,
         subject: String,
         purpose: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), HttpError> {
         self.record_all(vec![AccessRecord {
             who: who.clone(),
             action: action.to_string(),

@@ -19,7 +19,7 @@ use satria_store::{AcceptedBreak, IntegrityStatus};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::error::{ApiError, Caller};
+use crate::error::{Caller, HttpError};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -83,22 +83,25 @@ fn body(s: &IntegrityStatus) -> Value {
     })
 }
 
-async fn read(state: &AppState) -> Result<IntegrityStatus, ApiError> {
+async fn read(state: &AppState) -> Result<IntegrityStatus, HttpError> {
     let dir = state.data_dir.clone();
     tokio::task::spawn_blocking(move || satria_store::integrity_status(&dir))
         .await
-        .map_err(|e| ApiError::unavailable(format!("integrity status: {e}")))?
-        .map_err(|e| ApiError::unavailable(format!("the journal's integrity cannot be read: {e}")))
+        .map_err(|e| HttpError::unavailable(format!("integrity status: {e}")))?
+        .map_err(|e| HttpError::unavailable(format!("the journal's integrity cannot be read: {e}")))
 }
 
-async fn status(State(state): State<Arc<AppState>>, _caller: Caller) -> Result<Response, ApiError> {
+async fn status(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+) -> Result<Response, HttpError> {
     Ok(axum::Json(body(&read(&state).await?)).into_response())
 }
 
 async fn acknowledge(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
     caller.require(&[Role::Admin])?;
     let dir = state.data_dir.clone();
     let by = caller.0.username.clone();
@@ -106,8 +109,10 @@ async fn acknowledge(
         satria_store::acknowledge_breaks(&dir, &by, crate::now_ms())
     })
     .await
-    .map_err(|e| ApiError::unavailable(format!("acknowledge: {e}")))?
-    .map_err(|e| ApiError::unavailable(format!("the acknowledgement could not be written: {e}")))?;
+    .map_err(|e| HttpError::unavailable(format!("acknowledge: {e}")))?
+    .map_err(|e| {
+        HttpError::unavailable(format!("the acknowledgement could not be written: {e}"))
+    })?;
     tracing::warn!(by = %caller.0.username, acknowledged = n, "journal integrity break acknowledged");
     let mut v = body(&read(&state).await?);
     v["acknowledged"] = json!(n);

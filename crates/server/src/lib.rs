@@ -20,6 +20,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod checks;
 pub mod error;
 pub mod integrity;
 pub mod metrics;
@@ -41,7 +42,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use audit::AuditSink;
-pub use error::ApiError;
+pub use error::HttpError;
 pub use metrics::Metrics;
 
 /// Tunables of the server (the engine has its own).
@@ -114,7 +115,7 @@ pub struct AppState {
     /// The sessions of the open WebSockets, to close them when a session ends.
     pub sessions: sessions::Sessions,
     pub dedup: ws::Dedup,
-    pub last_fixes: ws::LastFixes,
+    pub last_fixes: checks::LastFixes,
     /// Set while shutting down: `/readyz` fails so a balancer stops sending work.
     pub draining: AtomicBool,
     /// True when drive times come from the road graph (not a stand-in).
@@ -156,7 +157,7 @@ impl AppState {
             audit,
             sessions: sessions::Sessions::default(),
             dedup: ws::Dedup::new(512, 4096),
-            last_fixes: ws::LastFixes::default(),
+            last_fixes: checks::LastFixes::default(),
             draining: AtomicBool::new(false),
             graph_loaded,
             roads: std::sync::OnceLock::new(),
@@ -214,7 +215,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             metrics::track,
         ))
         .layer(axum::middleware::from_fn(retry_after))
-        .fallback(|| async { ApiError::not_found("route") })
+        .fallback(|| async { HttpError::not_found("route") })
 }
 
 /// Every 429 and 503 tells the client when to try again: `Retry-After` in

@@ -132,11 +132,7 @@ fn booking_id(transport_id: &str) -> Option<BookingId> {
 
 fn desk_error(e: EngineError) -> TransportError {
     match e {
-        EngineError::Rejected(r) => TransportError::new(
-            &crate::error::rejection_code(&r),
-            r.to_string(),
-            r.message_id(),
-        ),
+        EngineError::Rejected(r) => TransportError::new(r.code(), r.to_string(), r.message_id()),
         other => TransportError::new(
             "transport_unavailable",
             format!("dispatch cannot take the booking now: {other}"),

@@ -12,26 +12,29 @@ use tracing::Instrument;
 
 /// The span of one command, with its ids as fields.
 pub fn command_span(cmd: &Command, who: Option<&Principal>) -> tracing::Span {
-    let v = serde_json::to_value(cmd).unwrap_or_default();
-    let field = |k: &str| {
-        v.get(k).map(|x| match x {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-    };
     let span = tracing::info_span!(
         "command",
-        kind = v.get("type").and_then(|t| t.as_str()).unwrap_or("?"),
+        kind = cmd.kind(),
         incident = tracing::field::Empty,
         unit = tracing::field::Empty,
         referral = tracing::field::Empty,
         booking = tracing::field::Empty,
         user = tracing::field::Empty,
     );
-    for k in ["incident", "unit", "referral", "booking"] {
-        if let Some(x) = field(k) {
-            span.record(k, x.as_str());
-        }
+    // Numbers as the journal writes them (`7`, not `INC-000007`): a log search
+    // for an id finds both.
+    let ids = cmd.subjects();
+    if let Some(i) = ids.incident {
+        span.record("incident", i.0);
+    }
+    if let Some(u) = ids.unit {
+        span.record("unit", u.0.as_str());
+    }
+    if let Some(r) = ids.referral {
+        span.record("referral", r.0);
+    }
+    if let Some(b) = ids.booking {
+        span.record("booking", b.0);
     }
     if let Some(p) = who {
         span.record("user", p.username.as_str());

@@ -15,7 +15,7 @@
 //!   with `?to=hospital`, to the hospital of its live referral) on the roads (a
 //!   straight line when the server runs without a graph).
 
-use crate::error::{ApiError, Caller};
+use crate::error::{Caller, HttpError};
 use crate::view;
 use crate::{AppState, now_ms};
 use axum::Router;
@@ -402,13 +402,13 @@ async fn map_roads(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
     caller.require(MAP_ROLES)?;
     let Some(net) = state.roads.get().cloned() else {
         let st = Arc::clone(&state);
         let p = tokio::task::spawn_blocking(move || Payload::new(map_json(&st, None)))
             .await
-            .map_err(|_| ApiError::unavailable("the map failed to build"))?;
+            .map_err(|_| HttpError::unavailable("the map failed to build"))?;
         return Ok(p.respond(&headers));
     };
     let cell = road_cell(&net);
@@ -418,7 +418,7 @@ async fn map_roads(
             .respond(&headers)
     })
     .await
-    .map_err(|_| ApiError::unavailable("the map failed to build"))?;
+    .map_err(|_| HttpError::unavailable("the map failed to build"))?;
     Ok(resp)
 }
 
@@ -442,14 +442,14 @@ fn places_json() -> Vec<u8> {
     serde_json::to_vec(&json!({ "places": list })).unwrap_or_default()
 }
 
-async fn map_places(caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn map_places(caller: Caller, headers: HeaderMap) -> Result<Response, HttpError> {
     caller.require(MAP_ROLES)?;
     let p = match PLACES.get() {
         Some(p) => p,
         None => {
             let built = tokio::task::spawn_blocking(|| Payload::new(places_json()))
                 .await
-                .map_err(|_| ApiError::unavailable("the places failed to build"))?;
+                .map_err(|_| HttpError::unavailable("the places failed to build"))?;
             PLACES.get_or_init(|| built)
         }
     };
@@ -478,10 +478,10 @@ async fn incident_route(
     caller: Caller,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<RouteQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, HttpError> {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let id = id.parse::<u64>().map_err(|_| {
-        ApiError::new(
+        HttpError::new(
             StatusCode::BAD_REQUEST,
             "invalid_id",
             format!("incident id must be a positive integer, got {id:?}"),
@@ -491,8 +491,8 @@ async fn incident_route(
     let snap = state.engine.snapshot();
     let incident = match snap.incident(IncidentId(id)) {
         Some(i) if view::may_see_incident(&caller.0, i) => i,
-        None if caller.is_dispatch() => return Err(ApiError::not_found("incident")),
-        _ => return Err(ApiError::forbidden()),
+        None if caller.is_dispatch() => return Err(HttpError::not_found("incident")),
+        _ => return Err(HttpError::forbidden()),
     };
     let unit_id = match q.unit {
         Some(u) => UnitId(u),
@@ -504,7 +504,7 @@ async fn incident_route(
             .or(incident.assignments.last())
             .map(|a| a.unit.clone())
             .ok_or_else(|| {
-                ApiError::new(
+                HttpError::new(
                     StatusCode::CONFLICT,
                     "no_unit",
                     "the incident has no unit; give ?unit=",
@@ -513,11 +513,11 @@ async fn incident_route(
             })?,
     };
     if !view::may_act_for_unit(&caller.0, &unit_id) && !caller.is_dispatch() {
-        return Err(ApiError::forbidden());
+        return Err(HttpError::forbidden());
     }
     let unit = snap
         .unit(&unit_id)
-        .ok_or_else(|| ApiError::not_found("unit"))?;
+        .ok_or_else(|| HttpError::not_found("unit"))?;
     let from = unit.last_fix.map(|f| f.at).unwrap_or(unit.base);
     let to = match q.to.as_deref() {
         None | Some("incident") => incident.location,
@@ -529,7 +529,7 @@ async fn incident_route(
             .and_then(|r| snap.hospital(&r.to))
             .map(|h| h.position)
             .ok_or_else(|| {
-                ApiError::new(
+                HttpError::new(
                     StatusCode::CONFLICT,
                     "no_referral",
                     "the incident has no live referral for this unit",
@@ -537,9 +537,10 @@ async fn incident_route(
                 )
             })?,
         Some(_) => {
-            return Err(ApiError::bad_request(
+            return Err(HttpError::bad_request(
                 "invalid_query",
                 "to must be incident or hospital",
+                "to harus incident atau hospital",
             ));
         }
     };
@@ -562,7 +563,7 @@ async fn incident_route(
         net.router().route(&a, &b)
     })
     .await
-    .map_err(|_| ApiError::unavailable("the route failed to run"))?;
+    .map_err(|_| HttpError::unavailable("the route failed to run"))?;
     let body = match route {
         Some(r) => {
             let path: Vec<[f64; 2]> = r

@@ -10,7 +10,7 @@
 //! wait for receivers, so a client that falls behind it is told so
 //! (`Lagged`) and gets a resync snapshot instead of the events it missed.
 
-use crate::error::ApiError;
+use crate::error::HttpError;
 use crate::{AppState, now_ms, view};
 use axum::Router;
 use axum::extract::State;
@@ -19,7 +19,7 @@ use axum::response::Response;
 use axum::routing::get;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use satria_auth::{Principal, Role, SessionEnd, SessionId};
-use satria_dispatch::{Command, Event, LatLon, Timestamp, UnitId};
+use satria_dispatch::{Command, Event, UnitId};
 use satria_engine::Published;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -114,77 +114,6 @@ impl std::fmt::Debug for Dedup {
             .field("commands", &self.commands)
             .finish()
     }
-}
-
-fn distance_m(a: LatLon, b: LatLon) -> f64 {
-    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
-    let dlat = la2 - la1;
-    let dlon = (b.lon - a.lon).to_radians();
-    let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
-    2.0 * 6_371_008.8 * h.sqrt().asin()
-}
-
-/// The last position accepted per unit, with its (device or server) time.
-#[derive(Debug, Default)]
-pub struct LastFixes(Mutex<HashMap<UnitId, (LatLon, i64)>>);
-
-impl LastFixes {
-    pub fn get(&self, unit: &UnitId) -> Option<(LatLon, i64)> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(unit)
-            .copied()
-    }
-
-    pub fn set(&self, unit: &UnitId, at: LatLon, t: i64) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(unit.clone(), (at, t));
-    }
-}
-
-/// Refuses a position that jumps further from the unit's last fix than a
-/// vehicle could drive in the time between them.
-pub fn check_plausible(
-    state: &AppState,
-    unit: &UnitId,
-    at: LatLon,
-    device_at: Option<Timestamp>,
-) -> Result<(), ApiError> {
-    // The last fix this server accepted (the snapshot may lag positions by up
-    // to 200 ms), else the engine's.
-    let prev = state.last_fixes.get(unit).or_else(|| {
-        state
-            .engine
-            .snapshot()
-            .unit(unit)
-            .and_then(|u| u.last_fix)
-            .map(|f| (f.at, f.device_at.unwrap_or(f.received).0))
-    });
-    let Some((prev_at, then)) = prev else {
-        return Ok(());
-    };
-    let now = device_at.map(|t| t.0).unwrap_or_else(now_ms);
-    let dt_s = ((now - then) as f64 / 1000.0).max(1.0);
-    let d = distance_m(prev_at, at);
-    // 200 m of slack for GPS noise.
-    if d > 200.0 + state.opts.max_speed_kmh / 3.6 * dt_s {
-        return Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "implausible_position",
-            format!(
-                "the unit would have moved {:.0} m in {:.0} s, faster than {} km/h",
-                d, dt_s, state.opts.max_speed_kmh
-            ),
-            format!(
-                "unit berpindah {:.0} m dalam {:.0} detik, lebih cepat dari {} km/jam",
-                d, dt_s, state.opts.max_speed_kmh
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// The outside of a client message, read when the whole does not parse.
@@ -302,7 +231,7 @@ async fn send(tx: &mut Sink, v: &Value) -> Result<(), ()> {
     within_deadline(tx.send(Message::Text(text.into()))).await
 }
 
-fn error_frame(client_id: Option<&str>, e: &ApiError) -> Value {
+fn error_frame(client_id: Option<&str>, e: &HttpError) -> Value {
     json!({
         "type": "error",
         "client_id": client_id,
@@ -444,9 +373,10 @@ async fn run(tx: &mut Sink, rx: &mut Stream, state: &Arc<AppState>) -> Result<()
         _ => None,
     };
     let Some(ClientMessage::Hello { token, last_seq }) = hello else {
-        let e = ApiError::bad_request(
+        let e = HttpError::bad_request(
             "hello_expected",
             "the first message must be {\"type\":\"hello\",\"token\":..,\"last_seq\":..}",
+            "pesan pertama harus {\"type\":\"hello\",\"token\":..,\"last_seq\":..}",
         );
         let _ = send(tx, &error_frame(None, &e)).await;
         return Err(Stop::Gone);
@@ -456,7 +386,7 @@ async fn run(tx: &mut Sink, rx: &mut Stream, state: &Arc<AppState>) -> Result<()
         .await
         .map_err(|_| Stop::Gone)?;
     let Ok(live) = live else {
-        let _ = send(tx, &error_frame(None, &ApiError::unauthenticated())).await;
+        let _ = send(tx, &error_frame(None, &HttpError::unauthenticated())).await;
         return Err(Stop::Gone);
     };
     // No personal data goes out while its delivery cannot be recorded.
@@ -616,7 +546,11 @@ async fn run(tx: &mut Sink, rx: &mut Stream, state: &Arc<AppState>) -> Result<()
                         Some(Ok(Message::Ping(_))) => unanswered = 0,
                         Some(Ok(Message::Binary(_))) => {
                             state.metrics.ws_rejected.fetch_add(1, Relaxed);
-                            let e = ApiError::bad_request("binary_not_supported", "send JSON text frames");
+                            let e = HttpError::bad_request(
+                                "binary_not_supported",
+                                "send JSON text frames",
+                                "kirim frame teks JSON",
+                            );
                             feed(tx, error_frame(None, &e).to_string()).await?;
                         }
                         Some(Err(e)) if too_big(&e) => {
@@ -842,7 +776,7 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
     if let Some(why) = conn.session.ended() {
         return Err(Stop::session(why));
     }
-    let refuse = |client_id: Option<&str>, e: ApiError| {
+    let refuse = |client_id: Option<&str>, e: HttpError| {
         state.metrics.ws_rejected.fetch_add(1, Relaxed);
         error_frame(client_id, &e).to_string()
     };
@@ -858,7 +792,11 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
                 .filter(|id| valid_client_id(id));
             return Ok(refuse(
                 id.as_deref(),
-                ApiError::bad_request("invalid_message", format!("not a valid message: {e}")),
+                HttpError::bad_request(
+                    "invalid_message",
+                    format!("not a valid message: {e}"),
+                    format!("pesan tidak sah: {e}"),
+                ),
             ));
         }
     };
@@ -866,7 +804,11 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
         ClientMessage::Hello { .. } => {
             return Ok(refuse(
                 None,
-                ApiError::bad_request("already_hello", "hello is sent once, first"),
+                HttpError::bad_request(
+                    "already_hello",
+                    "hello is sent once, first",
+                    "hello dikirim sekali saja, paling awal",
+                ),
             ));
         }
         ClientMessage::Command { client_id, command } => (client_id, *command),
@@ -874,9 +816,10 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
     if !valid_client_id(&client_id) {
         return Ok(refuse(
             None,
-            ApiError::bad_request(
+            HttpError::bad_request(
                 "invalid_client_id",
                 "client_id must be 1 to 64 characters without control characters",
+                "client_id harus 1 sampai 64 karakter tanpa karakter kontrol",
             ),
         ));
     }
@@ -886,7 +829,7 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
         return Ok(format!("{{\"duplicate\":true,{}", &answer[1..]));
     }
     if !may_send(who, state, &command) {
-        return Ok(refuse(Some(&client_id), ApiError::forbidden()));
+        return Ok(refuse(Some(&client_id), HttpError::forbidden()));
     }
     let fix = match &command {
         Command::UpdatePosition {
@@ -895,7 +838,7 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
             device_at,
             ..
         } => {
-            if let Err(e) = validate_position(state, unit, *at, *device_at) {
+            if let Err(e) = crate::checks::position_report(state, unit, *at, *device_at) {
                 return Ok(refuse(Some(&client_id), e));
             }
             Some((
@@ -930,7 +873,7 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
         })
         .unwrap_or_default(),
         Err(e) => {
-            let e = ApiError::from(e);
+            let e = crate::error::engine_failed(e);
             if e.status.is_server_error() {
                 // Not applied and not final: the client may retry with the same id.
                 return Ok(refuse(Some(&client_id), e));
@@ -943,17 +886,6 @@ async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
         .dedup
         .put(who.user_id, position, &client_id, Arc::clone(&answer));
     Ok(answer.to_string())
-}
-
-fn validate_position(
-    state: &AppState,
-    unit: &UnitId,
-    at: LatLon,
-    device_at: Option<Timestamp>,
-) -> Result<(), ApiError> {
-    crate::api::check_latlon(at.lat, at.lon)?;
-    crate::api::check_device_time(state, device_at.map(|t| t.0))?;
-    check_plausible(state, unit, at, device_at)
 }
 
 #[cfg(test)]

@@ -1,0 +1,98 @@
+//! Reports over the dispatch state: response times per triage colour and
+//! kecamatan (`/api/reports/...`).
+
+use super::{ApiResult, ok};
+use crate::AppState;
+use crate::error::Caller;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use satria_auth::Role;
+use satria_http::ApiQuery;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/api/reports/response-times", get(response_times))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Range {
+    /// Epoch milliseconds, inclusive.
+    from: i64,
+    /// Epoch milliseconds, exclusive.
+    to: i64,
+}
+
+fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+/// Response-time intervals per triage colour and kecamatan: call → first
+/// dispatch, call → first unit on scene; the median and the 90th percentile
+/// (nearest rank) in seconds.
+async fn response_times(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiQuery(r): ApiQuery<Range>,
+) -> ApiResult {
+    caller.require(&[Role::Dispatcher, Role::Admin])?;
+    // An empty window (`to` <= `from`) holds no incident: it answers no groups
+    // (a rule between two parameters cannot be stated in the OpenAPI document).
+    let region = satria_region::Region::banyumas();
+    let snap = state.engine.snapshot();
+    type Key = (String, String);
+    let mut groups: std::collections::BTreeMap<Key, (Vec<i64>, Vec<i64>, usize)> =
+        Default::default();
+    for i in snap.incidents() {
+        if i.received_at.0 < r.from || i.received_at.0 >= r.to || i.merged_into.is_some() {
+            continue;
+        }
+        let kec = region
+            .nearest_desa(satria_region::LatLon {
+                lat: i.location.lat,
+                lon: i.location.lon,
+            })
+            .kecamatan
+            .clone();
+        let triage = serde_json::to_value(i.triage)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let g = groups.entry((triage, kec)).or_default();
+        g.2 += 1;
+        if let Some(a) = i.assignments.iter().map(|a| a.assigned_at.0).min() {
+            g.0.push((a - i.received_at.0) / 1000);
+        }
+        if let Some(s) = i
+            .history
+            .iter()
+            .filter(|h| h.kind == "unit_status_changed" && h.detail == "OnScene")
+            .map(|h| h.at.0)
+            .min()
+        {
+            g.1.push((s - i.received_at.0) / 1000);
+        }
+    }
+    let rows: Vec<Value> = groups
+        .into_iter()
+        .map(|((triage, kec), (mut d, mut s, n))| {
+            d.sort_unstable();
+            s.sort_unstable();
+            json!({
+                "triage": triage,
+                "kecamatan": kec,
+                "incidents": n,
+                "call_to_dispatch_s": {"n": d.len(), "median": percentile(&d, 0.5), "p90": percentile(&d, 0.9)},
+                "call_to_scene_s": {"n": s.len(), "median": percentile(&s, 0.5), "p90": percentile(&s, 0.9)},
+            })
+        })
+        .collect();
+    ok(json!({"from": r.from, "to": r.to, "groups": rows}))
+}
