@@ -4,9 +4,14 @@
 //! UTC+7 all year, no daylight saving), the zone that decides which day an
 //! instant in Banyumas belongs to.
 //!
+//! [`Clock`] is the one source of "now" (system or hand-held) of every crate.
+//!
 //! Invariants: `civil_from_days` is the inverse of `days_from_civil` for every
 //! day number; `parse_ymd` accepts only real dates written with exactly four,
 //! two and two digits.
+
+mod clock;
+pub use clock::{Clock, now_ms};
 
 /// WIB is UTC+7 all year.
 pub const WIB_OFFSET_MS: i64 = 7 * 60 * 60 * 1000;
