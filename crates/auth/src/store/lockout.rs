@@ -1,5 +1,6 @@
-//! Login lockout: counting failed attempts per username and per client, and
-//! how long a locked caller must wait (the `Retry-After` of a rate-limited login).
+//! Login lockout: counting login attempts per username and per client, how
+//! long a locked caller must wait (the `Retry-After` of a rate-limited login),
+//! and how long attempts are kept.
 
 use rusqlite::{Connection, params};
 
@@ -7,7 +8,7 @@ use super::AuthStore;
 use crate::AuthError;
 
 /// How long a login attempt is kept at least (for the audit of attacks).
-pub(super) const ATTEMPT_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+const ATTEMPT_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 
 pub(super) enum Key<'a> {
     Username(&'a str),
@@ -81,4 +82,43 @@ impl AuthStore {
             Ok(None)
         }
     }
+
+    /// Deletes the attempts too old to count towards any lockout, keeping
+    /// each for at least [`ATTEMPT_RETENTION_MS`].
+    pub(super) fn purge_attempts(&self, conn: &Connection, now_ms: i64) -> Result<(), AuthError> {
+        let keep_ms = (self.config.failure_window_ms)
+            .saturating_add(self.config.lockout_ms)
+            .max(ATTEMPT_RETENTION_MS);
+        conn.execute(
+            "DELETE FROM auth_login_attempts WHERE at_ms < ?1",
+            [now_ms.saturating_sub(keep_ms)],
+        )?;
+        Ok(())
+    }
+}
+
+/// Counts a login attempt as a failure, before its password is checked, and
+/// returns its id for [`attempt_succeeded`]. `username` is empty for a name
+/// that matches no account, so such a failure counts only against the client.
+pub(super) fn count_attempt(
+    conn: &Connection,
+    now_ms: i64,
+    username: &str,
+    client_key: &str,
+) -> Result<i64, AuthError> {
+    conn.execute(
+        "INSERT INTO auth_login_attempts (at_ms, username, client_key, success)
+         VALUES (?1, ?2, ?3, 0)",
+        params![now_ms, username, client_key],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Turns a counted attempt into a success, which clears its username's count.
+pub(super) fn attempt_succeeded(conn: &Connection, attempt_id: i64) -> Result<(), AuthError> {
+    conn.execute(
+        "UPDATE auth_login_attempts SET success = 1 WHERE id = ?1",
+        [attempt_id],
+    )?;
+    Ok(())
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::access_log::{LogRow, append_log};
 use super::accounts::{user_row, verify_password};
-use super::lockout::{ATTEMPT_RETENTION_MS, Key};
+use super::lockout::{Key, attempt_succeeded, count_attempt};
 use super::{AuthStore, hex};
 use crate::{AuthError, Principal};
 
@@ -157,12 +157,7 @@ impl AuthStore {
             } else {
                 ""
             };
-            tx.execute(
-                "INSERT INTO auth_login_attempts (at_ms, username, client_key, success)
-                 VALUES (?1, ?2, ?3, 0)",
-                params![now_ms, stored_name, client_key],
-            )?;
-            let attempt_id = tx.last_insert_rowid();
+            let attempt_id = count_attempt(&tx, now_ms, stored_name, &client_key)?;
             tx.commit()?;
             (user, attempt_id)
         };
@@ -211,10 +206,7 @@ impl AuthStore {
             tx.commit()?;
             return Err(AuthError::InvalidCredentials);
         }
-        tx.execute(
-            "UPDATE auth_login_attempts SET success = 1 WHERE id = ?1",
-            [attempt_id],
-        )?;
+        attempt_succeeded(&tx, attempt_id)?;
         let Some(user) = user.map(|u| u.info) else {
             return Err(AuthError::InvalidCredentials);
         };
@@ -251,13 +243,7 @@ impl AuthStore {
             "DELETE FROM auth_sessions WHERE expires_at_ms <= ?1",
             [now_ms],
         )?;
-        let keep_ms = (self.config.failure_window_ms)
-            .saturating_add(self.config.lockout_ms)
-            .max(ATTEMPT_RETENTION_MS);
-        tx.execute(
-            "DELETE FROM auth_login_attempts WHERE at_ms < ?1",
-            [now_ms.saturating_sub(keep_ms)],
-        )?;
+        self.purge_attempts(&tx, now_ms)?;
         tx.commit()?;
         Ok(Session {
             token,
