@@ -1,0 +1,388 @@
+//! Sessions: login (which opens one), the bearer tokens, their validation,
+//! logout, expiry, and noticing sessions ended by another process.
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::access_log::{LogRow, append_log};
+use super::accounts::{user_row, verify_password};
+use super::lockout::{Key, attempt_succeeded, count_attempt};
+use super::{AuthStore, hex};
+use crate::{AuthError, Principal};
+
+/// Random bytes in a session token.
+const TOKEN_BYTES: usize = 32;
+/// Length of the URL-safe, unpadded base64 of [`TOKEN_BYTES`].
+const TOKEN_CHARS: usize = 43;
+
+/// A fresh session. `token` is shown to the client once; only its SHA-256 is
+/// stored.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub token: String,
+    pub expires_at_ms: i64,
+    pub principal: Principal,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &"<redacted>")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .field("principal", &self.principal)
+            .finish()
+    }
+}
+
+/// A session's identity without its secret: the SHA-256 of its token, as
+/// stored. What a long-lived connection keeps to ask whether its session is
+/// still live, instead of the token.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId([u8; 32]);
+
+impl SessionId {
+    /// The id of the session `token` opened (whether or not it is live).
+    pub fn of(token: &str) -> SessionId {
+        SessionId(token_hash(token))
+    }
+}
+
+impl std::fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A prefix is enough to tell sessions apart in logs.
+        write!(f, "SessionId({}..)", &hex(&self.0)[..8])
+    }
+}
+
+/// A live session, as [`AuthStore::session`] finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveSession {
+    pub id: SessionId,
+    pub expires_at_ms: i64,
+    pub principal: Principal,
+}
+
+/// Why a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SessionEnd {
+    /// The account was revoked (or removed).
+    Revoked,
+    /// Logged out, or ended by a password change.
+    LoggedOut,
+    /// Its time ran out.
+    Expired,
+}
+
+impl SessionEnd {
+    /// Stable code: `session_revoked`, `logged_out`, `session_expired`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SessionEnd::Revoked => "session_revoked",
+            SessionEnd::LoggedOut => "logged_out",
+            SessionEnd::Expired => "session_expired",
+        }
+    }
+
+    /// English text for clients.
+    pub fn message(self) -> &'static str {
+        match self {
+            SessionEnd::Revoked => "your account was revoked; this connection is closed",
+            SessionEnd::LoggedOut => "this session was logged out; log in again",
+            SessionEnd::Expired => "this session expired; log in again",
+        }
+    }
+
+    /// Bahasa Indonesia text for the screen.
+    pub fn message_id(self) -> &'static str {
+        match self {
+            SessionEnd::Revoked => "Akun Anda telah dicabut; koneksi ini ditutup.",
+            SessionEnd::LoggedOut => "Sesi ini telah keluar. Silakan masuk kembali.",
+            SessionEnd::Expired => "Sesi Anda telah berakhir. Silakan masuk kembali.",
+        }
+    }
+}
+
+impl AuthStore {
+    /// Checks the password and opens a session. Slow (argon2id): see the
+    /// type's docs.
+    ///
+    /// `client_key` identifies the caller for rate limiting (the client IP, as
+    /// the server sees it). Unknown user, wrong password and revoked account
+    /// all give [`AuthError::InvalidCredentials`] after the same argon2 work.
+    /// While the username or the client key is locked out, every attempt
+    /// gets [`AuthError::RateLimited`] without the password being checked.
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client_key: &str,
+        now_ms: i64,
+    ) -> Result<Session, AuthError> {
+        let username = truncate(&username.trim().to_ascii_lowercase(), 64);
+        let client_key = truncate(client_key, 128);
+
+        // 1. Rate limit, account lookup and the attempt itself, in one
+        //    IMMEDIATE transaction: the attempt is counted as a failure
+        //    *before* the password is checked, so however many logins arrive
+        //    at once (from this process or another), no more than
+        //    `max_failures` guesses are ever verified per lockout.
+        let (user, attempt_id) = {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let by_user = self.lock_remaining(&tx, Key::Username(&username), now_ms)?;
+            let by_client = self.lock_remaining(&tx, Key::Client(&client_key), now_ms)?;
+            if let Some(retry_after_ms) = by_user.max(by_client) {
+                return Err(AuthError::RateLimited { retry_after_ms });
+            }
+            let user = tx
+                .query_row(
+                    "SELECT id, username, password_hash, role, unit, hospital, subject,
+                            created_at_ms, disabled_at_ms
+                     FROM auth_users WHERE username = ?1",
+                    [&username],
+                    user_row,
+                )
+                .optional()?
+                .transpose()?;
+            // A username that matches no account may be a password typed into
+            // the wrong field: it is never stored, neither here nor in the
+            // access log. Failures for unknown names therefore count only
+            // against the client.
+            let stored_name = if user.is_some() {
+                username.as_str()
+            } else {
+                ""
+            };
+            let attempt_id = count_attempt(&tx, now_ms, stored_name, &client_key)?;
+            tx.commit()?;
+            (user, attempt_id)
+        };
+
+        // 2. The slow part, without the lock. An unknown user is checked
+        //    against a dummy hash so it takes as long as a wrong password.
+        let password_ok = match &user {
+            Some(u) => verify_password(&u.password_hash, password),
+            None => {
+                verify_password(self.dummy_hash(), password);
+                false
+            }
+        };
+        let active = user
+            .as_ref()
+            .is_some_and(|u| u.info.disabled_at_ms.is_none());
+
+        // 3. Record the outcome: a success turns its attempt into one (which
+        //    clears the username's count); a failure is already counted.
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ok = password_ok && active;
+        if !ok {
+            let (user_id, role, why) = match &user {
+                None => (None, None, "unknown user"),
+                Some(u) if !password_ok => (Some(u.info.id), Some(u.info.role), "wrong password"),
+                Some(u) => (Some(u.info.id), Some(u.info.role), "account revoked"),
+            };
+            let logged_name = if user.is_some() {
+                username.as_str()
+            } else {
+                "<unknown>"
+            };
+            append_log(
+                &tx,
+                &LogRow {
+                    at_ms: now_ms,
+                    user_id,
+                    username: logged_name,
+                    role,
+                    action: "login_failed",
+                    subject: &format!("user:{logged_name}"),
+                    purpose: &format!("{why}; client {client_key}"),
+                },
+            )?;
+            tx.commit()?;
+            return Err(AuthError::InvalidCredentials);
+        }
+        attempt_succeeded(&tx, attempt_id)?;
+        let Some(user) = user.map(|u| u.info) else {
+            return Err(AuthError::InvalidCredentials);
+        };
+
+        let mut raw = [0u8; TOKEN_BYTES];
+        OsRng.fill_bytes(&mut raw);
+        let token = URL_SAFE_NO_PAD.encode(raw);
+        let expires_at_ms = now_ms.saturating_add(self.config.session_ttl_ms);
+        tx.execute(
+            "INSERT INTO auth_sessions (token_hash, user_id, created_at_ms, expires_at_ms, client_key)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                token_hash(&token).as_slice(),
+                user.id,
+                now_ms,
+                expires_at_ms,
+                client_key
+            ],
+        )?;
+        append_log(
+            &tx,
+            &LogRow {
+                at_ms: now_ms,
+                user_id: Some(user.id),
+                username: &user.username,
+                role: Some(user.role),
+                action: "login",
+                subject: &format!("user:{}", user.username),
+                purpose: &format!("client {client_key}"),
+            },
+        )?;
+        // Housekeeping: expired sessions and old attempts.
+        tx.execute(
+            "DELETE FROM auth_sessions WHERE expires_at_ms <= ?1",
+            [now_ms],
+        )?;
+        self.purge_attempts(&tx, now_ms)?;
+        tx.commit()?;
+        Ok(Session {
+            token,
+            expires_at_ms,
+            principal: user.principal(),
+        })
+    }
+
+    /// The principal of a live session. Unknown, expired, logged-out and
+    /// revoked all give [`AuthError::Unauthenticated`]. Fast: one indexed
+    /// lookup, no hashing beyond one SHA-256.
+    pub fn authenticate(&self, token: &str, now_ms: i64) -> Result<Principal, AuthError> {
+        if token.len() != TOKEN_CHARS {
+            return Err(AuthError::Unauthenticated);
+        }
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT u.id, u.username, u.password_hash, u.role, u.unit, u.hospital, u.subject,
+                        u.created_at_ms, u.disabled_at_ms, s.expires_at_ms
+                 FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1",
+                [token_hash(token).as_slice()],
+                |r| Ok((user_row(r)?, r.get::<_, i64>(9)?)),
+            )
+            .optional()?;
+        match row {
+            Some((user, expires_at_ms)) => {
+                let user = user?;
+                if expires_at_ms <= now_ms || user.info.disabled_at_ms.is_some() {
+                    Err(AuthError::Unauthenticated)
+                } else {
+                    Ok(user.info.principal())
+                }
+            }
+            None => Err(AuthError::Unauthenticated),
+        }
+    }
+
+    /// Ends the session. `Ok(false)` if there was none (already logged out,
+    /// expired and purged, or never issued).
+    pub fn logout(&self, token: &str) -> Result<bool, AuthError> {
+        if token.len() != TOKEN_CHARS {
+            return Ok(false);
+        }
+        let conn = self.conn();
+        let n = conn.execute(
+            "DELETE FROM auth_sessions WHERE token_hash = ?1",
+            [token_hash(token).as_slice()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Like [`authenticate`](Self::authenticate), and also what a long-lived
+    /// connection needs to notice the session's end: its id and expiry.
+    pub fn session(&self, token: &str, now_ms: i64) -> Result<LiveSession, AuthError> {
+        if token.len() != TOKEN_CHARS {
+            return Err(AuthError::Unauthenticated);
+        }
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT u.id, u.username, u.password_hash, u.role, u.unit, u.hospital, u.subject,
+                        u.created_at_ms, u.disabled_at_ms, s.expires_at_ms
+                 FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1",
+                [token_hash(token).as_slice()],
+                |r| Ok((user_row(r)?, r.get::<_, i64>(9)?)),
+            )
+            .optional()?;
+        match row {
+            Some((user, expires_at_ms)) => {
+                let user = user?;
+                if expires_at_ms <= now_ms || user.info.disabled_at_ms.is_some() {
+                    Err(AuthError::Unauthenticated)
+                } else {
+                    Ok(LiveSession {
+                        id: SessionId(token_hash(token)),
+                        expires_at_ms,
+                        principal: user.info.principal(),
+                    })
+                }
+            }
+            None => Err(AuthError::Unauthenticated),
+        }
+    }
+
+    /// Which of `sessions` (each with the account it belongs to) have ended,
+    /// and why, as seen in the database now (one read transaction, so a
+    /// revocation committed by another process is seen). `None` for each one
+    /// still live.
+    pub fn ended_sessions(
+        &self,
+        sessions: &[(SessionId, i64)],
+        now_ms: i64,
+    ) -> Result<Vec<Option<SessionEnd>>, AuthError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let mut out = Vec::with_capacity(sessions.len());
+        {
+            let mut by_token =
+                tx.prepare_cached("SELECT expires_at_ms FROM auth_sessions WHERE token_hash = ?1")?;
+            let mut by_user =
+                tx.prepare_cached("SELECT disabled_at_ms FROM auth_users WHERE id = ?1")?;
+            for (id, user_id) in sessions {
+                let disabled: Option<Option<i64>> =
+                    by_user.query_row([user_id], |r| r.get(0)).optional()?;
+                let expires: Option<i64> = by_token
+                    .query_row([id.0.as_slice()], |r| r.get(0))
+                    .optional()?;
+                out.push(match (disabled, expires) {
+                    // Revoked, or the account is gone altogether.
+                    (None, _) | (Some(Some(_)), _) => Some(SessionEnd::Revoked),
+                    // Logged out, or ended by a password change.
+                    (_, None) => Some(SessionEnd::LoggedOut),
+                    (_, Some(t)) if t <= now_ms => Some(SessionEnd::Expired),
+                    _ => None,
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// SQLite's `PRAGMA data_version` of this handle's connection: it changes
+    /// whenever *another* connection (another process, such as
+    /// `satria user revoke`, or another handle) commits to the file. A cheap
+    /// poll that tells when to look at [`ended_sessions`](Self::ended_sessions)
+    /// again; this handle's own changes do not move it.
+    pub fn data_version(&self) -> Result<i64, AuthError> {
+        let conn = self.conn();
+        Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
