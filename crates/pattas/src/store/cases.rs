@@ -1,0 +1,436 @@
+//! Cases: reporting one, the state machine (verify, reject, start assistance,
+//! close) with its deadlines, one case with everything recorded on it, the
+//! lists and the overdue list.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use satria_auth::Principal;
+use serde_json::{Value, json};
+
+use super::assistance::assistance_row;
+use super::history::history;
+use super::transports::{T_COLS, transport_row};
+use super::{Pattas, invalid_transition, json_col, mitra_of, page, parse_need};
+use crate::PattasError;
+use crate::model::*;
+use crate::valid;
+
+pub(super) const C_COLS: &str =
+    "c.id, c.beneficiary_id, b.name, b.desa, b.kecamatan, c.needs, c.description,
+    c.reported_via, c.status, c.reported_by, c.reported_by_role, c.reported_at_ms, c.verify_due_ms,
+    c.verified_at_ms, c.verified_by, c.assistance_due_ms, c.assistance_started_at_ms,
+    c.closed_at_ms, c.closed_by, c.closing_summary, c.rejected_at_ms, c.rejected_by,
+    c.rejection_reason, c.updated_at_ms";
+
+pub(super) fn case_row(row: &Row<'_>) -> rusqlite::Result<Case> {
+    Ok(Case {
+        id: row.get(0)?,
+        beneficiary_id: row.get(1)?,
+        beneficiary_name: row.get(2)?,
+        desa: row.get(3)?,
+        kecamatan: row.get(4)?,
+        needs: json_col(row, 5)?,
+        description: row.get(6)?,
+        reported_via: row.get(7)?,
+        status: row.get(8)?,
+        reported_by: row.get(9)?,
+        reported_by_role: row.get(10)?,
+        reported_at_ms: row.get(11)?,
+        verify_due_ms: row.get(12)?,
+        verified_at_ms: row.get(13)?,
+        verified_by: row.get(14)?,
+        assistance_due_ms: row.get(15)?,
+        assistance_started_at_ms: row.get(16)?,
+        closed_at_ms: row.get(17)?,
+        closed_by: row.get(18)?,
+        closing_summary: row.get(19)?,
+        rejected_at_ms: row.get(20)?,
+        rejected_by: row.get(21)?,
+        rejection_reason: row.get(22)?,
+        updated_at_ms: row.get(23)?,
+        overdue: None,
+    })
+}
+
+fn parse_status(v: &str) -> Result<&'static str, PattasError> {
+    STATUSES
+        .iter()
+        .find(|s| **s == v.trim())
+        .copied()
+        .ok_or_else(|| {
+            PattasError::invalid(
+                "invalid_status",
+                format!("status must be one of {}", STATUSES.join(", ")),
+                format!("status harus salah satu dari {}", STATUSES.join(", ")),
+            )
+        })
+}
+
+fn note(v: Option<String>) -> Result<Option<String>, PattasError> {
+    match v {
+        None => Ok(None),
+        Some(s) => {
+            let t = valid::optional_text("note", &s, limits::NOTES)?;
+            Ok((!t.is_empty()).then_some(t))
+        }
+    }
+}
+
+impl Pattas {
+    pub(super) fn case_in(
+        conn: &Connection,
+        who: &Principal,
+        id: i64,
+    ) -> Result<Case, PattasError> {
+        let case = conn
+            .query_row(
+                &format!(
+                    "SELECT {C_COLS} FROM pattas_cases c
+                     JOIN pattas_beneficiaries b ON b.id = c.beneficiary_id WHERE c.id = ?1"
+                ),
+                [id],
+                case_row,
+            )
+            .optional()?;
+        match case {
+            Some(c) if mitra_of(who).is_none_or(|m| m == c.reported_by) => Ok(c),
+            _ => Err(PattasError::NotFound("case", "kasus")),
+        }
+    }
+
+    /// Reports a case (mitra or officer).
+    pub fn report_case(
+        &self,
+        who: &Principal,
+        input: NewCase,
+        now_ms: i64,
+    ) -> Result<Case, PattasError> {
+        let description = valid::text("description", &input.description, limits::DESCRIPTION)?;
+        let reported_via = match input.reported_via.as_deref() {
+            None => None,
+            Some(v) => {
+                let v = valid::optional_text("reported_via", v, limits::REPORTED_VIA)?;
+                (!v.is_empty()).then_some(v)
+            }
+        };
+        let mut needs: Vec<String> = Vec::new();
+        for n in &input.needs {
+            let n = parse_need("needs[]", n)?;
+            if !needs.contains(&n) {
+                needs.push(n);
+            }
+        }
+        if needs.is_empty() {
+            return Err(PattasError::invalid(
+                "invalid_need",
+                format!("needs must name at least one of {}", NEEDS.join(", ")),
+                format!(
+                    "needs harus berisi paling sedikit satu dari {}",
+                    NEEDS.join(", ")
+                ),
+            ));
+        }
+        needs.sort_by_key(|n| NEEDS.iter().position(|x| x == n));
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let beneficiary_id = match (input.beneficiary_id, input.nik.as_deref()) {
+            (Some(id), None) => {
+                if !Self::visible_beneficiary(&tx, who, id)? {
+                    return Err(PattasError::NotFound("beneficiary", "penerima manfaat"));
+                }
+                Self::beneficiary_in(&tx, id)?.id
+            }
+            (None, Some(nik)) => {
+                let nik = nik.trim();
+                valid::nik_form(nik)?;
+                tx.query_row(
+                    "SELECT id FROM pattas_beneficiaries WHERE nik = ?1",
+                    [nik],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or(PattasError::NotFound("beneficiary", "penerima manfaat"))?
+            }
+            _ => {
+                return Err(PattasError::invalid(
+                    "invalid_beneficiary",
+                    "give exactly one of beneficiary_id and nik",
+                    "isi tepat satu dari beneficiary_id dan nik",
+                ));
+            }
+        };
+        let open: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM pattas_cases WHERE beneficiary_id = ?1
+                   AND status IN ('reported', 'verified', 'in_assistance')",
+                [beneficiary_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(open) = open {
+            return Err(PattasError::conflict(
+                "open_case_exists",
+                format!(
+                    "this beneficiary already has an open case ({open}); add to it instead of reporting another"
+                ),
+                format!(
+                    "penerima manfaat ini sudah punya kasus yang masih berjalan ({open}); tambahkan ke kasus itu"
+                ),
+            ));
+        }
+        let verify_due = now_ms.saturating_add(self.config.verify_within_ms);
+        tx.execute(
+            "INSERT INTO pattas_cases (beneficiary_id, needs, description, reported_via, status,
+                reported_by, reported_by_role, reported_at_ms, verify_due_ms, updated_at_ms)
+             VALUES (?1, ?2, ?3, ?4, 'reported', ?5, ?6, ?7, ?8, ?7)",
+            params![
+                beneficiary_id,
+                serde_json::to_string(&needs)?,
+                description,
+                reported_via,
+                who.username,
+                who.role.as_str(),
+                now_ms,
+                verify_due
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        history(
+            &tx,
+            "case",
+            id,
+            "reported",
+            who,
+            now_ms,
+            json!({"beneficiary_id": beneficiary_id, "needs": needs, "verify_due_ms": verify_due}),
+        )?;
+        let mut case = Self::case_in(&tx, who, id)?;
+        tx.commit()?;
+        case.overdue = case.overdue_at(now_ms);
+        Ok(case)
+    }
+
+    /// `reported → verified`; fixes the first-assistance deadline.
+    pub fn verify_case(
+        &self,
+        who: &Principal,
+        id: i64,
+        note_text: Option<String>,
+        now_ms: i64,
+    ) -> Result<Case, PattasError> {
+        let note_text = note(note_text)?;
+        self.transition(who, id, now_ms, |tx, case| {
+            if case.status != "reported" {
+                return Err(invalid_transition(case, "verify", "reported"));
+            }
+            let due = now_ms.saturating_add(self.config.first_assistance_within_ms);
+            tx.execute(
+                "UPDATE pattas_cases SET status = 'verified', verified_at_ms = ?2, verified_by = ?3,
+                    assistance_due_ms = ?4, updated_at_ms = ?2 WHERE id = ?1",
+                params![id, now_ms, who.username, due],
+            )?;
+            Ok((
+                "verified",
+                json!({"note": note_text, "assistance_due_ms": due}),
+            ))
+        })
+    }
+
+    /// `reported → rejected`, with a reason.
+    pub fn reject_case(
+        &self,
+        who: &Principal,
+        id: i64,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<Case, PattasError> {
+        let reason = valid::text("reason", reason, limits::REASON)?;
+        self.transition(who, id, now_ms, |tx, case| {
+            if case.status != "reported" {
+                return Err(invalid_transition(case, "reject", "reported"));
+            }
+            tx.execute(
+                "UPDATE pattas_cases SET status = 'rejected', rejected_at_ms = ?2, rejected_by = ?3,
+                    rejection_reason = ?4, updated_at_ms = ?2 WHERE id = ?1",
+                params![id, now_ms, who.username, reason],
+            )?;
+            Ok(("rejected", json!({"reason": reason})))
+        })
+    }
+
+    /// `verified → in_assistance`: the first assistance has started.
+    pub fn start_assistance(
+        &self,
+        who: &Principal,
+        id: i64,
+        note_text: Option<String>,
+        now_ms: i64,
+    ) -> Result<Case, PattasError> {
+        let note_text = note(note_text)?;
+        self.transition(who, id, now_ms, |tx, case| {
+            if case.status != "verified" {
+                return Err(invalid_transition(case, "assist", "verified"));
+            }
+            Self::begin_assistance(tx, id, now_ms)?;
+            Ok(("assistance_started", json!({"note": note_text})))
+        })
+    }
+
+    pub(super) fn begin_assistance(
+        tx: &Transaction<'_>,
+        id: i64,
+        now_ms: i64,
+    ) -> Result<(), PattasError> {
+        tx.execute(
+            "UPDATE pattas_cases SET status = 'in_assistance', assistance_started_at_ms = ?2,
+                updated_at_ms = ?2 WHERE id = ?1",
+            params![id, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// `in_assistance → closed` (tuntas), with a closing summary.
+    pub fn close_case(
+        &self,
+        who: &Principal,
+        id: i64,
+        summary: &str,
+        now_ms: i64,
+    ) -> Result<Case, PattasError> {
+        let summary = valid::text("summary", summary, limits::SUMMARY)?;
+        self.transition(who, id, now_ms, |tx, case| {
+            if case.status != "in_assistance" {
+                return Err(invalid_transition(case, "close", "in_assistance"));
+            }
+            tx.execute(
+                "UPDATE pattas_cases SET status = 'closed', closed_at_ms = ?2, closed_by = ?3,
+                    closing_summary = ?4, updated_at_ms = ?2 WHERE id = ?1",
+                params![id, now_ms, who.username, summary],
+            )?;
+            Ok(("closed", json!({"summary": summary})))
+        })
+    }
+
+    /// Runs one change of a case in a transaction with its history row.
+    fn transition(
+        &self,
+        who: &Principal,
+        id: i64,
+        now_ms: i64,
+        change: impl FnOnce(&Transaction<'_>, &Case) -> Result<(&'static str, Value), PattasError>,
+    ) -> Result<Case, PattasError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let case = Self::case_in(&tx, who, id)?;
+        let (action, mut details) = change(&tx, &case)?;
+        if let Value::Object(m) = &mut details {
+            m.insert("from".into(), json!(case.status));
+        }
+        history(&tx, "case", id, action, who, now_ms, details)?;
+        let mut case = Self::case_in(&tx, who, id)?;
+        tx.commit()?;
+        case.overdue = case.overdue_at(now_ms);
+        Ok(case)
+    }
+
+    /// One case the caller may see, with its beneficiary, assistance,
+    /// transports (without live status) and history.
+    pub fn case(&self, who: &Principal, id: i64, now_ms: i64) -> Result<CaseDetail, PattasError> {
+        let conn = self.conn();
+        let mut case = Self::case_in(&conn, who, id)?;
+        case.overdue = case.overdue_at(now_ms);
+        let beneficiary = Self::beneficiary_in(&conn, case.beneficiary_id)?;
+        let mut stmt = conn.prepare(
+            "SELECT id, case_id, date, kind, amount_rp, notes, officer, recorded_at_ms
+             FROM pattas_assistance WHERE case_id = ?1 ORDER BY date, id",
+        )?;
+        let assistance = stmt
+            .query_map([id], assistance_row)?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {T_COLS} FROM pattas_transports WHERE case_id = ?1 ORDER BY scheduled_for_ms, transport_id"
+        ))?;
+        let transports = stmt
+            .query_map([id], transport_row)?
+            .collect::<Result<_, _>>()?;
+        let history = Self::history_of(&conn, "case", id)?;
+        Ok(CaseDetail {
+            case,
+            beneficiary,
+            assistance,
+            transports,
+            history,
+        })
+    }
+
+    /// The cases the caller may see, newest first.
+    pub fn list_cases(
+        &self,
+        who: &Principal,
+        q: &CaseQuery,
+        now_ms: i64,
+    ) -> Result<Vec<Case>, PattasError> {
+        let (limit, offset) = page(q.limit, q.offset)?;
+        let mut sql = format!(
+            "SELECT {C_COLS} FROM pattas_cases c JOIN pattas_beneficiaries b ON b.id = c.beneficiary_id
+             WHERE 1 = 1"
+        );
+        let mut args: Vec<SqlValue> = Vec::new();
+        if let Some(m) = mitra_of(who) {
+            args.push(SqlValue::Text(m.into()));
+            sql.push_str(&format!(" AND c.reported_by = ?{}", args.len()));
+        }
+        if let Some(s) = &q.status {
+            args.push(SqlValue::Text(parse_status(s)?.into()));
+            sql.push_str(&format!(" AND c.status = ?{}", args.len()));
+        }
+        if let Some(d) = &q.desa {
+            args.push(SqlValue::Text(valid::text("desa", d, limits::DESA)?));
+            sql.push_str(&format!(" AND b.desa = ?{} COLLATE NOCASE", args.len()));
+        }
+        if let Some(b) = q.beneficiary_id {
+            args.push(SqlValue::Integer(b));
+            sql.push_str(&format!(" AND c.beneficiary_id = ?{}", args.len()));
+        }
+        args.push(SqlValue::Integer(limit));
+        args.push(SqlValue::Integer(offset));
+        sql.push_str(&format!(
+            " ORDER BY c.reported_at_ms DESC, c.id DESC LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        ));
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), case_row)?;
+        let mut out: Vec<Case> = rows.collect::<Result<_, _>>()?;
+        for c in &mut out {
+            c.overdue = c.overdue_at(now_ms);
+        }
+        Ok(out)
+    }
+
+    /// The cases the caller may see that are past a due step at `now_ms`,
+    /// most overdue first.
+    pub fn overdue_cases(&self, who: &Principal, now_ms: i64) -> Result<Vec<Case>, PattasError> {
+        let mut sql = format!(
+            "SELECT {C_COLS} FROM pattas_cases c JOIN pattas_beneficiaries b ON b.id = c.beneficiary_id
+             WHERE ((c.status = 'reported' AND c.verify_due_ms < ?1)
+                 OR (c.status = 'verified' AND c.assistance_due_ms < ?1))"
+        );
+        let mut args = vec![SqlValue::Integer(now_ms)];
+        if let Some(m) = mitra_of(who) {
+            args.push(SqlValue::Text(m.into()));
+            sql.push_str(" AND c.reported_by = ?2");
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), case_row)?;
+        let mut out: Vec<Case> = rows.collect::<Result<_, _>>()?;
+        for c in &mut out {
+            c.overdue = c.overdue_at(now_ms);
+        }
+        out.retain(|c| c.overdue.is_some());
+        out.sort_by_key(|c| (c.overdue.as_ref().map(|o| -o.late_by_ms), c.id));
+        Ok(out)
+    }
+}

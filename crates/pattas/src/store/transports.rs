@@ -1,0 +1,263 @@
+//! Free ambulance transports of a case: checking a booking and building the
+//! desk's request, storing what the desk booked, reading and cancelling.
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use satria_auth::Principal;
+use serde_json::json;
+
+use super::history::history;
+use super::{Pattas, invalid_transition};
+use crate::PattasError;
+use crate::desk::{TransportRequest, TransportTicket};
+use crate::model::*;
+use crate::valid;
+
+pub(super) const T_COLS: &str =
+    "transport_id, case_id, scheduled_for_ms, purpose, notes, pickup_lat,
+    pickup_lon, pickup_address, destination_hospital_id, destination_name, destination_lat,
+    destination_lon, booked_by, booked_at_ms, cancelled_at_ms, cancelled_by, cancel_reason";
+
+pub(super) fn transport_row(row: &Row<'_>) -> rusqlite::Result<Transport> {
+    let cancelled_at_ms: Option<i64> = row.get(14)?;
+    Ok(Transport {
+        transport_id: row.get(0)?,
+        case_id: row.get(1)?,
+        scheduled_for_ms: row.get(2)?,
+        purpose: row.get(3)?,
+        notes: row.get(4)?,
+        pickup: Pickup {
+            lat: row.get(5)?,
+            lon: row.get(6)?,
+            address: row.get(7)?,
+        },
+        destination: Destination {
+            hospital_id: row.get(8)?,
+            name: row.get(9)?,
+            lat: row.get(10)?,
+            lon: row.get(11)?,
+        },
+        booked_by: row.get(12)?,
+        booked_at_ms: row.get(13)?,
+        cancelled_at_ms,
+        cancelled_by: row.get(15)?,
+        cancel_reason: row.get(16)?,
+        state: if cancelled_at_ms.is_some() {
+            "cancelled".into()
+        } else {
+            "booked".into()
+        },
+        live: None,
+    })
+}
+
+impl Pattas {
+    /// Checks a transport booking and builds the desk's request (and names
+    /// the beneficiary whose data it carries). The case must be verified or
+    /// in assistance.
+    pub fn transport_request(
+        &self,
+        who: &Principal,
+        case_id: i64,
+        input: NewTransport,
+        now_ms: i64,
+    ) -> Result<(TransportRequest, i64), PattasError> {
+        let address = valid::text("pickup.address", &input.pickup.address, limits::ADDRESS)?;
+        valid::banyumas_latlon("pickup", input.pickup.lat, input.pickup.lon)?;
+        let destination_name =
+            valid::text("destination.name", &input.destination.name, limits::NAME)?;
+        valid::banyumas_latlon("destination", input.destination.lat, input.destination.lon)?;
+        let hospital_id = match input.destination.hospital_id.as_deref() {
+            None => None,
+            Some(h) => {
+                let h = valid::optional_text("destination.hospital_id", h, limits::HOSPITAL_ID)?;
+                (!h.is_empty()).then_some(h)
+            }
+        };
+        let scheduled = valid::parse_time(&input.scheduled_for).ok_or_else(|| {
+            PattasError::invalid(
+                "invalid_time",
+                "scheduled_for must be a time like 2026-12-01T08:00:00+07:00 (no offset = WIB) or integer ms since the epoch",
+                "scheduled_for harus waktu seperti 2026-12-01T08:00:00+07:00 (tanpa zona = WIB) atau milidetik sejak epoch",
+            )
+        })?;
+        if scheduled <= now_ms || scheduled > now_ms.saturating_add(limits::TRANSPORT_AHEAD_MS) {
+            return Err(PattasError::invalid(
+                "invalid_time",
+                "scheduled_for must be in the future and within 30 days",
+                "scheduled_for harus di masa depan dan paling lama 30 hari lagi",
+            ));
+        }
+        let purpose = valid::text("purpose", &input.purpose, limits::PURPOSE)?;
+        let notes =
+            valid::optional_text("notes", input.notes.as_deref().unwrap_or(""), limits::NOTES)?;
+        let conn = self.conn();
+        let case = Self::case_in(&conn, who, case_id)?;
+        if case.status != "verified" && case.status != "in_assistance" {
+            return Err(invalid_transition(
+                &case,
+                "booking transport",
+                "verified or in_assistance",
+            ));
+        }
+        let b = Self::beneficiary_in(&conn, case.beneficiary_id)?;
+        let beneficiary_id = b.id;
+        let req = TransportRequest {
+            case_id,
+            patient_name: b.name,
+            patient_phone: b.phone.or(b.family_contact.map(|f| f.phone)),
+            pickup_lat: input.pickup.lat,
+            pickup_lon: input.pickup.lon,
+            pickup_address: address,
+            destination_hospital_id: hospital_id,
+            destination_name,
+            destination_lat: input.destination.lat,
+            destination_lon: input.destination.lon,
+            scheduled_for_ms: scheduled,
+            purpose,
+            notes,
+        };
+        Ok((req, beneficiary_id))
+    }
+
+    /// Stores a transport the desk booked. Refuses (and the caller cancels the
+    /// booking) if the case left the states that may book meanwhile.
+    pub fn record_transport(
+        &self,
+        who: &Principal,
+        req: &TransportRequest,
+        ticket: &TransportTicket,
+        now_ms: i64,
+    ) -> Result<Transport, PattasError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let case = Self::case_in(&tx, who, req.case_id)?;
+        if case.status != "verified" && case.status != "in_assistance" {
+            return Err(invalid_transition(
+                &case,
+                "booking transport",
+                "verified or in_assistance",
+            ));
+        }
+        let exists: Option<i64> = tx
+            .query_row(
+                "SELECT 1 FROM pattas_transports WHERE transport_id = ?1",
+                [&ticket.transport_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_some() {
+            return Err(PattasError::conflict(
+                "duplicate_transport",
+                "the transport desk returned an id already used",
+                "meja transportasi mengembalikan id yang sudah dipakai",
+            ));
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO pattas_transports ({T_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+                 ?9, ?10, ?11, ?12, ?13, ?14, NULL, NULL, NULL)"
+            ),
+            params![
+                ticket.transport_id,
+                req.case_id,
+                req.scheduled_for_ms,
+                req.purpose,
+                req.notes,
+                req.pickup_lat,
+                req.pickup_lon,
+                req.pickup_address,
+                req.destination_hospital_id,
+                req.destination_name,
+                req.destination_lat,
+                req.destination_lon,
+                who.username,
+                now_ms
+            ],
+        )?;
+        history(
+            &tx,
+            "case",
+            req.case_id,
+            "transport_booked",
+            who,
+            now_ms,
+            json!({"transport_id": ticket.transport_id, "scheduled_for_ms": req.scheduled_for_ms,
+                   "purpose": req.purpose, "destination": req.destination_name}),
+        )?;
+        tx.execute(
+            "UPDATE pattas_cases SET updated_at_ms = ?2 WHERE id = ?1",
+            params![req.case_id, now_ms],
+        )?;
+        let out = Self::transport_in(&tx, req.case_id, &ticket.transport_id)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn transport_in(conn: &Connection, case_id: i64, tid: &str) -> Result<Transport, PattasError> {
+        conn.query_row(
+            &format!(
+                "SELECT {T_COLS} FROM pattas_transports WHERE case_id = ?1 AND transport_id = ?2"
+            ),
+            params![case_id, tid],
+            transport_row,
+        )
+        .optional()?
+        .ok_or(PattasError::NotFound("transport", "transportasi"))
+    }
+
+    /// A transport of a case the caller may see.
+    pub fn transport(
+        &self,
+        who: &Principal,
+        case_id: i64,
+        tid: &str,
+    ) -> Result<Transport, PattasError> {
+        let conn = self.conn();
+        Self::case_in(&conn, who, case_id)?;
+        Self::transport_in(&conn, case_id, tid)
+    }
+
+    /// Marks a transport cancelled (after the desk cancelled it).
+    pub fn mark_transport_cancelled(
+        &self,
+        who: &Principal,
+        case_id: i64,
+        tid: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<Transport, PattasError> {
+        let reason = valid::text("reason", reason, limits::REASON)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::case_in(&tx, who, case_id)?;
+        let t = Self::transport_in(&tx, case_id, tid)?;
+        if t.cancelled_at_ms.is_some() {
+            return Err(already_cancelled());
+        }
+        tx.execute(
+            "UPDATE pattas_transports SET cancelled_at_ms = ?3, cancelled_by = ?4, cancel_reason = ?5
+             WHERE case_id = ?1 AND transport_id = ?2",
+            params![case_id, tid, now_ms, who.username, reason],
+        )?;
+        history(
+            &tx,
+            "case",
+            case_id,
+            "transport_cancelled",
+            who,
+            now_ms,
+            json!({"transport_id": tid, "reason": reason}),
+        )?;
+        let out = Self::transport_in(&tx, case_id, tid)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+pub(crate) fn already_cancelled() -> PattasError {
+    PattasError::conflict(
+        "already_cancelled",
+        "this transport is already cancelled",
+        "transportasi ini sudah dibatalkan",
+    )
+}

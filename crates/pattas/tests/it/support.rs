@@ -1,0 +1,339 @@
+//! Shared setup of the tests: a world (auth store with one user per role,
+//! stepped clock, fake transport desk, recording access log) and sample bodies.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use satria_auth::{AccessRecorder, AuthConfig, AuthStore, HashParams, NewUser, Role};
+use satria_pattas::*;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub const H: i64 = 60 * 60 * 1000;
+/// 2026-12-01T03:00:00Z, 10:00 WIB.
+pub const T0: i64 = 1_796_094_000_000;
+
+/// Woman born 1956-03-14 (14 + 40 = 54), Banyumas.
+pub const NIK_SUKARTI: &str = "3302015403560001";
+/// Man born 1961-08-12, Banyumas.
+pub const NIK_DARSONO: &str = "3302011208610002";
+/// Man born 1975-05-20, registered in Cilacap (3301).
+pub const NIK_CILACAP: &str = "3301012005750003";
+
+pub struct TestClock(pub AtomicI64);
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Default)]
+pub struct RecordingLog(Mutex<Vec<(String, String, String, String)>>);
+
+impl AccessRecorder for RecordingLog {
+    fn record_many(&self, batch: Vec<satria_auth::AccessRecord>) -> satria_auth::Recording {
+        let mut log = self.0.lock().unwrap();
+        for r in batch {
+            log.push((r.who.username, r.action, r.subject, r.purpose));
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+impl RecordingLog {
+    pub fn entries(&self) -> Vec<(String, String, String, String)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// An in-memory desk: books as `scheduled`, lets the test move a trip on.
+#[derive(Default)]
+pub struct FakeDesk {
+    next: AtomicU64,
+    trips: Mutex<HashMap<String, (TransportRequest, TransportStatus)>>,
+}
+
+impl FakeDesk {
+    pub fn set(&self, tid: &str, state: &str, unit: Option<&str>) {
+        let mut trips = self.trips.lock().unwrap();
+        let t = trips.get_mut(tid).unwrap();
+        t.1.state = state.into();
+        t.1.unit_id = unit.map(String::from);
+    }
+
+    pub fn request(&self, tid: &str) -> TransportRequest {
+        self.trips.lock().unwrap()[tid].0.clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.trips.lock().unwrap().len()
+    }
+}
+
+impl TransportDesk for FakeDesk {
+    fn book(&self, req: TransportRequest) -> BoxFuture<Result<TransportTicket, TransportError>> {
+        let n = self.next.fetch_add(1, Ordering::SeqCst) + 1;
+        let tid = format!("TR-{n}");
+        self.trips.lock().unwrap().insert(
+            tid.clone(),
+            (
+                req,
+                TransportStatus {
+                    transport_id: tid.clone(),
+                    state: "scheduled".into(),
+                    unit_id: None,
+                    updated_ms: 0,
+                },
+            ),
+        );
+        Box::pin(async move { Ok(TransportTicket { transport_id: tid }) })
+    }
+
+    fn status(&self, transport_id: &str) -> BoxFuture<Option<TransportStatus>> {
+        let s = self
+            .trips
+            .lock()
+            .unwrap()
+            .get(transport_id)
+            .map(|t| t.1.clone());
+        Box::pin(async move { s })
+    }
+
+    fn cancel(&self, transport_id: &str, _reason: &str) -> BoxFuture<Result<(), TransportError>> {
+        let mut trips = self.trips.lock().unwrap();
+        let r = match trips.get_mut(transport_id) {
+            None => Err(TransportError::new(
+                "not_found",
+                "no such trip",
+                "tidak ada",
+            )),
+            Some(t) if t.1.state == "scheduled" || t.1.state == "cancelled" => {
+                t.1.state = "cancelled".into();
+                Ok(())
+            }
+            Some(_) => Err(TransportError::new(
+                "not_cancellable",
+                "the trip has started",
+                "perjalanan sudah dimulai",
+            )),
+        };
+        Box::pin(async move { r })
+    }
+}
+
+pub struct World {
+    dir: tempfile::TempDir,
+    auth: Arc<AuthStore>,
+    desk_dyn: Arc<dyn TransportDesk>,
+    app: Router,
+    pub clock: Arc<TestClock>,
+    pub log: Arc<RecordingLog>,
+    pub desk: Arc<FakeDesk>,
+    tokens: HashMap<&'static str, String>,
+}
+
+pub fn router(
+    pattas: Arc<Pattas>,
+    auth: &Arc<AuthStore>,
+    log: &Arc<RecordingLog>,
+    desk: &Arc<dyn TransportDesk>,
+    clock: &Arc<TestClock>,
+) -> Router {
+    routes_with_clock(pattas, log.clone(), desk.clone(), clock.clone()).layer(
+        axum::middleware::from_fn_with_state(auth.clone(), satria_http::require_principal),
+    )
+}
+
+/// A world whose transport desk is `make_desk(pattas)`, or the fake desk.
+pub fn world_with(make_desk: impl FnOnce(&Arc<Pattas>) -> Option<Arc<dyn TransportDesk>>) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let auth = Arc::new(
+        AuthStore::open_with(
+            &dir.path().join("auth.sqlite"),
+            AuthConfig {
+                hash: HashParams::INSECURE_FAST,
+                ..AuthConfig::default()
+            },
+        )
+        .unwrap(),
+    );
+    let pattas =
+        Arc::new(Pattas::open(&dir.path().join("pattas.sqlite"), PattasConfig::default()).unwrap());
+    let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+    let log = Arc::new(RecordingLog::default());
+    let desk = Arc::new(FakeDesk::default());
+    let desk_dyn: Arc<dyn TransportDesk> = make_desk(&pattas).unwrap_or_else(|| desk.clone());
+    let app = router(pattas, &auth, &log, &desk_dyn, &clock);
+    let mut tokens = HashMap::new();
+    for (username, role, unit) in [
+        ("officer", Role::PattasOfficer, None),
+        ("admin", Role::Admin, None),
+        ("mitra1", Role::PattasMitra, None),
+        ("mitra2", Role::PattasMitra, None),
+        ("crew", Role::Crew, Some("AMB-01".to_string())),
+        ("salinmas", Role::SalinmasOfficer, None),
+    ] {
+        let now = satria_http::now_ms();
+        auth.add_user(
+            NewUser {
+                username: username.into(),
+                password: "kata-sandi-uji-119".into(),
+                role,
+                unit,
+                hospital: None,
+                subject: None,
+            },
+            now,
+        )
+        .unwrap();
+        let s = auth
+            .login(username, "kata-sandi-uji-119", "test", now)
+            .unwrap();
+        tokens.insert(username, s.token);
+    }
+    World {
+        dir,
+        auth,
+        desk_dyn,
+        app,
+        clock,
+        log,
+        desk,
+        tokens,
+    }
+}
+
+pub fn world() -> World {
+    world_with(|_| None)
+}
+
+impl World {
+    /// Drops the module and opens its database afresh, as a restart would.
+    pub fn restart(&mut self) {
+        let pattas = Arc::new(
+            Pattas::open(
+                &self.dir.path().join("pattas.sqlite"),
+                PattasConfig::default(),
+            )
+            .unwrap(),
+        );
+        self.app = router(pattas, &self.auth, &self.log, &self.desk_dyn, &self.clock);
+    }
+
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        who: Option<&str>,
+        body: Option<String>,
+        ct: &str,
+    ) -> (StatusCode, Value) {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(w) = who {
+            b = b.header("authorization", format!("Bearer {}", self.tokens[w]));
+        }
+        let req = match body {
+            Some(s) => b.header("content-type", ct).body(Body::from(s)).unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        who: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.raw(
+            method,
+            path,
+            Some(who),
+            body.map(|b| b.to_string()),
+            "application/json",
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str, who: &str) -> Value {
+        let (s, v) = self.call("GET", path, who, None).await;
+        assert_eq!(s, StatusCode::OK, "GET {path} as {who}: {v}");
+        v
+    }
+
+    pub async fn post_ok(&self, path: &str, who: &str, body: Value) -> Value {
+        let (s, v) = self.call("POST", path, who, Some(body)).await;
+        assert!(s.is_success(), "POST {path} as {who}: {s} {v}");
+        v
+    }
+
+    pub fn advance(&self, ms: i64) {
+        self.clock.0.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// Everything an officer can see, to prove a refusal changed nothing.
+    pub async fn snapshot(&self) -> Value {
+        let bs = self
+            .get("/api/pattas/beneficiaries?limit=500", "officer")
+            .await;
+        let cases = self.get("/api/pattas/cases?limit=500", "officer").await;
+        let mut details = Vec::new();
+        for c in cases.as_array().unwrap() {
+            details.push(
+                self.get(&format!("/api/pattas/cases/{}", c["id"]), "officer")
+                    .await,
+            );
+        }
+        let mut bdetails = Vec::new();
+        for b in bs.as_array().unwrap() {
+            bdetails.push(
+                self.get(&format!("/api/pattas/beneficiaries/{}", b["id"]), "officer")
+                    .await,
+            );
+        }
+        json!([bs, cases, details, bdetails])
+    }
+}
+
+pub fn sukarti() -> Value {
+    json!({
+        "nik": NIK_SUKARTI, "name": "Sukarti (uji)", "date_of_birth": "1956-03-14", "sex": "P",
+        "desa": "Kedungwuluh", "kecamatan": "Purwokerto Barat", "rt": "3", "rw": "02",
+        "phone": "0812-3456-7890", "dtks": true, "bpjs": "pbi",
+        "conditions": ["gagal ginjal kronis", "hipertensi"],
+        "family_contact": {"name": "Slamet (uji)", "phone": "+6281398765432", "relation": "anak"}
+    })
+}
+
+pub fn darsono() -> Value {
+    json!({
+        "nik": NIK_DARSONO, "name": "Darsono (uji)", "date_of_birth": "1961-08-12", "sex": "L",
+        "desa": "Sokanegara", "rt": "1", "rw": "1", "dtks": false, "bpjs": "none",
+        "conditions": ["diabetes melitus"]
+    })
+}
+
+pub fn transport_body(at_ms: i64) -> Value {
+    json!({
+        "pickup": {"lat": -7.4231, "lon": 109.2272, "address": "RT 03/RW 02 Kedungwuluh"},
+        "destination": {"hospital_id": "3302026", "name": "RSUD Prof. Dr. Margono Soekarjo",
+                        "lat": -7.43743, "lon": 109.26738},
+        "scheduled_for": at_ms,
+        "purpose": "hemodialisis",
+        "notes": "pasien memakai kursi roda"
+    })
+}
