@@ -1,0 +1,153 @@
+//! [`Salinmas`]: the SQLite file, its migrations, and every operation with
+//! its access rule, checks and history row inside one transaction.
+//!
+//! This file holds the handle, its configuration, the limits and seed
+//! constants, and the transaction helpers; each aggregate's operations live
+//! in a module of their own:
+//!
+//! - `open`: opening the file and the schema migrations;
+//! - `access`: who the caller is to Salinmas (officer, household, collector);
+//! - `history`: the append-only change history;
+//! - `areas`: the served kelurahan;
+//! - `accounts` and `collectors`: households/dasawisma and collector groups;
+//! - `prices`: the price list by day;
+//! - `pickups`: requesting, listing and reading pickups;
+//! - `transitions`: accepting, collecting (and crediting), cancelling and
+//!   rejecting a pickup;
+//! - `ledger`: balances, payouts and the ledger check;
+//! - `route` and `reports`: a collector's day route and the weight report;
+//! - `demo`: the demo records.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::error::SalinmasError;
+
+mod access;
+mod accounts;
+mod areas;
+mod collectors;
+mod demo;
+mod history;
+mod ledger;
+mod open;
+mod pickups;
+mod prices;
+mod reports;
+mod route;
+mod transitions;
+
+#[cfg(test)]
+mod tests;
+
+pub use open::SCHEMA_VERSION;
+
+/// The pilot kelurahan served from the start, with their kecamatan.
+pub const PILOT_KELURAHAN: [(&str, &str); 3] = [
+    ("Kedungwuluh", "Purwokerto Barat"),
+    ("Sokanegara", "Purwokerto Timur"),
+    ("Purwokerto Lor", "Purwokerto Timur"),
+];
+
+/// The price list seeded by the first migration: (category, Rp/kg), valid
+/// from [`DEFAULT_PRICES_FROM`].
+pub const DEFAULT_PRICES: [(&str, i64); 7] = [
+    ("organic", 100),
+    ("compost", 2_000),
+    ("plastic", 1_500),
+    ("paper", 1_200),
+    ("metal", 3_000),
+    ("glass", 300),
+    ("residue", 0),
+];
+pub const DEFAULT_PRICES_FROM: &str = "2026-01-01";
+
+/// Most pickups one list answer carries (newest first).
+pub const LIST_LIMIT: usize = 1000;
+/// Open (requested or accepted) pickups one account may have at once.
+pub const MAX_OPEN_PICKUPS: i64 = 20;
+/// Stops one route is planned over.
+pub const MAX_ROUTE_STOPS: usize = 200;
+/// The longest report range, days.
+pub const MAX_REPORT_DAYS: i64 = 366;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Milliseconds since the Unix epoch, now; injectable for tests.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// How a [`Salinmas`] runs.
+#[derive(Clone)]
+pub struct SalinmasConfig {
+    /// Time spent at each stop of a route (weighing, loading), seconds.
+    pub service_time_s: u32,
+    /// Where the HTTP handlers get "now".
+    pub clock: Clock,
+}
+
+impl Default for SalinmasConfig {
+    fn default() -> Self {
+        SalinmasConfig {
+            service_time_s: 300,
+            clock: Arc::new(satria_http::now_ms),
+        }
+    }
+}
+
+impl std::fmt::Debug for SalinmasConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SalinmasConfig")
+            .field("service_time_s", &self.service_time_s)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Salinmas database: accounts, collector groups, prices, pickups, the
+/// ledger and the history of every change. `Send + Sync`; share it in an
+/// `Arc`. Every method is blocking (SQLite): from async code call it inside
+/// `tokio::task::spawn_blocking`. Give it a file of its own: it owns the
+/// file's `PRAGMA user_version`.
+pub struct Salinmas {
+    conn: Mutex<Connection>,
+    config: SalinmasConfig,
+    region: satria_region::Region,
+}
+
+impl std::fmt::Debug for Salinmas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Salinmas")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Salinmas {
+    pub fn config(&self) -> &SalinmasConfig {
+        &self.config
+    }
+
+    /// Now, by the configured clock.
+    pub fn now_ms(&self) -> i64 {
+        (self.config.clock)()
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic elsewhere while holding the lock leaves SQLite consistent
+        // (transactions roll back on drop), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction: committed when it returns Ok,
+    /// rolled back (nothing changed) when it returns Err.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction) -> Result<T, SalinmasError>,
+    ) -> Result<T, SalinmasError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,14 @@
+//! The Salinmas integration tests, one binary (fewer test binaries link
+//! faster): the HTTP API by theme, and the ledger invariant under random
+//! operations.
+
+mod support;
+
+mod http_access;
+mod http_flow;
+mod http_openapi;
+mod http_refusals;
+mod http_reports;
+mod http_restart;
+mod http_routes;
+mod ledger;

@@ -1,0 +1,210 @@
+//! Shared setup of the HTTP tests: the router behind the real bearer-token
+//! middleware, a real `AuthStore`, tokens from real logins, and a settable clock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use satria_auth::{AuthConfig, AuthStore, HashParams, NewUser, Principal, Role};
+use satria_salinmas::{PickupFilter, Salinmas, SalinmasConfig, StraightLine, time};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "kata-sandi-uji-119";
+pub const SPEED_KMH: f64 = 25.0;
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub auth: Arc<AuthStore>,
+    pub s: Arc<Salinmas>,
+    pub app: Router,
+    pub clock: Arc<AtomicI64>,
+    pub officer: String,
+}
+
+pub fn at(s: &str) -> i64 {
+    time::parse_datetime(s).unwrap()
+}
+
+pub fn open_salinmas(dir: &std::path::Path, clock: &Arc<AtomicI64>) -> Arc<Salinmas> {
+    let c = Arc::clone(clock);
+    let config = SalinmasConfig {
+        service_time_s: 300,
+        clock: Arc::new(move || c.load(Ordering::SeqCst)),
+    };
+    Arc::new(Salinmas::open_with(&dir.join("salinmas.sqlite"), config).unwrap())
+}
+
+pub fn app_of(auth: &Arc<AuthStore>, s: &Arc<Salinmas>) -> Router {
+    satria_salinmas::routes(
+        Arc::clone(s),
+        Arc::clone(auth) as Arc<dyn satria_auth::AccessRecorder>,
+        Arc::new(StraightLine {
+            speed_kmh: SPEED_KMH,
+        }),
+    )
+    .layer(axum::middleware::from_fn_with_state(
+        Arc::clone(auth),
+        satria_http::require_principal,
+    ))
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AuthConfig {
+            hash: HashParams::INSECURE_FAST,
+            ..AuthConfig::default()
+        };
+        let auth = Arc::new(AuthStore::open_with(&dir.path().join("auth.sqlite"), config).unwrap());
+        let clock = Arc::new(AtomicI64::new(at("2026-03-02T07:00")));
+        let s = open_salinmas(dir.path(), &clock);
+        let app = app_of(&auth, &s);
+        let mut env = Env {
+            dir,
+            auth,
+            s,
+            app,
+            clock,
+            officer: String::new(),
+        };
+        env.officer = env.user("petugas", Role::SalinmasOfficer, None);
+        env
+    }
+
+    pub fn set_time(&self, s: &str) {
+        self.clock.store(at(s), Ordering::SeqCst);
+    }
+
+    /// Creates a user and returns a session token.
+    pub fn user(&self, name: &str, role: Role, subject: Option<i64>) -> String {
+        let now = satria_http::now_ms();
+        self.auth
+            .add_user(
+                NewUser {
+                    username: name.into(),
+                    password: PASSWORD.into(),
+                    role,
+                    unit: None,
+                    hospital: None,
+                    subject: subject.map(|s| s.to_string()),
+                },
+                now,
+            )
+            .unwrap();
+        self.auth.login(name, PASSWORD, "test", now).unwrap().token
+    }
+
+    pub fn principal(&self, name: &str) -> Principal {
+        self.auth.user(name).unwrap().unwrap().principal()
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.raw(method, uri, token, body.map(|b| b.to_string()))
+            .await
+    }
+
+    pub async fn raw(
+        &self,
+        method: &str,
+        uri: &str,
+        token: &str,
+        body: Option<String>,
+    ) -> (StatusCode, Value) {
+        let mut b = Request::builder().method(method).uri(uri);
+        if !token.is_empty() {
+            b = b.header("authorization", format!("Bearer {token}"));
+        }
+        let req = match body {
+            Some(body) => b
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn ok(&self, method: &str, uri: &str, token: &str, body: Option<Value>) -> Value {
+        let (status, v) = self.call(method, uri, token, body).await;
+        assert!(status.is_success(), "{method} {uri}: {status} {v}");
+        v
+    }
+
+    pub async fn account(&self, name: &str, kelurahan: &str, lat: f64, lon: f64) -> i64 {
+        let v = self
+            .ok(
+                "POST",
+                "/api/salinmas/accounts",
+                &self.officer.clone(),
+                Some(json!({
+                    "kind": "dasawisma", "name": name, "kelurahan": kelurahan, "rt": "2", "rw": "4",
+                    "address": format!("Jl. {name}"), "lat": lat, "lon": lon,
+                    "phone": "0812-2700-1190", "members": 10
+                })),
+            )
+            .await;
+        v["id"].as_i64().unwrap()
+    }
+
+    pub async fn collector(&self, name: &str, kelurahan: &[&str]) -> i64 {
+        let v = self
+            .ok(
+                "POST",
+                "/api/salinmas/collectors",
+                &self.officer.clone(),
+                Some(json!({"name": name, "kelurahan": kelurahan, "phone": "+6281327001191"})),
+            )
+            .await;
+        v["id"].as_i64().unwrap()
+    }
+
+    /// Everything a refused request must leave as it was.
+    pub fn fingerprint(&self) -> Value {
+        let p = self.principal("petugas");
+        let pickups = self.s.pickups(&p, &PickupFilter::default()).unwrap();
+        let mut histories = Vec::new();
+        let mut ledgers = Vec::new();
+        for pk in &pickups {
+            histories.push(serde_json::to_value(self.s.pickup(&p, pk.id).unwrap()).unwrap());
+        }
+        for a in self.s.accounts(&p, None).unwrap() {
+            ledgers.push(serde_json::to_value(self.s.ledger(&p, a.id).unwrap()).unwrap());
+        }
+        json!({
+            "pickups": histories,
+            "ledgers": ledgers,
+            "accounts": self.s.accounts(&p, None).unwrap(),
+            "collectors": self.s.collectors(&p).unwrap(),
+            "prices": self.s.prices(&p, 20_000).unwrap(),
+            "kelurahan": self.s.kelurahan(&p).unwrap(),
+        })
+    }
+}
+
+pub fn pickup_body(lat: f64, lon: f64) -> Value {
+    json!({
+        "lat": lat, "lon": lon, "address": "Jl. Melati 3, RT 2/RW 4",
+        "categories": ["organic", "plastic", "compost"], "estimated_kg": 15.5,
+        "window_start": "2026-03-02T08:00", "window_end": "2026-03-02T11:00",
+        "notes": "pagar hijau"
+    })
+}
+
+pub const SOKA: (f64, f64) = (-7.4189, 109.2336);
