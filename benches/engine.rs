@@ -30,7 +30,7 @@ use satria_dispatch::{
     Address, Category, Command, Config, IncidentId, LatLon, Owner, Timestamp, Triage, Unit,
     UnitType, demo_fleet, demo_hospitals,
 };
-use satria_engine::{Engine, EngineOptions, ManualClock, RoadDriveTimes, SystemClock};
+use satria_engine::{Clock, Engine, EngineOptions, RoadDriveTimes};
 use satria_roads::{DriveTimeEngine, RoadNetwork, Stop};
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -121,7 +121,7 @@ fn engine(
     net: &Arc<RoadNetwork>,
     units: Vec<Unit>,
     config: Config,
-    clock: Box<dyn satria_engine::Clock>,
+    clock: satria_engine::Clock,
 ) -> Engine {
     let mut o = EngineOptions::new(dir);
     o.initial_units = units;
@@ -244,7 +244,7 @@ fn positions(c: &mut Criterion, net: &Arc<RoadNetwork>) {
         net,
         units.clone(),
         Config::default(),
-        Box::new(SystemClock),
+        Clock::system(),
     );
     let mut movers = Movers::new(&units);
     pump(&engine, &mut movers, 50_000); // warm up
@@ -272,15 +272,15 @@ fn positions(c: &mut Criterion, net: &Arc<RoadNetwork>) {
 fn recommend(c: &mut Criterion, net: &Arc<RoadNetwork>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let units = fleet_60();
-    let clock = ManualClock::default();
+    let clock = Clock::manual(0);
     let now = Timestamp(1_790_000_000_000);
-    clock.set(now);
+    clock.set_ms(now.0);
     // Recommendation only: no automatic assignment, so every unit stays available.
     let config = Config {
         auto_assign_merah: false,
         ..Config::default()
     };
-    let engine = engine(dir.path(), net, units.clone(), config, Box::new(clock));
+    let engine = engine(dir.path(), net, units.clone(), config, clock);
     // Fresh positions: each unit reports a point a few hundred metres from its base.
     let mut rng = ChaCha8Rng::seed_from_u64(61);
     for u in &units {
@@ -419,15 +419,8 @@ fn create_once(engine: &Engine, at: LatLon, triage: Triage) -> Duration {
 
 fn create_incident(c: &mut Criterion, net: &Arc<RoadNetwork>) {
     let points = desa_points(63, 256);
-    let fresh = |dir: &std::path::Path| {
-        engine(
-            dir,
-            net,
-            fleet_60(),
-            Config::default(),
-            Box::new(SystemClock),
-        )
-    };
+    let fresh =
+        |dir: &std::path::Path| engine(dir, net, fleet_60(), Config::default(), Clock::system());
     for (label, triage) in [("kuning", Triage::Kuning), ("merah", Triage::Merah)] {
         let dir = tempfile::tempdir().expect("tempdir");
         let engine = fresh(dir.path());

@@ -13,7 +13,7 @@
 
 use satria_auth::{AuthStore, NewUser, Role};
 use satria_dispatch::{LatLon, Owner, StraightLine, Unit, UnitType, demo_fleet, demo_hospitals};
-use satria_engine::{Engine, EngineOptions, SystemClock};
+use satria_engine::{Clock, Engine, EngineOptions};
 use satria_server::{AppState, ServerOptions};
 use std::io::Read;
 use std::path::Path;
@@ -138,14 +138,8 @@ fn consoles_in_headless_chromium() {
     opts.hospitals = demo_hospitals();
     opts.tick_ms = 200;
     let hospital = opts.hospitals[0].id.0.clone();
-    let engine = Arc::new(
-        Engine::start(
-            opts,
-            Box::new(StraightLine::default()),
-            Box::new(SystemClock),
-        )
-        .unwrap(),
-    );
+    let engine =
+        Arc::new(Engine::start(opts, Box::new(StraightLine::default()), Clock::system()).unwrap());
     let auth = accounts(
         dir.path(),
         &[
@@ -258,14 +252,8 @@ async fn plain_server(with_roads: bool) -> Plain {
     let mut opts = EngineOptions::new(dir.path());
     opts.initial_units = demo_fleet();
     opts.hospitals = demo_hospitals();
-    let engine = Arc::new(
-        Engine::start(
-            opts,
-            Box::new(StraightLine::default()),
-            Box::new(SystemClock),
-        )
-        .unwrap(),
-    );
+    let engine =
+        Arc::new(Engine::start(opts, Box::new(StraightLine::default()), Clock::system()).unwrap());
     let auth = accounts(
         dir.path(),
         &[
@@ -532,7 +520,7 @@ fn an_accepted_chain_break_shows_a_banner_on_every_console_until_an_admin_acknow
         o.hospitals = demo_hospitals();
         o.accept_broken_row = accept;
         o.operator = "operator-shift-malam".into();
-        Engine::start(o, Box::new(StraightLine::default()), Box::new(SystemClock))
+        Engine::start(o, Box::new(StraightLine::default()), Clock::system())
     };
     start(None).unwrap().shutdown();
     tamper_payload(dir.path(), ROW);

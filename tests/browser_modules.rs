@@ -11,7 +11,7 @@
 
 use satria_auth::{AuthStore, NewUser, Role};
 use satria_dispatch::{StraightLine, demo_fleet, demo_hospitals};
-use satria_engine::{Engine, EngineOptions, SystemClock};
+use satria_engine::{Clock, Engine, EngineOptions};
 use satria_server::{AppState, ServerOptions};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -78,14 +78,8 @@ fn module_pages_in_headless_chromium() {
     opts.initial_units = demo_fleet();
     opts.hospitals = demo_hospitals();
     opts.tick_ms = 200;
-    let engine = Arc::new(
-        Engine::start(
-            opts,
-            Box::new(StraightLine::default()),
-            Box::new(SystemClock),
-        )
-        .unwrap(),
-    );
+    let engine =
+        Arc::new(Engine::start(opts, Box::new(StraightLine::default()), Clock::system()).unwrap());
     let auth = Arc::new(AuthStore::open(&dir.path().join("auth.sqlite")).unwrap());
     add_user(&auth, "pattas1", Role::PattasOfficer, None);
     add_user(&auth, "mitra1", Role::PattasMitra, None);

@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
 use satria_auth::{AuthStore, NewUser, Role};
 use satria_dispatch::{StraightLine, demo_fleet, demo_hospitals};
-use satria_engine::{Engine, EngineOptions, SystemClock};
+use satria_engine::{Clock, Engine, EngineOptions};
 use satria_server::{AppState, ServerOptions};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -45,12 +45,7 @@ impl Server {
         ));
         let hospital = opts.hospitals[0].id.0.clone();
         let engine = Arc::new(
-            Engine::start(
-                opts,
-                Box::new(StraightLine::default()),
-                Box::new(SystemClock),
-            )
-            .unwrap(),
+            Engine::start(opts, Box::new(StraightLine::default()), Clock::system()).unwrap(),
         );
         let auth = Arc::new(AuthStore::open(&dir.path().join("auth.sqlite")).unwrap());
         for (name, role, unit, hosp) in [
@@ -1345,12 +1340,7 @@ impl Server {
         eopts.tick_ms = 100;
         let hospital = eopts.hospitals[0].id.0.clone();
         let engine = Arc::new(
-            Engine::start(
-                eopts,
-                Box::new(StraightLine::default()),
-                Box::new(SystemClock),
-            )
-            .unwrap(),
+            Engine::start(eopts, Box::new(StraightLine::default()), Clock::system()).unwrap(),
         );
         let store = Arc::new(AuthStore::open_with(&dir.path().join("auth.sqlite"), auth).unwrap());
         for (name, role, unit) in [
@@ -2591,7 +2581,7 @@ async fn an_accepted_chain_break_shows_a_banner_until_an_admin_acknowledges_it()
         Engine::start(
             engine_opts(accept),
             Box::new(StraightLine::default()),
-            Box::new(SystemClock),
+            Clock::system(),
         )
     };
     start(None).unwrap().shutdown();

@@ -106,6 +106,12 @@ impl AuthError {
     }
 }
 
+impl From<satria_sqlite::OpenError> for AuthError {
+    fn from(e: satria_sqlite::OpenError) -> Self {
+        AuthError::Storage(e.to_string())
+    }
+}
+
 impl From<rusqlite::Error> for AuthError {
     fn from(e: rusqlite::Error) -> Self {
         AuthError::Storage(e.to_string())

@@ -174,13 +174,8 @@ impl AccessLogError {
     }
 }
 
-/// Milliseconds since the Unix epoch, now.
-pub(crate) fn unix_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+/// Milliseconds since the Unix epoch, now, by the system clock.
+pub(crate) use satria_calendar::now_ms as unix_now_ms;
 
 /// One access to record, with the time it happened.
 #[derive(Clone, Debug, PartialEq)]

@@ -33,40 +33,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-/// Where time comes from; tests use a hand-held clock.
-pub trait Clock: Send + 'static {
-    fn now(&self) -> Timestamp;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        Timestamp(ms)
-    }
-}
-
-/// A clock the caller moves (for tests and simulations).
-#[derive(Debug, Clone, Default)]
-pub struct ManualClock(pub Arc<std::sync::atomic::AtomicI64>);
-
-impl ManualClock {
-    pub fn set(&self, t: Timestamp) {
-        self.0.store(t.0, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
-    }
-}
+/// Where time comes from: the system clock in service, a hand-held one in
+/// tests, drills and simulations (the one `Clock` of every crate).
+pub use satria_calendar::Clock;
 
 /// An event as published to subscribers: its stream and its sequence number there.
 #[derive(Debug, Clone, PartialEq)]
@@ -281,21 +250,21 @@ impl Engine {
     pub fn start(
         opts: EngineOptions,
         roads: Box<dyn DriveTimes + Send>,
-        clock: Box<dyn Clock>,
+        clock: Clock,
     ) -> Result<Engine, EngineError> {
         let (mut journal, start_report) = Journal::open_verified(
             &opts.data_dir,
             &StartOptions {
                 accept_broken_row: opts.accept_broken_row,
                 operator: opts.operator.clone(),
-                now_ms: clock.now().0,
+                now_ms: clock.now_ms(),
                 signer: opts.checkpoints.clone(),
             },
         )
         .map_err(start_error)?;
         let mut dispatch = replay(&journal, &opts)?;
         if journal.last_seq(&opts.stream) == 0 && !opts.initial_units.is_empty() {
-            let now = clock.now();
+            let now = Timestamp(clock.now_ms());
             let mut entries = Vec::new();
             for u in &opts.initial_units {
                 let events = dispatch
@@ -563,7 +532,7 @@ struct Actor {
     dispatch: Dispatch,
     journal: Journal,
     roads: Box<dyn DriveTimes + Send>,
-    clock: Box<dyn Clock>,
+    clock: Clock,
     events: broadcast::Sender<Arc<Published>>,
     events_first: broadcast::Sender<Arc<Published>>,
     positions: broadcast::Sender<Arc<Published>>,
@@ -618,7 +587,7 @@ impl Actor {
         // Sign the head so that the rows since the last checkpoint are anchored too
         // (a failure leaves them for the next start's checkpoints).
         if self.failed.is_none() {
-            let _ = self.journal.checkpoint_head(self.clock.now().0);
+            let _ = self.journal.checkpoint_head(self.clock.now_ms());
         }
     }
 
@@ -635,7 +604,7 @@ impl Actor {
             }
             return;
         }
-        let now = self.clock.now();
+        let now = Timestamp(self.clock.now_ms());
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
         for req in batch {
             match req {

@@ -53,12 +53,11 @@ fn merah() -> Command {
 #[test]
 fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::default();
-    clock.set(Timestamp(1_790_000_000_000));
+    let clock = Clock::manual(1_790_000_000_000);
     let engine = Engine::start(
         options(dir.path()),
         Box::new(StraightLine::default()),
-        Box::new(clock.clone()),
+        clock.clone(),
     )
     .unwrap();
     let mut sub = engine.subscribe();
@@ -115,7 +114,7 @@ fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
     assert!(first.try_recv().is_err(), "nor on the first-heard one");
 
     // The acknowledgement deadline passes: a tick times the assignment out.
-    clock.set(Timestamp(1_790_000_000_000 + 61_000));
+    clock.set_ms(1_790_000_000_000 + 61_000);
     engine.tick();
     let p = recv(&mut sub);
     assert_eq!((p.event.kind(), p.seq), ("assignment_timed_out", 24));
@@ -130,7 +129,7 @@ fn commands_are_journaled_broadcast_in_order_and_survive_a_restart() {
     let engine = Engine::start(
         options(dir.path()),
         Box::new(StraightLine::default()),
-        Box::new(clock.clone()),
+        clock.clone(),
     )
     .unwrap();
     let after = engine.snapshot();
@@ -162,7 +161,7 @@ fn concurrent_dispatchers_never_assign_one_unit_twice() {
         Engine::start(
             options(dir.path()),
             Box::new(StraightLine::default()),
-            Box::new(SystemClock),
+            Clock::system(),
         )
         .unwrap(),
     );
@@ -235,13 +234,13 @@ fn referral_to_margono(unit: UnitId) -> Command {
 #[test]
 fn the_hospital_gets_a_fresh_eta_every_minute_while_the_patient_is_carried() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::default();
+    let clock = Clock::manual(0);
     let t0 = 1_790_000_000_000;
-    clock.set(Timestamp(t0));
+    clock.set_ms(t0);
     let engine = Engine::start(
         options(dir.path()),
         Box::new(StraightLine::default()),
-        Box::new(clock.clone()),
+        clock.clone(),
     )
     .unwrap();
     let out = engine.submit_blocking(merah()).unwrap();
@@ -292,7 +291,7 @@ fn the_hospital_gets_a_fresh_eta_every_minute_while_the_patient_is_carried() {
     let Event::PreArrivalNoticeSent { .. } = &p.event else {
         panic!()
     };
-    clock.set(Timestamp(t0 + 30_000));
+    clock.set_ms(t0 + 30_000);
     engine.tick();
     // A position report is published after the tick, so nothing came in between.
     step(Command::UpdatePosition {
@@ -305,7 +304,7 @@ fn the_hospital_gets_a_fresh_eta_every_minute_while_the_patient_is_carried() {
     });
     assert_eq!(recv(&mut pos).stream, "positions");
     assert!(sub.try_recv().is_err(), "no region event came in between");
-    clock.set(Timestamp(t0 + 61_000));
+    clock.set_ms(t0 + 61_000);
     engine.tick();
     assert_eq!(recv(&mut sub).event.kind(), "pre_arrival_notice_sent");
 
@@ -316,7 +315,7 @@ fn the_hospital_gets_a_fresh_eta_every_minute_while_the_patient_is_carried() {
         device_at: None,
     });
     assert_eq!(recv(&mut sub).event.kind(), "unit_status_changed");
-    clock.set(Timestamp(t0 + 200_000));
+    clock.set_ms(t0 + 200_000);
     engine.tick();
     step(Command::UpdatePosition {
         unit: unit.clone(),
@@ -336,12 +335,11 @@ mod integrity {
     use super::*;
 
     fn start(dir: &std::path::Path, accept: Option<u64>) -> Result<Engine, EngineError> {
-        let clock = ManualClock::default();
-        clock.set(Timestamp(1_790_000_000_000));
+        let clock = Clock::manual(1_790_000_000_000);
         let mut o = options(dir);
         o.accept_broken_row = accept;
         o.operator = "petugas".into();
-        Engine::start(o, Box::new(StraightLine::default()), Box::new(clock))
+        Engine::start(o, Box::new(StraightLine::default()), clock)
     }
 
     /// A journal with the demo fleet and one incident, the engine stopped.

@@ -58,7 +58,7 @@ mod model;
 mod store;
 mod valid;
 
-pub use api::{Clock, OPERATIONS, SystemClock, routes, routes_with_clock};
+pub use api::{Clock, OPERATIONS, routes, routes_with_clock};
 pub use desk::{
     BoxFuture, NoTransportDesk, TransportDesk, TransportError, TransportRequest, TransportStatus,
     TransportTicket,
@@ -175,13 +175,20 @@ impl PattasError {
                 format!("no such {en}"),
                 format!("{id} tidak ditemukan"),
             ),
+            // As every module answers a store that failed: 503, try again.
             PattasError::Storage(_) => HttpError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "storage_error",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
                 "the Pattas database failed; the change was not made",
                 "basis data Pattas gagal; perubahan tidak disimpan",
             ),
         }
+    }
+}
+
+impl From<satria_sqlite::OpenError> for PattasError {
+    fn from(e: satria_sqlite::OpenError) -> Self {
+        PattasError::Storage(e.to_string())
     }
 }
 

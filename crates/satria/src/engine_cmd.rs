@@ -10,7 +10,7 @@ use satria_dispatch::{
     Address, AssignmentState, Category, Command, Dispatch, HospitalStatus, StraightLine, Triage,
     UnitStatus, demo_fleet, demo_hospitals,
 };
-use satria_engine::{Engine, EngineError, EngineOptions, SystemClock};
+use satria_engine::{Clock, Engine, EngineError, EngineOptions};
 use satria_store::Journal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -231,7 +231,7 @@ pub fn audit_checkpoints(data_dir: &Path, json: bool) -> anyhow::Result<()> {
 ///
 /// A line is printed only after the engine acknowledged the command, i.e. after its
 /// events were fsynced. Kill the process at any moment (SIGKILL), start it again, and
-/// every `ack` line must still be in the journal: `tests/crash.rs` does exactly that.
+/// every `ack` line must still be in the journal: `tests/satria/crash.rs` does exactly that.
 pub fn drill(
     data_dir: &Path,
     seed: u64,
@@ -240,12 +240,8 @@ pub fn drill(
 ) -> anyhow::Result<()> {
     let mut opts = demo_options(data_dir);
     integrity.apply(data_dir, &mut opts)?;
-    let engine = Engine::start(
-        opts,
-        Box::new(StraightLine::default()),
-        Box::new(SystemClock),
-    )
-    .map_err(|e| anyhow::anyhow!("{}: cannot start the engine: {e}", data_dir.display()))?;
+    let engine = Engine::start(opts, Box::new(StraightLine::default()), Clock::system())
+        .map_err(|e| anyhow::anyhow!("{}: cannot start the engine: {e}", data_dir.display()))?;
     let journal_seq = engine.last_seq();
     let out = std::io::stdout();
     let mut out = out.lock();
@@ -398,7 +394,7 @@ pub fn dispatch_demo(
         Box::new(satria_engine::RoadDriveTimes::new(std::sync::Arc::clone(
             &net,
         ))),
-        Box::new(SystemClock),
+        Clock::system(),
     )
     .map_err(|e| anyhow::anyhow!("{}: cannot start the engine: {e}", data_dir.display()))?;
     let state = engine.snapshot();

@@ -4,7 +4,7 @@
 use anyhow::{Context, bail};
 use rand::Rng;
 use satria_auth::{AuthStore, NewUser, Role};
-use satria_engine::{Engine, EngineOptions, RoadDriveTimes, SystemClock};
+use satria_engine::{Clock, Engine, EngineOptions, RoadDriveTimes};
 use satria_server::AppState;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -201,7 +201,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Engine::start(
             opts,
             Box::new(RoadDriveTimes::new(Arc::clone(&net))),
-            Box::new(SystemClock),
+            Clock::system(),
         )
         .map_err(|e| {
             anyhow::anyhow!("{}: cannot start the engine: {e}", args.data_dir.display())

@@ -236,13 +236,8 @@ async fn retry_after(req: axum::extract::Request, next: axum::middleware::Next) 
 /// `Retry-After` of a 503 or 429 whose handler did not set one, in seconds.
 pub const RETRY_AFTER_S: u64 = 2;
 
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+/// Milliseconds since the Unix epoch, now, by the system clock.
+pub use satria_calendar::now_ms;
 
 /// Serves `router(state)` on `listener` until `stop` resolves, then stops
 /// accepting, lets in-flight requests finish, closes the WebSockets and flushes

@@ -1,11 +1,8 @@
-//! Opening the store: the SQLite file, its PRAGMAs (WAL, `synchronous`,
-//! foreign keys) and the schema, versioned by `PRAGMA user_version`.
+//! Opening the store: the schema, versioned by `PRAGMA user_version`, through
+//! the shared opener (`satria_sqlite`: WAL, full sync, foreign keys).
 
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
-
-use rusqlite::{Connection, TransactionBehavior};
 
 use super::{AuthConfig, AuthStore};
 use crate::AuthError;
@@ -70,27 +67,11 @@ impl AuthStore {
     /// Opens (creating if needed) the store at `path`.
     pub fn open_with(path: &Path, config: AuthConfig) -> Result<AuthStore, AuthError> {
         config.hash.argon2()?;
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-            return Err(AuthError::Storage(format!(
-                "could not switch to WAL (journal_mode is {mode})"
-            )));
-        }
-        // The access log is an audit trail: survive power loss, not just crashes.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > SCHEMA_VERSION {
-            return Err(AuthError::Storage(format!(
-                "auth database schema version {version} is newer than this build ({SCHEMA_VERSION})"
-            )));
-        }
-        tx.execute_batch(SCHEMA)?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        tx.commit()?;
+        // The access log is an audit trail: the shared opener syncs fully.
+        // The schema is idempotent (`IF NOT EXISTS`) and runs on every open.
+        let conn = satria_sqlite::open(path, "auth", SCHEMA_VERSION, |tx, _| {
+            tx.execute_batch(SCHEMA).map_err(AuthError::from)
+        })?;
         let store = AuthStore {
             conn: Mutex::new(conn),
             config,

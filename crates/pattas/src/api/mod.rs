@@ -34,28 +34,16 @@ pub use operations::OPERATIONS;
 /// Largest request body accepted.
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// Where the API takes "now" from: the system clock in service, a fixed or
-/// stepped one in tests (deadlines, overdue lists, "not in the future").
-pub trait Clock: Send + Sync {
-    fn now_ms(&self) -> i64;
-}
-
-/// The system clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> i64 {
-        satria_http::now_ms()
-    }
-}
+/// Where the API takes "now" from: the system clock in service, a hand-held
+/// one in tests (deadlines, overdue lists, "not in the future").
+pub use satria_calendar::Clock;
 
 #[derive(Clone)]
 struct AppState {
     pattas: Arc<Pattas>,
     recorder: Arc<dyn AccessRecorder>,
     desk: Arc<dyn TransportDesk>,
-    clock: Arc<dyn Clock>,
+    clock: Clock,
 }
 
 impl AppState {
@@ -201,17 +189,15 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, HttpError> {
     })
 }
 
-/// A positive integer id from the path; anything else is "no such …".
-fn id_of(raw: &str, en: &'static str, id: &'static str) -> Result<i64, HttpError> {
-    match raw.parse::<i64>() {
-        Ok(n) if n > 0 && raw.bytes().all(|c| c.is_ascii_digit()) => Ok(n),
-        _ => Err(PattasError::NotFound(en, id).to_http()),
-    }
+/// A record id from the path: the one rule of every module
+/// (`satria_http::path_id`, 400 `invalid_id`).
+fn id_of(raw: &str, en: &'static str) -> Result<i64, HttpError> {
+    satria_http::path_id(raw, en)
 }
 
 fn case_id(p: Result<Path<String>, PathRejection>) -> Result<i64, HttpError> {
     let Path(raw) = p.map_err(path_error)?;
-    id_of(&raw, "case", "kasus")
+    id_of(&raw, "case")
 }
 
 fn created<T: serde::Serialize>(v: T) -> Response {
@@ -226,7 +212,7 @@ pub fn routes(
     recorder: Arc<dyn AccessRecorder>,
     desk: Arc<dyn TransportDesk>,
 ) -> Router {
-    routes_with_clock(pattas, recorder, desk, Arc::new(SystemClock))
+    routes_with_clock(pattas, recorder, desk, Clock::system())
 }
 
 /// [`routes`] with a clock of the caller's choosing (tests step it).
@@ -234,7 +220,7 @@ pub fn routes_with_clock(
     pattas: Arc<Pattas>,
     recorder: Arc<dyn AccessRecorder>,
     desk: Arc<dyn TransportDesk>,
-    clock: Arc<dyn Clock>,
+    clock: Clock,
 ) -> Router {
     let state = AppState {
         pattas,

@@ -1,11 +1,9 @@
 //! Opening the database: the schema migrations (counted by
-//! `PRAGMA user_version`), WAL mode, and the schema version of an open file.
+//! `PRAGMA user_version`, applied by the shared opener `satria_sqlite`), and
+//! the schema version of an open file.
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::Duration;
-
-use rusqlite::{Connection, TransactionBehavior};
 
 use super::Pattas;
 use crate::{PattasConfig, PattasError};
@@ -128,28 +126,12 @@ impl Pattas {
                 "tenggat waktu harus positif",
             ));
         }
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-            return Err(PattasError::Storage(format!(
-                "could not switch to WAL (journal_mode is {mode})"
-            )));
-        }
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > SCHEMA_VERSION {
-            return Err(PattasError::Storage(format!(
-                "pattas database schema version {version} is newer than this build ({SCHEMA_VERSION})"
-            )));
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        }
-        tx.commit()?;
+        let conn = satria_sqlite::open(path, "pattas", SCHEMA_VERSION, |tx, from| {
+            for sql in &MIGRATIONS[from as usize..] {
+                tx.execute_batch(sql)?;
+            }
+            Ok::<(), PattasError>(())
+        })?;
         let desa = satria_region::Region::banyumas()
             .desa
             .into_iter()
@@ -164,8 +146,6 @@ impl Pattas {
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64, PattasError> {
-        Ok(self
-            .conn()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(satria_sqlite::user_version(&self.conn())?)
     }
 }

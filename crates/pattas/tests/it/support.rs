@@ -2,7 +2,7 @@
 //! stepped clock, fake transport desk, recording access log) and sample bodies.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -23,14 +23,6 @@ pub const NIK_SUKARTI: &str = "3302015403560001";
 pub const NIK_DARSONO: &str = "3302011208610002";
 /// Man born 1975-05-20, registered in Cilacap (3301).
 pub const NIK_CILACAP: &str = "3301012005750003";
-
-pub struct TestClock(pub AtomicI64);
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 #[derive(Default)]
 pub struct RecordingLog(Mutex<Vec<(String, String, String, String)>>);
@@ -131,7 +123,7 @@ pub struct World {
     auth: Arc<AuthStore>,
     desk_dyn: Arc<dyn TransportDesk>,
     app: Router,
-    pub clock: Arc<TestClock>,
+    pub clock: Clock,
     pub log: Arc<RecordingLog>,
     pub desk: Arc<FakeDesk>,
     tokens: HashMap<&'static str, String>,
@@ -142,7 +134,7 @@ pub fn router(
     auth: &Arc<AuthStore>,
     log: &Arc<RecordingLog>,
     desk: &Arc<dyn TransportDesk>,
-    clock: &Arc<TestClock>,
+    clock: &Clock,
 ) -> Router {
     routes_with_clock(pattas, log.clone(), desk.clone(), clock.clone()).layer(
         axum::middleware::from_fn_with_state(auth.clone(), satria_http::require_principal),
@@ -164,7 +156,7 @@ pub fn world_with(make_desk: impl FnOnce(&Arc<Pattas>) -> Option<Arc<dyn Transpo
     );
     let pattas =
         Arc::new(Pattas::open(&dir.path().join("pattas.sqlite"), PattasConfig::default()).unwrap());
-    let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+    let clock = Clock::manual(T0);
     let log = Arc::new(RecordingLog::default());
     let desk = Arc::new(FakeDesk::default());
     let desk_dyn: Arc<dyn TransportDesk> = make_desk(&pattas).unwrap_or_else(|| desk.clone());
@@ -282,7 +274,7 @@ impl World {
     }
 
     pub fn advance(&self, ms: i64) {
-        self.clock.0.fetch_add(ms, Ordering::SeqCst);
+        self.clock.advance_ms(ms);
     }
 
     /// Everything an officer can see, to prove a refusal changed nothing.

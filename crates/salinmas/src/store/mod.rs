@@ -18,7 +18,7 @@
 //! - `route` and `reports`: a collector's day route and the weight report;
 //! - `demo`: the demo records.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
@@ -74,8 +74,8 @@ pub const MAX_REPORT_DAYS: i64 = 366;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// Milliseconds since the Unix epoch, now; injectable for tests.
-pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+/// Where "now" comes from: the system clock, or a hand-held one in tests.
+pub use satria_calendar::Clock;
 
 /// How a [`Salinmas`] runs.
 #[derive(Clone)]
@@ -90,7 +90,7 @@ impl Default for SalinmasConfig {
     fn default() -> Self {
         SalinmasConfig {
             service_time_s: 300,
-            clock: Arc::new(satria_http::now_ms),
+            clock: Clock::system(),
         }
     }
 }
@@ -129,7 +129,7 @@ impl Salinmas {
 
     /// Now, by the configured clock.
     pub fn now_ms(&self) -> i64 {
-        (self.config.clock)()
+        self.config.clock.now_ms()
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {

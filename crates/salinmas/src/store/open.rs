@@ -1,11 +1,11 @@
-//! Opening the SQLite file: WAL and pragmas, the schema migrations by
-//! `PRAGMA user_version`, and the seed of the first schema.
+//! Opening the SQLite file through the shared opener (`satria_sqlite`: WAL,
+//! full sync, foreign keys, migrations by `PRAGMA user_version`), and the
+//! schema with the seed of its first version.
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::Duration;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{Transaction, params};
 use serde_json::json;
 
 use super::history::history_as;
@@ -142,30 +142,14 @@ impl Salinmas {
 
     /// Opens (creating and migrating if needed) the database at `path`.
     pub fn open_with(path: &Path, config: SalinmasConfig) -> Result<Salinmas, SalinmasError> {
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-            return Err(SalinmasError::Storage(format!(
-                "could not switch to WAL (journal_mode is {mode})"
-            )));
-        }
-        // Money: survive power loss, not just crashes.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        let now = (config.clock)();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > SCHEMA_VERSION {
-            return Err(SalinmasError::Storage(format!(
-                "salinmas database schema version {version} is newer than this build ({SCHEMA_VERSION})"
-            )));
-        }
-        if version < 1 {
-            migrate_1(&tx, now)?;
-        }
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        tx.commit()?;
+        // Money: the shared opener syncs fully, to survive power loss.
+        let now = config.clock.now_ms();
+        let conn = satria_sqlite::open(path, "salinmas", SCHEMA_VERSION, |tx, from| {
+            if from < 1 {
+                migrate_1(tx, now)?;
+            }
+            Ok::<(), SalinmasError>(())
+        })?;
         Ok(Salinmas {
             conn: Mutex::new(conn),
             config,

@@ -2,13 +2,12 @@
 //! middleware, a real `AuthStore`, tokens from real logins, and a settable clock.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use satria_auth::{AuthConfig, AuthStore, HashParams, NewUser, Principal, Role};
-use satria_salinmas::{PickupFilter, Salinmas, SalinmasConfig, StraightLine, time};
+use satria_salinmas::{Clock, PickupFilter, Salinmas, SalinmasConfig, StraightLine, time};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -20,7 +19,7 @@ pub struct Env {
     pub auth: Arc<AuthStore>,
     pub s: Arc<Salinmas>,
     pub app: Router,
-    pub clock: Arc<AtomicI64>,
+    pub clock: Clock,
     pub officer: String,
 }
 
@@ -28,11 +27,10 @@ pub fn at(s: &str) -> i64 {
     time::parse_datetime(s).unwrap()
 }
 
-pub fn open_salinmas(dir: &std::path::Path, clock: &Arc<AtomicI64>) -> Arc<Salinmas> {
-    let c = Arc::clone(clock);
+pub fn open_salinmas(dir: &std::path::Path, clock: &Clock) -> Arc<Salinmas> {
     let config = SalinmasConfig {
         service_time_s: 300,
-        clock: Arc::new(move || c.load(Ordering::SeqCst)),
+        clock: clock.clone(),
     };
     Arc::new(Salinmas::open_with(&dir.join("salinmas.sqlite"), config).unwrap())
 }
@@ -59,7 +57,7 @@ impl Env {
             ..AuthConfig::default()
         };
         let auth = Arc::new(AuthStore::open_with(&dir.path().join("auth.sqlite"), config).unwrap());
-        let clock = Arc::new(AtomicI64::new(at("2026-03-02T07:00")));
+        let clock = Clock::manual(at("2026-03-02T07:00"));
         let s = open_salinmas(dir.path(), &clock);
         let app = app_of(&auth, &s);
         let mut env = Env {
@@ -75,7 +73,7 @@ impl Env {
     }
 
     pub fn set_time(&self, s: &str) {
-        self.clock.store(at(s), Ordering::SeqCst);
+        self.clock.set_ms(at(s));
     }
 
     /// Creates a user and returns a session token.
