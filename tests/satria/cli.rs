@@ -415,7 +415,7 @@ fn user_add_refuses_a_crew_of_a_unit_not_in_the_fleet() {
     let engine = satria_engine::Engine::start(
         opts,
         Box::new(satria_dispatch::StraightLine::default()),
-        Box::new(satria_engine::SystemClock),
+        satria_engine::Clock::system(),
     )
     .unwrap();
     engine.shutdown();
