@@ -24,7 +24,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
 
+mod dialect;
 pub mod json_int;
+
+pub use dialect::{Page, created, path_id};
 
 /// A refused request: the status, a stable machine code, and the reason in
 /// English and Bahasa Indonesia.
@@ -618,13 +621,8 @@ impl Operation {
     }
 }
 
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+/// Milliseconds since the Unix epoch, now, by the system clock.
+pub use satria_calendar::now_ms;
 
 #[cfg(test)]
 mod tests {

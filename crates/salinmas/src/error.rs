@@ -66,9 +66,9 @@ impl SalinmasError {
         }
     }
 
-    pub fn outside_service_area(kelurahan: &str) -> Self {
+    pub fn kelurahan_not_served(kelurahan: &str) -> Self {
         SalinmasError::Forbidden {
-            code: "outside_service_area",
+            code: "kelurahan_not_served",
             message: format!("your collector group does not serve kelurahan {kelurahan}"),
             message_id: format!("kelompok pengumpul Anda tidak melayani kelurahan {kelurahan}"),
         }
@@ -84,6 +84,12 @@ impl SalinmasError {
             SalinmasError::Unavailable(_) => "unavailable",
             SalinmasError::Storage(_) => "storage",
         }
+    }
+}
+
+impl From<satria_sqlite::OpenError> for SalinmasError {
+    fn from(e: satria_sqlite::OpenError) -> Self {
+        SalinmasError::Storage(e.to_string())
     }
 }
 
@@ -133,11 +139,13 @@ impl From<SalinmasError> for HttpError {
             SalinmasError::Unavailable(m) => {
                 HttpError::unavailable(format!("drive times are not available now: {m}"))
             }
-            SalinmasError::Storage(m) => HttpError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "storage",
-                format!("the Salinmas database failed: {m}"),
-                "basis data Salinmas gagal, coba lagi",
+            // As every module answers a store that failed: 503, try again;
+            // what SQLite said is not for clients.
+            SalinmasError::Storage(_) => HttpError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the Salinmas database failed; the change was not made",
+                "basis data Salinmas gagal; perubahan tidak disimpan, coba lagi",
             ),
         }
     }

@@ -62,7 +62,7 @@
 //!   (collector or officer), always with a reason. Collected, cancelled and
 //!   rejected are final; any other transition is 409 `invalid_transition`.
 //!   Only a collector group serving the pickup's kelurahan may accept it
-//!   (`outside_service_area` otherwise), and only the group that accepted it
+//!   (`kelurahan_not_served` otherwise), and only the group that accepted it
 //!   may collect it.
 //! - **Nothing half-done**: every refusal (4xx) changes nothing; each change
 //!   and its history row commit together.

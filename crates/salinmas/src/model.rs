@@ -142,6 +142,9 @@ pub struct PickupFilter {
     /// The pickup's day (scheduled, else the window's start), day number.
     pub day: Option<i64>,
     pub account_id: Option<i64>,
+    /// At most this many (`None`: [`crate::LIST_LIMIT`]), after skipping `offset`.
+    pub limit: Option<usize>,
+    pub offset: usize,
 }
 
 // ---- records --------------------------------------------------------------
@@ -217,8 +220,9 @@ pub struct Pickup {
     pub address: String,
     pub categories: Vec<String>,
     pub estimated_kg: f64,
-    pub window_start: String,
-    pub window_end: String,
+    /// The window the household asked for, UTC epoch ms (shown in WIB).
+    pub window_start_ms: i64,
+    pub window_end_ms: i64,
     pub notes: Option<String>,
     pub status: String,
     /// The day the pickup is planned for: the scheduled date, else the
@@ -289,8 +293,9 @@ pub struct RouteStop {
     pub lat: f64,
     pub lon: f64,
     pub address: String,
-    pub window_start: String,
-    pub window_end: String,
+    /// The pickup's window, UTC epoch ms.
+    pub window_start_ms: i64,
+    pub window_end_ms: i64,
     /// Drive seconds from the previous stop (or the start); `None` if unreachable.
     pub drive_s: Option<f64>,
     /// Seconds from leaving the start to arriving here: drive plus the service

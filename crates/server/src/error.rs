@@ -13,11 +13,12 @@ use std::sync::Arc;
 
 pub use satria_http::HttpError;
 
-/// The status of a dispatch refusal. 404: a record the request names does not
-/// exist. 422: the request is invalid in itself (the OpenAPI document states
-/// the rule). 409: it conflicts with the current state: a transition not
-/// allowed now, a device time judged against the server's clock or the
-/// assignment it answers, a duplicate.
+/// The status of a dispatch refusal, by the rule every module follows.
+/// 404: a record the request names does not exist. 422: the request is
+/// invalid in itself or against the clock (a device time in the future; the
+/// OpenAPI document states the rule). 409: it conflicts with the stored state:
+/// a transition not allowed now, a device time before the assignment it
+/// answers, a duplicate.
 pub fn rejection_status(r: &Rejection) -> StatusCode {
     let code = r.code();
     if code.starts_with("unknown_") {
@@ -26,6 +27,7 @@ pub fn rejection_status(r: &Rejection) -> StatusCode {
         StatusCode::CONFLICT
     } else if code.starts_with("invalid_")
         || code == "outside_service_area"
+        || code == "device_time_in_future"
         // A negative device time is wrong in itself (the document says
         // minimum 0); a later one is judged against the assignment.
         || matches!(r, Rejection::DeviceTimeTooEarly { device_at, .. } if device_at.0 < 0)

@@ -193,11 +193,17 @@ fn incident_status_filter() -> Value {
     json!({"type": "string", "enum": crate::api::INCIDENT_STATUS_FILTERS, "default": "open"})
 }
 
-/// `limit` of `GET /api/incidents`: any count; at most
-/// [`crate::api::MAX_INCIDENT_LIST`] are answered.
-fn list_limit() -> Value {
-    json!({"type": "integer", "minimum": 0, "maximum": u64::try_from(usize::MAX).unwrap_or(u64::MAX),
-        "description": format!("at most {} incidents are answered", crate::api::MAX_INCIDENT_LIST)})
+/// `limit` of `GET /api/incidents`.
+fn incident_limit() -> Value {
+    satria_http::Page::limit_schema(
+        crate::api::INCIDENT_LIST_DEFAULT,
+        crate::api::MAX_INCIDENT_LIST,
+    )
+}
+
+/// `limit` of `GET /api/referrals`.
+fn referral_limit() -> Value {
+    satria_http::Page::limit_schema(crate::api::MAX_REFERRAL_LIST, crate::api::MAX_REFERRAL_LIST)
 }
 
 /// `to` of the route: the incident (default) or the hospital of its referral.
@@ -259,7 +265,8 @@ pub const OPERATIONS: &[Operation] = &[
         roles: DISPATCH_CREW,
         query: &[
             ("status", incident_status_filter, false),
-            ("limit", list_limit, false),
+            ("limit", incident_limit, false),
+            ("offset", satria_http::Page::offset_schema, false),
         ],
         body: None,
         status: 200,
@@ -530,7 +537,10 @@ pub const OPERATIONS: &[Operation] = &[
         path: "/api/referrals",
         summary: "Referrals the caller may see",
         roles: ALL_DISPATCH,
-        query: &[],
+        query: &[
+            ("limit", referral_limit, false),
+            ("offset", satria_http::Page::offset_schema, false),
+        ],
         body: None,
         status: 200,
         path_types: &[],
@@ -650,7 +660,7 @@ pub const OPERATIONS: &[Operation] = &[
 
 fn error_schema() -> Value {
     obj(
-        &["code", "message"],
+        &["code", "message", "message_id"],
         json!({"code": s("string"), "message": s("string"), "message_id": s("string")}),
     )
 }
@@ -697,7 +707,11 @@ pub fn document() -> Value {
         for code in op.statuses() {
             let r = match code {
                 204 => json!({"description": "Done; no content"}),
-                200 | 201 => json!({"description": if code == 201 { "Created" } else { "OK" },
+                200 => json!({"description": "OK", "content": {"application/json": {}}}),
+                201 => json!({"description": "Created",
+                    "headers": {"Location": {
+                        "description": "Where the new record can be read, when it can be (GET)",
+                        "schema": {"type": "string"}}},
                     "content": {"application/json": {}}}),
                 _ => json!({"description": refusal(code),
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),

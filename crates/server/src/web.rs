@@ -480,14 +480,7 @@ async fn incident_route(
     ApiQuery(q): ApiQuery<RouteQuery>,
 ) -> Result<Response, HttpError> {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
-    let id = id.parse::<u64>().map_err(|_| {
-        HttpError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_id",
-            format!("incident id must be a positive integer, got {id:?}"),
-            "id incident harus bilangan bulat positif",
-        )
-    })?;
+    let id = crate::api::numeric_id(&id, "incident")?;
     let snap = state.engine.snapshot();
     let incident = match snap.incident(IncidentId(id)) {
         Some(i) if view::may_see_incident(&caller.0, i) => i,

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use satria_http::{ApiJson, HttpError};
 
-use super::{AnyPattas, AppState, Caller, Officers, created, id_of, path_error, query};
+use super::{AnyPattas, AppState, Caller, Officers, id_of, path_error, query};
 use crate::model::*;
 
 /// The beneficiary routes.
@@ -33,7 +33,8 @@ async fn create_beneficiary(
     let b = s
         .run(move |pt| pt.create_beneficiary(&p, body, now))
         .await?;
-    Ok(created(b))
+    let at = format!("/api/pattas/beneficiaries/{}", b.id);
+    Ok(satria_http::created(Some(at), b))
 }
 
 async fn list_beneficiaries(
@@ -62,7 +63,7 @@ async fn get_beneficiary(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, HttpError> {
     let Path(raw) = path.map_err(path_error)?;
-    let id = id_of(&raw, "beneficiary", "penerima manfaat")?;
+    let id = id_of(&raw, "beneficiary")?;
     let who = p.clone();
     let b = s.run(move |pt| pt.beneficiary(&who, id)).await?;
     s.record_beneficiary(
@@ -82,7 +83,7 @@ async fn patch_beneficiary(
     ApiJson(body): ApiJson<BeneficiaryPatch>,
 ) -> Result<Response, HttpError> {
     let Path(raw) = path.map_err(path_error)?;
-    let id = id_of(&raw, "beneficiary", "penerima manfaat")?;
+    let id = id_of(&raw, "beneficiary")?;
     let now = s.clock.now_ms();
     let who = p.clone();
     let b = s

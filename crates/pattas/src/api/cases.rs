@@ -13,7 +13,7 @@ use satria_auth::Principal;
 use satria_http::{ApiJson, HttpError};
 use serde_json::json;
 
-use super::{AnyPattas, AppState, Caller, Officers, OptionalJson, case_id, created, query};
+use super::{AnyPattas, AppState, Caller, Officers, OptionalJson, case_id, query};
 use crate::model::*;
 
 /// The case routes: the case itself and its transitions.
@@ -50,7 +50,8 @@ async fn report_case(
         )
         .await?;
     }
-    Ok(created(c))
+    let at = format!("/api/pattas/cases/{}", c.id);
+    Ok(satria_http::created(Some(at), c))
 }
 
 /// Records a `list` read of each distinct beneficiary a case list shows.

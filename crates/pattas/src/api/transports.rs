@@ -84,7 +84,7 @@ async fn cancel_transport(
     ApiJson(body): ApiJson<CancelBody>,
 ) -> Result<Response, HttpError> {
     let Path((raw, tid)) = path.map_err(path_error)?;
-    let id = id_of(&raw, "case", "kasus")?;
+    let id = id_of(&raw, "case")?;
     let reason = crate::valid::text("reason", &body.reason, limits::REASON)?;
     let (who, tid2) = (p.clone(), tid.clone());
     let t = s.run(move |pt| pt.transport(&who, id, &tid2)).await?;

@@ -309,22 +309,25 @@ async fn refused_inputs_get_a_clear_4xx_and_change_nothing() {
             "POST",
             "/api/pattas/cases/abc/verify".into(),
             json!({}),
-            StatusCode::NOT_FOUND,
-            "not_found",
+            // Not an id at all: the one path-id rule of every module.
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
         ),
         (
             "POST",
             "/api/pattas/cases/-1/verify".into(),
             json!({}),
-            StatusCode::NOT_FOUND,
-            "not_found",
+            // Not an id at all: the one path-id rule of every module.
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
         ),
         (
             "POST",
             "/api/pattas/cases/99999999999999999999/verify".into(),
             json!({}),
-            StatusCode::NOT_FOUND,
-            "not_found",
+            // Not an id at all: the one path-id rule of every module.
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
         ),
     ];
     for (method, path, body, want, code) in bad.drain(..) {

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use satria_http::ApiJson;
 
-use super::params::{id_of, query};
+use super::params::{id_of, page_param, query};
 use super::{ApiResult, AppState, Caller, blocking, ok, record_list, record_read};
 use crate::model::*;
 
@@ -30,10 +30,15 @@ async fn list_accounts(
     Caller(who): Caller,
     q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> ApiResult {
-    let q = query(q, &["kelurahan"])?;
+    let q = query(q, &["kelurahan", "limit", "offset"])?;
+    let page = page_param(&q)?;
     let s = Arc::clone(&st.s);
     let w = who.clone();
-    let list = blocking(move || s.accounts(&w, q.get("kelurahan").map(String::as_str))).await?;
+    let list = blocking(move || {
+        let kelurahan = q.get("kelurahan").map(String::as_str);
+        s.accounts_page(&w, kelurahan, page.limit, page.offset)
+    })
+    .await?;
     record_list(
         &st,
         &who,
@@ -51,7 +56,8 @@ async fn create_account(
 ) -> ApiResult {
     let s = Arc::clone(&st.s);
     let a = blocking(move || s.create_account(&who, body, s.now_ms())).await?;
-    ok(StatusCode::CREATED, &a)
+    let at = format!("/api/salinmas/accounts/{}", a.id);
+    Ok(satria_http::created(Some(at), a))
 }
 
 async fn get_account(

@@ -36,7 +36,8 @@ async fn create_collector(
 ) -> ApiResult {
     let s = Arc::clone(&st.s);
     let c = blocking(move || s.create_collector(&who, body, s.now_ms())).await?;
-    ok(StatusCode::CREATED, &c)
+    let at = format!("/api/salinmas/collectors/{}", c.id);
+    Ok(satria_http::created(Some(at), c))
 }
 
 async fn get_collector(

@@ -216,6 +216,11 @@ fn status_schema() -> Value {
     json!({"type": "string", "enum": STATUSES})
 }
 
+/// `limit` of a list: 1 to [`crate::LIST_LIMIT`], which is also the default.
+fn list_limit() -> Value {
+    satria_http::Page::limit_schema(crate::LIST_LIMIT, crate::LIST_LIMIT)
+}
+
 fn account_id_schema() -> Value {
     json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
 }
@@ -279,7 +284,11 @@ pub const OPERATIONS: &[Operation] = &[
         "Household and dasawisma accounts the caller may see",
         ALL,
         None,
-        &[("kelurahan", satria_http::string_schema, false)],
+        &[
+            ("kelurahan", satria_http::string_schema, false),
+            ("limit", list_limit, false),
+            ("offset", satria_http::Page::offset_schema, false)
+        ],
         200,
         &[]
     ),
@@ -383,7 +392,9 @@ pub const OPERATIONS: &[Operation] = &[
             ("status", status_schema, false),
             ("kelurahan", satria_http::string_schema, false),
             ("date", day_schema, false),
-            ("account_id", account_id_schema, false)
+            ("account_id", account_id_schema, false),
+            ("limit", list_limit, false),
+            ("offset", satria_http::Page::offset_schema, false)
         ],
         200,
         &[]

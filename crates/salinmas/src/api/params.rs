@@ -9,18 +9,12 @@ use satria_http::HttpError;
 
 use crate::validate as v;
 
+/// A record id from the path: the one rule of every module
+/// (`satria_http::path_id`, 400 `invalid_id`).
 pub(super) fn id_of(p: Result<Path<String>, PathRejection>, what: &str) -> Result<i64, HttpError> {
-    let bad = || {
-        HttpError::bad_request(
-            "invalid_id",
-            format!("the {what} id must be a positive whole number"),
-            format!("id {what} harus bilangan bulat positif"),
-        )
-    };
-    let Path(s) = p.map_err(|_| bad())?;
-    match s.parse::<i64>() {
-        Ok(n) if n > 0 && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
-        _ => Err(bad()),
+    match p {
+        Ok(Path(s)) => satria_http::path_id(&s, what),
+        Err(_) => satria_http::path_id("", what),
     }
 }
 
@@ -39,7 +33,7 @@ pub(super) fn query(
     if let Some(k) = q.keys().find(|k| !allowed.contains(&k.as_str())) {
         let shown: String = k.chars().filter(|c| !c.is_control()).take(40).collect();
         return Err(HttpError::bad_request(
-            "unknown_parameter",
+            "invalid_query",
             format!(
                 "unknown query parameter '{shown}'; allowed: {}",
                 allowed.join(", ")
@@ -51,6 +45,30 @@ pub(super) fn query(
         ));
     }
     Ok(q)
+}
+
+/// `limit` and `offset` of a list: the one paging rule (`satria_http::Page`),
+/// here with the list's cap [`crate::LIST_LIMIT`] as default and maximum.
+pub(super) fn page_param(q: &HashMap<String, String>) -> Result<satria_http::Page, HttpError> {
+    let int = |key: &str| {
+        q.get(key)
+            .map(|s| {
+                s.parse::<i64>().map_err(|_| {
+                    HttpError::bad_request(
+                        "invalid_query",
+                        format!("{key} must be a whole number"),
+                        format!("{key} harus bilangan bulat"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    satria_http::Page::new(
+        int("limit")?,
+        int("offset")?,
+        crate::LIST_LIMIT,
+        crate::LIST_LIMIT,
+    )
 }
 
 pub(super) fn date_param(q: &HashMap<String, String>, key: &str) -> Result<Option<i64>, HttpError> {

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use satria_http::{ApiJson, HttpError};
 
-use super::params::{date_param, id_of, query};
+use super::params::{date_param, id_of, page_param, query};
 use super::{ApiResult, AppState, Caller, blocking, ok, record_list, record_read};
 use crate::model::*;
 
@@ -34,7 +34,18 @@ async fn list_pickups(
     Caller(who): Caller,
     q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> ApiResult {
-    let q = query(q, &["status", "kelurahan", "date", "account_id"])?;
+    let q = query(
+        q,
+        &[
+            "status",
+            "kelurahan",
+            "date",
+            "account_id",
+            "limit",
+            "offset",
+        ],
+    )?;
+    let page = page_param(&q)?;
     let account_id = match q.get("account_id") {
         None => None,
         Some(s) => Some(s.parse::<i64>().map_err(|_| {
@@ -50,6 +61,8 @@ async fn list_pickups(
         kelurahan: q.get("kelurahan").cloned(),
         day: date_param(&q, "date")?,
         account_id,
+        limit: Some(page.limit),
+        offset: page.offset,
     };
     let s = Arc::clone(&st.s);
     let w = who.clone();
@@ -71,7 +84,8 @@ async fn request_pickup(
 ) -> ApiResult {
     let s = Arc::clone(&st.s);
     let p = blocking(move || s.request_pickup(&who, body, s.now_ms())).await?;
-    ok(StatusCode::CREATED, &p)
+    let at = format!("/api/salinmas/pickups/{}", p.id);
+    Ok(satria_http::created(Some(at), p))
 }
 
 async fn get_pickup(

@@ -25,7 +25,7 @@ async fn weight_report(
     let q = query(q, &["from", "to"])?;
     let (Some(from), Some(to)) = (date_param(&q, "from")?, date_param(&q, "to")?) else {
         return Err(HttpError::bad_request(
-            "missing_parameter",
+            "invalid_query",
             "from and to (YYYY-MM-DD) are required",
             "from dan to (YYYY-MM-DD) wajib diisi",
         ));

@@ -110,12 +110,26 @@ impl Salinmas {
         })
     }
 
-    /// The accounts the caller may see: an officer all (optionally of one
-    /// kelurahan), a collector those of its kelurahan, a household itself.
+    /// The first [`LIST_LIMIT`] accounts the caller may see (see
+    /// [`Salinmas::accounts_page`]).
     pub fn accounts(
         &self,
         who: &Principal,
         kelurahan: Option<&str>,
+    ) -> Result<Vec<Account>, SalinmasError> {
+        self.accounts_page(who, kelurahan, LIST_LIMIT, 0)
+    }
+
+    /// The accounts the caller may see, by id, at most `limit` (and never more
+    /// than [`LIST_LIMIT`]) after skipping `offset`: an officer all
+    /// (optionally of one kelurahan), a collector those of its kelurahan, a
+    /// household itself.
+    pub fn accounts_page(
+        &self,
+        who: &Principal,
+        kelurahan: Option<&str>,
+        limit: usize,
+        offset: usize,
     ) -> Result<Vec<Account>, SalinmasError> {
         let a = self.who(who)?;
         let c = self.conn();
@@ -133,9 +147,14 @@ impl Salinmas {
                AND (?2 IS NULL OR id = ?2)
                AND (?3 IS NULL OR kelurahan IN
                     (SELECT kelurahan FROM salinmas_collector_kelurahan WHERE collector_id = ?3))
-             ORDER BY id LIMIT {LIST_LIMIT}"
+             ORDER BY id LIMIT ?4 OFFSET ?5"
         ))?;
-        let rows = stmt.query_map(params![kelurahan, household, collector], account_row)?;
+        let limit = i64::try_from(limit.min(LIST_LIMIT)).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(
+            params![kelurahan, household, collector, limit, offset],
+            account_row,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -82,7 +82,7 @@ impl Salinmas {
                 let k = Self::served_kelurahan(tx, k)?;
                 if area.contains(&k) {
                     return Err(SalinmasError::invalid(
-                        "duplicate_kelurahan",
+                        "repeated_kelurahan",
                         format!("kelurahan {k} is listed twice"),
                         format!("kelurahan {k} tercantum dua kali"),
                     ));

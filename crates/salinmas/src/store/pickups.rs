@@ -12,7 +12,7 @@ use super::history::{history, history_of};
 use super::{DAY_MS, LIST_LIMIT, MAX_OPEN_PICKUPS, Salinmas};
 use crate::error::SalinmasError;
 use crate::model::*;
-use crate::time::{format_date, format_wib, parse_datetime, wib_day};
+use crate::time::{format_date, parse_datetime, wib_day};
 use crate::validate as v;
 
 pub(super) const PICKUP_COLS: &str =
@@ -36,8 +36,8 @@ pub(super) fn pickup_row(r: &Row) -> rusqlite::Result<Pickup> {
         address: r.get(5)?,
         categories: serde_json::from_str(&categories).unwrap_or_default(),
         estimated_kg: estimated_g as f64 / 1000.0,
-        window_start: format_wib(start),
-        window_end: format_wib(end),
+        window_start_ms: start,
+        window_end_ms: end,
         notes: r.get(10)?,
         status: r.get(11)?,
         date: format_date(day),
@@ -271,8 +271,9 @@ impl Salinmas {
                AND (?6 IS NULL OR collector_id = ?6
                     OR (status = 'requested' AND kelurahan IN
                         (SELECT kelurahan FROM salinmas_collector_kelurahan WHERE collector_id = ?6)))
-             ORDER BY id DESC LIMIT {LIST_LIMIT}"
+             ORDER BY id DESC LIMIT ?7 OFFSET ?8"
         ))?;
+        let limit = filter.limit.unwrap_or(LIST_LIMIT).min(LIST_LIMIT);
         let rows = stmt.query_map(
             params![
                 filter.status,
@@ -280,7 +281,9 @@ impl Salinmas {
                 filter.day,
                 filter.account_id,
                 household,
-                collector
+                collector,
+                i64::try_from(limit).unwrap_or(i64::MAX),
+                i64::try_from(filter.offset).unwrap_or(i64::MAX)
             ],
             pickup_row,
         )?;

@@ -108,7 +108,7 @@ impl Salinmas {
                 _ => Self::visible_pickup(tx, a, id)?,
             };
             if !collector_area(tx, collector_id)?.contains(&p.kelurahan) {
-                let e = SalinmasError::outside_service_area(&p.kelurahan);
+                let e = SalinmasError::kelurahan_not_served(&p.kelurahan);
                 return Err(match (a, e) {
                     (Actor::Officer, SalinmasError::Forbidden { code, message, message_id }) => {
                         SalinmasError::Conflict { code, message, message_id }

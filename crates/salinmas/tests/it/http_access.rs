@@ -283,7 +283,7 @@ async fn officers_act_on_behalf_and_read_the_history() {
         (
             json!({"collector_id": kedung}),
             StatusCode::CONFLICT,
-            "outside_service_area",
+            "kelurahan_not_served",
         ),
         (
             json!({"collector_id": 999}),

@@ -35,7 +35,8 @@ async fn the_full_flow_from_request_to_payout() {
     assert_eq!(p["status"], "requested");
     assert_eq!(p["kelurahan"], "Sokanegara");
     assert_eq!(p["date"], "2026-03-02");
-    assert_eq!(p["window_start"], "2026-03-02T08:00:00+07:00");
+    // Asked as 08:00 WIB, answered as UTC epoch ms (01:00 UTC).
+    assert_eq!(p["window_start_ms"], at("2026-03-02T08:00"));
     let id = p["id"].as_i64().unwrap();
     let pu = format!("/api/salinmas/pickups/{id}");
 
@@ -45,7 +46,7 @@ async fn the_full_flow_from_request_to_payout() {
         .call("POST", &format!("{pu}/accept"), &c_far, None)
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
-    assert_eq!(e["code"], "outside_service_area");
+    assert_eq!(e["code"], "kelurahan_not_served");
     assert!(e["message_id"].as_str().unwrap().contains("tidak melayani"));
     // Nor can it see the pickup.
     let (st, _) = env.call("GET", &pu, &c_far, None).await;

@@ -117,7 +117,7 @@ async fn refused_inputs_change_nothing() {
             "POST",
             "/api/salinmas/collectors",
             json!({"name": "K", "kelurahan": ["Sokanegara", "sokanegara"], "phone": "081234567890"}),
-            "duplicate_kelurahan",
+            "repeated_kelurahan",
             &o,
         ),
         (

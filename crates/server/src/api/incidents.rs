@@ -8,12 +8,11 @@ use crate::view;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use satria_auth::Role;
 use satria_dispatch::validate as limits;
 use satria_dispatch::{Address, Category, Command, Event, IncidentId, LatLon, Triage, UnitId};
-use satria_http::ApiQuery;
+use satria_http::{ApiQuery, Page};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -138,7 +137,8 @@ async fn create_incident(
         .collect();
     let mut v = serde_json::to_value(incident).unwrap_or(Value::Null);
     v["auto_assigned"] = json!(assigned);
-    Ok((StatusCode::CREATED, axum::Json(v)).into_response())
+    let location = v["id"].as_u64().map(|id| format!("/api/incidents/{id}"));
+    Ok(satria_http::created(location, v))
 }
 
 #[derive(Deserialize)]
@@ -148,14 +148,18 @@ struct IncidentFilter {
     #[serde(default)]
     status: Option<String>,
     #[serde(default)]
-    limit: Option<usize>,
+    limit: Option<i64>,
+    #[serde(default)]
+    offset: Option<i64>,
 }
 
 /// The values of `status` in `GET /api/incidents`.
 pub const INCIDENT_STATUS_FILTERS: [&str; 3] = ["open", "closed", "all"];
 
-/// The most incidents `GET /api/incidents` answers (a larger `limit` is capped).
+/// The largest `limit` of `GET /api/incidents` (a larger one is refused, 422).
 pub const MAX_INCIDENT_LIST: usize = 5000;
+/// Incidents one list answers when the request does not say.
+pub const INCIDENT_LIST_DEFAULT: usize = 500;
 
 async fn list_incidents(
     State(state): State<Arc<AppState>>,
@@ -165,13 +169,13 @@ async fn list_incidents(
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let which = f.status.as_deref().unwrap_or("open");
     if !INCIDENT_STATUS_FILTERS.contains(&which) {
-        return Err(HttpError::bad_request(
-            "invalid_query",
+        return Err(HttpError::invalid(
+            "invalid_status",
             "status must be open, closed or all",
             "status harus open, closed atau all",
         ));
     }
-    let limit = f.limit.unwrap_or(500).min(MAX_INCIDENT_LIST);
+    let page = Page::new(f.limit, f.offset, INCIDENT_LIST_DEFAULT, MAX_INCIDENT_LIST)?;
     let snap = state.engine.snapshot();
     let mut list: Vec<_> = snap
         .incidents()
@@ -183,7 +187,7 @@ async fn list_incidents(
         .filter(|i| view::may_see_incident(&caller.0, i))
         .collect();
     list.sort_by_key(|i| std::cmp::Reverse(i.id));
-    list.truncate(limit);
+    let list = page.of(list);
     record_list(
         &state,
         &caller,

@@ -6,7 +6,6 @@ use crate::AppState;
 use crate::error::{HttpError, engine_failed};
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,7 +19,8 @@ mod referrals;
 mod reports;
 mod units;
 
-pub use incidents::{INCIDENT_STATUS_FILTERS, MAX_INCIDENT_LIST};
+pub use incidents::{INCIDENT_LIST_DEFAULT, INCIDENT_STATUS_FILTERS, MAX_INCIDENT_LIST};
+pub use referrals::MAX_REFERRAL_LIST;
 
 /// Every dispatch route: one router per resource, merged.
 pub fn routes(_state: Arc<AppState>) -> Router<Arc<AppState>> {
@@ -61,16 +61,7 @@ pub(crate) async fn submit(state: &AppState, cmd: Command) -> Result<Vec<Event>,
 /// A path id that must be a positive integer of at most
 /// [`satria_http::MAX_PATH_ID`] (what the OpenAPI document states).
 pub(crate) fn numeric_id(raw: &str, what: &str) -> Result<u64, HttpError> {
-    let max = satria_http::MAX_PATH_ID.unsigned_abs();
-    match raw.parse::<u64>() {
-        Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(HttpError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_id",
-            format!("{what} id must be a positive integer, got {raw:?}"),
-            format!("id {what} harus bilangan bulat positif"),
-        )),
-    }
+    satria_http::path_id(raw, what).map(i64::unsigned_abs)
 }
 
 // ---------------------------------------------------------------- openapi

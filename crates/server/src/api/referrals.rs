@@ -7,13 +7,12 @@ use crate::error::{ApiJson, Caller, HttpError};
 use crate::view;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use satria_auth::Role;
 use satria_dispatch::{
     Command, Event, HospitalId, IncidentId, PatientData, ReferralForm, ReferralId, UnitId,
 };
+use satria_http::{ApiQuery, Page};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -61,18 +60,37 @@ async fn create_referral(
             _ => None,
         })
         .ok_or_else(|| HttpError::unavailable("the engine sent no referral"))?;
-    Ok((StatusCode::CREATED, axum::Json(json!(r))).into_response())
+    let location = format!("/api/referrals/{}", r.id.0);
+    Ok(satria_http::created(Some(location), json!(r)))
 }
 
-async fn list_referrals(State(state): State<Arc<AppState>>, caller: Caller) -> ApiResult {
+/// The largest (and default) `limit` of `GET /api/referrals`.
+pub const MAX_REFERRAL_LIST: usize = 1000;
+
+/// `limit` and `offset` of a list.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    offset: Option<i64>,
+}
+
+async fn list_referrals(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Hospital, Role::Crew])?;
+    let page = Page::new(q.limit, q.offset, MAX_REFERRAL_LIST, MAX_REFERRAL_LIST)?;
     let snap = state.engine.snapshot();
     let mut list: Vec<_> = snap
         .referrals()
         .filter(|r| view::may_see_referral(&caller.0, r))
         .collect();
     list.sort_by_key(|r| std::cmp::Reverse(r.id));
-    list.truncate(1000);
+    let list = page.of(list);
     record_list(
         &state,
         &caller,

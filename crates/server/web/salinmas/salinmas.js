@@ -63,7 +63,10 @@ const rp = (n) => `Rp ${new Intl.NumberFormat('id-ID').format(n ?? 0)}`;
 const kgf = (n) => `${new Intl.NumberFormat('id-ID', { maximumFractionDigits: 3 }).format(n ?? 0)} kg`;
 const wib = (ms) => (ms == null ? '—' : `${dateWib(ms)} ${clock(ms).slice(0, 5)}`);
 const dayWib = (plus = 0) => new Date(Date.now() + 7 * 3600e3 + plus * 86400e3).toISOString().slice(0, 10);
-const win = (p) => `${p.window_start.slice(0, 10)} ${p.window_start.slice(11, 16)}–${p.window_end.slice(0, 10) === p.window_start.slice(0, 10) ? '' : p.window_end.slice(0, 10) + ' '}${p.window_end.slice(11, 16)}`;
+/** `YYYY-MM-DD` of epoch ms in WIB (the form of a date input). */
+const ymdWib = (ms) => new Date(ms + 7 * 3600e3).toISOString().slice(0, 10);
+const hm = (ms) => clock(ms).slice(0, 5);
+const win = (p) => `${ymdWib(p.window_start_ms)} ${hm(p.window_start_ms)}–${ymdWib(p.window_end_ms) === ymdWib(p.window_start_ms) ? '' : ymdWib(p.window_end_ms) + ' '}${hm(p.window_end_ms)}`;
 const cat = (c) => tr(`cat_${c}`);
 const val = (id) => ($(`#${id}`)?.value ?? '').trim();
 
@@ -174,7 +177,7 @@ function collectorView() {
         h('th', {}, tr('categories')), h('th.num', {}, tr('est_kg')), h('th', {})),
         ...data.open.map((p) => h('tr', { dataset: { id: p.id } }, h('td', {}, p.id), h('td', {}, p.kelurahan), h('td', {}, p.address), h('td', {}, win(p)),
           h('td', {}, p.categories.map(cat).join(', ')), h('td.num', {}, kgf(p.estimated_kg)),
-          h('td', {}, h('input', { type: 'date', 'data-accept-date': p.id, value: p.window_start.slice(0, 10) }),
+          h('td', {}, h('input', { type: 'date', 'data-accept-date': p.id, value: ymdWib(p.window_start_ms) }),
             h('button.small.primary', { type: 'button', 'data-accept': p.id, onclick: () => acceptPickup(p.id) }, tr('accept')),
             h('input', { placeholder: tr('reason'), 'data-reason': p.id, size: 10 }),
             h('button.small.danger', { type: 'button', onclick: () => closePickup(p.id, 'reject') }, tr('reject'))))))),
@@ -193,7 +196,7 @@ function collectorView() {
       h('h2', {}, tr('route')),
       h('form.row#route-form', { onsubmit: (e) => { e.preventDefault(); loadRoute(); } }, input('r-date', 'date', { type: 'date' }), h('button', { type: 'submit' }, tr('show'))),
       r && r.stops.length ? h('ol.route#route-list', {}, ...r.stops.map((st) => h('li', { dataset: { pickup: st.pickup_id } },
-        h('b', {}, `#${st.pickup_id} ${st.address}`), ` · ${st.window_start.slice(11, 16)}–${st.window_end.slice(11, 16)} WIB · ${tr('eta')} +${dur(st.eta_s)} (${tr('drive')} ${dur(st.drive_s)})`))) :
+        h('b', {}, `#${st.pickup_id} ${st.address}`), ` · ${hm(st.window_start_ms)}–${hm(st.window_end_ms)} WIB · ${tr('eta')} +${dur(st.eta_s)} (${tr('drive')} ${dur(st.drive_s)})`))) :
         h('p.muted#route-empty', {}, tr('no_route')),
       r && r.stops.length ? h('div.muted', {}, `${tr('total')}: ${dur(r.total_s)} (${tr('drive')} ${dur(r.total_drive_s)})`) : null),
   ];
