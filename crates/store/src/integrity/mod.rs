@@ -11,7 +11,7 @@
 //!
 //! By concern: `walk` (the chain walk from a point, and the last verified
 //! point), `checkpoints` (the signed checkpoints stored with the rows and
-//! checked against them), `start` (the engine's [`Journal::open_verified`])
+//! checked against them), `start` (the engine's `Journal::open_verified`)
 //! and `audit` (read-only status and verification from outside the engine,
 //! and the admin's acknowledgement).
 
@@ -67,7 +67,7 @@ pub struct StartOptions {
     pub signer: Option<CheckpointSigner>,
 }
 
-/// What [`Journal::open_verified`] checked.
+/// What [`Journal::open_verified`](crate::Journal::open_verified) checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartReport {
     /// Verification started after this row (the last verified point; 0: the whole chain).
