@@ -5,9 +5,7 @@
 //! command changed nothing, and replaying every event emitted so far into a fresh state
 //! gives an equal state. Fixed seed, no failure files: the run is the same every time.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed};

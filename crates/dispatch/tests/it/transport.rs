@@ -2,10 +2,8 @@
 //! served only by a unit no emergency needs. Every step is checked by the common
 //! harness (invariants, a rejection changes nothing, replay through JSON).
 
-mod common;
-
+use crate::common::*;
 use Step::{Do, Tick};
-use common::*;
 use satria_dispatch::*;
 
 /// Pickup two hours after T0 (second 7,200); default lead 45 min = second 4,500.
