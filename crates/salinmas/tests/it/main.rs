@@ -7,6 +7,7 @@ mod support;
 mod http_access;
 mod http_flow;
 mod http_openapi;
+mod http_paging;
 mod http_refusals;
 mod http_reports;
 mod http_restart;
