@@ -1,7 +1,7 @@
 //! What the tests of this binary share: a server on 127.0.0.1 port 0 with the
 //! demo fleet and hospitals and one account per role ([`Server`]), a WebSocket
-//! console ([`Client`]), the bodies of a call and a referral, accounts, and
-//! tampering with the journal.
+//! console ([`Client`]), the bodies of a call and a referral, and the accounts
+//! and journal helpers the browser tests use too.
 
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
+
+pub mod browser;
 
 pub const PASSWORD: &str = "kata-sandi-uji-119";
 /// The crew account's unit and the hospital account's hospital.
