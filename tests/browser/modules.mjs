@@ -1,5 +1,5 @@
 // The Pattas and Salinmas pages against a running Satria server, in headless
-// Chromium driven by playwright-core (run by tests/browser_modules.rs).
+// Chromium driven by playwright-core (run by tests/server/browser_modules.rs).
 //
 // env: SATRIA_URL; SATRIA_PATTAS, SATRIA_MITRA, SATRIA_HOUSEHOLD, SATRIA_COLLECTOR,
 // SATRIA_SALINMAS_OFFICER as "user:password" (the household and collector

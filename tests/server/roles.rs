@@ -4,7 +4,15 @@
 //! a change of who-may-do-what shows up as a failing row. (The HTTP side of the
 //! table walks the OpenAPI document's roles in `every_operation_answers_each_role_as_documented`.)
 
-use super::*;
+use crate::support::{
+    CREW_UNIT, Client, PASSWORD, SCENE, Server, incident_body, is_event, referral_body,
+};
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use satria_auth::{NewUser, Role};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
 
 /// How a command from a role must be answered.
 #[derive(Debug, Clone, Copy, PartialEq)]

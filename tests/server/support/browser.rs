@@ -1,7 +1,8 @@
-//! What both browser tests share (`tests/browser.rs`, `tests/browser_modules.rs`):
-//! the prerequisites check with its skip rule, and running one playwright
-//! script under node with a guard against a hung browser.
+//! What both browser test modules share (`browser.rs`, `browser_modules.rs`):
+//! the prerequisites check with its skip rule, running one playwright script
+//! under node with a guard against a hung browser, and signing in over HTTP.
 
+use super::PASSWORD;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -106,4 +107,18 @@ pub fn run_node(script: &str, env: &[(&str, String)]) -> NodeRun {
     println!("{out}");
     eprintln!("{err}");
     NodeRun { status, out }
+}
+
+/// Signs `user` in (with [`PASSWORD`]) and returns the session token.
+pub async fn token(http: &reqwest::Client, base: &str, user: &str) -> String {
+    let v: serde_json::Value = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["token"].as_str().unwrap().to_string()
 }

@@ -9,28 +9,17 @@
 //! Without node, chromium or `tests/browser/node_modules` the test is skipped,
 //! unless `SATRIA_BROWSER_TESTS=1`: then it fails.
 
-use satria_auth::{AuthStore, NewUser, Role};
+use crate::support::browser::{self as harness, token};
+use crate::support::{PASSWORD, add_account};
+use satria_auth::{AuthStore, Role};
 use satria_dispatch::{StraightLine, demo_fleet, demo_hospitals};
 use satria_engine::{Clock, Engine, EngineOptions};
 use satria_server::{AppState, ServerOptions};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const PASSWORD: &str = "kata-sandi-uji-119";
-
 fn add_user(auth: &AuthStore, name: &str, role: Role, subject: Option<String>) {
-    auth.add_user(
-        NewUser {
-            username: name.into(),
-            password: PASSWORD.into(),
-            role,
-            unit: None,
-            hospital: None,
-            subject,
-        },
-        0,
-    )
-    .unwrap();
+    add_account(auth, name, role, None, None, subject);
 }
 
 async fn post(http: &reqwest::Client, base: &str, token: &str, path: &str, body: Value) -> Value {
@@ -46,22 +35,6 @@ async fn post(http: &reqwest::Client, base: &str, token: &str, path: &str, body:
     assert!(status.is_success(), "POST {path}: {status} {v}");
     v
 }
-
-async fn token(http: &reqwest::Client, base: &str, user: &str) -> String {
-    let v: Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap().to_string()
-}
-
-#[path = "support/browser.rs"]
-mod harness;
 
 #[test]
 fn module_pages_in_headless_chromium() {

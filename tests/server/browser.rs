@@ -11,7 +11,9 @@
 //! Without node, chromium or `tests/browser/node_modules` the test is skipped,
 //! unless `SATRIA_BROWSER_TESTS=1` (as `.ci/run` sets): then it fails.
 
-use satria_auth::{AuthStore, NewUser, Role};
+use crate::support::browser::{self as harness, token};
+use crate::support::{CREW_UNIT, PASSWORD, add_account, tamper_payload};
+use satria_auth::{AuthStore, Role};
 use satria_dispatch::{LatLon, Owner, StraightLine, Unit, UnitType, demo_fleet, demo_hospitals};
 use satria_engine::{Clock, Engine, EngineOptions};
 use satria_server::{AppState, ServerOptions};
@@ -20,8 +22,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-const PASSWORD: &str = "kata-sandi-uji-119";
-const CREW_UNIT: &str = "PSC-01";
 /// How many units the console shows (the issue's figure).
 const FLEET: usize = 60;
 
@@ -103,24 +103,10 @@ fn road_grid(dir: &Path) -> satria_roads::RoadNetwork {
 fn accounts(dir: &Path, users: &[(&str, Role, Option<&str>, Option<&str>)]) -> Arc<AuthStore> {
     let auth = Arc::new(AuthStore::open(&dir.join("auth.sqlite")).unwrap());
     for (name, role, unit, hospital) in users {
-        auth.add_user(
-            NewUser {
-                username: (*name).into(),
-                password: PASSWORD.into(),
-                role: *role,
-                unit: unit.map(String::from),
-                hospital: hospital.map(String::from),
-                subject: None,
-            },
-            0,
-        )
-        .unwrap();
+        add_account(&auth, name, *role, *unit, *hospital, None);
     }
     auth
 }
-
-#[path = "support/browser.rs"]
-mod harness;
 
 #[test]
 fn consoles_in_headless_chromium() {
@@ -284,19 +270,6 @@ async fn plain_server(with_roads: bool) -> Plain {
         task,
         _dir: dir,
     }
-}
-
-async fn token(http: &reqwest::Client, base: &str, user: &str) -> String {
-    let v: serde_json::Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&serde_json::json!({"username": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap().to_string()
 }
 
 fn gunzip(b: &[u8]) -> serde_json::Value {
@@ -484,18 +457,6 @@ async fn pages_and_map_data_over_http() {
         let _ = s.stop.send(());
         s.task.await.unwrap().unwrap();
     }
-}
-
-/// Appends a space to one journal row's payload with plain SQL, as an intruder would.
-fn tamper_payload(dir: &Path, row: u64) {
-    let db = rusqlite::Connection::open(dir.join(satria_store::JOURNAL_FILE)).unwrap();
-    let n = db
-        .execute(
-            "UPDATE entries SET payload = payload || ' ' WHERE row = ?1",
-            [row],
-        )
-        .unwrap();
-    assert_eq!(n, 1);
 }
 
 /// The accepted-break banner as a person sees it (issue 14 item 4): the engine
