@@ -20,6 +20,18 @@ pub enum Triage {
     Hitam,
 }
 
+impl Triage {
+    /// The colour's name as the JSON form writes it, e.g. `merah`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Triage::Merah => "merah",
+            Triage::Kuning => "kuning",
+            Triage::Hijau => "hijau",
+            Triage::Hitam => "hitam",
+        }
+    }
+}
+
 /// Call type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -198,5 +210,17 @@ impl Incident {
     /// Whether `unit` was ever sent here (a unit that declined is not proposed again).
     pub fn ever_assigned(&self, unit: &UnitId) -> bool {
         self.assignments.iter().any(|a| &a.unit == unit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_triage_names_itself_as_its_json_form_does() {
+        for t in [Triage::Merah, Triage::Kuning, Triage::Hijau, Triage::Hitam] {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+        }
     }
 }

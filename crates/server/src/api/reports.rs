@@ -61,10 +61,7 @@ async fn response_times(
             })
             .kecamatan
             .clone();
-        let triage = serde_json::to_value(i.triage)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
+        let triage = i.triage.as_str().to_string();
         let g = groups.entry((triage, kec)).or_default();
         g.2 += 1;
         if let Some(a) = i.assignments.iter().map(|a| a.assigned_at.0).min() {
