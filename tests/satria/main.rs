@@ -1,5 +1,11 @@
-//! The binary tested as a user runs it (`cli`) and killed mid-write (`crash`):
+//! The binary tested as a user runs it (the `cli_*` modules, by subcommand: roads,
+//! the generated region and demo, users, audit, serve) and killed mid-write (`crash`):
 //! one test binary, so the dependencies link once.
 
-mod cli;
+mod cli_audit;
+mod cli_demo;
+mod cli_roads;
+mod cli_serve;
+mod cli_users;
 mod crash;
+mod support;

@@ -13,6 +13,10 @@
 //! the shortest path's highest node is settled by both, so the minimum over nodes of
 //! (forward + backward) time is exact. Witness searches that give up only add
 //! superfluous shortcuts, never wrong ones, so the hierarchy is exact whatever the limits.
+//!
+//! One file because it is one algorithm: the contraction and the query share one
+//! invariant (every arc stored once, at its lower-ranked end), and neither is correct
+//! without the other.
 
 use crate::graph::Graph;
 use crate::search::{Outcome, Port, Reach, Stop, direct, entries, exits};

@@ -1,224 +1,14 @@
-//! Exact drive-time search: one-to-one with the path, many-to-one (the dispatch
-//! question: every unit to one incident, in ONE backward search) and one-to-many
-//! (one incident to every hospital).
-//!
-//! The [`DriveTimeEngine`] trait is what callers use, so a faster engine (contraction
-//! hierarchies) can replace [`Dijkstra`] without touching them.
-//!
-//! Points on the network are [`Snap`]s in the middle of pieces. Leaving a snapped point
-//! costs the rest of its piece to the piece's end in the driving direction; arriving
-//! costs the part of the target's piece up to the point; two points on the same piece
-//! can also be joined directly. Partial costs are rounded to whole milliseconds.
-//!
-//! Exactness of early stopping: Dijkstra settles nodes in increasing time `d`, and every
-//! goal's cost is (settled time + a non-negative offset), so once the smallest unsettled
-//! time reaches a goal's best known cost, that cost is final. The search stops as soon
-//! as the requested goals are final.
+//! [`Dijkstra`]: one search core for one-to-one (with the path), many-to-one (backward)
+//! and one-to-many (forward), stopping as soon as the requested goals are final, over
+//! an [`Adjacency`] packed for it.
 
+use super::radix_heap::RadixHeap;
+use super::{Outcome, Port, Reach, Route, Stop, direct, entries, exits};
 use crate::graph::{Graph, NONE};
 use crate::snap::{Snap, Snapper};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
-
-/// A drive time and the length of the road driven.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Reach {
-    pub time_ms: u32,
-    pub distance_m: f64,
-}
-
-impl Reach {
-    /// Drive time in whole seconds, rounded.
-    pub fn eta_s(&self) -> u32 {
-        (self.time_ms + 500) / 1000
-    }
-}
-
-/// The answer for one unit (or hospital) of a many-to-one (one-to-many) search.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Outcome {
-    Reached(Reach),
-    /// No road leads there (or from there): a fact about the network, not an error.
-    Unreachable,
-    /// The search stopped first: not among the nearest k, or beyond the time limit.
-    NotSettled,
-}
-
-impl Outcome {
-    pub fn reach(&self) -> Option<Reach> {
-        match self {
-            Outcome::Reached(r) => Some(*r),
-            _ => None,
-        }
-    }
-}
-
-/// When a multi-target search may stop.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Stop {
-    /// Stop once this many goals are final (the nearest k). `None`: all of them.
-    pub nearest: Option<usize>,
-    /// Stop once the search passes this drive time.
-    pub max_time_ms: Option<u32>,
-}
-
-/// A driven route.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Route {
-    pub time_ms: u32,
-    pub distance_m: f64,
-    /// The road driven, as (lat, lon), from the snapped start to the snapped end.
-    pub path: Vec<(f64, f64)>,
-}
-
-/// Drive-time queries over one road graph.
-pub trait DriveTimeEngine {
-    /// The fastest route between two snapped points, or `None` if there is none.
-    fn route(&mut self, from: &Snap, to: &Snap) -> Option<Route>;
-    /// Drive time from each source to `target` (one backward search).
-    fn many_to_one(&mut self, sources: &[Snap], target: &Snap, stop: Stop) -> Vec<Outcome>;
-    /// Drive time from `source` to each target (one forward search).
-    fn one_to_many(&mut self, source: &Snap, targets: &[Snap], stop: Stop) -> Vec<Outcome>;
-    /// Number of nodes the last search settled (for benchmarks).
-    fn last_settled(&self) -> usize;
-}
-
-/// A node where a search starts or a goal is reached, with the extra cost and length
-/// of the partial piece between the node and the snapped point.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Port {
-    pub(crate) node: u32,
-    pub(crate) cost_ms: u32,
-    pub(crate) len_dm: u32,
-}
-
-fn part(whole: u32, frac: f64) -> u32 {
-    (whole as f64 * frac).round() as u32
-}
-
-/// Where one can drive to when leaving a snapped point.
-pub(crate) fn exits(g: &Graph, s: &Snap) -> Vec<Port> {
-    let p = s.piece as usize;
-    let (w, l) = (g.piece_weight_ms[p], g.piece_len_dm[p]);
-    let mut v = Vec::with_capacity(2);
-    if g.piece_fwd_edge[p] != NONE {
-        v.push(Port {
-            node: g.piece_to[p],
-            cost_ms: part(w, 1.0 - s.frac),
-            len_dm: part(l, 1.0 - s.frac),
-        });
-    }
-    if g.piece_bwd_edge[p] != NONE {
-        v.push(Port {
-            node: g.piece_from[p],
-            cost_ms: part(w, s.frac),
-            len_dm: part(l, s.frac),
-        });
-    }
-    v
-}
-
-/// Where one must come from to arrive at a snapped point.
-pub(crate) fn entries(g: &Graph, t: &Snap) -> Vec<Port> {
-    let p = t.piece as usize;
-    let (w, l) = (g.piece_weight_ms[p], g.piece_len_dm[p]);
-    let mut v = Vec::with_capacity(2);
-    if g.piece_fwd_edge[p] != NONE {
-        v.push(Port {
-            node: g.piece_from[p],
-            cost_ms: part(w, t.frac),
-            len_dm: part(l, t.frac),
-        });
-    }
-    if g.piece_bwd_edge[p] != NONE {
-        v.push(Port {
-            node: g.piece_to[p],
-            cost_ms: part(w, 1.0 - t.frac),
-            len_dm: part(l, 1.0 - t.frac),
-        });
-    }
-    v
-}
-
-/// Driving from `s` to `t` along their shared piece without passing a junction.
-pub(crate) fn direct(g: &Graph, s: &Snap, t: &Snap) -> Option<(u32, u32)> {
-    if s.piece != t.piece {
-        return None;
-    }
-    let p = s.piece as usize;
-    let (w, l) = (g.piece_weight_ms[p], g.piece_len_dm[p]);
-    let d = t.frac - s.frac;
-    let ok = (d >= 0.0 && g.piece_fwd_edge[p] != NONE) || (d <= 0.0 && g.piece_bwd_edge[p] != NONE);
-    ok.then(|| (part(w, d.abs()), part(l, d.abs())))
-}
-
-/// A radix heap: Dijkstra pops keys in non-decreasing order, so an entry only needs to
-/// be filed by the highest bit in which its key differs from the last key popped.
-/// Pushes are O(1) and each entry moves down at most 32 times; in practice this is
-/// markedly faster than a binary heap on road graphs.
-#[derive(Debug)]
-struct RadixHeap {
-    last: u32,
-    len: usize,
-    buckets: [Vec<(u32, u32)>; 33],
-}
-
-impl Default for RadixHeap {
-    fn default() -> RadixHeap {
-        RadixHeap {
-            last: 0,
-            len: 0,
-            buckets: std::array::from_fn(|_| Vec::new()),
-        }
-    }
-}
-
-impl RadixHeap {
-    fn clear(&mut self) {
-        self.last = 0;
-        self.len = 0;
-        for b in &mut self.buckets {
-            b.clear();
-        }
-    }
-
-    #[inline]
-    fn bucket(&self, key: u32) -> usize {
-        (32 - (key ^ self.last).leading_zeros()) as usize
-    }
-
-    /// Files `(key, value)`; `key` must not be below the last key popped.
-    #[inline]
-    fn push(&mut self, key: u32, value: u32) {
-        debug_assert!(key >= self.last);
-        let b = self.bucket(key);
-        self.buckets[b].push((key, value));
-        self.len += 1;
-    }
-
-    fn pop(&mut self) -> Option<(u32, u32)> {
-        if self.len == 0 {
-            return None;
-        }
-        if self.buckets[0].is_empty() {
-            let i = (1..33).find(|&i| !self.buckets[i].is_empty())?;
-            let min = self.buckets[i].iter().map(|e| e.0).min()?;
-            self.last = min;
-            let moved = std::mem::take(&mut self.buckets[i]);
-            for (k, v) in &moved {
-                let b = self.bucket(*k);
-                self.buckets[b].push((*k, *v));
-            }
-            // Give the emptied bucket its allocation back.
-            let mut moved = moved;
-            moved.clear();
-            self.buckets[i] = moved;
-        }
-        self.len -= 1;
-        self.buckets[0].pop()
-    }
-}
 
 /// One arc of the search adjacency: everything a relaxation reads, in 16 bytes, so
 /// relaxing an arc costs one cache line instead of three array lookups.
@@ -285,7 +75,7 @@ impl Adjacency {
 /// clearing it, each query resets only the nodes the previous one touched.
 #[derive(Debug)]
 pub struct Dijkstra {
-    g: Arc<Graph>,
+    pub(super) g: Arc<Graph>,
     adj: Arc<Adjacency>,
     /// Tentative drive time; `u32::MAX` = not reached.
     dist: Vec<u32>,
@@ -300,7 +90,7 @@ pub struct Dijkstra {
     /// (node, goal index, port cost, port length) for the current query, sorted by node.
     goal_ports: Vec<(u32, u32, u32, u32)>,
     heap: RadixHeap,
-    settled: usize,
+    pub(super) settled: usize,
 }
 
 impl Dijkstra {
@@ -370,7 +160,7 @@ impl Dijkstra {
     /// The core search. `goals[i]` lists the ports through which goal `i` is reached;
     /// `direct[i]` is a cost that needs no search. Returns each goal's outcome and the
     /// port node its best cost came through (`NONE` for direct).
-    fn search(
+    pub(super) fn search(
         &mut self,
         backward: bool,
         seeds: &[Port],
@@ -472,7 +262,8 @@ impl Dijkstra {
         (outcomes, via)
     }
 
-    /// Like [`DriveTimeEngine::route`], with the snapper that made the snaps for geometry.
+    /// Like [`DriveTimeEngine::route`](super::DriveTimeEngine::route), with the snapper
+    /// that made the snaps for geometry.
     pub fn route_with(&mut self, snapper: &Snapper, from: &Snap, to: &Snap) -> Option<Route> {
         let g = Arc::clone(&self.g);
         let seeds = exits(&g, from);
@@ -567,93 +358,4 @@ impl Dijkstra {
             .map(|v| self.dist_of(v))
             .collect()
     }
-}
-
-/// The search engine of a network: contraction hierarchies for many-to-one and
-/// one-to-many (when the graph has them), and a [`Dijkstra`] that also knows the
-/// snapper for routes, which need the geometry.
-#[derive(Debug)]
-pub struct Router {
-    pub dijkstra: Dijkstra,
-    pub snapper: Arc<Snapper>,
-    /// `None`: every query runs on the Dijkstra.
-    pub ch: Option<crate::ch::ChSearch>,
-}
-
-impl DriveTimeEngine for Router {
-    fn route(&mut self, from: &Snap, to: &Snap) -> Option<Route> {
-        if let Some(ch) = &mut self.ch {
-            ch.clear_settled();
-        }
-        self.dijkstra.route_with(&self.snapper, from, to)
-    }
-
-    fn many_to_one(&mut self, sources: &[Snap], target: &Snap, stop: Stop) -> Vec<Outcome> {
-        if let Some(ch) = &mut self.ch {
-            self.dijkstra.settled = 0;
-            return ch.many_to_one(sources, target, stop);
-        }
-        let g = Arc::clone(&self.dijkstra.g);
-        let seeds = entries(&g, target);
-        let goals: Vec<Vec<Port>> = sources.iter().map(|s| exits(&g, s)).collect();
-        let direct: Vec<_> = sources.iter().map(|s| direct(&g, s, target)).collect();
-        self.dijkstra.search(true, &seeds, &goals, &direct, stop).0
-    }
-
-    fn one_to_many(&mut self, source: &Snap, targets: &[Snap], stop: Stop) -> Vec<Outcome> {
-        if let Some(ch) = &mut self.ch {
-            self.dijkstra.settled = 0;
-            return ch.one_to_many(source, targets, stop);
-        }
-        let g = Arc::clone(&self.dijkstra.g);
-        let seeds = exits(&g, source);
-        let goals: Vec<Vec<Port>> = targets.iter().map(|t| entries(&g, t)).collect();
-        let direct: Vec<_> = targets.iter().map(|t| direct(&g, source, t)).collect();
-        self.dijkstra.search(false, &seeds, &goals, &direct, stop).0
-    }
-
-    fn last_settled(&self) -> usize {
-        self.dijkstra.settled + self.ch.as_ref().map_or(0, |c| c.last_settled())
-    }
-}
-
-/// The same graph as a petgraph graph (node `i` is node `i`, edge weight in ms), the
-/// independent reference for tests and `satria bench eta`.
-pub fn to_petgraph(g: &Graph, reversed: bool) -> petgraph::Graph<(), u32, petgraph::Directed, u32> {
-    let mut pg = petgraph::Graph::with_capacity(g.node_count(), g.edge_count());
-    for _ in 0..g.node_count() {
-        pg.add_node(());
-    }
-    for v in 0..g.node_count() as u32 {
-        for e in g.out_edges(v) {
-            let (a, b) = if reversed {
-                (g.head[e], v)
-            } else {
-                (v, g.head[e])
-            };
-            pg.add_edge(a.into(), b.into(), g.weight_ms[e]);
-        }
-    }
-    pg
-}
-
-/// The reference answer for a snapped pair, from petgraph's Dijkstra node times:
-/// the best over exit port + node-to-node time + entry port, or the direct drive.
-pub fn reference_time_ms(
-    g: &Graph,
-    node_times: &dyn Fn(u32) -> Vec<Option<u32>>,
-    from: &Snap,
-    to: &Snap,
-) -> Option<u32> {
-    let mut best = direct(g, from, to).map(|d| d.0);
-    for x in exits(g, from) {
-        let times = node_times(x.node);
-        for y in entries(g, to) {
-            if let Some(t) = times[y.node as usize] {
-                let c = x.cost_ms + t + y.cost_ms;
-                best = Some(best.map_or(c, |b: u32| b.min(c)));
-            }
-        }
-    }
-    best
 }

@@ -1,0 +1,272 @@
+//! [`Engine`]: the handle everyone else holds. It starts the actor and the ticker,
+//! sends requests into the bounded inbox and waits for their answers, and hands out
+//! the subscriptions and the snapshot.
+
+use crate::actor::{Actor, Reply, Request};
+use crate::journal::{entry, replay, start_error};
+use crate::{Clock, EngineError, EngineOptions, Published, ticker};
+use satria_dispatch::{
+    Command, Dispatch, DriveTimes, HospitalRecommendation, IncidentId, Timestamp, Unit,
+    UnitRecommendation,
+};
+use satria_store::{Journal, StartOptions, StartReport};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+/// A running engine. Cheap to share behind an `Arc`.
+pub struct Engine {
+    tx: mpsc::Sender<Request>,
+    stream: String,
+    last_seq: Arc<AtomicU64>,
+    events: broadcast::Sender<Arc<Published>>,
+    events_first: broadcast::Sender<Arc<Published>>,
+    positions: broadcast::Sender<Arc<Published>>,
+    snapshot: watch::Receiver<(u64, Arc<Dispatch>)>,
+    stop: std::sync::mpsc::Sender<()>,
+    threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+    start_report: StartReport,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+/// The command that registers `u` (validated like any dispatcher's registration).
+pub fn register_command(u: &Unit) -> Command {
+    Command::RegisterUnit {
+        id: u.id.clone(),
+        call_sign: u.call_sign.clone(),
+        unit_type: u.unit_type,
+        owner: u.owner,
+        base_name: u.base_name.clone(),
+        base: u.base,
+        capabilities: u.capabilities.clone(),
+    }
+}
+
+impl Engine {
+    /// Opens the journal, rebuilds the state from it (or applies `initial` to an empty
+    /// one) and starts the actor thread and its deadline ticker.
+    pub fn start(
+        opts: EngineOptions,
+        roads: Box<dyn DriveTimes + Send>,
+        clock: Clock,
+    ) -> Result<Engine, EngineError> {
+        let (mut journal, start_report) = Journal::open_verified(
+            &opts.data_dir,
+            &StartOptions {
+                accept_broken_row: opts.accept_broken_row,
+                operator: opts.operator.clone(),
+                now_ms: clock.now_ms(),
+                signer: opts.checkpoints.clone(),
+            },
+        )
+        .map_err(start_error)?;
+        let mut dispatch = replay(&journal, &opts)?;
+        if journal.last_seq(&opts.stream) == 0 && !opts.initial_units.is_empty() {
+            let now = Timestamp(clock.now_ms());
+            let mut entries = Vec::new();
+            for u in &opts.initial_units {
+                let events = dispatch
+                    .handle(now, register_command(u), roads.as_ref())
+                    .map_err(|r| EngineError::InitialFleet(r.to_string()))?;
+                entries.extend(events.iter().map(|e| entry(e, now)));
+            }
+            journal
+                .append(&opts.stream, &entries)
+                .map_err(|e| EngineError::Journal(e.to_string()))?;
+        }
+        let (tx, rx) = mpsc::channel(opts.inbox.max(1));
+        let (events, _) = broadcast::channel(65_536);
+        let (events_first, _) = broadcast::channel(65_536);
+        let (positions, _) = broadcast::channel(16_384);
+        let (snap_tx, snapshot) =
+            watch::channel((journal.last_seq(&opts.stream), Arc::new(dispatch.clone())));
+        let last_seq = Arc::new(AtomicU64::new(journal.last_seq(&opts.stream)));
+        let actor = Actor {
+            failed: None,
+            last_seq: Arc::clone(&last_seq),
+            opts: opts.clone(),
+            dispatch,
+            journal,
+            roads,
+            clock,
+            events: events.clone(),
+            events_first: events_first.clone(),
+            positions: positions.clone(),
+            snapshot: snap_tx,
+            position_seq: 0,
+            last_snapshot: std::time::Instant::now(),
+        };
+        let a = std::thread::Builder::new()
+            .name("dispatch-actor".into())
+            .spawn(move || actor.run(rx))
+            .map_err(|e| EngineError::Threads(e.to_string()))?;
+        // Dropping `stop` (at shutdown) wakes the ticker at once, whatever its period.
+        let (stop, t) = ticker::spawn(tx.clone(), opts.tick_ms)?;
+        Ok(Engine {
+            tx,
+            stream: opts.stream.clone(),
+            last_seq,
+            events,
+            events_first,
+            positions,
+            snapshot,
+            stop,
+            threads: std::sync::Mutex::new(vec![a, t]),
+            start_report,
+        })
+    }
+
+    /// What the start verified: from which row, how many rows, and the break
+    /// accepted by this start, if any.
+    pub fn start_report(&self) -> &StartReport {
+        &self.start_report
+    }
+
+    /// Submits a command and waits until its events are durable.
+    pub async fn submit(&self, cmd: Command) -> Result<Vec<Published>, EngineError> {
+        self.ask(|reply| Request::Command(cmd, reply)).await
+    }
+
+    /// [`Engine::submit`] for callers outside an async runtime.
+    pub fn submit_blocking(&self, cmd: Command) -> Result<Vec<Published>, EngineError> {
+        self.ask_blocking(|reply| Request::Command(cmd, reply))
+    }
+
+    /// Submits without waiting for room: [`EngineError::Busy`] when the inbox is full.
+    /// For position reports, which are better dropped than queued behind a backlog.
+    pub fn try_submit(
+        &self,
+        cmd: Command,
+    ) -> Result<oneshot::Receiver<Result<Vec<Published>, EngineError>>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .try_send(Request::Command(cmd, reply))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => EngineError::Busy,
+                mpsc::error::TrySendError::Closed(_) => EngineError::Stopped,
+            })?;
+        Ok(rx)
+    }
+
+    /// The units for an incident, ranked by exact drive time on the current state.
+    pub async fn recommend(&self, incident: IncidentId) -> Result<UnitRecommendation, EngineError> {
+        self.ask(|reply| Request::Recommend(incident, reply)).await
+    }
+
+    /// [`Engine::recommend`] outside an async runtime.
+    pub fn recommend_blocking(
+        &self,
+        incident: IncidentId,
+    ) -> Result<UnitRecommendation, EngineError> {
+        self.ask_blocking(|reply| Request::Recommend(incident, reply))
+    }
+
+    /// The destination hospitals for an incident's patient, ranked, with reasons.
+    pub async fn recommend_hospitals(
+        &self,
+        incident: IncidentId,
+    ) -> Result<HospitalRecommendation, EngineError> {
+        self.ask(|reply| Request::RecommendHospitals(incident, reply))
+            .await
+    }
+
+    /// [`Engine::recommend_hospitals`] outside an async runtime.
+    pub fn recommend_hospitals_blocking(
+        &self,
+        incident: IncidentId,
+    ) -> Result<HospitalRecommendation, EngineError> {
+        self.ask_blocking(|reply| Request::RecommendHospitals(incident, reply))
+    }
+
+    /// Sends the request `make` builds around a reply channel and waits for the answer.
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// [`Engine::ask`] outside an async runtime.
+    fn ask_blocking<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(make(reply))
+            .map_err(|_| EngineError::Stopped)?;
+        rx.blocking_recv().map_err(|_| EngineError::Stopped)?
+    }
+
+    /// The region's journal stream, e.g. `region:banyumas`.
+    pub fn stream(&self) -> &str {
+        &self.stream
+    }
+
+    /// The sequence number of the last durable event of the region stream (0: none).
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq.load(Ordering::SeqCst)
+    }
+
+    /// Requests waiting in the inbox (for metrics).
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Live region events (journaled, in `seq` order) from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.events.subscribe()
+    }
+
+    /// The same live region events as [`Engine::subscribe`], sent to these
+    /// subscribers before the others: for the few who act on an event (the
+    /// crew sent to a call, the hospital asked for a bed), so that they are not
+    /// woken behind a thousand dispatcher consoles.
+    pub fn subscribe_first(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.events_first.subscribe()
+    }
+
+    /// Live position reports (the volatile `positions` stream) from now on. Kept
+    /// apart from the region events so that a subscriber who does not want
+    /// every fix of every unit is never woken by them, and one who falls
+    /// behind the fixes only skips fixes (the snapshot has each unit's last).
+    pub fn subscribe_positions(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.positions.subscribe()
+    }
+
+    /// An immutable snapshot of the state (refreshed after every journaled batch, and
+    /// at most every 200 ms for position-only batches).
+    pub fn snapshot(&self) -> Arc<Dispatch> {
+        Arc::clone(&self.snapshot.borrow().1)
+    }
+
+    /// The snapshot with the sequence number of the last region event it includes:
+    /// a subscriber that takes it after [`Engine::subscribe`] and then skips events
+    /// with `seq <=` that number has missed nothing and sees nothing twice.
+    pub fn snapshot_at(&self) -> (u64, Arc<Dispatch>) {
+        let s = self.snapshot.borrow();
+        (s.0, Arc::clone(&s.1))
+    }
+
+    /// Asks the actor to check deadlines now (the ticker does this every `tick_ms`).
+    pub fn tick(&self) {
+        let _ = self.tx.try_send(Request::Tick);
+    }
+
+    /// Stops accepting work, lets the actor finish what is queued, and joins it.
+    pub fn shutdown(self) {
+        let Engine {
+            tx, threads, stop, ..
+        } = self;
+        drop(stop);
+        drop(tx);
+        let threads = threads.into_inner().unwrap_or_default();
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}

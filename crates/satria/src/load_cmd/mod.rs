@@ -1,0 +1,307 @@
+//! `satria load`: real clients over real sockets against a real `satria serve`.
+//!
+//! The tool starts `satria serve` as a child process on `127.0.0.1:0` with a
+//! temporary data directory, the given road graph and a fleet of as many units
+//! as crews are asked for, and creates one dispatcher account and one crew
+//! account per unit. Then, over loopback only:
+//!
+//! - N dispatcher consoles hold a WebSocket each and note when every
+//!   `unit_assigned` event arrives;
+//! - M crews hold a WebSocket each, send positions at R Hz, acknowledge the
+//!   assignments they get, drive to the incident (a straight line at
+//!   `--speed-kmh`), report on scene, and come back into service;
+//! - a call-taker creates K merah incidents per minute over HTTP at desa
+//!   centroids that lie on the road graph (merah is assigned automatically).
+//!
+//! It reports: incident created → assignment delivered to the crew and to every
+//! console (p50, p99, max), position updates acknowledged per second, resyncs,
+//! errors, and the server's memory (resident set, now and peak). It stops by
+//! itself after the warm-up and the measured window and stops the server.
+//!
+//! The parts: this module runs it (arguments, the run, the measured window);
+//! `server.rs` is the server under test (its fleet, accounts and process);
+//! `clients.rs` the simulated consoles, crews and call-taker; `report.rs` the figures
+//! and how they are printed.
+
+mod clients;
+mod report;
+mod server;
+
+pub use report::{Report, Summary};
+
+use anyhow::{Context, bail};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use satria_dispatch::{LatLon, Unit};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+use clients::{call_taker, connect, console, crew, login};
+use report::print_report;
+use server::{Spawned, create_accounts, crew_username, fleet_to_csv, load_fleet, rss_mb};
+
+/// What `satria load` was asked for.
+#[derive(Debug, Clone)]
+pub struct LoadArgs {
+    pub graph: PathBuf,
+    pub consoles: usize,
+    pub crews: usize,
+    pub rate_hz: f64,
+    pub incidents_per_min: f64,
+    pub warmup_s: u64,
+    pub duration_s: u64,
+    pub speed_kmh: f64,
+    pub seed: u64,
+    pub json: bool,
+}
+
+const PASSWORD: &str = "uji-beban-satria-119";
+
+/// `satria load`.
+pub fn run(args: LoadArgs) -> anyhow::Result<()> {
+    if args.consoles == 0 && args.crews == 0 {
+        bail!("nothing to do: ask for --consoles or --crews");
+    }
+    if !(args.rate_hz > 0.0 && args.rate_hz <= 1000.0) {
+        bail!("--rate must be in (0, 1000] Hz");
+    }
+    if !(args.speed_kmh > 0.0 && args.speed_kmh <= 200.0) {
+        bail!("--speed-kmh must be in (0, 200]: the server refuses faster jumps");
+    }
+    if args.incidents_per_min < 0.0 || args.incidents_per_min > 6000.0 {
+        bail!("--incidents-per-min must be in [0, 6000]");
+    }
+    let net = satria_roads::RoadNetwork::load(&args.graph)
+        .with_context(|| format!("{}: cannot load the road graph", args.graph.display()))?;
+    // Incident places: desa centroids on the graph, at least 1 km apart so that no
+    // call looks like a duplicate of another (a duplicate is not auto-assigned).
+    let region = satria_region::Region::banyumas();
+    let mut places: Vec<LatLon> = Vec::new();
+    for d in &region.desa {
+        let p = d.centroid;
+        if net.snap(p.lat, p.lon, 300.0).is_ok()
+            && places
+                .iter()
+                .all(|q| satria_region::approx_m(*q, p) > 1000.0)
+        {
+            places.push(p);
+        }
+    }
+    if places.is_empty() && args.incidents_per_min > 0.0 {
+        bail!("no desa of Banyumas lies on this road graph: give the demo region's graph");
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
+    places.shuffle(&mut rng);
+    let fleet = load_fleet(args.crews.max(1), &places, &net, &mut rng);
+    drop(net);
+
+    let dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
+    let fleet_csv = dir.path().join("fleet.csv");
+    std::fs::write(&fleet_csv, fleet_to_csv(&fleet))?;
+    create_accounts(dir.path(), &fleet[..args.crews])?;
+    let mut server = Spawned::start(dir.path(), &args.graph, &fleet_csv)?;
+    println!(
+        "== satria load: server pid {} on {}; {} consoles, {} crews at {} Hz, {} incidents/min, {} s warm-up + {} s measured",
+        server.pid,
+        server.addr,
+        args.consoles,
+        args.crews,
+        args.rate_hz,
+        args.incidents_per_min,
+        args.warmup_s,
+        args.duration_s
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(drive(&args, &server, &fleet[..args.crews], places));
+    server.stop();
+    let report = result?;
+    print_report(&args, &report);
+    Ok(())
+}
+
+/// What every client task adds to.
+#[derive(Default)]
+struct Shared {
+    positions_sent: AtomicU64,
+    positions_acked: AtomicU64,
+    resyncs: AtomicU64,
+    disconnects: AtomicU64,
+    errors: std::sync::Mutex<BTreeMap<String, u64>>,
+    /// Incident id → when its call was sent.
+    created: Mutex<HashMap<u64, (Instant, bool)>>,
+    /// Call → HTTP answer, ms, for measured calls.
+    http_ms: Mutex<Vec<f64>>,
+    /// (incident, unit) of each assignment a crew received, and when.
+    crew_got: Mutex<Vec<(u64, Instant)>>,
+    stop: AtomicBool,
+    /// Wakes every waiting task when the run ends.
+    stop_tx: tokio::sync::watch::Sender<bool>,
+}
+
+impl Shared {
+    /// Ends the run: every task stops at its next step or at once if waiting.
+    fn halt(&self) {
+        self.stop.store(true, Relaxed);
+        self.stop_tx.send_replace(true);
+    }
+
+    /// Resolves when the run ends.
+    async fn stopped(&self) {
+        let mut rx = self.stop_tx.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
+    fn error(&self, code: &str) {
+        let mut e = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        *e.entry(code.to_string()).or_default() += 1;
+    }
+}
+
+async fn drive(
+    args: &LoadArgs,
+    server: &Spawned,
+    crews: &[Unit],
+    places: Vec<LatLon>,
+) -> anyhow::Result<Report> {
+    let base = format!("http://{}", server.addr);
+    let ws_url = format!("ws://{}/ws", server.addr);
+    let http = reqwest::Client::new();
+    let shared = Arc::new(Shared::default());
+    let dispatcher = login(&http, &base, "load-dispatcher").await?;
+
+    // Consoles, connected 50 at a time.
+    let mut console_tasks = Vec::new();
+    for chunk in (0..args.consoles).collect::<Vec<_>>().chunks(50) {
+        let mut conns = Vec::new();
+        for _ in chunk {
+            conns.push(connect(&ws_url, &dispatcher));
+        }
+        for ws in futures_util::future::join_all(conns).await {
+            let ws = ws.context("a console could not connect")?;
+            console_tasks.push(tokio::spawn(console(ws, Arc::clone(&shared))));
+        }
+    }
+    // Crews.
+    let mut crew_tasks = Vec::new();
+    for u in crews {
+        let token = login(&http, &base, &crew_username(u)).await?;
+        let ws = connect(&ws_url, &token).await?;
+        crew_tasks.push(tokio::spawn(crew(
+            ws,
+            u.clone(),
+            args.rate_hz,
+            args.speed_kmh,
+            Arc::clone(&shared),
+        )));
+    }
+    // Memory sampler.
+    let pid = server.pid;
+    let peak = Arc::new(AtomicU64::new(0));
+    let sampler = {
+        let (peak, shared) = (Arc::clone(&peak), Arc::clone(&shared));
+        tokio::spawn(async move {
+            while !shared.stop.load(Relaxed) {
+                let (now, _) = rss_mb(pid);
+                peak.fetch_max((now * 1024.0) as u64, Relaxed);
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+    // The call-taker.
+    let measuring = Arc::new(AtomicBool::new(false));
+    let caller = call_taker(args, &shared, &measuring, &http, &base, &dispatcher, places);
+
+    tokio::time::sleep(Duration::from_secs(args.warmup_s)).await;
+    measuring.store(true, Relaxed);
+    let sent0 = shared.positions_sent.load(Relaxed);
+    let acked0 = shared.positions_acked.load(Relaxed);
+    let t_start = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.duration_s)).await;
+    let measured = t_start.elapsed().as_secs_f64();
+    let sent = shared.positions_sent.load(Relaxed) - sent0;
+    let acked = shared.positions_acked.load(Relaxed) - acked0;
+    measuring.store(false, Relaxed);
+    let (rss, hwm) = rss_mb(pid);
+    // Let the last deliveries land, then stop every client.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    shared.halt();
+    let _ = caller.await;
+    let _ = sampler.await;
+    let mut console_got = Vec::new();
+    for t in console_tasks {
+        console_got.push(t.await.unwrap_or_default());
+    }
+    for t in crew_tasks {
+        let _ = t.await;
+    }
+
+    // Join the receipts with the calls.
+    let created = shared.created.lock().await;
+    let measured_ids: HashMap<u64, Instant> = created
+        .iter()
+        .filter(|(_, (_, counted))| *counted)
+        .map(|(id, (t0, _))| (*id, *t0))
+        .collect();
+    let crew_got = shared.crew_got.lock().await;
+    let mut crew_ms = Vec::new();
+    let mut assigned: std::collections::HashSet<u64> = Default::default();
+    for (id, t) in crew_got.iter() {
+        if let Some(t0) = measured_ids.get(id) {
+            crew_ms.push(t.saturating_duration_since(*t0).as_secs_f64() * 1e3);
+        }
+    }
+    let mut console_ms = Vec::new();
+    let mut missed = 0;
+    for got in &console_got {
+        let mine: HashMap<u64, Instant> = got.iter().copied().collect();
+        for (id, t0) in &measured_ids {
+            match mine.get(id) {
+                Some(t) => {
+                    assigned.insert(*id);
+                    console_ms.push(t.saturating_duration_since(*t0).as_secs_f64() * 1e3)
+                }
+                None => missed += 1,
+            }
+        }
+    }
+    if args.consoles == 0 {
+        assigned = crew_got
+            .iter()
+            .filter(|(id, _)| measured_ids.contains_key(id))
+            .map(|(id, _)| *id)
+            .collect();
+    }
+    let peak_mb = (peak.load(Relaxed) as f64 / 1024.0).max(hwm);
+    let errors = shared
+        .errors
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    Ok(Report {
+        consoles: args.consoles,
+        crews: args.crews,
+        rate_hz: args.rate_hz,
+        incidents_per_min: args.incidents_per_min,
+        measured_s: measured,
+        incidents_created: measured_ids.len(),
+        incidents_assigned: assigned.len(),
+        http_create_ms: Summary::of(shared.http_ms.lock().await.clone()),
+        crew_delivery_ms: Summary::of(crew_ms),
+        console_delivery_ms: Summary::of(console_ms),
+        console_missed: missed,
+        positions_sent: sent,
+        positions_acked: acked,
+        positions_per_s: acked as f64 / measured,
+        resyncs: shared.resyncs.load(Relaxed),
+        errors,
+        disconnects: shared.disconnects.load(Relaxed),
+        server_rss_mb: rss,
+        server_peak_rss_mb: peak_mb,
+    })
+}
