@@ -12,6 +12,10 @@ use axum::response::{IntoResponse, Response};
 /// client, still sending, reads the 413 instead of a reset connection.
 pub const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
+/// The largest JSON body a module accepts, the same for every module (the
+/// dispatch server's `max_body` defaults to it).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// Middleware: a body larger than `max` bytes gets 413 in the error shape. The
 /// body is read and discarded first, up to [`DRAIN_LIMIT`], so a client that
 /// sends it all still reads the answer: closing a socket with unread data makes

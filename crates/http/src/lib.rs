@@ -27,7 +27,7 @@ pub use auth::{
     authenticate, authorize, authorize_with, bearer, operation_of, require_principal, require_role,
     role_allowed,
 };
-pub use body::{DRAIN_LIMIT, json_method_not_allowed, limit_body};
+pub use body::{DRAIN_LIMIT, MAX_BODY_BYTES, json_method_not_allowed, limit_body};
 pub use dialect::{Page, created, path_id};
 pub use error::HttpError;
 pub use extract::{ApiJson, ApiQuery};

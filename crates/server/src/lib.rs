@@ -94,7 +94,7 @@ impl ServiceMode {
 impl Default for ServerOptions {
     fn default() -> ServerOptions {
         ServerOptions {
-            max_body: 64 * 1024,
+            max_body: satria_http::MAX_BODY_BYTES,
             ping_every: std::time::Duration::from_secs(15),
             max_replay: 20_000,
             max_speed_kmh: 250.0,

@@ -32,7 +32,7 @@ use crate::{Pattas, PattasError};
 pub use operations::OPERATIONS;
 
 /// Largest request body accepted.
-const BODY_LIMIT: usize = 64 * 1024;
+const BODY_LIMIT: usize = satria_http::MAX_BODY_BYTES;
 
 /// Where the API takes "now" from: the system clock in service, a hand-held
 /// one in tests (deadlines, overdue lists, "not in the future").

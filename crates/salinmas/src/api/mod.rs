@@ -39,7 +39,7 @@ pub use history::HISTORY_ENTITIES;
 pub use openapi::OPERATIONS;
 
 /// The largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub use satria_http::MAX_BODY_BYTES;
 
 #[derive(Clone)]
 struct AppState {
