@@ -4,14 +4,18 @@
 //! UTC+7 all year, no daylight saving), the zone that decides which day an
 //! instant in Banyumas belongs to.
 //!
-//! [`Clock`] is the one source of "now" (system or hand-held) of every crate.
+//! [`Clock`] is the one source of "now" (system or hand-held) of every crate;
+//! [`Timestamp`] is an instant as every crate passes it and as the wire writes it
+//! (RFC 3339, UTC), with the one parser of the times clients send.
 //!
 //! Invariants: `civil_from_days` is the inverse of `days_from_civil` for every
 //! day number; `parse_ymd` accepts only real dates written with exactly four,
 //! two and two digits.
 
 mod clock;
+mod timestamp;
 pub use clock::{Clock, now_ms};
+pub use timestamp::Timestamp;
 
 /// WIB is UTC+7 all year.
 pub const WIB_OFFSET_MS: i64 = 7 * 60 * 60 * 1000;
