@@ -8,21 +8,9 @@ use serde::{Deserialize, Serialize};
 
 pub use satria_region::LatLon;
 
-/// Milliseconds since the Unix epoch, UTC. Time enters the domain only as this argument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Timestamp(pub i64);
-
-impl Timestamp {
-    /// This time plus `s` seconds.
-    pub fn plus_s(self, s: u32) -> Timestamp {
-        Timestamp(self.0.saturating_add(i64::from(s) * 1000))
-    }
-
-    /// Whole seconds from `earlier` to `self` (negative if `earlier` is later).
-    pub fn secs_since(self, earlier: Timestamp) -> i64 {
-        (self.0 - earlier.0) / 1000
-    }
-}
+/// Milliseconds since the Unix epoch, UTC; RFC 3339 on the wire. Time enters the
+/// domain only as this argument.
+pub use satria_calendar::Timestamp;
 
 /// A unit's id, e.g. `PSC-01`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -61,12 +49,6 @@ impl std::fmt::Display for IncidentId {
 impl std::fmt::Display for ReferralId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PSC119-BMS/{:06}", self.0)
-    }
-}
-
-impl std::fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}ms", self.0)
     }
 }
 

@@ -15,6 +15,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use satria_auth::Role;
+use satria_calendar::Timestamp;
 use satria_store::{AcceptedBreak, IntegrityStatus};
 use serde_json::{Value, json};
 
@@ -44,10 +45,10 @@ fn accepted(a: &AcceptedBreak) -> Value {
         "row": a.row,
         "problem": a.problem,
         "head_row": a.head_row,
-        "accepted_at_ms": a.accepted_at_ms,
+        "accepted_at": Timestamp(a.accepted_at_ms),
         "accepted_by": a.accepted_by,
         "acknowledged": a.acknowledged_at_ms.is_some(),
-        "acknowledged_at_ms": a.acknowledged_at_ms,
+        "acknowledged_at": a.acknowledged_at_ms.map(Timestamp),
         "acknowledged_by": a.acknowledged_by,
     })
 }
@@ -78,7 +79,7 @@ fn body(s: &IntegrityStatus) -> Value {
         "accepted_breaks": s.accepted.iter().map(accepted).collect::<Vec<_>>(),
         "verified_row": s.verified_row,
         "last_checkpoint": s.last_checkpoint.as_ref().map(|c| json!({
-            "row": c.row, "hash": c.hash, "at_ms": c.at_ms, "public_key": c.public_key,
+            "row": c.row, "hash": c.hash, "at": Timestamp(c.at_ms), "public_key": c.public_key,
         })),
     })
 }

@@ -68,7 +68,7 @@ async fn login(
     };
     ok(json!({
         "token": session.token,
-        "expires_at_ms": session.expires_at_ms,
+        "expires_at": satria_calendar::Timestamp(session.expires_at_ms),
         "user": session.principal,
     }))
 }

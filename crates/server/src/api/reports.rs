@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use satria_auth::Role;
+use satria_dispatch::Timestamp;
 use satria_http::ApiQuery;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,10 +21,10 @@ pub(super) fn router() -> Router<Arc<AppState>> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Range {
-    /// Epoch milliseconds, inclusive.
-    from: i64,
-    /// Epoch milliseconds, exclusive.
-    to: i64,
+    /// RFC 3339, inclusive.
+    from: Timestamp,
+    /// RFC 3339, exclusive.
+    to: Timestamp,
 }
 
 fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
@@ -51,7 +52,7 @@ async fn response_times(
     let mut groups: std::collections::BTreeMap<Key, (Vec<i64>, Vec<i64>, usize)> =
         Default::default();
     for i in snap.incidents() {
-        if i.received_at.0 < r.from || i.received_at.0 >= r.to || i.merged_into.is_some() {
+        if i.received_at < r.from || i.received_at >= r.to || i.merged_into.is_some() {
             continue;
         }
         let kec = region

@@ -91,8 +91,8 @@ fn unit_for(caller: &Caller, id: &str) -> Result<UnitId, HttpError> {
 #[serde(deny_unknown_fields)]
 struct StatusBody {
     status: UnitStatus,
-    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
-    device_at: Option<i64>,
+    #[serde(default)]
+    device_at: Option<Timestamp>,
     #[serde(default)]
     reason: Option<String>,
 }
@@ -105,7 +105,7 @@ async fn unit_status(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let unit = unit_for(&caller, &id)?;
-    let device_at = b.device_at.map(Timestamp);
+    let device_at = b.device_at;
     let cmd = match (b.status, b.reason) {
         (UnitStatus::OutOfService, reason) => Command::SetOutOfService {
             unit: unit.clone(),
@@ -130,8 +130,8 @@ async fn unit_status(
 struct PositionBody {
     lat: f64,
     lon: f64,
-    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
-    device_at: Option<i64>,
+    #[serde(default)]
+    device_at: Option<Timestamp>,
 }
 
 async fn unit_position(
@@ -146,7 +146,7 @@ async fn unit_position(
         lat: b.lat,
         lon: b.lon,
     };
-    let device_at = b.device_at.map(Timestamp);
+    let device_at = b.device_at;
     crate::checks::position_report(&state, &unit, at, device_at)?;
     submit(
         &state,
@@ -168,8 +168,8 @@ async fn unit_position(
 struct AckBody {
     #[serde(deserialize_with = "satria_http::json_int::int")]
     incident: u64,
-    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
-    device_at: Option<i64>,
+    #[serde(default)]
+    device_at: Option<Timestamp>,
 }
 
 async fn acknowledge(
@@ -180,7 +180,7 @@ async fn acknowledge(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let unit = unit_for(&caller, &id)?;
-    let device_at = b.device_at.map(Timestamp);
+    let device_at = b.device_at;
     ok(
         json!({"events": submit(&state, Command::AcknowledgeAssignment { incident: IncidentId(b.incident), unit, device_at }).await?}),
     )
@@ -192,8 +192,8 @@ struct DeclineBody {
     #[serde(deserialize_with = "satria_http::json_int::int")]
     incident: u64,
     reason: String,
-    #[serde(default, deserialize_with = "satria_http::json_int::opt")]
-    device_at: Option<i64>,
+    #[serde(default)]
+    device_at: Option<Timestamp>,
 }
 
 async fn decline(
@@ -204,7 +204,7 @@ async fn decline(
 ) -> ApiResult {
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let unit = unit_for(&caller, &id)?;
-    let device_at = b.device_at.map(Timestamp);
+    let device_at = b.device_at;
     ok(
         json!({"events": submit(&state, Command::DeclineAssignment { incident: IncidentId(b.incident), unit, reason: b.reason, device_at }).await?}),
     )

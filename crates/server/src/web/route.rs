@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use satria_auth::Role;
-use satria_dispatch::{IncidentId, UnitId};
+use satria_dispatch::{IncidentId, Timestamp, UnitId};
 use satria_http::ApiQuery;
 use satria_roads::DriveTimeEngine;
 use serde::Deserialize;
@@ -103,7 +103,7 @@ pub(super) async fn incident_route(
             "distance_m": satria_region::approx_m(
                 satria_region::LatLon { lat: from.lat, lon: from.lon },
                 satria_region::LatLon { lat: to.lat, lon: to.lon }).round(),
-            "time_s": null, "at": now_ms(),
+            "time_s": null, "at": Timestamp(now_ms()),
         })
     };
     let Some(net) = state.roads.get().cloned() else {
@@ -125,7 +125,7 @@ pub(super) async fn incident_route(
                 .collect();
             json!({
                 "incident": id, "unit": unit_id, "road": true, "path": path, "to": [to.lat, to.lon],
-                "distance_m": r.distance_m.round(), "time_s": r.time_ms / 1000, "at": now_ms(),
+                "distance_m": r.distance_m.round(), "time_s": r.time_ms / 1000, "at": Timestamp(now_ms()),
             })
         }
         None => straight(),
