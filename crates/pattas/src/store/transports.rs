@@ -73,7 +73,7 @@ impl Pattas {
                 (!h.is_empty()).then_some(h)
             }
         };
-        let scheduled = valid::parse_time(&input.scheduled_for).ok_or_else(|| {
+        let scheduled = valid::client_time(&input.scheduled_for).map(|t| t.ms()).ok_or_else(|| {
             PattasError::invalid(
                 "invalid_time",
                 "scheduled_for must be a time like 2026-12-01T08:00:00+07:00 (no offset = WIB) or integer ms since the epoch",
