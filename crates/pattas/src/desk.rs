@@ -4,6 +4,7 @@
 //! scheduled work that never takes a unit an emergency needs); this crate
 //! never depends on the dispatch crates.
 
+use satria_calendar::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// A boxed, sendable future, so the trait stays object-safe.
@@ -24,8 +25,8 @@ pub struct TransportRequest {
     pub destination_name: String,
     pub destination_lat: f64,
     pub destination_lon: f64,
-    /// When the patient should be picked up (ms since the epoch, in the future).
-    pub scheduled_for_ms: i64,
+    /// When the patient should be picked up (in the future).
+    pub scheduled_for: Timestamp,
     pub purpose: String,
     pub notes: String,
 }
@@ -44,7 +45,8 @@ pub struct TransportStatus {
     /// `scheduled | assigned | en_route | on_scene | transporting | completed | cancelled`.
     pub state: String,
     pub unit_id: Option<String>,
-    pub updated_ms: i64,
+    /// When the trip last changed state.
+    pub updated_at: Timestamp,
 }
 
 /// A refusal from the desk. `code` decides the HTTP status Pattas answers

@@ -1,8 +1,11 @@
 //! What the API takes and gives: request bodies (strict: unknown fields are
-//! refused) and the records it answers with.
+//! refused) and the records it answers with. Every instant in a record is a
+//! [`Timestamp`] (RFC 3339, UTC, on the wire; integer ms in SQLite); durations
+//! are integer milliseconds named `..._ms`.
 
 use std::collections::BTreeMap;
 
+use satria_calendar::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -235,8 +238,8 @@ pub struct Beneficiary {
     /// The NIK starts with 3302 (Kabupaten Banyumas).
     pub banyumas_resident: bool,
     pub registered_by: String,
-    pub created_at_ms: i64,
-    pub updated_at_ms: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// `POST /api/pattas/cases`: one of `beneficiary_id` and `nik`.
@@ -325,7 +328,9 @@ pub struct Destination {
 pub struct NewTransport {
     pub pickup: Pickup,
     pub destination: Destination,
-    /// RFC 3339 / ISO 8601 time (no offset = WIB) or integer ms since the epoch.
+    /// A time as people type it (`YYYY-MM-DD[T| ]HH:MM[:SS[.f]]`, optional
+    /// offset; no offset = WIB; RFC 3339 is one such form), or integer ms since
+    /// the epoch: read by `Timestamp::parse_local`.
     pub scheduled_for: Value,
     pub purpose: String,
     #[serde(default)]
@@ -337,7 +342,9 @@ pub struct NewTransport {
 pub struct Overdue {
     /// `verify` | `first_assistance`.
     pub step: String,
-    pub due_ms: i64,
+    /// When the step was due.
+    pub due_at: Timestamp,
+    /// How late it is, as of the request (a duration).
     pub late_by_ms: i64,
 }
 
@@ -356,19 +363,21 @@ pub struct Case {
     pub status: String,
     pub reported_by: String,
     pub reported_by_role: String,
-    pub reported_at_ms: i64,
-    pub verify_due_ms: i64,
-    pub verified_at_ms: Option<i64>,
+    pub reported_at: Timestamp,
+    /// `reported_at + verify_within`.
+    pub verify_due_at: Timestamp,
+    pub verified_at: Option<Timestamp>,
     pub verified_by: Option<String>,
-    pub assistance_due_ms: Option<i64>,
-    pub assistance_started_at_ms: Option<i64>,
-    pub closed_at_ms: Option<i64>,
+    /// `verified_at + first_assistance_within`.
+    pub assistance_due_at: Option<Timestamp>,
+    pub assistance_started_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
     pub closed_by: Option<String>,
     pub closing_summary: Option<String>,
-    pub rejected_at_ms: Option<i64>,
+    pub rejected_at: Option<Timestamp>,
     pub rejected_by: Option<String>,
     pub rejection_reason: Option<String>,
-    pub updated_at_ms: i64,
+    pub updated_at: Timestamp,
     /// Set when the step the case waits for is past due, as of the request.
     pub overdue: Option<Overdue>,
 }
@@ -377,14 +386,14 @@ impl Case {
     /// The step that is past due at `now_ms`, if any.
     pub fn overdue_at(&self, now_ms: i64) -> Option<Overdue> {
         let (step, due) = match self.status.as_str() {
-            "reported" => ("verify", self.verify_due_ms),
-            "verified" => ("first_assistance", self.assistance_due_ms?),
+            "reported" => ("verify", self.verify_due_at),
+            "verified" => ("first_assistance", self.assistance_due_at?),
             _ => return None,
         };
-        (now_ms > due).then(|| Overdue {
+        (now_ms > due.ms()).then(|| Overdue {
             step: step.into(),
-            due_ms: due,
-            late_by_ms: now_ms - due,
+            due_at: due,
+            late_by_ms: now_ms - due.ms(),
         })
     }
 }
@@ -399,7 +408,7 @@ pub struct Assistance {
     pub amount_rp: i64,
     pub notes: String,
     pub officer: String,
-    pub recorded_at_ms: i64,
+    pub recorded_at: Timestamp,
 }
 
 /// A transport booked for a case, with its live status when shown.
@@ -407,14 +416,14 @@ pub struct Assistance {
 pub struct Transport {
     pub transport_id: String,
     pub case_id: i64,
-    pub scheduled_for_ms: i64,
+    pub scheduled_for: Timestamp,
     pub purpose: String,
     pub notes: String,
     pub pickup: Pickup,
     pub destination: Destination,
     pub booked_by: String,
-    pub booked_at_ms: i64,
-    pub cancelled_at_ms: Option<i64>,
+    pub booked_at: Timestamp,
+    pub cancelled_at: Option<Timestamp>,
     pub cancelled_by: Option<String>,
     pub cancel_reason: Option<String>,
     /// The desk's live state (`scheduled` … `completed`, `cancelled`), or
@@ -435,7 +444,9 @@ pub struct HistoryEntry {
     pub action: String,
     pub actor: String,
     pub role: String,
-    pub at_ms: i64,
+    pub at: Timestamp,
+    /// What changed. The instants it names are RFC 3339 strings
+    /// (`verify_due_at`, `assistance_due_at`, `scheduled_for`).
     pub details: Value,
 }
 
@@ -509,7 +520,8 @@ pub struct CaseReport {
     /// Of these cases, how many are past a due step now.
     pub overdue: i64,
     pub overdue_by_step: BTreeMap<String, i64>,
-    pub as_of_ms: i64,
+    /// The "now" the overdue counts are taken at.
+    pub as_of: Timestamp,
 }
 
 /// Count and sum of a group of assistance actions.

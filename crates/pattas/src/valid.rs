@@ -1,9 +1,9 @@
-//! Checks of client values and the dates they name (civil-date arithmetic and
-//! WIB from `satria-calendar`).
+//! Checks of client values and the dates they name (civil-date arithmetic,
+//! WIB and the parser of client times from `satria-calendar`).
 
 use crate::PattasError;
-pub use satria_calendar::{DAY_MS, WIB_OFFSET_MS, civil_from_days, days_from_civil, days_in_month};
-use satria_calendar::{digits, parse_ymd, wib_day, wib_midnight_ms};
+pub use satria_calendar::{DAY_MS, civil_from_days, days_from_civil, days_in_month};
+use satria_calendar::{Timestamp, digits, parse_ymd, wib_day, wib_midnight_ms};
 
 /// A calendar date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,85 +43,14 @@ impl std::fmt::Display for Date {
 }
 
 /// A time as the client may send it: integer milliseconds since the epoch, or
-/// ISO 8601 / RFC 3339 `YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM]` (no offset =
-/// WIB).
-pub fn parse_time(v: &serde_json::Value) -> Option<i64> {
+/// a string [`Timestamp::parse_local`] reads (`YYYY-MM-DD[T| ]HH:MM[:SS[.f]]`
+/// with an optional offset `Z`/`±HH:MM`/`±HHMM`/`±HH`; no offset = WIB).
+pub fn client_time(v: &serde_json::Value) -> Option<Timestamp> {
     match v {
-        serde_json::Value::Number(n) => n.as_i64(),
-        serde_json::Value::String(s) => parse_iso_time(s),
+        serde_json::Value::Number(n) => n.as_i64().map(Timestamp),
+        serde_json::Value::String(s) => Timestamp::parse_local(s),
         _ => None,
     }
-}
-
-fn parse_iso_time(s: &str) -> Option<i64> {
-    if s.len() < 16 || s.len() > 40 || !s.is_ascii() {
-        return None;
-    }
-    let date = Date::parse(&s[0..10])?;
-    let sep = s.as_bytes()[10];
-    if sep != b'T' && sep != b't' && sep != b' ' {
-        return None;
-    }
-    let rest = &s[11..];
-    // Split the offset off the clock time.
-    let (clock, offset_ms) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
-        (c, 0)
-    } else if let Some(pos) = rest.rfind(['+', '-']) {
-        let (c, off) = rest.split_at(pos);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let off = &off[1..];
-        let (hh, mm) = match off.len() {
-            5 if off.as_bytes()[2] == b':' => (&off[0..2], &off[3..5]),
-            4 => (&off[0..2], &off[2..4]),
-            2 => (off, "00"),
-            _ => return None,
-        };
-        let hh: i64 = digits(hh)?;
-        let mm: i64 = digits(mm)?;
-        if hh > 14 || mm > 59 {
-            return None;
-        }
-        (c, sign * (hh * 60 + mm) * 60_000)
-    } else {
-        (rest, WIB_OFFSET_MS)
-    };
-    let (hms, frac) = match clock.split_once('.') {
-        Some((a, f)) => (a, Some(f)),
-        None => (clock, None),
-    };
-    let parts: Vec<&str> = hms.split(':').collect();
-    if parts.len() < 2 || parts.len() > 3 || parts.iter().any(|p| p.len() != 2) {
-        return None;
-    }
-    let h: i64 = digits(parts[0])?;
-    let mi: i64 = digits(parts[1])?;
-    let se: i64 = match parts.get(2) {
-        Some(p) => digits(p)?,
-        None => 0,
-    };
-    if h > 23 || mi > 59 || se > 59 {
-        return None;
-    }
-    let ms = match frac {
-        None => 0,
-        Some(f) if parts.len() == 3 && !f.is_empty() && f.len() <= 9 => {
-            let v: i64 = digits(f)?;
-            // Scale to milliseconds.
-            let mut v = v;
-            let mut len = f.len();
-            while len > 3 {
-                v /= 10;
-                len -= 1;
-            }
-            while len < 3 {
-                v *= 10;
-                len += 1;
-            }
-            v
-        }
-        Some(_) => return None,
-    };
-    Some(date.days() * DAY_MS + ((h * 60 + mi) * 60 + se) * 1000 + ms - offset_ms)
 }
 
 /// What an NIK's form says.
@@ -310,15 +239,21 @@ mod tests {
     }
 
     #[test]
-    fn times_parse_in_every_accepted_form() {
-        let t = days_from_civil(2026, 12, 1) * DAY_MS + 3_600_000; // 01:00Z
-        assert_eq!(parse_iso_time("2026-12-01T01:00:00Z"), Some(t));
-        assert_eq!(parse_iso_time("2026-12-01T08:00:00+07:00"), Some(t));
-        assert_eq!(parse_iso_time("2026-12-01T08:00+0700"), Some(t));
-        assert_eq!(parse_iso_time("2026-12-01T08:00"), Some(t));
-        assert_eq!(parse_iso_time("2026-12-01T01:00:00.250Z"), Some(t + 250));
-        assert_eq!(parse_iso_time("2026-12-01T01:00:00.25Z"), Some(t + 250));
-        assert_eq!(parse_iso_time("2026-11-30T20:00:00-05:00"), Some(t));
+    fn client_times_are_ms_or_a_local_time() {
+        // The string forms themselves are tested in satria-calendar; these are
+        // the cases Pattas has always accepted or refused for scheduled_for.
+        let t = Timestamp(days_from_civil(2026, 12, 1) * DAY_MS + 3_600_000); // 01:00Z
+        let at = |s: &str| client_time(&serde_json::json!(s));
+        assert_eq!(at("2026-12-01T01:00:00Z"), Some(t));
+        assert_eq!(at("2026-12-01T08:00:00+07:00"), Some(t));
+        assert_eq!(at("2026-12-01T08:00+0700"), Some(t));
+        assert_eq!(at("2026-12-01T08:00"), Some(t));
+        assert_eq!(at("2026-12-01 08:00"), Some(t));
+        assert_eq!(at("2026-12-01T01:00:00.250Z"), Some(t.plus_ms(250)));
+        assert_eq!(at("2026-12-01T01:00:00.25Z"), Some(t.plus_ms(250)));
+        assert_eq!(at("2026-11-30T20:00:00-05:00"), Some(t));
+        // Any offset up to ±23:59 (Pattas' own parser stopped at ±14:59).
+        assert_eq!(at("2026-12-01T16:00+15:00"), Some(t));
         for bad in [
             "2026-12-01",
             "2026-12-01T25:00Z",
@@ -328,11 +263,12 @@ mod tests {
             "2026-12-01T01:00:00.Z",
             "2026-12-01T01:00.5Z",
         ] {
-            assert_eq!(parse_iso_time(bad), None, "{bad}");
+            assert_eq!(at(bad), None, "{bad}");
         }
-        assert_eq!(parse_time(&serde_json::json!(5)), Some(5));
-        assert_eq!(parse_time(&serde_json::json!(1.5)), None);
-        assert_eq!(parse_time(&serde_json::json!(true)), None);
+        assert_eq!(client_time(&serde_json::json!(5)), Some(Timestamp(5)));
+        assert_eq!(client_time(&serde_json::json!(1.5)), None);
+        assert_eq!(client_time(&serde_json::json!(true)), None);
+        assert_eq!(client_time(&serde_json::Value::Null), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use satria_auth::Principal;
+use satria_calendar::Timestamp;
 use satria_http::{ApiJson, HttpError};
 use serde_json::json;
 
@@ -93,7 +94,7 @@ async fn overdue_cases(
     let who = p.clone();
     let list = s.run(move |pt| pt.overdue_cases(&who, now)).await?;
     record_case_list(&s, &p, &list, "GET /api/pattas/cases/overdue").await?;
-    Ok(Json(json!({"as_of_ms": now, "cases": list})).into_response())
+    Ok(Json(json!({"as_of": Timestamp(now), "cases": list})).into_response())
 }
 
 async fn get_case(
@@ -122,7 +123,7 @@ async fn fill_live_states(s: &AppState, transports: &mut [Transport]) {
     let asks: Vec<_> = transports
         .iter()
         .map(|t| {
-            t.cancelled_at_ms.is_none().then(|| {
+            t.cancelled_at.is_none().then(|| {
                 let fut = s.desk.status(&t.transport_id);
                 tokio::spawn(async move { tokio::time::timeout(STATUS_TIMEOUT, fut).await })
             })
@@ -199,7 +200,7 @@ async fn close_case(
     let open: Vec<String> = detail
         .transports
         .iter()
-        .filter(|t| t.cancelled_at_ms.is_none() && t.state != "completed" && t.state != "cancelled")
+        .filter(|t| t.cancelled_at.is_none() && t.state != "completed" && t.state != "cancelled")
         .map(|t| format!("{} ({})", t.transport_id, t.state))
         .collect();
     if !open.is_empty() {

@@ -169,9 +169,10 @@ fn transport_schema() -> Value {
                 "name": text(limits::NAME), "lat": lat, "lon": lon}),
                 &["name", "lat", "lon"]),
             "scheduled_for": {"oneOf": [
-                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date-time",
+                    "description": "RFC 3339; also YYYY-MM-DD[T| ]HH:MM[:SS] with no offset, read as WIB"},
                 {"type": "integer", "description": "ms since the epoch"}],
-                "description": "in the future and within 30 days; no offset = WIB (422 invalid_time)"},
+                "description": "in the future and within 30 days; answered as an RFC 3339 time in UTC (422 invalid_time)"},
             "purpose": text(limits::PURPOSE),
             "notes": filter_schema(limits::NOTES),
         }),

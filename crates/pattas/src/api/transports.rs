@@ -88,7 +88,7 @@ async fn cancel_transport(
     let reason = crate::valid::text("reason", &body.reason, limits::REASON)?;
     let (who, tid2) = (p.clone(), tid.clone());
     let t = s.run(move |pt| pt.transport(&who, id, &tid2)).await?;
-    if t.cancelled_at_ms.is_some() {
+    if t.cancelled_at.is_some() {
         return Err(already_cancelled().to_http());
     }
     s.desk

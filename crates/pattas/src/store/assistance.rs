@@ -6,7 +6,7 @@ use satria_auth::Principal;
 use serde_json::json;
 
 use super::history::history;
-use super::{Pattas, invalid_transition, parse_need};
+use super::{Pattas, invalid_transition, parse_need, ts_col};
 use crate::PattasError;
 use crate::model::*;
 use crate::valid::{self, Date};
@@ -20,7 +20,7 @@ pub(super) fn assistance_row(row: &Row<'_>) -> rusqlite::Result<Assistance> {
         amount_rp: row.get(4)?,
         notes: row.get(5)?,
         officer: row.get(6)?,
-        recorded_at_ms: row.get(7)?,
+        recorded_at: ts_col(row, 7)?,
     })
 }
 
@@ -67,7 +67,7 @@ impl Pattas {
                 "verified or in_assistance",
             ));
         }
-        let reported = Date::wib_of_ms(case.reported_at_ms);
+        let reported = Date::wib_of_ms(case.reported_at.ms());
         if date > Date::wib_of_ms(now_ms) || date < reported {
             return Err(PattasError::invalid(
                 "invalid_date",

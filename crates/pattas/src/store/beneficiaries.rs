@@ -8,7 +8,7 @@ use satria_auth::Principal;
 use serde_json::json;
 
 use super::history::history;
-use super::{Pattas, json_col, mitra_of, page};
+use super::{Pattas, json_col, mitra_of, page, ts_col};
 use crate::PattasError;
 use crate::model::*;
 use crate::valid::{self, Date};
@@ -60,8 +60,8 @@ pub(super) fn beneficiary_row(row: &Row<'_>) -> rusqlite::Result<Beneficiary> {
         family_contact,
         banyumas_resident: row.get(14)?,
         registered_by: row.get(15)?,
-        created_at_ms: row.get(16)?,
-        updated_at_ms: row.get(17)?,
+        created_at: ts_col(row, 16)?,
+        updated_at: ts_col(row, 17)?,
     })
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::assistance::assistance_row;
 use super::history::history;
 use super::transports::{T_COLS, transport_row};
-use super::{Pattas, invalid_transition, json_col, mitra_of, page, parse_need};
+use super::{Pattas, invalid_transition, json_col, mitra_of, opt_ts_col, page, parse_need, ts_col};
 use crate::PattasError;
 use crate::model::*;
 use crate::valid;
@@ -35,19 +35,19 @@ pub(super) fn case_row(row: &Row<'_>) -> rusqlite::Result<Case> {
         status: row.get(8)?,
         reported_by: row.get(9)?,
         reported_by_role: row.get(10)?,
-        reported_at_ms: row.get(11)?,
-        verify_due_ms: row.get(12)?,
-        verified_at_ms: row.get(13)?,
+        reported_at: ts_col(row, 11)?,
+        verify_due_at: ts_col(row, 12)?,
+        verified_at: opt_ts_col(row, 13)?,
         verified_by: row.get(14)?,
-        assistance_due_ms: row.get(15)?,
-        assistance_started_at_ms: row.get(16)?,
-        closed_at_ms: row.get(17)?,
+        assistance_due_at: opt_ts_col(row, 15)?,
+        assistance_started_at: opt_ts_col(row, 16)?,
+        closed_at: opt_ts_col(row, 17)?,
         closed_by: row.get(18)?,
         closing_summary: row.get(19)?,
-        rejected_at_ms: row.get(20)?,
+        rejected_at: opt_ts_col(row, 20)?,
         rejected_by: row.get(21)?,
         rejection_reason: row.get(22)?,
-        updated_at_ms: row.get(23)?,
+        updated_at: ts_col(row, 23)?,
         overdue: None,
     })
 }

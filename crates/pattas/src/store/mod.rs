@@ -6,6 +6,9 @@
 //! aggregate's rules and SQL live in a module of their own: `open` (open and
 //! migrations), `beneficiaries`, `cases`, `assistance`, `transports`,
 //! `history`, `reports` and `demo`.
+//!
+//! Instants are stored as integer milliseconds since the epoch (`..._ms`
+//! columns) and become [`Timestamp`]s as a row is read (`ts_col`).
 
 mod assistance;
 mod beneficiaries;
@@ -20,6 +23,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{Connection, Row};
 use satria_auth::{Principal, Role};
+use satria_calendar::Timestamp;
 
 use crate::model::*;
 use crate::{PattasConfig, PattasError};
@@ -50,6 +54,16 @@ impl std::fmt::Debug for Pattas {
 /// The mitra username a caller is limited to, if it is a mitra.
 fn mitra_of(who: &Principal) -> Option<&str> {
     (who.role == Role::PattasMitra).then_some(who.username.as_str())
+}
+
+/// An instant column: SQLite keeps integer ms, the records carry a [`Timestamp`].
+fn ts_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
+    row.get(idx).map(Timestamp)
+}
+
+/// A nullable instant column.
+fn opt_ts_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
+    Ok(row.get::<_, Option<i64>>(idx)?.map(Timestamp))
 }
 
 fn json_col<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {

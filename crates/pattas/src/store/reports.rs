@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use rusqlite::params;
+use satria_calendar::Timestamp;
 
 use super::Pattas;
 use super::cases::{C_COLS, case_row};
@@ -88,7 +89,7 @@ impl Pattas {
             by_desa: by_desa.into_values().collect(),
             overdue,
             overdue_by_step,
-            as_of_ms: now_ms,
+            as_of: Timestamp(now_ms),
         })
     }
 

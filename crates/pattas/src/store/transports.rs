@@ -6,7 +6,7 @@ use satria_auth::Principal;
 use serde_json::json;
 
 use super::history::history;
-use super::{Pattas, invalid_transition};
+use super::{Pattas, invalid_transition, opt_ts_col, ts_col};
 use crate::PattasError;
 use crate::desk::{TransportRequest, TransportTicket};
 use crate::model::*;
@@ -18,11 +18,11 @@ pub(super) const T_COLS: &str =
     destination_lon, booked_by, booked_at_ms, cancelled_at_ms, cancelled_by, cancel_reason";
 
 pub(super) fn transport_row(row: &Row<'_>) -> rusqlite::Result<Transport> {
-    let cancelled_at_ms: Option<i64> = row.get(14)?;
+    let cancelled_at = opt_ts_col(row, 14)?;
     Ok(Transport {
         transport_id: row.get(0)?,
         case_id: row.get(1)?,
-        scheduled_for_ms: row.get(2)?,
+        scheduled_for: ts_col(row, 2)?,
         purpose: row.get(3)?,
         notes: row.get(4)?,
         pickup: Pickup {
@@ -37,11 +37,11 @@ pub(super) fn transport_row(row: &Row<'_>) -> rusqlite::Result<Transport> {
             lon: row.get(11)?,
         },
         booked_by: row.get(12)?,
-        booked_at_ms: row.get(13)?,
-        cancelled_at_ms,
+        booked_at: ts_col(row, 13)?,
+        cancelled_at,
         cancelled_by: row.get(15)?,
         cancel_reason: row.get(16)?,
-        state: if cancelled_at_ms.is_some() {
+        state: if cancelled_at.is_some() {
             "cancelled".into()
         } else {
             "booked".into()
@@ -73,14 +73,16 @@ impl Pattas {
                 (!h.is_empty()).then_some(h)
             }
         };
-        let scheduled = valid::parse_time(&input.scheduled_for).ok_or_else(|| {
+        let scheduled = valid::client_time(&input.scheduled_for).ok_or_else(|| {
             PattasError::invalid(
                 "invalid_time",
                 "scheduled_for must be a time like 2026-12-01T08:00:00+07:00 (no offset = WIB) or integer ms since the epoch",
                 "scheduled_for harus waktu seperti 2026-12-01T08:00:00+07:00 (tanpa zona = WIB) atau milidetik sejak epoch",
             )
         })?;
-        if scheduled <= now_ms || scheduled > now_ms.saturating_add(limits::TRANSPORT_AHEAD_MS) {
+        if scheduled.ms() <= now_ms
+            || scheduled.ms() > now_ms.saturating_add(limits::TRANSPORT_AHEAD_MS)
+        {
             return Err(PattasError::invalid(
                 "invalid_time",
                 "scheduled_for must be in the future and within 30 days",
@@ -112,7 +114,7 @@ impl Pattas {
             destination_name,
             destination_lat: input.destination.lat,
             destination_lon: input.destination.lon,
-            scheduled_for_ms: scheduled,
+            scheduled_for: scheduled,
             purpose,
             notes,
         };
@@ -160,7 +162,7 @@ impl Pattas {
             params![
                 ticket.transport_id,
                 req.case_id,
-                req.scheduled_for_ms,
+                req.scheduled_for.ms(),
                 req.purpose,
                 req.notes,
                 req.pickup_lat,
@@ -181,7 +183,7 @@ impl Pattas {
             "transport_booked",
             who,
             now_ms,
-            json!({"transport_id": ticket.transport_id, "scheduled_for_ms": req.scheduled_for_ms,
+            json!({"transport_id": ticket.transport_id, "scheduled_for_ms": req.scheduled_for.ms(),
                    "purpose": req.purpose, "destination": req.destination_name}),
         )?;
         tx.execute(
@@ -231,7 +233,7 @@ impl Pattas {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         Self::case_in(&tx, who, case_id)?;
         let t = Self::transport_in(&tx, case_id, tid)?;
-        if t.cancelled_at_ms.is_some() {
+        if t.cancelled_at.is_some() {
             return Err(already_cancelled());
         }
         tx.execute(

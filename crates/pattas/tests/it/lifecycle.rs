@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use satria_auth::{Principal, Role};
+use satria_calendar::Timestamp;
 use satria_pattas::*;
 use serde_json::{Value, json};
 
@@ -41,7 +42,7 @@ async fn a_case_goes_from_report_to_tuntas_with_transport_and_history() {
     assert_eq!(s, StatusCode::CREATED, "{c}");
     assert_eq!(c["status"], "reported");
     assert_eq!(c["needs"], json!(["transport", "waiting_costs"]));
-    assert_eq!(c["verify_due_ms"], T0 + 24 * H);
+    assert_eq!(c["verify_due_at"], rfc(T0 + 24 * H));
     assert_eq!(c["reported_by"], "mitra1");
     let cid = c["id"].as_i64().unwrap();
 
@@ -65,7 +66,7 @@ async fn a_case_goes_from_report_to_tuntas_with_transport_and_history() {
         .await;
     assert_eq!(v["status"], "verified");
     assert_eq!(v["verified_by"], "officer");
-    assert_eq!(v["assistance_due_ms"], T0 + 3 * H + 72 * H);
+    assert_eq!(v["assistance_due_at"], rfc(T0 + 3 * H + 72 * H));
 
     // The first assistance action starts assistance.
     w.advance(H);
@@ -96,7 +97,7 @@ async fn a_case_goes_from_report_to_tuntas_with_transport_and_history() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     let tid = t["transport_id"].as_str().unwrap().to_string();
-    assert_eq!(t["scheduled_for_ms"], at);
+    assert_eq!(t["scheduled_for"], rfc(at));
     assert_eq!(t["booked_by"], "officer");
     let sent = w.desk.request(&tid);
     assert_eq!(sent.case_id, cid);
@@ -233,7 +234,7 @@ async fn a_case_goes_from_report_to_tuntas_with_transport_and_history() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|h| h["at_ms"].as_i64().unwrap() >= T0)
+            .all(|h| ms_of(&h["at"]) >= T0)
     );
     assert_eq!(
         d["transports"]
@@ -406,14 +407,14 @@ fn deadlines_follow_the_configuration() {
             T0,
         )
         .unwrap();
-    assert_eq!(c.verify_due_ms, T0 + H);
+    assert_eq!(c.verify_due_at, Timestamp(T0 + H));
     assert!(
         p.overdue_cases(&officer, T0 + H).unwrap().is_empty(),
         "due is not late"
     );
     assert_eq!(p.overdue_cases(&officer, T0 + H + 1).unwrap().len(), 1);
     let v = p.verify_case(&officer, c.id, None, T0 + 3 * H).unwrap();
-    assert_eq!(v.assistance_due_ms, Some(T0 + 5 * H));
+    assert_eq!(v.assistance_due_at, Some(Timestamp(T0 + 5 * H)));
     assert_eq!(
         p.overdue_cases(&officer, T0 + 6 * H).unwrap()[0]
             .overdue
@@ -428,4 +429,181 @@ fn deadlines_follow_the_configuration() {
         ..PattasConfig::default()
     };
     assert!(Pattas::open(&dir.path().join("other.sqlite"), bad).is_err());
+}
+
+/// Every key of `v` (recursively) that ends in `_ms` is a duration: no answer
+/// carries an instant as integer milliseconds.
+fn no_instant_in_ms(v: &Value, at: &str) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                assert!(
+                    !k.ends_with("_ms") || k == "late_by_ms",
+                    "{at}: {k} is an instant in ms: {v}"
+                );
+                no_instant_in_ms(x, at);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| no_instant_in_ms(x, at)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_instant_in_an_answer_is_rfc3339_in_utc() {
+    let w = world();
+    let b = w
+        .post_ok("/api/pattas/beneficiaries", "officer", sukarti())
+        .await;
+    // T0 is 10:00 WIB: written in UTC, with milliseconds.
+    assert_eq!(b["created_at"], "2026-12-01T03:00:00.000Z");
+    assert_eq!(ms_of(&b["updated_at"]), T0);
+    let b2 = w
+        .post_ok("/api/pattas/beneficiaries", "officer", darsono())
+        .await;
+    let c = w
+        .post_ok(
+            "/api/pattas/cases",
+            "officer",
+            json!({"beneficiary_id": b["id"], "needs": ["transport"], "description": "x"}),
+        )
+        .await;
+    let cid = c["id"].as_i64().unwrap();
+    assert_eq!(ms_of(&c["reported_at"]), T0);
+    assert_eq!(ms_of(&c["verify_due_at"]), T0 + 24 * H);
+    assert_eq!(c["verified_at"], Value::Null);
+
+    w.advance(H);
+    let v = w
+        .post_ok(
+            &format!("/api/pattas/cases/{cid}/verify"),
+            "officer",
+            json!({}),
+        )
+        .await;
+    assert_eq!(ms_of(&v["verified_at"]), T0 + H);
+    assert_eq!(ms_of(&v["assistance_due_at"]), T0 + 73 * H);
+    assert_eq!(ms_of(&v["updated_at"]), T0 + H);
+    // Booked as a WIB wall-clock time, answered in UTC; and as integer ms.
+    let mut body = transport_body(0);
+    body["scheduled_for"] = json!("2026-12-02 07:30");
+    let t1 = w
+        .post_ok(
+            &format!("/api/pattas/cases/{cid}/transports"),
+            "officer",
+            body,
+        )
+        .await;
+    assert_eq!(t1["scheduled_for"], "2026-12-02T00:30:00.000Z");
+    assert_eq!(ms_of(&t1["booked_at"]), T0 + H);
+    assert_eq!(t1["cancelled_at"], Value::Null);
+    let t2 = w
+        .post_ok(
+            &format!("/api/pattas/cases/{cid}/transports"),
+            "officer",
+            transport_body(T0 + 30 * H),
+        )
+        .await;
+    assert_eq!(ms_of(&t2["scheduled_for"]), T0 + 30 * H);
+
+    w.advance(H);
+    let x = w
+        .post_ok(
+            &format!(
+                "/api/pattas/cases/{cid}/transports/{}/cancel",
+                t2["transport_id"].as_str().unwrap()
+            ),
+            "officer",
+            json!({"reason": "diundur"}),
+        )
+        .await;
+    assert_eq!(ms_of(&x["cancelled_at"]), T0 + 2 * H);
+    let a = w
+        .post_ok(
+            &format!("/api/pattas/cases/{cid}/assistance"),
+            "officer",
+            json!({"date": "2026-12-01", "kind": "transport", "amount_rp": 1000}),
+        )
+        .await;
+    assert_eq!(ms_of(&a["recorded_at"]), T0 + 2 * H);
+    let c2 = w
+        .post_ok(
+            "/api/pattas/cases",
+            "officer",
+            json!({"beneficiary_id": b2["id"], "needs": ["insurance"], "description": "x"}),
+        )
+        .await;
+
+    // A day and an hour later the second case is late to be verified.
+    w.advance(25 * H);
+    let o = w.get("/api/pattas/cases/overdue", "officer").await;
+    assert_eq!(ms_of(&o["as_of"]), T0 + 27 * H);
+    assert_eq!(o["cases"][0]["id"], c2["id"]);
+    assert_eq!(ms_of(&o["cases"][0]["overdue"]["due_at"]), T0 + 26 * H);
+    assert_eq!(o["cases"][0]["overdue"]["late_by_ms"], H);
+    let r = w.get("/api/pattas/reports/cases", "officer").await;
+    assert_eq!(ms_of(&r["as_of"]), T0 + 27 * H);
+
+    let d = w.get(&format!("/api/pattas/cases/{cid}"), "officer").await;
+    assert_eq!(ms_of(&d["assistance_started_at"]), T0 + 2 * H);
+    assert_eq!(ms_of(&d["updated_at"]), T0 + 2 * H);
+    assert_eq!(ms_of(&d["beneficiary"]["created_at"]), T0);
+    let live = d["transports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["transport_id"] == t1["transport_id"])
+        .unwrap();
+    // The fake desk stamps its status at the epoch.
+    assert_eq!(live["live"]["updated_at"], "1970-01-01T00:00:00.000Z");
+    // The history's times, and the instants its details name.
+    let hist: Vec<(&str, i64, &Value)> = d["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["action"].as_str().unwrap(),
+                ms_of(&h["at"]),
+                &h["details"],
+            )
+        })
+        .collect();
+    assert_eq!(hist[0].0, "reported");
+    assert_eq!(
+        (hist[0].1, ms_of(&hist[0].2["verify_due_at"])),
+        (T0, T0 + 24 * H)
+    );
+    assert_eq!(hist[1].0, "verified");
+    assert_eq!(
+        (hist[1].1, ms_of(&hist[1].2["assistance_due_at"])),
+        (T0 + H, T0 + 73 * H)
+    );
+    let booked: Vec<i64> = hist
+        .iter()
+        .filter(|h| h.0 == "transport_booked")
+        .map(|h| ms_of(&h.2["scheduled_for"]))
+        .collect();
+    assert_eq!(booked, vec![ms_of(&t1["scheduled_for"]), T0 + 30 * H]);
+
+    let bd = w
+        .get(&format!("/api/pattas/beneficiaries/{}", b["id"]), "officer")
+        .await;
+    assert_eq!(ms_of(&bd["history"][0]["at"]), T0);
+    let list = w.get("/api/pattas/cases", "officer").await;
+    for (at, answer) in [
+        ("beneficiary", &b),
+        ("case", &c),
+        ("verify", &v),
+        ("transport", &t1),
+        ("cancel", &x),
+        ("assistance", &a),
+        ("overdue", &o),
+        ("report", &r),
+        ("case detail", &d),
+        ("beneficiary detail", &bd),
+        ("case list", &list),
+    ] {
+        no_instant_in_ms(answer, at);
+    }
 }

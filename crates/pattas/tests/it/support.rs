@@ -9,6 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use satria_auth::{AccessRecorder, AuthConfig, AuthStore, HashParams, NewUser, Role};
+use satria_calendar::Timestamp;
 use satria_pattas::*;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -79,7 +80,7 @@ impl TransportDesk for FakeDesk {
                     transport_id: tid.clone(),
                     state: "scheduled".into(),
                     unit_id: None,
-                    updated_ms: 0,
+                    updated_at: Timestamp(0),
                 },
             ),
         );
@@ -299,6 +300,22 @@ impl World {
         }
         json!([bs, cases, details, bdetails])
     }
+}
+
+/// An instant as the API writes it: RFC 3339, UTC, milliseconds.
+pub fn rfc(ms: i64) -> Value {
+    Value::String(Timestamp(ms).to_rfc3339())
+}
+
+/// The ms of an instant the API wrote, checked to be RFC 3339 in UTC.
+pub fn ms_of(v: &Value) -> i64 {
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("an instant is a string: {v}"));
+    assert!(s.ends_with('Z'), "an instant is written in UTC: {s}");
+    Timestamp::parse(s)
+        .unwrap_or_else(|| panic!("an instant is RFC 3339: {s}"))
+        .ms()
 }
 
 pub fn sukarti() -> Value {

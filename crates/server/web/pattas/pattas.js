@@ -71,7 +71,8 @@ $('#conn')?.remove();
 document.body.dataset.role = s.user.role;
 
 const rp = (n) => `Rp ${new Intl.NumberFormat('id-ID').format(n ?? 0)}`;
-const wib = (ms) => (ms == null ? '—' : `${dateWib(ms)} ${clock(ms).slice(0, 5)}`);
+// Instants arrive as RFC 3339 strings in UTC; shown as WIB date and HH:MM.
+const wib = (at) => (at == null ? '—' : `${dateWib(at)} ${clock(at).slice(0, 5)}`);
 const todayWib = () => new Date(Date.now() + 7 * 3600e3).toISOString().slice(0, 10);
 const label = (list, v) => { const x = (list || []).find((o) => o.value === v); return x ? (getLang() === 'id' ? x.label_id : x.label) : v; };
 const val = (id) => $(`#${id}`).value.trim();
@@ -164,7 +165,7 @@ function casesSection() {
           h('td', {}, c.id), h('td', {}, c.beneficiary_name), h('td', {}, c.desa),
           h('td', {}, c.needs.map((n) => label(meta.needs, n)).join(', ')),
           h('td', {}, h('span.pill', { dataset: { status: c.status } }, label(meta.statuses, c.status))),
-          h('td', {}, wib(c.reported_at_ms)),
+          h('td', {}, wib(c.reported_at)),
           h('td', {}, od ? h('span.pill.late', {}, `${tr(`step_${od.step}`)} · ${tr('late_by')} ${Math.round(od.late_by_ms / 3600e3)} h`) : ''));
       })));
 }
@@ -203,13 +204,13 @@ function detailSection() {
       field('a-notes', 'notes'), h('button', { type: 'submit' }, tr('add_assistance'))) : null,
     h('h3', {}, tr('transport')),
     h('table#transport-list', {}, h('tr', {}, h('th', {}, 'ID'), h('th', {}, tr('scheduled')), h('th', {}, tr('pickup')), h('th', {}, tr('destination')), h('th', {}, tr('status')), h('th', {}, tr('unit')), h('th', {})),
-      ...c.transports.map((x) => h('tr', { dataset: { tid: x.transport_id, state: x.state } }, h('td', {}, x.transport_id), h('td', {}, wib(x.scheduled_for_ms)), h('td', {}, x.pickup?.address || ''),
+      ...c.transports.map((x) => h('tr', { dataset: { tid: x.transport_id, state: x.state } }, h('td', {}, x.transport_id), h('td', {}, wib(x.scheduled_for)), h('td', {}, x.pickup?.address || ''),
         h('td', {}, x.destination.name), h('td', {}, tr(`ts_${x.state}`) === `ts_${x.state}` ? x.state : tr(`ts_${x.state}`)), h('td', {}, x.live?.unit_id || '—'),
-        h('td', {}, officer && !x.cancelled_at_ms ? [h('input', { placeholder: tr('reason'), 'data-cancel': x.transport_id, size: 12 }),
+        h('td', {}, officer && !x.cancelled_at ? [h('input', { placeholder: tr('reason'), 'data-cancel': x.transport_id, size: 12 }),
           h('button.small.danger', { type: 'button', onclick: () => cancelTransport(x.transport_id) }, tr('cancel'))] : (x.cancel_reason || ''))))),
     canAct ? transportForm(b) : null,
     h('h3', {}, tr('history')),
-    h('ul.list#history', {}, ...c.history.map((e) => h('li', {}, `${wib(e.at_ms)} · ${label(meta.actions, e.action)} · ${e.actor}${e.details?.reason ? ' · ' + e.details.reason : ''}${e.details?.note ? ' · ' + e.details.note : ''}`))));
+    h('ul.list#history', {}, ...c.history.map((e) => h('li', {}, `${wib(e.at)} · ${label(meta.actions, e.action)} · ${e.actor}${e.details?.reason ? ' · ' + e.details.reason : ''}${e.details?.note ? ' · ' + e.details.note : ''}`))));
 }
 
 // A pickup is placed by its desa/kelurahan (found by name, the list from
@@ -406,5 +407,5 @@ await loadCases();
 if (officer) await loadReports();
 // The live status of booked transports comes with the case view: refresh it,
 // but not while the officer is typing (a re-render would drop the caret).
-setInterval(() => { if (detail && detail.transports.some((x) => !x.cancelled_at_ms) && !document.activeElement?.closest('input, select, textarea')) openCase(detail.id); }, 15000);
+setInterval(() => { if (detail && detail.transports.some((x) => !x.cancelled_at) && !document.activeElement?.closest('input, select, textarea')) openCase(detail.id); }, 15000);
 window.satriaPattasReady = true;
