@@ -31,10 +31,12 @@
 //!
 //! Days are WIB (UTC+7) calendar days: the day a collection is credited at,
 //! a pickup's `date` (the accepted `scheduled_date`, else the day its window
-//! starts), report ranges and ISO weeks. Times in requests are
-//! `YYYY-MM-DDTHH:MM[:SS]`, WIB unless an offset (`Z`, `+07:00`) is given; a
-//! pickup's window must end in the future, start within 60 days and last at
-//! most 7 days. A route's `eta_s` of a stop is the seconds from leaving the
+//! starts), report ranges and ISO weeks. Times in requests (a pickup's
+//! `window_start` and `window_end`) are read by
+//! `satria_calendar::Timestamp::parse_local`:
+//! `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]`, WIB unless an offset (`Z`,
+//! `±HH:MM`, `±HHMM`, `±HH`) is given; a pickup's window must end in the
+//! future, start within 60 days and last at most 7 days. A route's `eta_s` of a stop is the seconds from leaving the
 //! start: the drive legs so far plus the configured service time
 //! ([`SalinmasConfig::service_time_s`], 5 minutes by default) of each earlier
 //! stop; an unreachable stop goes last with no ETA. Without a start the route

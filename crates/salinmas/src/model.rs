@@ -81,7 +81,9 @@ pub struct NewPickup {
     pub address: String,
     pub categories: Vec<String>,
     pub estimated_kg: f64,
-    /// `YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]`; WIB when no offset is given.
+    /// `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]` with an optional offset (`Z`,
+    /// `±HH:MM`, `±HHMM`, `±HH`); WIB when no offset is given
+    /// (`validate::window_time`).
     pub window_start: String,
     pub window_end: String,
     #[serde(default)]

@@ -12,7 +12,7 @@ use super::history::{history, history_of};
 use super::{DAY_MS, LIST_LIMIT, MAX_OPEN_PICKUPS, Salinmas};
 use crate::error::SalinmasError;
 use crate::model::*;
-use crate::time::{format_date, parse_datetime, wib_day};
+use crate::time::{format_date, wib_day};
 use crate::validate as v;
 
 pub(super) const PICKUP_COLS: &str =
@@ -129,15 +129,8 @@ impl Salinmas {
             categories.push(c);
         }
         let estimated_g = v::grams("estimated_kg", input.estimated_kg)?;
-        let bad_time = |f: &str| {
-            SalinmasError::invalid(
-                "invalid_window",
-                format!("{f} must be a time YYYY-MM-DDTHH:MM (WIB unless an offset is given)"),
-                format!("{f} harus waktu YYYY-MM-DDTHH:MM (WIB kecuali diberi zona)"),
-            )
-        };
-        let start = parse_datetime(&input.window_start).ok_or_else(|| bad_time("window_start"))?;
-        let end = parse_datetime(&input.window_end).ok_or_else(|| bad_time("window_end"))?;
+        let start = v::window_time("window_start", &input.window_start)?.ms();
+        let end = v::window_time("window_end", &input.window_end)?.ms();
         if end <= start || end - start > 7 * DAY_MS {
             return Err(SalinmasError::invalid(
                 "invalid_window",

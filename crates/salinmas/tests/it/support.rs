@@ -24,7 +24,7 @@ pub struct Env {
 }
 
 pub fn at(s: &str) -> i64 {
-    time::parse_datetime(s).unwrap()
+    time::Timestamp::parse_local(s).unwrap().ms()
 }
 
 pub fn open_salinmas(dir: &std::path::Path, clock: &Clock) -> Arc<Salinmas> {
