@@ -40,8 +40,10 @@
 //! responses (`window_start`, `requested_at`, a ledger entry's `at`, ...) are
 //! [`satria_calendar::Timestamp`]s: RFC 3339 strings in UTC with
 //! milliseconds (`2026-03-02T01:00:00.000Z`), which the requests accept too;
-//! the database keeps them as integer milliseconds. A route's `eta_s` of a stop is the seconds from leaving the
-//! start: the drive legs so far plus the configured service time
+//! the database keeps them as integer milliseconds.
+//!
+//! A route's `eta_s` of a stop is the seconds from leaving the start: the
+//! drive legs so far plus the configured service time
 //! ([`SalinmasConfig::service_time_s`], 5 minutes by default) of each earlier
 //! stop; an unreachable stop goes last with no ETA. Without a start the route
 //! begins at whichever stop makes it shortest.
