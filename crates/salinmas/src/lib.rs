@@ -31,11 +31,19 @@
 //!
 //! Days are WIB (UTC+7) calendar days: the day a collection is credited at,
 //! a pickup's `date` (the accepted `scheduled_date`, else the day its window
-//! starts), report ranges and ISO weeks. Times in requests are
-//! `YYYY-MM-DDTHH:MM[:SS]`, WIB unless an offset (`Z`, `+07:00`) is given; a
-//! pickup's window must end in the future, start within 60 days and last at
-//! most 7 days. A route's `eta_s` of a stop is the seconds from leaving the
-//! start: the drive legs so far plus the configured service time
+//! starts), report ranges and ISO weeks. Times in requests (a pickup's
+//! `window_start` and `window_end`) are read by
+//! `satria_calendar::Timestamp::parse_local`:
+//! `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]`, WIB unless an offset (`Z`,
+//! `±HH:MM`, `±HHMM`, `±HH`) is given; a pickup's window must end in the
+//! future, start within 60 days and last at most 7 days. Instants in
+//! responses (`window_start`, `requested_at`, a ledger entry's `at`, ...) are
+//! [`satria_calendar::Timestamp`]s: RFC 3339 strings in UTC with
+//! milliseconds (`2026-03-02T01:00:00.000Z`), which the requests accept too;
+//! the database keeps them as integer milliseconds.
+//!
+//! A route's `eta_s` of a stop is the seconds from leaving the start: the
+//! drive legs so far plus the configured service time
 //! ([`SalinmasConfig::service_time_s`], 5 minutes by default) of each earlier
 //! stop; an unreachable stop goes last with no ETA. Without a start the route
 //! begins at whichever stop makes it shortest.

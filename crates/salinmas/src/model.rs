@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::time::Timestamp;
+
 /// The waste categories, in the order the price list shows them.
 pub const CATEGORIES: [&str; 7] = [
     "organic", "compost", "plastic", "paper", "metal", "glass", "residue",
@@ -81,7 +83,9 @@ pub struct NewPickup {
     pub address: String,
     pub categories: Vec<String>,
     pub estimated_kg: f64,
-    /// `YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]`; WIB when no offset is given.
+    /// `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]` with an optional offset (`Z`,
+    /// `±HH:MM`, `±HHMM`, `±HH`); WIB when no offset is given
+    /// (`validate::window_time`).
     pub window_start: String,
     pub window_end: String,
     #[serde(default)]
@@ -153,7 +157,7 @@ pub struct PickupFilter {
 pub struct Kelurahan {
     pub name: String,
     pub kecamatan: String,
-    pub added_at_ms: i64,
+    pub added_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -169,7 +173,7 @@ pub struct Account {
     pub lon: f64,
     pub phone: String,
     pub members: Option<u32>,
-    pub created_at_ms: i64,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -178,7 +182,7 @@ pub struct Collector {
     pub name: String,
     pub kelurahan: Vec<String>,
     pub phone: String,
-    pub created_at_ms: i64,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -188,7 +192,7 @@ pub struct Price {
     pub price_per_kg_rp: i64,
     pub valid_from: String,
     pub set_by: String,
-    pub set_at_ms: i64,
+    pub set_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -220,25 +224,25 @@ pub struct Pickup {
     pub address: String,
     pub categories: Vec<String>,
     pub estimated_kg: f64,
-    /// The window the household asked for, UTC epoch ms (shown in WIB).
-    pub window_start_ms: i64,
-    pub window_end_ms: i64,
+    /// The window the household asked for (shown in WIB).
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
     pub notes: Option<String>,
     pub status: String,
     /// The day the pickup is planned for: the scheduled date, else the
     /// window's start day.
     pub date: String,
     pub collector_id: Option<i64>,
-    pub requested_at_ms: i64,
-    pub accepted_at_ms: Option<i64>,
-    pub collected_at_ms: Option<i64>,
+    pub requested_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+    pub collected_at: Option<Timestamp>,
     /// The WIB day of the collection: the day whose prices applied.
     pub collected_date: Option<String>,
     pub weights: Vec<WeightLine>,
     pub credit_rp: Option<i64>,
     /// Why it was cancelled or rejected.
     pub reason: Option<String>,
-    pub closed_at_ms: Option<i64>,
+    pub closed_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -249,7 +253,7 @@ pub struct HistoryEntry {
     pub action: String,
     pub actor: String,
     pub role: String,
-    pub at_ms: i64,
+    pub at: Timestamp,
     pub details: Value,
 }
 
@@ -264,7 +268,7 @@ pub struct PickupDetail {
 pub struct LedgerEntry {
     pub id: i64,
     pub account_id: i64,
-    pub at_ms: i64,
+    pub at: Timestamp,
     /// `credit` (from a pickup) or `payout`.
     pub kind: String,
     /// Positive for a credit, negative for a payout.
@@ -293,9 +297,9 @@ pub struct RouteStop {
     pub lat: f64,
     pub lon: f64,
     pub address: String,
-    /// The pickup's window, UTC epoch ms.
-    pub window_start_ms: i64,
-    pub window_end_ms: i64,
+    /// The pickup's window.
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
     /// Drive seconds from the previous stop (or the start); `None` if unreachable.
     pub drive_s: Option<f64>,
     /// Seconds from leaving the start to arriving here: drive plus the service

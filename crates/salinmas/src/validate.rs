@@ -3,6 +3,7 @@
 
 use crate::error::SalinmasError;
 use crate::model::CATEGORIES;
+use crate::time::Timestamp;
 
 /// Banyumas regency with a margin: every desa centroid lies well inside.
 pub const LAT_RANGE: (f64, f64) = (-7.80, -7.15);
@@ -163,6 +164,21 @@ pub fn date(field: &str, value: &str) -> Result<i64, SalinmasError> {
     })
 }
 
+/// A time of a pickup window as people type it (`Timestamp::parse_local`):
+/// `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]`, WIB unless an offset (`Z`,
+/// `±HH:MM`, `±HHMM`, `±HH`) is given; the RFC 3339 form the responses carry
+/// is one of them. Whether the window is plausible (in the future, within 60
+/// days, at most 7 days long) the pickup request checks.
+pub fn window_time(field: &str, value: &str) -> Result<Timestamp, SalinmasError> {
+    Timestamp::parse_local(value).ok_or_else(|| {
+        SalinmasError::invalid(
+            "invalid_window",
+            format!("{field} must be a time YYYY-MM-DDTHH:MM (WIB unless an offset is given)"),
+            format!("{field} harus waktu YYYY-MM-DDTHH:MM (WIB kecuali diberi zona)"),
+        )
+    })
+}
+
 /// Rupiah for `grams` at `price_per_kg_rp`, rounded half up.
 pub fn amount_rp(price_per_kg_rp: i64, grams: i64) -> i64 {
     (price_per_kg_rp * grams + 500) / 1000
@@ -208,5 +224,42 @@ mod tests {
         assert!(position(f64::NAN, 109.0).is_err());
         assert!(category("plastic").is_ok());
         assert_eq!(category("gold").unwrap_err().code(), "unknown_category");
+    }
+
+    #[test]
+    fn window_times_are_wib_unless_an_offset_is_given() {
+        let ms = |s: &str| window_time("window_start", s).map(Timestamp::ms);
+        // 2026-03-02 00:30 WIB is 2026-03-01 17:30 UTC.
+        let wib_0030 = Ok(1_772_386_200_000);
+        assert_eq!(ms("2026-03-02T00:30"), wib_0030);
+        assert_eq!(ms("2026-03-01T17:30:00Z"), wib_0030);
+        assert_eq!(ms("2026-03-02T00:30:00+07:00"), wib_0030);
+        // The form every response carries reads back as the same instant.
+        assert_eq!(ms("2026-03-01T17:30:00.000Z"), wib_0030);
+        // Accepted since the one parser (`Timestamp::parse_local`) replaced
+        // Salinmas's own: a space for the T, seconds with a fraction, offsets
+        // as ±HHMM or ±HH or beyond ±14:00.
+        assert_eq!(ms("2026-03-02 00:30"), wib_0030);
+        assert_eq!(ms("2026-03-02T00:30:00.5"), Ok(1_772_386_200_500));
+        assert_eq!(ms("2026-03-02T00:30+0700"), wib_0030);
+        assert_eq!(ms("2026-03-02T00:30+07"), wib_0030);
+        assert_eq!(ms("2026-03-02T08:00+15:00"), Ok(1_772_384_400_000));
+        for bad in [
+            "2026-03-02",
+            "2026-03-02T24:00",
+            "2026-03-02T08:0",
+            "2026-03-02T08:00+7",
+            "2026-03-02T08:00.5",
+            "2026-03-02T08:00Zx",
+            "2026-03-02T08:00+24:00",
+            "2026-02-30T08:00",
+            "\u{e9}026-03-02T08:00",
+            "tomorrow",
+            "1772386200000",
+        ] {
+            let e = window_time("window_end", bad).unwrap_err();
+            assert_eq!(e.code(), "invalid_window", "{bad}");
+            assert!(e.to_string().contains("window_end"), "{bad}: {e}");
+        }
     }
 }

@@ -123,6 +123,11 @@ fn price_body() -> Value {
     )
 }
 
+/// What `validate::window_time` (`Timestamp::parse_local`) reads. Not
+/// `format: date-time`: the offset may be left out.
+const WINDOW_TIME: &str = "YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]], WIB unless an offset (Z, ±HH:MM, ±HHMM, ±HH) is given; \
+    RFC 3339 in UTC as the responses write it (e.g. 2026-03-02T01:00:00.000Z) is one such time";
+
 fn pickup_body() -> Value {
     object(
         &[
@@ -142,9 +147,9 @@ fn pickup_body() -> Value {
             "categories": {"type": "array", "items": category_schema(), "minItems": 1, "maxItems": 7, "uniqueItems": true},
             "estimated_kg": {"type": "number", "minimum": v::MIN_KG, "maximum": v::MAX_KG},
             "window_start": {"type": "string", "example": "2026-03-02T08:00",
-                "description": "local time (WIB); the window must end after it, in the future, and start within 60 days (422 invalid_window)"},
+                "description": format!("{WINDOW_TIME}; the window must end after it, in the future, and start within 60 days (422 invalid_window)")},
             "window_end": {"type": "string", "example": "2026-03-02T11:00",
-                "description": "local time (WIB), after window_start and in the future (422 invalid_window)"},
+                "description": format!("{WINDOW_TIME}; after window_start and in the future (422 invalid_window)")},
             "notes": opt_text_schema(500),
         }),
     )

@@ -11,6 +11,7 @@ use super::history::history;
 use super::{LIST_LIMIT, Salinmas};
 use crate::error::SalinmasError;
 use crate::model::*;
+use crate::time::Timestamp;
 use crate::validate as v;
 
 pub(super) const ACCOUNT_COLS: &str =
@@ -29,7 +30,7 @@ pub(super) fn account_row(r: &Row) -> rusqlite::Result<Account> {
         lon: r.get(8)?,
         phone: r.get(9)?,
         members: r.get(10)?,
-        created_at_ms: r.get(11)?,
+        created_at: Timestamp(r.get(11)?),
     })
 }
 

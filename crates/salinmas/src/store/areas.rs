@@ -10,6 +10,7 @@ use super::access::officer_only;
 use super::history::history;
 use crate::error::SalinmasError;
 use crate::model::*;
+use crate::time::Timestamp;
 use crate::validate as v;
 
 impl Salinmas {
@@ -24,7 +25,7 @@ impl Salinmas {
             Ok(Kelurahan {
                 name: r.get(0)?,
                 kecamatan: r.get(1)?,
-                added_at_ms: r.get(2)?,
+                added_at: Timestamp(r.get(2)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -104,7 +105,7 @@ impl Salinmas {
             Ok(Kelurahan {
                 name: desa.name.clone(),
                 kecamatan: desa.kecamatan.clone(),
-                added_at_ms: now_ms,
+                added_at: Timestamp(now_ms),
             })
         })
     }

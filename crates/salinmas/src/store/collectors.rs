@@ -11,10 +11,11 @@ use super::accounts::load_account;
 use super::history::history;
 use crate::error::SalinmasError;
 use crate::model::*;
+use crate::time::Timestamp;
 use crate::validate as v;
 
 pub(super) fn load_collector(c: &Connection, id: i64) -> Result<Option<Collector>, SalinmasError> {
-    let Some((name, phone, created_at_ms)) = c
+    let Some((name, phone, created_at_ms)): Option<(String, String, i64)> = c
         .query_row(
             "SELECT name, phone, created_at_ms FROM salinmas_collectors WHERE id = ?1",
             [id],
@@ -29,7 +30,7 @@ pub(super) fn load_collector(c: &Connection, id: i64) -> Result<Option<Collector
         name,
         phone,
         kelurahan: served(c, id)?,
-        created_at_ms,
+        created_at: Timestamp(created_at_ms),
     }))
 }
 

@@ -9,6 +9,7 @@ use super::Salinmas;
 use super::access::officer_only;
 use crate::error::SalinmasError;
 use crate::model::*;
+use crate::time::Timestamp;
 
 pub(super) fn history(
     tx: &Transaction,
@@ -59,7 +60,7 @@ fn history_row(r: &Row) -> rusqlite::Result<HistoryEntry> {
         action: r.get(3)?,
         actor: r.get(4)?,
         role: r.get(5)?,
-        at_ms: r.get(6)?,
+        at: Timestamp(r.get(6)?),
         details: serde_json::from_str(&details).unwrap_or(Value::Null),
     })
 }

@@ -12,7 +12,7 @@ use super::collectors::collector_area;
 use super::history::history;
 use crate::error::SalinmasError;
 use crate::model::*;
-use crate::time::wib_day;
+use crate::time::{Timestamp, wib_day};
 use crate::validate as v;
 
 const LEDGER_COLS: &str =
@@ -22,7 +22,7 @@ fn ledger_row(r: &Row) -> rusqlite::Result<LedgerEntry> {
     Ok(LedgerEntry {
         id: r.get(0)?,
         account_id: r.get(1)?,
-        at_ms: r.get(2)?,
+        at: Timestamp(r.get(2)?),
         kind: r.get(3)?,
         amount_rp: r.get(4)?,
         balance_rp: r.get(5)?,

@@ -12,7 +12,7 @@ use super::history::{history, history_of};
 use super::{DAY_MS, LIST_LIMIT, MAX_OPEN_PICKUPS, Salinmas};
 use crate::error::SalinmasError;
 use crate::model::*;
-use crate::time::{format_date, parse_datetime, wib_day};
+use crate::time::{Timestamp, format_date, wib_day};
 use crate::validate as v;
 
 pub(super) const PICKUP_COLS: &str =
@@ -36,20 +36,20 @@ pub(super) fn pickup_row(r: &Row) -> rusqlite::Result<Pickup> {
         address: r.get(5)?,
         categories: serde_json::from_str(&categories).unwrap_or_default(),
         estimated_kg: estimated_g as f64 / 1000.0,
-        window_start_ms: start,
-        window_end_ms: end,
+        window_start: Timestamp(start),
+        window_end: Timestamp(end),
         notes: r.get(10)?,
         status: r.get(11)?,
         date: format_date(day),
         collector_id: r.get(13)?,
-        requested_at_ms: r.get(14)?,
-        accepted_at_ms: r.get(15)?,
-        collected_at_ms: r.get(16)?,
+        requested_at: Timestamp(r.get(14)?),
+        accepted_at: r.get::<_, Option<i64>>(15)?.map(Timestamp),
+        collected_at: r.get::<_, Option<i64>>(16)?.map(Timestamp),
         collected_date: collected_day.map(format_date),
         weights: Vec::new(),
         credit_rp: r.get(18)?,
         reason: r.get(19)?,
-        closed_at_ms: r.get(20)?,
+        closed_at: r.get::<_, Option<i64>>(20)?.map(Timestamp),
     })
 }
 
@@ -129,15 +129,8 @@ impl Salinmas {
             categories.push(c);
         }
         let estimated_g = v::grams("estimated_kg", input.estimated_kg)?;
-        let bad_time = |f: &str| {
-            SalinmasError::invalid(
-                "invalid_window",
-                format!("{f} must be a time YYYY-MM-DDTHH:MM (WIB unless an offset is given)"),
-                format!("{f} harus waktu YYYY-MM-DDTHH:MM (WIB kecuali diberi zona)"),
-            )
-        };
-        let start = parse_datetime(&input.window_start).ok_or_else(|| bad_time("window_start"))?;
-        let end = parse_datetime(&input.window_end).ok_or_else(|| bad_time("window_end"))?;
+        let start = v::window_time("window_start", &input.window_start)?.ms();
+        let end = v::window_time("window_end", &input.window_end)?.ms();
         if end <= start || end - start > 7 * DAY_MS {
             return Err(SalinmasError::invalid(
                 "invalid_window",

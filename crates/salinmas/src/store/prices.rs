@@ -10,7 +10,7 @@ use super::access::officer_only;
 use super::history::history;
 use crate::error::SalinmasError;
 use crate::model::*;
-use crate::time::format_date;
+use crate::time::{Timestamp, format_date};
 use crate::validate as v;
 
 const PRICE_COLS: &str = "id, category, price_per_kg_rp, valid_from, set_by, set_at_ms";
@@ -23,7 +23,7 @@ fn price_row(r: &Row) -> rusqlite::Result<Price> {
         price_per_kg_rp: r.get(2)?,
         valid_from: format_date(from),
         set_by: r.get(4)?,
-        set_at_ms: r.get(5)?,
+        set_at: Timestamp(r.get(5)?),
     })
 }
 

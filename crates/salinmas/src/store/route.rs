@@ -129,8 +129,8 @@ impl Salinmas {
                 lat: p.lat,
                 lon: p.lon,
                 address: p.address.clone(),
-                window_start_ms: p.window_start_ms,
-                window_end_ms: p.window_end_ms,
+                window_start: p.window_start,
+                window_end: p.window_end,
                 drive_s: *leg,
                 eta_s: clock,
             });

@@ -344,7 +344,8 @@ async fn officers_act_on_behalf_and_read_the_history() {
     assert_eq!(actions, vec!["request", "accept"]);
     assert_eq!(hist[1]["details"]["date"], "2026-03-03");
     assert_eq!(hist[1]["actor"], "petugas");
-    assert_eq!(hist[1]["at_ms"], at("2026-03-02T07:00"));
+    assert_eq!(hist[1]["at"], "2026-03-02T00:00:00.000Z");
+    assert_eq!(instant(&hist[1]["at"]), at("2026-03-02T07:00"));
     let acc = env
         .ok(
             "GET",

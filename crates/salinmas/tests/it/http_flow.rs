@@ -35,8 +35,9 @@ async fn the_full_flow_from_request_to_payout() {
     assert_eq!(p["status"], "requested");
     assert_eq!(p["kelurahan"], "Sokanegara");
     assert_eq!(p["date"], "2026-03-02");
-    // Asked as 08:00 WIB, answered as UTC epoch ms (01:00 UTC).
-    assert_eq!(p["window_start_ms"], at("2026-03-02T08:00"));
+    // Asked as 08:00 WIB, answered in UTC as RFC 3339 (01:00 UTC).
+    assert_eq!(p["window_start"], "2026-03-02T01:00:00.000Z");
+    assert_eq!(instant(&p["window_start"]), at("2026-03-02T08:00"));
     let id = p["id"].as_i64().unwrap();
     let pu = format!("/api/salinmas/pickups/{id}");
 

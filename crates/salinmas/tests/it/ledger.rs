@@ -23,7 +23,9 @@ fn random_operations_keep_every_ledger_consistent() {
     let dir = tempfile::tempdir().unwrap();
     let s = Salinmas::open(&dir.path().join("s.sqlite")).unwrap();
     let officer = principal(Role::SalinmasOfficer, None, "petugas");
-    let mut now = time::parse_datetime("2026-03-02T07:00").unwrap();
+    let mut now = time::Timestamp::parse_local("2026-03-02T07:00")
+        .unwrap()
+        .ms();
     let kelurahan = ["Sokanegara", "Kedungwuluh", "Purwokerto Lor"];
     let mut accounts = Vec::new();
     for (i, k) in kelurahan.iter().cycle().take(6).enumerate() {

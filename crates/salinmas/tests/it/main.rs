@@ -12,4 +12,5 @@ mod http_refusals;
 mod http_reports;
 mod http_restart;
 mod http_routes;
+mod http_times;
 mod ledger;

@@ -23,8 +23,19 @@ pub struct Env {
     pub officer: String,
 }
 
+/// Epoch ms of a time as a request may give it (WIB unless an offset).
 pub fn at(s: &str) -> i64 {
-    time::parse_datetime(s).unwrap()
+    time::Timestamp::parse_local(s).unwrap().ms()
+}
+
+/// Epoch ms of an instant in a response, which must be RFC 3339 in UTC with
+/// milliseconds (`YYYY-MM-DDTHH:MM:SS.sssZ`).
+pub fn instant(v: &Value) -> i64 {
+    let s = v.as_str().unwrap_or_else(|| panic!("{v} is not a string"));
+    assert!(s.len() == 24 && s.ends_with('Z'), "{s} is not UTC RFC 3339");
+    time::Timestamp::parse(s)
+        .unwrap_or_else(|| panic!("{s} is not RFC 3339"))
+        .ms()
 }
 
 pub fn open_salinmas(dir: &std::path::Path, clock: &Clock) -> Arc<Salinmas> {

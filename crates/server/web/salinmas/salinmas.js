@@ -61,12 +61,13 @@ document.body.dataset.role = role;
 
 const rp = (n) => `Rp ${new Intl.NumberFormat('id-ID').format(n ?? 0)}`;
 const kgf = (n) => `${new Intl.NumberFormat('id-ID', { maximumFractionDigits: 3 }).format(n ?? 0)} kg`;
-const wib = (ms) => (ms == null ? '—' : `${dateWib(ms)} ${clock(ms).slice(0, 5)}`);
+// Instants arrive as RFC 3339 strings in UTC (`2026-03-02T01:00:00.000Z`); shown in WIB.
+const wib = (t) => (t == null ? '—' : `${dateWib(t)} ${clock(t).slice(0, 5)}`);
 const dayWib = (plus = 0) => new Date(Date.now() + 7 * 3600e3 + plus * 86400e3).toISOString().slice(0, 10);
-/** `YYYY-MM-DD` of epoch ms in WIB (the form of a date input). */
-const ymdWib = (ms) => new Date(ms + 7 * 3600e3).toISOString().slice(0, 10);
-const hm = (ms) => clock(ms).slice(0, 5);
-const win = (p) => `${ymdWib(p.window_start_ms)} ${hm(p.window_start_ms)}–${ymdWib(p.window_end_ms) === ymdWib(p.window_start_ms) ? '' : ymdWib(p.window_end_ms) + ' '}${hm(p.window_end_ms)}`;
+/** `YYYY-MM-DD` in WIB of an RFC 3339 instant (the form of a date input). */
+const ymdWib = (t) => new Date(Date.parse(t) + 7 * 3600e3).toISOString().slice(0, 10);
+const hm = (t) => clock(t).slice(0, 5);
+const win = (p) => `${ymdWib(p.window_start)} ${hm(p.window_start)}–${ymdWib(p.window_end) === ymdWib(p.window_start) ? '' : ymdWib(p.window_end) + ' '}${hm(p.window_end)}`;
 const cat = (c) => tr(`cat_${c}`);
 const val = (id) => ($(`#${id}`)?.value ?? '').trim();
 
@@ -126,7 +127,7 @@ function householdView() {
       h('div.big#balance-rp', {}, rp(led?.balance_rp)),
       h('h3', {}, tr('ledger')),
       h('table#ledger', {}, h('tr', {}, h('th', {}, tr('at')), h('th', {}, tr('kind')), h('th.num', {}, tr('amount')), h('th.num', {}, tr('balance'))),
-        ...(led?.entries || []).map((e) => h('tr', {}, h('td', {}, wib(e.at_ms)), h('td', {}, tr(`lk_${e.kind}`) === `lk_${e.kind}` ? e.kind : tr(`lk_${e.kind}`)),
+        ...(led?.entries || []).map((e) => h('tr', {}, h('td', {}, wib(e.at)), h('td', {}, tr(`lk_${e.kind}`) === `lk_${e.kind}` ? e.kind : tr(`lk_${e.kind}`)),
           h('td.num', {}, rp(e.amount_rp)), h('td.num', {}, rp(e.balance_rp))))),
       pricesTable(false)),
     h('section.card.wide#my-pickups', {},
@@ -177,7 +178,7 @@ function collectorView() {
         h('th', {}, tr('categories')), h('th.num', {}, tr('est_kg')), h('th', {})),
         ...data.open.map((p) => h('tr', { dataset: { id: p.id } }, h('td', {}, p.id), h('td', {}, p.kelurahan), h('td', {}, p.address), h('td', {}, win(p)),
           h('td', {}, p.categories.map(cat).join(', ')), h('td.num', {}, kgf(p.estimated_kg)),
-          h('td', {}, h('input', { type: 'date', 'data-accept-date': p.id, value: ymdWib(p.window_start_ms) }),
+          h('td', {}, h('input', { type: 'date', 'data-accept-date': p.id, value: ymdWib(p.window_start) }),
             h('button.small.primary', { type: 'button', 'data-accept': p.id, onclick: () => acceptPickup(p.id) }, tr('accept')),
             h('input', { placeholder: tr('reason'), 'data-reason': p.id, size: 10 }),
             h('button.small.danger', { type: 'button', onclick: () => closePickup(p.id, 'reject') }, tr('reject'))))))),
@@ -196,7 +197,7 @@ function collectorView() {
       h('h2', {}, tr('route')),
       h('form.row#route-form', { onsubmit: (e) => { e.preventDefault(); loadRoute(); } }, input('r-date', 'date', { type: 'date' }), h('button', { type: 'submit' }, tr('show'))),
       r && r.stops.length ? h('ol.route#route-list', {}, ...r.stops.map((st) => h('li', { dataset: { pickup: st.pickup_id } },
-        h('b', {}, `#${st.pickup_id} ${st.address}`), ` · ${hm(st.window_start_ms)}–${hm(st.window_end_ms)} WIB · ${tr('eta')} +${dur(st.eta_s)} (${tr('drive')} ${dur(st.drive_s)})`))) :
+        h('b', {}, `#${st.pickup_id} ${st.address}`), ` · ${hm(st.window_start)}–${hm(st.window_end)} WIB · ${tr('eta')} +${dur(st.eta_s)} (${tr('drive')} ${dur(st.drive_s)})`))) :
         h('p.muted#route-empty', {}, tr('no_route')),
       r && r.stops.length ? h('div.muted', {}, `${tr('total')}: ${dur(r.total_s)} (${tr('drive')} ${dur(r.total_drive_s)})`) : null),
   ];
