@@ -18,7 +18,7 @@ use crate::AppState;
 use satria_auth::AccessRecorder;
 use satria_dispatch::{
     AssignmentState, BookingId, BookingStatus, Command, Event, HospitalId, IncidentStatus, LatLon,
-    Timestamp, UnitStatus,
+    UnitStatus,
 };
 use satria_engine::EngineError;
 use satria_pattas::{
@@ -194,7 +194,7 @@ fn booking_status(d: &satria_dispatch::Dispatch, id: BookingId) -> Option<Transp
         transport_id: b.id.to_string(),
         state: state.into(),
         unit_id: unit,
-        updated_ms: updated.0,
+        updated_at: updated,
     })
 }
 
@@ -217,7 +217,7 @@ impl TransportDesk for EngineDesk {
                     lat: req.destination_lat,
                     lon: req.destination_lon,
                 },
-                scheduled_for: Timestamp(req.scheduled_for_ms),
+                scheduled_for: req.scheduled_for,
                 purpose: req.purpose,
                 notes: req.notes,
             };

@@ -71,9 +71,41 @@ export async function logout() {
 const fmtTime = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 const fmtDate = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric' });
 
-/** `HH:MM:SS` in WIB of epoch milliseconds (server times are UTC epoch ms). */
-export function clock(ms) { return ms == null ? '—' : fmtTime.format(new Date(ms)); }
-export function dateWib(ms) { return fmtDate.format(new Date(ms)); }
+/** `HH:MM:SS` in WIB of an instant: epoch ms, or an RFC 3339 string as the server sends. */
+export function clock(v) { return v == null ? '—' : fmtTime.format(new Date(v)); }
+export function dateWib(v) { return fmtDate.format(new Date(v)); }
+
+// The server writes every instant as RFC 3339 in UTC (docs/http.md, "Times").
+// The dispatch consoles compute with them (time since the call, deadlines
+// left), so their live state holds epoch milliseconds: `msTimes` converts the
+// instants of a dispatch answer or WebSocket frame once, where they arrive.
+// Only the named instant fields, and only strings in RFC 3339 form: a unit id
+// or a note that happens to look like a date is never touched.
+const TIME_KEYS = new Set([
+  'ack_deadline', 'answered_at', 'assigned_at', 'at', 'booked_at', 'capacity_updated_at', 'deadline',
+  'device_at', 'earliest', 'ended_at', 'expires_at', 'handover_at', 'handover_device_at', 'latest',
+  'received', 'received_at', 'scheduled_for', 'sent_at', 'status_at', 'status_device_at', 'updated_at',
+  'accepted_at', 'acknowledged_at',
+]);
+const RFC3339 = /^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$/;
+
+/** `v` with every RFC 3339 instant under a time key turned into epoch ms (in place). */
+export function msTimes(v) {
+  if (Array.isArray(v)) { for (const x of v) msTimes(x); return v; }
+  if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x === 'string' && TIME_KEYS.has(k) && RFC3339.test(x)) v[k] = Date.parse(x);
+      else if (x && typeof x === 'object') msTimes(x);
+    }
+  }
+  return v;
+}
+
+/** A dispatch API call whose answer's instants the console computes with (see `msTimes`). */
+export async function dispatchApi(path, opts) { return msTimes(await api(path, opts)); }
+
+/** Now, as the server reads an instant: RFC 3339 in UTC. */
+export function nowRfc3339() { return new Date().toISOString(); }
 
 /** `m:ss` or `h:mm:ss` of a duration in seconds. */
 export function dur(s) {
@@ -217,7 +249,7 @@ export class Live {
       ws.send(JSON.stringify({ type: 'hello', token: session()?.token, last_seq: last }));
     };
     ws.onmessage = (m) => {
-      let f; try { f = JSON.parse(m.data); } catch { return; }
+      let f; try { f = msTimes(JSON.parse(m.data)); } catch { return; }
       this.frame(f);
     };
     ws.onclose = (ev) => {

@@ -3,7 +3,7 @@
 // position reports, and an offline queue: actions taken without a connection
 // keep their device time and their client_id, and are sent on reconnect, so
 // the server applies each once.
-import { t, getLang, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill, clientId, allowSound, soundAllowed, beep } from './app.js';
+import { t, getLang, applyI18n, onLang, requireRole, header, dispatchApi, nowRfc3339, Live, Store, $, h, clock, dur, km, toast, fill, clientId, allowSound, soundAllowed, beep } from './app.js';
 import { MapView, unitPos } from './map.js';
 
 const s = requireRole(['crew']);
@@ -144,7 +144,7 @@ async function loadRoute() {
   if (ui.incident == null) return;
   const dest = toHospital() ? 'hospital' : 'incident';
   try {
-    ui.route = await api(`/api/incidents/${ui.incident}/route?unit=${encodeURIComponent(unitId)}&to=${dest}`);
+    ui.route = await dispatchApi(`/api/incidents/${ui.incident}/route?unit=${encodeURIComponent(unitId)}&to=${dest}`);
     ui.routeTo = dest;
     render();
   } catch { if (dest === 'hospital') { ui.route = null; render(); } /* offline or no referral: keep what we have */ }
@@ -303,7 +303,7 @@ $('#crew-ref-form').addEventListener('submit', (ev) => {
 // ------------------------------------------------------------------ actions
 $('#ack').addEventListener('click', () => {
   if (ui.incident == null || $('#ackrow').hidden) return; // nothing to acknowledge
-  act({ type: 'acknowledge_assignment', incident: ui.incident, unit: unitId, device_at: Date.now() });
+  act({ type: 'acknowledge_assignment', incident: ui.incident, unit: unitId, device_at: nowRfc3339() });
   $('#ackrow').hidden = true;
 });
 // Declining asks for a reason on the page itself (a preset the crew can edit,
@@ -322,20 +322,20 @@ $('#decline-form').addEventListener('submit', (ev) => {
   const reason = $('#decline-text').value.trim();
   if (!reason) { toast(t('decline_reason_needed'), 'error'); $('#decline-text').focus(); return; }
   if (ui.incident == null) return;
-  act({ type: 'decline_assignment', incident: ui.incident, unit: unitId, reason, device_at: Date.now() });
+  act({ type: 'decline_assignment', incident: ui.incident, unit: unitId, reason, device_at: nowRfc3339() });
   $('#decline-text').value = '';
   $('#decline-form').hidden = true;
 });
 document.querySelectorAll('#status-btns button').forEach((b) => b.addEventListener('click', () => {
   if (b.hidden) return;
-  act({ type: 'report_status', unit: unitId, status: b.dataset.status, device_at: Date.now() });
+  act({ type: 'report_status', unit: unitId, status: b.dataset.status, device_at: nowRfc3339() });
   render();
 }));
 
 // ------------------------------------------------------------------ position
 function sendPosition(lat, lon) {
   if (!live.online) return; // positions are live data: not queued
-  live.command({ type: 'update_position', unit: unitId, at: { lat, lon }, device_at: Date.now() }).catch(() => {});
+  live.command({ type: 'update_position', unit: unitId, at: { lat, lon }, device_at: nowRfc3339() }).catch(() => {});
 }
 
 $('#simulate').addEventListener('change', (e) => {

@@ -1,7 +1,7 @@
 // The dispatcher console: the live map, keyboard-first intake, recommendations
 // and one-key assignment, the unit's route, timers, alerts, boards, referrals.
 import {
-  t, applyI18n, onLang, requireRole, header, api, Live, Store, $, h, clock, dur, km, toast, fill,
+  t, applyI18n, onLang, requireRole, header, api, dispatchApi, Live, Store, $, h, clock, dur, km, toast, fill,
   triageColor, statusColor, igdColor, allowSound, soundAllowed, beep,
 } from './app.js';
 import { MapView, unitPos } from './map.js';
@@ -151,7 +151,7 @@ async function createIncident() {
   };
   $('#create').disabled = true;
   try {
-    const inc = await api('/api/incidents', { method: 'POST', body });
+    const inc = await dispatchApi('/api/incidents', { method: 'POST', body });
     store.incidents.set(inc.id, { ...store.incidents.get(inc.id), ...inc });
     const dup = $('#dup');
     if (inc.possible_duplicate_of != null) {
@@ -222,7 +222,7 @@ async function select(id) {
   if (ui.selected !== id) { $('#assign-confirm')?.remove(); fill($('#incident-action-slot')); }
   ui.selected = id; ui.recs = []; ui.timeline = [];
   if (!store.incidents.has(id)) {
-    try { store.incidents.set(id, await api(`/api/incidents/${id}`)); } catch (e) { toast(e.message, 'error'); return; }
+    try { store.incidents.set(id, await dispatchApi(`/api/incidents/${id}`)); } catch (e) { toast(e.message, 'error'); return; }
   }
   const i = store.incidents.get(id);
   map.centerOn(i.location.lat, i.location.lon);
@@ -235,13 +235,13 @@ async function loadRecs() {
   const id = ui.selected;
   const i = store.incidents.get(id);
   if (!i || !(i.status === 'open' || i.status === 'dispatched')) { ui.recs = []; renderDetail(); return; }
-  try { const r = await api(`/api/incidents/${id}/recommendations`); if (ui.selected === id) ui.recs = r.candidates || []; } catch { ui.recs = []; }
+  try { const r = await dispatchApi(`/api/incidents/${id}/recommendations`); if (ui.selected === id) ui.recs = r.candidates || []; } catch { ui.recs = []; }
   renderDetail();
 }
 
 async function loadTimeline() {
   const id = ui.selected; if (id == null) return;
-  try { const tl = await api(`/api/incidents/${id}/timeline`); if (ui.selected === id) { ui.timeline = Array.isArray(tl) ? tl : (tl.entries || tl.timeline || []); renderDetail(); } } catch { /* keep */ }
+  try { const tl = await dispatchApi(`/api/incidents/${id}/timeline`); if (ui.selected === id) { ui.timeline = Array.isArray(tl) ? tl : (tl.entries || tl.timeline || []); renderDetail(); } } catch { /* keep */ }
 }
 
 async function loadRoute(id) {
@@ -249,7 +249,7 @@ async function loadRoute(id) {
   const a = i && [...i.assignments].reverse().find((x) => ['pending', 'acknowledged'].includes(x.state.state));
   if (!a) { ui.routes.delete(id); syncMap(); return; }
   try {
-    const r = await api(`/api/incidents/${id}/route?unit=${encodeURIComponent(a.unit)}`);
+    const r = await dispatchApi(`/api/incidents/${id}/route?unit=${encodeURIComponent(a.unit)}`);
     ui.routes.set(id, { ...r, color: '#1c7ed6' });
     syncMap(); renderDetail();
   } catch { /* no route */ }
@@ -363,7 +363,7 @@ function renderRefForm() {
  * one: the crew on scene knows things the table does not). */
 async function rankHospitals(id) {
   let rec;
-  try { rec = await api(`/api/incidents/${id}/hospitals`); } catch { $('#ref-rank-note').textContent = ''; return; }
+  try { rec = await dispatchApi(`/api/incidents/${id}/hospitals`); } catch { $('#ref-rank-note').textContent = ''; return; }
   const sel = $('#ref-to');
   if (!sel || ui.selected !== id) return;
   const name = (hid) => store.hospitals.get(hid)?.name || hid;
@@ -391,7 +391,7 @@ async function sendReferral(i, unit) {
       : { nik: $('#ref-nik').value.trim(), name: $('#ref-name').value.trim(), sex: $('#ref-sex').value, date_of_birth: $('#ref-dob').value, address: i.address?.text || '', contact: i.caller_phone || '' },
   };
   try {
-    const r = await api('/api/referrals', { method: 'POST', body });
+    const r = await dispatchApi('/api/referrals', { method: 'POST', body });
     store.referrals.set(r.id, r);
     toast(`${t('referral')} ${r.number}`);
     renderDetail();

@@ -32,7 +32,7 @@ $('#login-form').addEventListener('submit', async (e) => {
     // Pattas and Salinmas pages exist only once their modules ship them.
     const exists = page && (!page.endsWith('/') || (await fetch(page, { method: 'HEAD' })).ok);
     if (!exists) { $('#login-error').textContent = t('no_console'); return; }
-    saveSession({ token: v.token, expires_at_ms: v.expires_at_ms, user: v.user });
+    saveSession({ token: v.token, expires_at_ms: Date.parse(v.expires_at), user: v.user });
     location.assign(page);
   } catch (err) {
     $('#login-error').textContent = err.status === 401 ? t('login_failed') : err.message;

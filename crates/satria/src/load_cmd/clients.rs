@@ -245,13 +245,13 @@ pub(super) async fn crew(
                         let (p, arrived) = step_towards(at, *to, speed_kmh / 3.6 * dt);
                         at = p;
                         if arrived {
-                            outbox.push(json!({"type": "report_status", "unit": id, "status": "on_scene", "device_at": satria_server::now_ms()}));
+                            outbox.push(json!({"type": "report_status", "unit": id, "status": "on_scene", "device_at": satria_dispatch::Timestamp(satria_server::now_ms())}));
                             let _ = incident;
                             job = Job::OnScene { until: now + Duration::from_secs(10) };
                         }
                     }
                     Job::OnScene { until } if now >= *until => {
-                        outbox.push(json!({"type": "report_status", "unit": id, "status": "available", "device_at": satria_server::now_ms()}));
+                        outbox.push(json!({"type": "report_status", "unit": id, "status": "available", "device_at": satria_dispatch::Timestamp(satria_server::now_ms())}));
                         job = Job::Idle;
                     }
                     _ => {}
@@ -259,7 +259,7 @@ pub(super) async fn crew(
                 n += 1;
                 let pos = json!({"type": "command", "client_id": format!("p{n}"), "command": {
                     "type": "update_position", "unit": id,
-                    "at": {"lat": at.lat, "lon": at.lon}, "device_at": satria_server::now_ms()}});
+                    "at": {"lat": at.lat, "lon": at.lon}, "device_at": satria_dispatch::Timestamp(satria_server::now_ms())}});
                 if ws.send(Message::Text(pos.to_string().into())).await.is_err() { break; }
                 shared.positions_sent.fetch_add(1, Relaxed);
                 for cmd in outbox.drain(..) {
@@ -283,7 +283,7 @@ pub(super) async fn crew(
                             Some("event") if v["event"]["type"] == "unit_assigned" && v["event"]["unit"] == id.as_str() => {
                                 if let Some(incident) = v["event"]["incident"].as_u64() {
                                     shared.crew_got.lock().await.push((incident, now));
-                                    outbox.push(json!({"type": "acknowledge_assignment", "incident": incident, "unit": id, "device_at": satria_server::now_ms()}));
+                                    outbox.push(json!({"type": "acknowledge_assignment", "incident": incident, "unit": id, "device_at": satria_dispatch::Timestamp(satria_server::now_ms())}));
                                     job = Job::Driving { incident, to: None };
                                 }
                             }

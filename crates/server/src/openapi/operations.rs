@@ -4,7 +4,7 @@
 
 use super::Operation;
 use super::schemas::{
-    address, category, device_at, epoch_ms, id, incident_limit, incident_status_filter, lat, lon,
+    address, category, device_at, id, incident_limit, incident_status_filter, instant, lat, lon,
     obj, patient, patients, referral_form, referral_limit, required, route_to, s, text, triage,
     unit_status, with_patients_rule,
 };
@@ -386,7 +386,7 @@ pub const OPERATIONS: &[Operation] = &[
         path: "/api/reports/response-times",
         summary: "Median and 90th percentile of response intervals per triage and kecamatan",
         roles: DISPATCH,
-        query: &[("from", epoch_ms, true), ("to", epoch_ms, true)],
+        query: &[("from", instant, true), ("to", instant, true)],
         body: None,
         status: 200,
         path_types: &[],

@@ -43,10 +43,10 @@ pub(super) fn patients() -> Value {
         "description": format!("at least {} unless the category is information", v::MIN_PATIENTS)})
 }
 
-/// A device (phone) time in ms since the epoch: not negative, not later than the
-/// server's clock plus the allowed skew, not before what it answers.
+/// A device (phone) time: RFC 3339, not later than the server's clock plus the
+/// allowed skew, not before what it answers.
 pub(super) fn device_at() -> Value {
-    json!({"type": "integer", "minimum": 0, "description": "phone time, ms since the epoch; refused when later than the server's clock plus the allowed skew (60 s by default) or earlier than the assignment it answers"})
+    json!({"type": "string", "format": "date-time", "description": "phone time, RFC 3339 with its offset (integer ms since the epoch is still read from older crew apps); refused when later than the server's clock plus the allowed skew (60 s by default) or earlier than the assignment it answers"})
 }
 
 fn range<T: serde::Serialize>(r: (T, T)) -> Value {
@@ -172,7 +172,7 @@ pub(super) fn route_to() -> Value {
     json!({"type": "string", "enum": ["incident", "hospital"], "default": "incident"})
 }
 
-/// Milliseconds since the epoch (any 64-bit integer).
-pub(super) fn epoch_ms() -> Value {
-    json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
+/// An instant: RFC 3339 with its offset (`Z` needs no escaping in a query).
+pub(super) fn instant() -> Value {
+    json!({"type": "string", "format": "date-time", "example": "2026-03-02T01:15:00Z"})
 }
