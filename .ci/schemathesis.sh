@@ -38,23 +38,42 @@ done
 echo "schemathesis against $base (seed $seed)"
 
 status=0
-# One worker: schemathesis (through hypothesis) parses Python source with ast.parse,
-# and CPython 3.11 before 3.11.8 can fail that with "AST constructor recursion depth
-# mismatch" when two threads parse at once (a tool error, not a finding).
+# One worker per run: schemathesis (through hypothesis) parses Python source with
+# ast.parse, and CPython 3.11 before 3.11.8 can fail that with "AST constructor
+# recursion depth mismatch" when two threads of one process parse at once (a tool
+# error, not a finding). Separate processes do not share that, so the roles run
+# ST_PARALLEL at a time (2 by default, one per core), each for its own bounded
+# time; each run's output is printed whole, in the order the runs were started.
+parallel=${ST_PARALLEL:-2}
+labels=()
+pids=()
 run() { # label, extra args...
   local label=$1; shift
-  echo "-- schemathesis as $label"
-  if ! st --config-file "$config" run "$base/api/openapi.json" --url "$base" --checks all \
+  local log="$work/st-${#labels[@]}.log"
+  labels+=("$label")
+  while [ "$(jobs -rp | grep -vc "^$server_pid\$")" -ge "$parallel" ]; do wait -n || true; done
+  (
+    rc=0
+    st --config-file "$config" run "$base/api/openapi.json" --url "$base" --checks all \
       --exclude-checks ignored_auth \
       --max-time "$per_role" --seed "$seed" --workers 1 --no-shrink \
       --suppress-health-check all --output-truncate true \
-      --request-timeout 10 "$@"; then
-    status=1
-  fi
+      --request-timeout 10 "$@" >"$log" 2>&1 || rc=$?
+    echo "$rc" >"$log.rc"
+  ) &
+  pids+=($!)
+}
+finish() { # waits for every run, prints each one's output, fails if one failed
+  local i rc
+  for i in "${!pids[@]}"; do wait "${pids[$i]}" 2>/dev/null || true; done
+  for i in "${!pids[@]}"; do
+    rc=$(cat "$work/st-$i.log.rc" 2>/dev/null || echo "no exit status")
+    echo "-- schemathesis as ${labels[$i]} (exit $rc)"
+    cat "$work/st-$i.log"
+    [ "$rc" = 0 ] || status=1
+  done
 }
 
-# The demo accounts and their passwords are printed once, on the first start. Sign
-# every role in first: the anonymous run fuzzes the login, which may lock 127.0.0.1 out.
 declare -a users tokens
 while read -r user password; do
   token=$(curl -sf -X POST "$base/api/auth/login" -H 'content-type: application/json' \
@@ -67,6 +86,7 @@ for i in "${!users[@]}"; do
   run "${users[$i]}" -H "Authorization: Bearer ${tokens[$i]}" --exclude-path /api/auth/logout
 done
 run "anonymous"
+finish
 
 if ! kill -0 "$server_pid" 2>/dev/null; then echo "satria serve died during the run"; status=1; fi
 exit $status
