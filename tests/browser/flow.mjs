@@ -254,7 +254,7 @@ try {
   await crew.click('[data-status="at_patient"]');
   must((await crew.getAttribute('#queue', 'data-count')) === '1', 'the action is queued while offline');
   const queued = await crew.evaluate(() => window.satriaCrew.queue()[0]);
-  must(queued.command.device_at > 0 && queued.client_id, 'the queued action keeps its device time and client_id');
+  must(/Z$/.test(queued.command.device_at) && Date.parse(queued.command.device_at) > t0 - 60e3 && queued.client_id, 'the queued action keeps its device time (RFC 3339, UTC) and client_id');
   await crew.context().setOffline(false);
   await crew.waitForSelector('#queue[data-count="0"]', { state: 'attached', timeout: 30000 });
   must(!(await crew.isVisible('#conn-lost')), 'back online: the banner is gone');

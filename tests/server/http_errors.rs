@@ -251,7 +251,7 @@ async fn state_conflicts_are_409_and_schema_valid_values_are_accepted() {
     let (st, b) = s
         .call(
             "get",
-            "/api/reports/response-times?from=5&to=5",
+            "/api/reports/response-times?from=2026-03-02T00:00:00Z&to=2026-03-02T00:00:00Z",
             Some(&d),
             None,
         )

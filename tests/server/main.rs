@@ -22,4 +22,5 @@ mod paging;
 mod pattas_salinmas;
 mod roles;
 mod sessions;
+mod times;
 mod validation;

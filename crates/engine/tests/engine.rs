@@ -444,3 +444,105 @@ mod integrity {
         e.shutdown();
     }
 }
+
+/// Every string that is an RFC 3339 instant, turned back into the integer
+/// milliseconds journals held before instants were written as RFC 3339.
+fn to_legacy_ms(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let Some(t) = satria_calendar::Timestamp::parse(s) {
+                *v = serde_json::json!(t.ms());
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(to_legacy_ms),
+        serde_json::Value::Object(o) => o.values_mut().for_each(to_legacy_ms),
+        _ => {}
+    }
+}
+
+#[test]
+fn a_journal_written_with_integer_instants_replays_to_the_same_state() {
+    let clock = Clock::manual(1_790_000_000_000);
+    let new = tempfile::tempdir().unwrap();
+    let engine = Engine::start(
+        options(new.path()),
+        Box::new(StraightLine::default()),
+        clock.clone(),
+    )
+    .unwrap();
+    let mut sub = engine.subscribe();
+    engine.submit_blocking(merah()).unwrap();
+    clock.set_ms(1_790_000_000_000 + 61_000);
+    engine.tick();
+    // The timeout, the proposal and the next unit: the journal holds them all.
+    while recv(&mut sub).seq < 26 {}
+    let before = engine.snapshot();
+    assert_eq!(before.incidents().next().unwrap().assignments.len(), 2);
+    engine.shutdown();
+
+    // New rows hold their instants as RFC 3339 strings.
+    let journal = satria_store::Journal::open(new.path()).unwrap();
+    let rows = journal.read_all("region:banyumas").unwrap();
+    let created = rows.iter().find(|e| e.kind == "incident_created");
+    let created =
+        created.unwrap_or_else(|| panic!("{:?}", rows.iter().map(|e| &e.kind).collect::<Vec<_>>()));
+    assert!(
+        created.payload.contains("\"received_at\":\"2026-09-21T"),
+        "{}",
+        created.payload
+    );
+
+    // The same rows as an older Satria wrote them: integer milliseconds.
+    let old = tempfile::tempdir().unwrap();
+    let mut legacy = satria_store::Journal::open(old.path()).unwrap();
+    let mut converted = 0;
+    for e in &rows {
+        let mut v: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+        to_legacy_ms(&mut v);
+        let payload = v.to_string();
+        converted += usize::from(payload != e.payload);
+        legacy
+            .append(
+                &e.stream,
+                &[satria_store::NewEntry::new(
+                    e.kind.clone(),
+                    payload,
+                    e.recorded_at_ms,
+                )],
+            )
+            .unwrap();
+    }
+    assert!(
+        converted >= 3,
+        "the rows with instants were rewritten: {converted}"
+    );
+    drop(legacy);
+    let engine = Engine::start(
+        options(old.path()),
+        Box::new(StraightLine::default()),
+        clock.clone(),
+    )
+    .unwrap();
+    let after = engine.snapshot();
+    assert_eq!(
+        after.incidents().collect::<Vec<_>>(),
+        before.incidents().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        after.units().collect::<Vec<_>>(),
+        before.units().collect::<Vec<_>>()
+    );
+    // Rows appended now are RFC 3339 again; the old ones stay as written.
+    engine.submit_blocking(merah()).unwrap();
+    engine.shutdown();
+    let journal = satria_store::Journal::open(old.path()).unwrap();
+    assert_eq!(journal.verify().unwrap().first_broken, None);
+    let rows = journal.read_all("region:banyumas").unwrap();
+    let created: Vec<_> = rows
+        .iter()
+        .filter(|e| e.kind == "incident_created")
+        .collect();
+    assert_eq!(created.len(), 2);
+    assert!(created[0].payload.contains("\"received_at\":1790000000000"));
+    assert!(created[1].payload.contains("\"received_at\":\"2026-09-21T"));
+}
