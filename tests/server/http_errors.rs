@@ -214,7 +214,9 @@ async fn state_conflicts_are_409_and_schema_valid_values_are_accepted() {
             "{bad}: {b}"
         );
     }
-    // 424242.0 is the integer 424242: no such incident (404), not a bad body.
+    // 424242.0 is the integer 424242, not a bad body: an incident to merge into
+    // that does not exist. The body names it, so 422; 404 is for the record
+    // the path names (docs/http.md).
     let (st, inc) = s
         .call(
             "post",
@@ -233,7 +235,50 @@ async fn state_conflicts_are_409_and_schema_valid_values_are_accepted() {
             Some(json!({"into": 424242.0})),
         )
         .await;
-    assert_eq!(st, StatusCode::NOT_FOUND, "{b}");
+    assert_eq!(
+        (st, b["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("unknown_incident")),
+        "{b}"
+    );
+    let (st, b) = s
+        .call(
+            "post",
+            "/api/incidents/424242/merge",
+            Some(&d),
+            Some(json!({"into": id})),
+        )
+        .await;
+    assert_eq!(
+        (st, b["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("unknown_incident")),
+        "the path names the missing incident: {b}"
+    );
+    let (st, b) = s
+        .call(
+            "post",
+            &format!("/api/incidents/{id}/assign"),
+            Some(&d),
+            Some(json!({"unit_id": "TIDAK-ADA"})),
+        )
+        .await;
+    assert_eq!(
+        (st, b["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("unknown_unit")),
+        "{b}"
+    );
+    let (st, b) = s
+        .call(
+            "post",
+            "/api/units/TIDAK-ADA/status",
+            Some(&d),
+            Some(json!({"status": "on_scene"})),
+        )
+        .await;
+    assert_eq!(
+        (st, b["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("unknown_unit")),
+        "{b}"
+    );
     let (st, b) = s
         .call(
             "post",

@@ -150,15 +150,9 @@ impl PattasError {
     /// The API error for this failure.
     pub fn to_http(&self) -> HttpError {
         match self {
-            // A desa that is not in the Banyumas list is a reference to a
-            // record that does not exist: 404.
-            PattasError::Invalid {
-                code,
-                message,
-                message_id,
-            } if *code == "unknown_desa" => {
-                HttpError::new(StatusCode::NOT_FOUND, code, message, message_id)
-            }
+            // A desa that is not in the Banyumas list, or a beneficiary that
+            // does not exist, named in a body: 422 (404 is for the record the
+            // path names; docs/http.md).
             PattasError::Invalid {
                 code,
                 message,

@@ -102,19 +102,10 @@ impl From<rusqlite::Error> for SalinmasError {
 impl From<SalinmasError> for HttpError {
     fn from(e: SalinmasError) -> HttpError {
         match e {
-            // A reference to a record that does not exist: 404 (no schema
-            // can state it); everything else invalid is wrong in itself: 422.
-            SalinmasError::Invalid {
-                code,
-                message,
-                message_id,
-            } if matches!(
-                code,
-                "unknown_kelurahan" | "unknown_account" | "unknown_collector"
-            ) =>
-            {
-                HttpError::new(StatusCode::NOT_FOUND, code, message, message_id)
-            }
+            // Invalid in itself, or naming in the body a record that does
+            // not exist (`unknown_kelurahan`, `unknown_account`,
+            // `unknown_collector`): 422. 404 is for the record the path names
+            // (docs/http.md).
             SalinmasError::Invalid {
                 code,
                 message,

@@ -7,14 +7,52 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use satria_auth::{Principal, Role};
-use satria_dispatch::Rejection;
+use satria_dispatch::{HospitalId, IncidentId, ReferralId, Rejection, UnitId};
 use satria_engine::EngineError;
 use std::sync::Arc;
 
 pub use satria_http::HttpError;
 
+/// The record a request's path names (`/api/incidents/{id}/...`), if any. A
+/// refusal saying that this record does not exist is 404; one saying that a
+/// record named in the body does not exist (a unit to assign, an incident to
+/// merge into, the incident a crew acknowledges) is 422: the target of the
+/// request exists, what it was asked to do names something that does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathRecord {
+    None,
+    Incident(IncidentId),
+    Unit(UnitId),
+    Hospital(HospitalId),
+    Referral(ReferralId),
+}
+
+impl PathRecord {
+    /// Whether `r` says that this record does not exist.
+    fn is_missing(&self, r: &Rejection) -> bool {
+        match (self, r) {
+            (PathRecord::Incident(a), Rejection::UnknownIncident { incident: b }) => a == b,
+            (PathRecord::Unit(a), Rejection::UnknownUnit { unit: b }) => a == b,
+            (PathRecord::Hospital(a), Rejection::UnknownHospital { hospital: b }) => a == b,
+            (PathRecord::Referral(a), Rejection::UnknownReferral { referral: b }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// A dispatch refusal of a request whose path names `path`: as [`rejected`],
+/// except that a record the body names and that does not exist is 422.
+pub fn rejected_on(r: Rejection, path: &PathRecord) -> HttpError {
+    let mut e = rejected(r.clone());
+    if e.status == StatusCode::NOT_FOUND && !path.is_missing(&r) {
+        e.status = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    e
+}
+
 /// The status of a dispatch refusal, by the rule every module follows.
-/// 404: a record the request names does not exist. 422: the request is
+/// 404: a record the request names does not exist (see [`rejected_on`] for
+/// records named in a body). 422: the request is
 /// invalid in itself or against the clock (a device time in the future; the
 /// OpenAPI document states the rule). 409: it conflicts with the stored state:
 /// a transition not allowed now, a device time before the assignment it
@@ -53,6 +91,14 @@ pub fn rejected(r: Rejection) -> HttpError {
 pub fn engine_failed(e: EngineError) -> HttpError {
     match e {
         EngineError::Rejected(r) => rejected(r),
+        other => engine_failed_on(other, &PathRecord::None),
+    }
+}
+
+/// [`engine_failed`] for a request whose path names `path` (see [`rejected_on`]).
+pub fn engine_failed_on(e: EngineError, path: &PathRecord) -> HttpError {
+    match e {
+        EngineError::Rejected(r) => rejected_on(r, path),
         EngineError::Busy => HttpError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "busy",

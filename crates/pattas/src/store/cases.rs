@@ -136,9 +136,12 @@ impl Pattas {
         let beneficiary_id = match (input.beneficiary_id, input.nik.as_deref()) {
             (Some(id), None) => {
                 if !Self::visible_beneficiary(&tx, who, id)? {
-                    return Err(PattasError::NotFound("beneficiary", "penerima manfaat"));
+                    return Err(unknown_beneficiary());
                 }
-                Self::beneficiary_in(&tx, id)?.id
+                match Self::beneficiary_in(&tx, id) {
+                    Err(PattasError::NotFound(..)) => return Err(unknown_beneficiary()),
+                    other => other?.id,
+                }
             }
             (None, Some(nik)) => {
                 let nik = nik.trim();
@@ -149,7 +152,7 @@ impl Pattas {
                     |r| r.get(0),
                 )
                 .optional()?
-                .ok_or(PattasError::NotFound("beneficiary", "penerima manfaat"))?
+                .ok_or_else(unknown_beneficiary)?
             }
             _ => {
                 return Err(PattasError::invalid(
@@ -433,4 +436,14 @@ impl Pattas {
         out.sort_by_key(|c| (c.overdue.as_ref().map(|o| -o.late_by_ms), c.id));
         Ok(out)
     }
+}
+
+/// A case names a beneficiary (by id or NIK) that does not exist, or that the
+/// caller may not see (a mitra learns nothing more): 422, the body's reference.
+fn unknown_beneficiary() -> PattasError {
+    PattasError::invalid(
+        "unknown_beneficiary",
+        "no such beneficiary: register the beneficiary first",
+        "penerima manfaat tidak ditemukan: daftarkan penerima manfaat dahulu",
+    )
 }

@@ -44,7 +44,7 @@ async fn roles_and_mitra_isolation() {
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(mine[0]["id"], b2["id"]);
     // Nor can it report on mitra1's beneficiary by id; by NIK it learns a case is open.
-    let (s, _) = w
+    let (s, e) = w
         .call(
             "POST",
             "/api/pattas/cases",
@@ -52,7 +52,14 @@ async fn roles_and_mitra_isolation() {
             Some(json!({"beneficiary_id": bid, "needs": ["shelter"], "description": "x"})),
         )
         .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The same answer as for an id that does not exist: it learns nothing.
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("unknown_beneficiary")
+        )
+    );
     let (s, e) = w
         .call(
             "POST",

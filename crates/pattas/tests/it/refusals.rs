@@ -86,8 +86,9 @@ async fn refused_inputs_get_a_clear_4xx_and_change_nothing() {
             "POST",
             "/api/pattas/beneficiaries".into(),
             with("desa", json!("Atlantis")),
-            // Not in the Banyumas desa list: a record that does not exist.
-            StatusCode::NOT_FOUND,
+            // Not in the Banyumas desa list: the body names a record that
+            // does not exist (422; 404 is for the record the path names).
+            StatusCode::UNPROCESSABLE_ENTITY,
             "unknown_desa",
         ),
         (
@@ -245,8 +246,8 @@ async fn refused_inputs_get_a_clear_4xx_and_change_nothing() {
             "POST",
             "/api/pattas/cases".into(),
             json!({"beneficiary_id": 999, "needs": ["shelter"], "description": "x"}),
-            StatusCode::NOT_FOUND,
-            "not_found",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_beneficiary",
         ),
         (
             "POST",

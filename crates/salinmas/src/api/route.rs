@@ -34,7 +34,9 @@ async fn get_route(
         (Some(lat), Some(lon)) => Some((lat, lon)),
         (None, None) => None,
         _ => {
-            return Err(HttpError::bad_request(
+            // Each parameter reads; together they break a rule between two
+            // parameters, which no schema states: 422, as every such rule.
+            return Err(HttpError::invalid(
                 "invalid_query",
                 "give both start_lat and start_lon, or neither",
                 "isi start_lat dan start_lon keduanya, atau tidak sama sekali",

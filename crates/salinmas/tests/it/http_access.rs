@@ -287,7 +287,8 @@ async fn officers_act_on_behalf_and_read_the_history() {
         ),
         (
             json!({"collector_id": 999}),
-            StatusCode::NOT_FOUND,
+            // The body names it; the pickup in the path exists.
+            StatusCode::UNPROCESSABLE_ENTITY,
             "unknown_collector",
         ),
         (

@@ -1,5 +1,5 @@
 //! Refused requests over HTTP: every refusal changes nothing, integral
-//! floats are integers, and missing references are 404.
+//! floats are integers, and a record the body names that does not exist is 422.
 
 use axum::http::StatusCode;
 use satria_auth::Role;
@@ -254,8 +254,9 @@ async fn refused_inputs_change_nothing() {
         .await;
     assert_eq!(
         (st, e["code"].as_str()),
-        // A reference to a record that does not exist: 404.
-        (StatusCode::NOT_FOUND, Some("unknown_account"))
+        // The body names a record that does not exist: 422 (404 is for
+        // the record the path names).
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_account"))
     );
     // Malformed requests.
     for (uri, raw, code) in [
@@ -304,7 +305,6 @@ async fn refused_inputs_change_nothing() {
         "/api/salinmas/reports/weights?from=2026-03-01",
         "/api/salinmas/reports/weights?from=2026-03-09&to=2026-03-01",
         "/api/salinmas/reports/weights?from=2026-01-01&to=2027-06-01",
-        "/api/salinmas/routes/1?date=2026-03-02&start_lat=-7.4",
         "/api/salinmas/routes/1?date=2026-03-02&start_lat=x&start_lon=109.2",
         "/api/salinmas/routes/1?date=2026-03-02&start_lat=-6.2&start_lon=106.8",
     ] {
@@ -315,14 +315,28 @@ async fn refused_inputs_change_nothing() {
             "{uri}: {e}"
         );
     }
+    // A start with one coordinate: each parameter reads, the pair is invalid.
+    let (st, e) = env
+        .call(
+            "GET",
+            "/api/salinmas/routes/1?date=2026-03-02&start_lat=-7.4",
+            &o,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_query")),
+        "{e}"
+    );
     assert_eq!(env.fingerprint(), before);
 }
 
 /// A whole number written as 5000.0 is the integer JSON Schema says it is; a
-/// fraction is refused; an account that does not exist is 404 (issue 14:
+/// fraction is refused; an account that does not exist is 422 (the body names it; issue 14:
 /// schemathesis found both).
 #[tokio::test]
-async fn integral_floats_are_integers_and_missing_references_are_404() {
+async fn integral_floats_are_integers_and_missing_references_are_422() {
     let env = Env::new();
     let p = env
         .ok(

@@ -1,7 +1,7 @@
 //! Hospitals and their free beds (`/api/hospitals...`).
 
 use super::{ApiResult, ok, submit};
-use crate::error::{ApiJson, Caller, HttpError};
+use crate::error::{ApiJson, Caller, HttpError, PathRecord};
 use crate::view;
 use crate::{AppState, now_ms};
 use axum::Router;
@@ -58,6 +58,7 @@ async fn hospital_capacity(
     let hospital = HospitalId(id);
     submit(
         &state,
+        PathRecord::Hospital(hospital.clone()),
         Command::UpdateHospitalCapacity {
             hospital: hospital.clone(),
             free_igd_beds: b.free_igd_beds,

@@ -3,7 +3,7 @@
 
 use super::{ApiResult, numeric_id, ok, submit};
 use crate::AppState;
-use crate::error::{ApiJson, Caller, HttpError, engine_failed, rejected};
+use crate::error::{ApiJson, Caller, HttpError, PathRecord, engine_failed, rejected};
 use crate::view;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -105,6 +105,7 @@ async fn create_incident(
     };
     let events = submit(
         &state,
+        PathRecord::None,
         Command::CreateIncident {
             caller_name: b.caller_name,
             caller_phone: b.caller_phone,
@@ -297,6 +298,7 @@ async fn update_incident(
     let address = b.address.map(AddressIn::into_address).transpose()?;
     submit(
         &state,
+        PathRecord::Incident(IncidentId(id)),
         Command::UpdateIncident {
             incident: IncidentId(id),
             triage: b.triage,
@@ -328,6 +330,7 @@ async fn merge_incident(
     let id = numeric_id(&id, "incident")?;
     submit(
         &state,
+        PathRecord::Incident(IncidentId(id)),
         Command::MergeIncidents {
             from: IncidentId(id),
             into: IncidentId(b.into),
@@ -354,6 +357,7 @@ async fn cancel_incident(
     let id = numeric_id(&id, "incident")?;
     submit(
         &state,
+        PathRecord::Incident(IncidentId(id)),
         Command::CancelIncident {
             incident: IncidentId(id),
             reason: b.reason,
@@ -380,6 +384,7 @@ async fn close_incident(
     let id = numeric_id(&id, "incident")?;
     submit(
         &state,
+        PathRecord::Incident(IncidentId(id)),
         Command::CloseIncident {
             incident: IncidentId(id),
             outcome: b.outcome,
@@ -484,6 +489,7 @@ async fn assign(
     }
     let events = submit(
         &state,
+        PathRecord::Incident(IncidentId(id)),
         Command::AssignUnits {
             incident: IncidentId(id),
             units,

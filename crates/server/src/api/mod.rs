@@ -3,7 +3,7 @@
 //! read of personal data.
 
 use crate::AppState;
-use crate::error::{HttpError, engine_failed};
+use crate::error::{HttpError, PathRecord, engine_failed_on};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -49,10 +49,16 @@ pub(crate) fn ok(v: impl serde::Serialize) -> ApiResult {
     Ok(axum::Json(v).into_response())
 }
 
-/// Submits a command, timing its durable acknowledgement.
-pub(crate) async fn submit(state: &AppState, cmd: Command) -> Result<Vec<Event>, HttpError> {
+/// Submits a command for a request whose path names `path`, timing its
+/// durable acknowledgement. A record the body names that does not exist is
+/// 422, the one the path names 404 (`crate::error::rejected_on`).
+pub(crate) async fn submit(
+    state: &AppState,
+    path: PathRecord,
+    cmd: Command,
+) -> Result<Vec<Event>, HttpError> {
     let r = crate::trace::submit(state, None, cmd).await;
-    Ok(r.map_err(engine_failed)?
+    Ok(r.map_err(|e| engine_failed_on(e, &path))?
         .into_iter()
         .map(|p| p.event)
         .collect())

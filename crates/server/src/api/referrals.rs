@@ -3,7 +3,7 @@
 use super::incidents::{record_list, visible};
 use super::{ApiResult, numeric_id, ok, submit};
 use crate::AppState;
-use crate::error::{ApiJson, Caller, HttpError};
+use crate::error::{ApiJson, Caller, HttpError, PathRecord};
 use crate::view;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -44,6 +44,7 @@ async fn create_referral(
     caller.require(&[Role::Dispatcher, Role::Admin])?;
     let events = submit(
         &state,
+        PathRecord::None,
         Command::SendReferral {
             incident: IncidentId(b.incident),
             to: HospitalId(b.to),
@@ -174,7 +175,7 @@ async fn answer_referral(
             reason,
         }
     };
-    submit(&state, cmd).await?;
+    submit(&state, PathRecord::Referral(ReferralId(id)), cmd).await?;
     let snap = state.engine.snapshot();
     ok(referral_for(&caller, &snap, id)?)
 }

@@ -2,7 +2,7 @@
 //! (status, position, acknowledge, decline) (`/api/units...`).
 
 use super::{ApiResult, ok, submit};
-use crate::error::{ApiJson, Caller, HttpError};
+use crate::error::{ApiJson, Caller, HttpError, PathRecord};
 use crate::view;
 use crate::{AppState, now_ms};
 use axum::Router;
@@ -64,6 +64,7 @@ async fn register_unit(
     let id = UnitId(b.id);
     submit(
         &state,
+        PathRecord::None,
         Command::RegisterUnit {
             id: id.clone(),
             call_sign: b.call_sign,
@@ -118,7 +119,7 @@ async fn unit_status(
             device_at,
         },
     };
-    submit(&state, cmd).await?;
+    submit(&state, PathRecord::Unit(unit.clone()), cmd).await?;
     ok(state.engine.snapshot().unit(&unit))
 }
 
@@ -150,6 +151,7 @@ async fn unit_position(
     crate::checks::position_report(&state, &unit, at, device_at)?;
     submit(
         &state,
+        PathRecord::Unit(unit.clone()),
         Command::UpdatePosition {
             unit: unit.clone(),
             at,
@@ -182,7 +184,7 @@ async fn acknowledge(
     let unit = unit_for(&caller, &id)?;
     let device_at = b.device_at;
     ok(
-        json!({"events": submit(&state, Command::AcknowledgeAssignment { incident: IncidentId(b.incident), unit, device_at }).await?}),
+        json!({"events": submit(&state, PathRecord::Unit(unit.clone()), Command::AcknowledgeAssignment { incident: IncidentId(b.incident), unit, device_at }).await?}),
     )
 }
 
@@ -206,6 +208,6 @@ async fn decline(
     let unit = unit_for(&caller, &id)?;
     let device_at = b.device_at;
     ok(
-        json!({"events": submit(&state, Command::DeclineAssignment { incident: IncidentId(b.incident), unit, reason: b.reason, device_at }).await?}),
+        json!({"events": submit(&state, PathRecord::Unit(unit.clone()), Command::DeclineAssignment { incident: IncidentId(b.incident), unit, reason: b.reason, device_at }).await?}),
     )
 }

@@ -64,11 +64,13 @@ fn refusal(code: u16) -> &'static str {
         400 => "Malformed request (JSON, path id or query string); nothing changed",
         401 => "No valid bearer token",
         403 => "The caller's role may not do this (checked before the body is read)",
-        404 => "No such record",
+        404 => "No such record (the one the path names)",
         409 => "Conflicts with the current state; nothing changed",
         413 => "Body too large",
         415 => "Body not sent as application/json",
-        422 => "Well-formed but not acceptable values; nothing changed",
+        422 => {
+            "Well-formed but not acceptable values, or a record the body names does not exist; nothing changed"
+        }
         429 => "Too many failed attempts; see Retry-After",
         503 => "Unavailable (engine busy, journal or access log failing); try again",
         _ => "Refused; nothing changed",
