@@ -13,9 +13,9 @@
 //! Criterion gives means; under `cargo bench` each group also prints p50/p99/max over
 //! its own sample (criterion has no percentiles) and where the time goes: snapping and
 //! the search of a recommendation on the road layer alone (with the nodes settled), the
-//! acknowledgement with 0..1000 and with 10,000 incidents held, the cost of the state
-//! clone the actor publishes as the snapshot, and one bare journal append (the fsync
-//! floor). A criterion filter also selects these passes, e.g. `-- recommend_60`.
+//! acknowledgement with 0..1000 and with 10,000 incidents held (all open, and all
+//! cancelled as history is), the cost of the state clone the actor publishes as the
+//! snapshot, and one bare journal append (the fsync floor). A criterion filter also selects these passes, e.g. `-- recommend_60`.
 //! `-- journal_start` prints what start-up verification of a 200,000-row journal
 //! costs, the first time and the next.
 //! `cargo test --benches` runs each benchmark once, without the extra passes.
@@ -467,38 +467,62 @@ fn create_incident(c: &mut Criterion, net: &Arc<RoadNetwork>) {
     }
     // A long-running engine holds every incident it ever saw: the acknowledgement with
     // 10,000 incidents in the state (a few months of calls), filled by pipelined
-    // submits (group commit), then 300 kuning creates one at a time.
-    let name = "engine/create_incident_ack/kuning_10000_held";
-    if full_run(name) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let engine = fresh(dir.path());
+    // submits (group commit), then 300 kuning creates one at a time. Twice: with
+    // all of them still open (the worst case: the duplicate check's R-tree of open
+    // incidents holds 10,000), and with them cancelled, as history is.
+    for (name, close) in [
+        ("engine/create_incident_ack/kuning_10000_held", false),
+        ("engine/create_incident_ack/kuning_10000_closed_held", true),
+    ] {
+        if full_run(name) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let engine = fresh(dir.path());
+            held_pass(name, close, &engine, &points);
+            engine.shutdown();
+        }
+    }
+}
+
+/// Fills an engine with 10,000 incidents (cancelling each if `close`), then
+/// times 300 kuning acknowledgements and one clone of the published state.
+fn held_pass(name: &str, close: bool, engine: &Engine, points: &[LatLon]) {
+    let pump = |cmds: &mut dyn Iterator<Item = Command>| {
         let mut inflight: VecDeque<Reply> = VecDeque::new();
-        for k in 0..10_000 {
+        for cmd in cmds {
             if inflight.len() >= WINDOW {
                 let rx = inflight.pop_front().expect("window");
-                rx.blocking_recv().expect("reply").expect("incident");
+                rx.blocking_recv().expect("reply").expect("accepted");
             }
-            let cmd = incident(points[k % points.len()], Triage::Hijau);
             inflight.push_back(engine.try_submit(cmd).expect("room in the inbox"));
         }
         for rx in inflight {
-            rx.blocking_recv().expect("reply").expect("incident");
+            rx.blocking_recv().expect("reply").expect("accepted");
         }
-        let us: Vec<f64> = (0..300)
-            .map(|k| create_once(&engine, points[k % points.len()], Triage::Kuning))
-            .map(|d| d.as_secs_f64() * 1e6)
-            .collect();
-        percentiles(name, us);
-        let snap = engine.snapshot();
-        let t = Instant::now();
-        black_box((*snap).clone());
-        println!(
-            "  snapshot clone: {:.3} ms with {} incidents held",
-            t.elapsed().as_secs_f64() * 1000.0,
-            snap.incidents().count()
+    };
+    let first = engine.snapshot().incidents().count() as u64 + 1;
+    pump(&mut (0..10_000).map(|k| incident(points[k % points.len()], Triage::Hijau)));
+    if close {
+        pump(
+            &mut (first..first + 10_000).map(|id| Command::CancelIncident {
+                incident: IncidentId(id),
+                reason: "bench".into(),
+            }),
         );
-        engine.shutdown();
     }
+    let us: Vec<f64> = (0..300)
+        .map(|k| create_once(engine, points[k % points.len()], Triage::Kuning))
+        .map(|d| d.as_secs_f64() * 1e6)
+        .collect();
+    percentiles(name, us);
+    let snap = engine.snapshot();
+    let open = snap.incidents().filter(|i| i.status.is_open()).count();
+    let t = Instant::now();
+    black_box((*snap).clone());
+    println!(
+        "  snapshot clone: {:.3} ms with {} incidents held, {open} of them open",
+        t.elapsed().as_secs_f64() * 1000.0,
+        snap.incidents().count()
+    );
 }
 
 /// The floor under an acknowledgement: one journal append (one IncidentCreated-sized

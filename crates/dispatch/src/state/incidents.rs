@@ -5,7 +5,7 @@ use super::Dispatch;
 use super::point;
 use crate::commands::Command;
 use crate::events::Event;
-use crate::ids::{IncidentId, LatLon, Timestamp, UnitId, distance_m};
+use crate::ids::{IncidentId, LatLon, ReferralId, Timestamp, UnitId, distance_m};
 use crate::incident::{
     Assignment, AssignmentState, Incident, IncidentStatus, TimelineEntry, Triage,
 };
@@ -295,8 +295,16 @@ impl Dispatch {
                 u.incident = Some(into);
             }
         }
-        for r in self.referrals.values_mut() {
-            if r.incident == from && r.status.is_live() {
+        // Only the live referrals of `from` are copied (and the tree nodes above
+        // them): a published state keeps sharing every other record.
+        let live: Vec<ReferralId> = self
+            .referrals
+            .values()
+            .filter(|r| r.incident == from && r.status.is_live())
+            .map(|r| r.id)
+            .collect();
+        for id in live {
+            if let Some(r) = self.referrals.get_mut(&id) {
                 Arc::make_mut(r).incident = into;
             }
         }

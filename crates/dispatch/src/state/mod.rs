@@ -46,6 +46,7 @@ use crate::rejection::Rejection;
 use crate::roads::DriveTimes;
 use crate::transport::{Booking, BookingId, BookingStatus};
 use crate::validate::ServiceArea;
+use imbl::OrdMap;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use serde::{Deserialize, Serialize};
@@ -133,17 +134,19 @@ pub struct Dispatch {
     /// keeps a position update free of allocation: removing the old point needs an
     /// equal key, and comparing a `u32` is free.
     positions: RTree<Point<u32>>,
-    /// Incidents and referrals sit behind `Arc`s, so that the copy of the state
-    /// published after every change shares every record it did not change
-    /// (`Arc::make_mut` copies one on write) instead of copying them all.
-    incidents: BTreeMap<IncidentId, Arc<Incident>>,
+    /// Incidents, referrals and bookings grow with history, so they are
+    /// persistent maps (`imbl::OrdMap`, a B+tree whose nodes are shared) of
+    /// `Arc`s: the copy of the state published after every change costs O(1)
+    /// for them, whatever the years hold, and a change copies one record
+    /// (`Arc::make_mut`) and the O(log n) nodes above it, never the map.
+    incidents: OrdMap<IncidentId, Arc<Incident>>,
     /// Open incidents by position, for the duplicate check.
     open_incidents: RTree<Point<u64>>,
     next_incident: u64,
     hospitals: BTreeMap<HospitalId, Hospital>,
-    referrals: BTreeMap<ReferralId, Arc<Referral>>,
+    referrals: OrdMap<ReferralId, Arc<Referral>>,
     next_referral: u64,
-    bookings: BTreeMap<BookingId, Booking>,
+    bookings: OrdMap<BookingId, Arc<Booking>>,
     next_booking: u64,
 }
 
@@ -183,13 +186,13 @@ impl Dispatch {
             units: Vec::new(),
             unit_index: HashMap::new(),
             positions: RTree::new(),
-            incidents: BTreeMap::new(),
+            incidents: OrdMap::new(),
             open_incidents: RTree::new(),
             next_incident: 1,
             hospitals: hospitals.into_iter().map(|h| (h.id.clone(), h)).collect(),
-            referrals: BTreeMap::new(),
+            referrals: OrdMap::new(),
             next_referral: 1,
-            bookings: BTreeMap::new(),
+            bookings: OrdMap::new(),
             next_booking: 1,
         };
         for u in units {
@@ -236,12 +239,12 @@ impl Dispatch {
     }
     /// Every booked transport (Pattas and other scheduled transfers).
     pub fn bookings(&self) -> impl Iterator<Item = &Booking> {
-        self.bookings.values()
+        self.bookings.values().map(|b| &**b)
     }
 
     /// One booked transport.
     pub fn booking(&self, id: BookingId) -> Option<&Booking> {
-        self.bookings.get(&id)
+        self.bookings.get(&id).map(|b| &**b)
     }
 
     /// One referral.

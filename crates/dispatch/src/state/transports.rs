@@ -12,6 +12,7 @@ use crate::rejection::Rejection;
 use crate::roads::DriveTimes;
 use crate::transport::{Booking, BookingId, BookingStatus};
 use crate::validate::invalid;
+use std::sync::Arc;
 
 impl Dispatch {
     /// The events of a transport command, routed here by `Dispatch::decide`
@@ -112,14 +113,15 @@ impl Dispatch {
         match e {
             Event::TransportBooked { booking } => {
                 self.next_booking = self.next_booking.max(booking.id.0 + 1);
-                self.bookings.insert(booking.id, (**booking).clone());
+                self.bookings
+                    .insert(booking.id, Arc::new((**booking).clone()));
             }
             Event::TransportDispatched {
                 booking,
                 incident,
                 at,
             } => {
-                if let Some(b) = self.bookings.get_mut(booking) {
+                if let Some(b) = self.bookings.get_mut(booking).map(Arc::make_mut) {
                     b.status = BookingStatus::Dispatched {
                         incident: *incident,
                         at: *at,
@@ -133,7 +135,7 @@ impl Dispatch {
                 at,
                 reason,
             } => {
-                if let Some(b) = self.bookings.get_mut(booking) {
+                if let Some(b) = self.bookings.get_mut(booking).map(Arc::make_mut) {
                     b.status = BookingStatus::Cancelled {
                         reason: reason.clone(),
                         at: *at,
