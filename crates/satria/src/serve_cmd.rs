@@ -252,13 +252,16 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .context("the server failed")
     })?;
     println!("== stopping: finishing queued commands and flushing the journal");
+    // Every socket has said goodbye (serve waits for them); ending the runtime
+    // drops the finished tasks that still held the shared state, and with it
+    // the engine, so the engine is stopped here with its queue flushed.
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
     match Arc::try_unwrap(engine) {
         Ok(e) => e.shutdown(),
         Err(_) => {
             eprintln!("warning: connections still hold the engine; the journal is durable anyway")
         }
     }
-    rt.shutdown_timeout(std::time::Duration::from_secs(5));
     println!("== stopped");
     Ok(())
 }

@@ -129,6 +129,9 @@ pub struct AppState {
     pub modules: std::sync::OnceLock<modules::Modules>,
     /// Flips to true when the server shuts down: WebSockets say goodbye and close.
     pub closing: tokio::sync::watch::Sender<bool>,
+    /// Upgraded WebSocket connections whose task is still running (authenticated
+    /// or not): [`serve`] waits for it to reach 0 before it returns.
+    pub live_sockets: tokio::sync::watch::Sender<usize>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -163,6 +166,7 @@ impl AppState {
             roads: std::sync::OnceLock::new(),
             modules: std::sync::OnceLock::new(),
             closing: tokio::sync::watch::channel(false).0,
+            live_sockets: tokio::sync::watch::channel(0).0,
         })
     }
 
@@ -271,6 +275,17 @@ pub async fn serve(
     .await;
     state.closing.send_replace(true);
     let _ = watcher.await;
+    // HTTP connections are drained, but upgraded sockets run in tasks of their
+    // own: each was told to close and is sending its goodbye. Wait until every
+    // one of them has ended (bounded: a client that never reads is dropped at
+    // its write deadline), so that every console hears why it was closed and
+    // the caller can stop the engine they shared.
+    let mut live = state.live_sockets.subscribe();
+    let _ = tokio::time::timeout(
+        ws::WRITE_DEADLINE + std::time::Duration::from_secs(1),
+        live.wait_for(|n| *n == 0),
+    )
+    .await;
     state.audit.flush_and_stop();
     r
 }

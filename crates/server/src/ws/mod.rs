@@ -61,7 +61,28 @@ async fn upgrade(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Re
         // that memset was most of the server's CPU. Client messages are small;
         // the buffer grows for a rare large one (up to the 64 KiB limit).
         .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |socket| connection(socket, state))
+        .on_upgrade(move |socket| async move {
+            let _live = LiveSocket::new(&state);
+            connection(socket, Arc::clone(&state)).await
+        })
+}
+
+/// Counts a running socket task in `AppState::live_sockets` while alive.
+struct LiveSocket<'a>(&'a AppState);
+
+impl<'a> LiveSocket<'a> {
+    fn new(state: &'a AppState) -> LiveSocket<'a> {
+        state.live_sockets.send_modify(|n| *n += 1);
+        LiveSocket(state)
+    }
+}
+
+impl Drop for LiveSocket<'_> {
+    fn drop(&mut self) {
+        self.0
+            .live_sockets
+            .send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 /// Counts the open socket of one role while alive.
@@ -77,7 +98,7 @@ type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 type Stream = futures_util::stream::SplitStream<WebSocket>;
 
 /// How long a client may take to accept a write before it is dropped.
-const WRITE_DEADLINE: Duration = Duration::from_secs(10);
+pub(crate) const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Runs a socket write, giving up on a client that cannot take it within
 /// [`WRITE_DEADLINE`]. Nearly every write completes at once, so the timer is
