@@ -327,9 +327,11 @@ impl Dispatch {
         roads: &dyn DriveTimes,
         events: &mut Vec<Event>,
     ) {
+        // A pending assignment is active, and active ones sit only on open
+        // incidents (`check_invariants`): the open ones are all there is to scan,
+        // however long the history.
         let due: Vec<(IncidentId, UnitId)> = self
-            .incidents
-            .values()
+            .open_incidents_by_id()
             .flat_map(|i| {
                 i.assignments
                     .iter()

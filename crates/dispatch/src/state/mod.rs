@@ -292,6 +292,19 @@ impl Dispatch {
         v.into_iter().map(|x| x.1).collect()
     }
 
+    /// The open incidents in id order, from the R-tree that holds exactly them
+    /// (`check_invariants`): what the ticker scans costs the open calls, not the
+    /// years of closed ones.
+    fn open_incidents_by_id(&self) -> impl Iterator<Item = &Incident> {
+        let mut ids: Vec<IncidentId> = self
+            .open_incidents
+            .iter()
+            .map(|g| IncidentId(g.data))
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter().filter_map(|id| self.incident(id))
+    }
+
     /// An incident to change, copied first if a published state still shares it.
     fn incidents_mut(&mut self, id: &IncidentId) -> Option<&mut Incident> {
         self.incidents.get_mut(id).map(Arc::make_mut)
@@ -386,9 +399,7 @@ impl Dispatch {
     /// due time, so the engine knows when to call [`Dispatch::tick`].
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let acks = self
-            .incidents
-            .values()
-            .filter(|i| i.status.is_open())
+            .open_incidents_by_id()
             .flat_map(|i| i.assignments.iter())
             .filter(|a| a.state == AssignmentState::Pending)
             .map(|a| a.ack_deadline);

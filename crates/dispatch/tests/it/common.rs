@@ -255,6 +255,20 @@ impl Run {
         let ev = self.d.tick(at(s), &self.roads);
         self.journal.extend(ev.iter().cloned());
         self.verify();
+        // The ticker scans only the open incidents: checked against every
+        // incident held, none is left pending past its deadline, and the next
+        // deadline it reports is no later than any pending one.
+        let pending: Vec<_> = self
+            .d
+            .incidents()
+            .flat_map(|i| i.assignments.iter())
+            .filter(|a| a.state == satria_dispatch::AssignmentState::Pending)
+            .map(|a| a.ack_deadline)
+            .collect();
+        assert!(pending.iter().all(|d| *d > at(s)), "{pending:?} at {s}");
+        if let Some(first) = pending.iter().min() {
+            assert!(self.d.next_deadline().is_some_and(|d| d <= *first));
+        }
         ev
     }
 
