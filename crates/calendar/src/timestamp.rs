@@ -21,11 +21,6 @@ const MIN_MS: i64 = -62_167_219_200_000;
 const MAX_MS: i64 = 253_402_300_799_999;
 
 impl Timestamp {
-    /// The instant `ms` milliseconds after the epoch.
-    pub const fn from_ms(ms: i64) -> Timestamp {
-        Timestamp(ms)
-    }
-
     /// Milliseconds since the epoch.
     pub const fn ms(self) -> i64 {
         self.0

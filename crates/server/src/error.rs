@@ -43,8 +43,9 @@ impl PathRecord {
 /// A dispatch refusal of a request whose path names `path`: as [`rejected`],
 /// except that a record the body names and that does not exist is 422.
 pub fn rejected_on(r: Rejection, path: &PathRecord) -> HttpError {
-    let mut e = rejected(r.clone());
-    if e.status == StatusCode::NOT_FOUND && !path.is_missing(&r) {
+    let named_by_path = path.is_missing(&r);
+    let mut e = rejected(r);
+    if e.status == StatusCode::NOT_FOUND && !named_by_path {
         e.status = StatusCode::UNPROCESSABLE_ENTITY;
     }
     e
