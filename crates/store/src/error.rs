@@ -126,6 +126,41 @@ pub enum StoreError {
         detail: String,
     },
 
+    /// The PostgreSQL server could not be reached or refused the connection.
+    /// `url` is the address with its password removed.
+    #[error("cannot reach the PostgreSQL journal at {url}: {detail}")]
+    Unreachable {
+        /// The database URL, without its password.
+        url: String,
+        /// What the connection attempt met.
+        detail: String,
+    },
+
+    /// The PostgreSQL database holds tables that are not a Satria journal's.
+    #[error("{path} is not a Satria database: {detail}")]
+    ForeignSchema {
+        /// The database URL, without its password.
+        path: PathBuf,
+        /// What was found instead.
+        detail: String,
+    },
+
+    /// This writer's lease on the region was taken over (a higher term) or is
+    /// gone: it must not write, and steps down.
+    #[error(
+        "the lease on region {region:?} is no longer held by {holder:?} in term {term} ({detail}); this node must not write"
+    )]
+    Fenced {
+        /// The region whose stream was to be written.
+        region: String,
+        /// Who tried to write.
+        holder: String,
+        /// The term it believed it held.
+        term: u64,
+        /// Who holds it now, if anyone.
+        detail: String,
+    },
+
     /// The storage backend reported an error not covered above.
     #[error("journal {path}: {action}: {source}")]
     Backend {
@@ -140,6 +175,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when the failure says nothing about the data, only that the
+    /// database could not be reached or answered: the command may be retried
+    /// once it is back (a refusal the client should see as 503).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unreachable { .. } => true,
+            StoreError::Backend { source, .. } => source
+                .downcast_ref::<postgres::Error>()
+                .is_some_and(|e| e.is_closed() || e.code().is_none()),
+            _ => false,
+        }
+    }
+
     /// Wraps a SQLite error, recognising the codes that mean "not a database"
     /// or "corrupt" so the caller sees those plainly rather than as a generic
     /// backend failure.

@@ -4,8 +4,9 @@
 //! fsynced, before the command is acknowledged, and the engine rebuilds its
 //! state from this journal on restart. The default backend is an embedded
 //! SQLite file (WAL, `synchronous=FULL`), so no database server is needed.
-//! The public API uses plain Rust types only, so a PostgreSQL backend can sit
-//! behind the same shape later.
+//! A cluster keeps the same journal in PostgreSQL ([`PgJournal`], module
+//! [`pg`]); [`EventStore`] is what both backends offer, and one conformance
+//! suite (`tests/conformance.rs`) holds them to the same behaviour.
 //!
 //! Every row is hash-chained to the one before it (see [`chain`]), so
 //! [`Journal::verify`] can point at the first row that was edited, deleted or
@@ -27,13 +28,16 @@
 //! # Ok(()) }
 //! ```
 
+mod backend;
 pub mod chain;
 pub mod checkpoint;
 mod error;
 mod integrity;
 mod journal;
+pub mod pg;
 mod schema;
 
+pub use backend::EventStore;
 pub use checkpoint::{AuditKey, Checkpoint, CheckpointSigner, parse_public_key};
 /// An ed25519 public key that checkpoints are checked against.
 pub use ed25519_dalek::VerifyingKey as PublicKey;
@@ -45,6 +49,7 @@ pub use integrity::{
 pub use journal::{
     BrokenRow, Entry, JOURNAL_FILE, Journal, JournalReader, NewEntry, Problem, VerifyReport,
 };
+pub use pg::PgJournal;
 pub use schema::{APPLICATION_ID, LATEST_VERSION};
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use crate::journal::db;
 
 pub use audit::{acknowledge_breaks, integrity_status, read_checkpoints};
 pub(crate) use checkpoints::{check_checkpoints, checkpoints, insert_checkpoint};
-pub(crate) use walk::verify_all;
+pub(crate) use walk::{Cursor, check_row, head_problem, verify_all};
 
 /// The stream that carries the journal's own audit events (accepted breaks).
 pub const INTEGRITY_STREAM: &str = "integrity";

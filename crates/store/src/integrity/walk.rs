@@ -10,13 +10,25 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::AcceptedBreak;
 use crate::StoreError;
 use crate::chain::{self, ChainHash, GENESIS};
-use crate::journal::{BrokenRow, Problem, db, entry_from_row};
+use crate::journal::{BrokenRow, Entry, Problem, db, entry_from_row};
 
 /// Where a walk stands: after row `after`, whose hash is `prev`.
-struct Cursor {
-    after: u64,
-    prev: ChainHash,
-    last: Option<(u64, String, u64)>,
+pub(crate) struct Cursor {
+    pub after: u64,
+    pub prev: ChainHash,
+    /// The last row passed: row, stream, seq.
+    pub last: Option<(u64, String, u64)>,
+}
+
+impl Cursor {
+    /// Before row 1.
+    pub(crate) fn genesis() -> Cursor {
+        Cursor {
+            after: 0,
+            prev: GENESIS,
+            last: None,
+        }
+    }
 }
 
 /// A walk's outcome: where it ended, or the first row that broke it.
@@ -109,38 +121,7 @@ fn walk(
                     Some(s) => s + 1,
                     None => first_seq_expected(conn, path, &e.stream, e.seq, cur.after)?,
                 };
-                let problem = if e.row != cur.after + 1 {
-                    Some(Problem::MissingPrevious {
-                        expected_row: cur.after + 1,
-                    })
-                } else if e.seq != expected_seq {
-                    Some(Problem::SeqGap { expected_seq })
-                } else {
-                    match chain::from_hex(&e.hash) {
-                        None => Some(Problem::MalformedHash {
-                            stored: e.hash.clone(),
-                        }),
-                        Some(stored) => {
-                            let computed = chain::row_hash(
-                                &cur.prev,
-                                &e.stream,
-                                e.seq,
-                                &e.kind,
-                                e.recorded_at_ms,
-                                &e.payload,
-                            );
-                            if computed == stored {
-                                cur.prev = computed;
-                                None
-                            } else {
-                                Some(Problem::HashMismatch {
-                                    stored: e.hash.clone(),
-                                    computed: chain::to_hex(&computed),
-                                })
-                            }
-                        }
-                    }
-                };
+                let problem = check_row(&mut cur, expected_seq, &e).err();
                 if let Some(problem) = problem {
                     broken = Some(BrokenRow {
                         row: e.row,
@@ -150,9 +131,7 @@ fn walk(
                     });
                     break;
                 }
-                seqs.insert(e.stream.clone(), e.seq);
-                cur.after = e.row;
-                cur.last = Some((e.row, e.stream, e.seq));
+                seqs.insert(e.stream, e.seq);
             }
         }
         let Some(b) = broken else {
@@ -232,13 +211,57 @@ fn check_head(
         })
         .optional()
         .map_err(db(path, "read chain head"))?;
+    Ok(head_problem(head, cur))
+}
+
+/// The chain rules for one row met in global order after `cur`: the next row
+/// number, the next seq of its stream, a well-formed hash that the chain
+/// computes. On success `cur` moves past the row. Every backend's walk checks
+/// rows with this one function.
+pub(crate) fn check_row(cur: &mut Cursor, expected_seq: u64, e: &Entry) -> Result<(), Problem> {
+    if e.row != cur.after + 1 {
+        return Err(Problem::MissingPrevious {
+            expected_row: cur.after + 1,
+        });
+    }
+    if e.seq != expected_seq {
+        return Err(Problem::SeqGap { expected_seq });
+    }
+    let Some(stored) = chain::from_hex(&e.hash) else {
+        return Err(Problem::MalformedHash {
+            stored: e.hash.clone(),
+        });
+    };
+    let computed = chain::row_hash(
+        &cur.prev,
+        &e.stream,
+        e.seq,
+        &e.kind,
+        e.recorded_at_ms,
+        &e.payload,
+    );
+    if computed != stored {
+        return Err(Problem::HashMismatch {
+            stored: e.hash.clone(),
+            computed: chain::to_hex(&computed),
+        });
+    }
+    cur.prev = computed;
+    cur.after = e.row;
+    cur.last = Some((e.row, e.stream.clone(), e.seq));
+    Ok(())
+}
+
+/// What the recorded chain head says against the walk's end: nothing when it
+/// names the last row and its hash (or there are no rows and no head).
+pub(crate) fn head_problem(head: Option<(u64, String)>, cur: &Cursor) -> Option<BrokenRow> {
     let last_row = cur.last.as_ref().map_or(0, |l| l.0);
     let (last_stream, last_seq) = cur
         .last
         .as_ref()
         .map(|l| (l.1.clone(), l.2))
         .unwrap_or_default();
-    Ok(match head {
+    match head {
         Some((head_row, _)) if head_row > last_row => Some(BrokenRow {
             row: head_row,
             stream: last_stream,
@@ -266,7 +289,7 @@ fn check_head(
             },
         }),
         _ => None,
-    })
+    }
 }
 
 /// The whole chain from row 1.

@@ -149,7 +149,7 @@ impl Journal {
     }
 }
 
-pub(super) fn validate_stream(stream: &str) -> Result<(), StoreError> {
+pub(crate) fn validate_stream(stream: &str) -> Result<(), StoreError> {
     if stream.is_empty() {
         return Err(StoreError::InvalidInput {
             detail: "stream name is empty".into(),
@@ -158,7 +158,7 @@ pub(super) fn validate_stream(stream: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn validate_entry(stream: &str, index: usize, e: &NewEntry) -> Result<(), StoreError> {
+pub(crate) fn validate_entry(stream: &str, index: usize, e: &NewEntry) -> Result<(), StoreError> {
     if e.kind.is_empty() {
         return Err(StoreError::InvalidInput {
             detail: format!("entry {index} for stream {stream:?} has an empty kind"),

@@ -38,6 +38,7 @@ use crate::StoreError;
 use crate::chain::{self, ChainHash};
 use crate::checkpoint::CheckpointSigner;
 
+pub(crate) use append::{validate_entry, validate_stream};
 pub use read::JournalReader;
 pub(crate) use read::entry_from_row;
 pub use verify::{BrokenRow, Problem, VerifyReport};

@@ -1,0 +1,140 @@
+//! [`EventStore`]: what the engine and the tools need of a journal, whatever
+//! holds it. Two backends implement it: [`Journal`] (one SQLite file, the
+//! embedded default) and [`PgJournal`] (PostgreSQL, for a cluster). Both
+//! compute the same hash chain over the same rows, so a journal copied from
+//! one to the other verifies unchanged; the conformance suite
+//! (`tests/conformance.rs`) runs the same checks against both.
+
+use crate::{Entry, Journal, NewEntry, PgJournal, StoreError, VerifyReport};
+
+/// A durable, hash-chained, append-only event journal.
+///
+/// Invariants every backend keeps:
+/// - an append is durable when it returns `Ok` (fsynced, or committed with
+///   `synchronous_commit = on`), and all-or-nothing across its groups;
+/// - rows are numbered 1, 2, 3, … in global order and each stream's seqs
+///   1, 2, 3, …, with no gap;
+/// - each row's hash chains from the one before it ([`crate::chain`]);
+/// - a failed commit whose outcome is unknown makes every later call fail
+///   with [`StoreError::Poisoned`] until the journal is reopened.
+pub trait EventStore: Send {
+    /// Where the journal is: a file path, or a database URL without its password.
+    fn location(&self) -> String;
+
+    /// Appends each group's entries to its stream, all in one transaction.
+    fn append_groups(&mut self, groups: &[(&str, &[NewEntry])]) -> Result<Vec<Entry>, StoreError>;
+
+    /// Appends `entries` to `stream` in one transaction.
+    fn append_entries(
+        &mut self,
+        stream: &str,
+        entries: &[NewEntry],
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.append_groups(&[(stream, entries)])
+    }
+
+    /// Last sequence number of `stream` (0 when it has no entries).
+    fn stream_seq(&self, stream: &str) -> u64;
+
+    /// The last global row number (0 for an empty journal).
+    fn head_row(&self) -> u64;
+
+    /// Hex chain hash of the last row (64 zeros for an empty journal).
+    fn head(&self) -> String;
+
+    /// Up to `limit` entries of `stream` with `seq > after_seq`, in order.
+    fn entries_since(
+        &self,
+        stream: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError>;
+
+    /// Up to `limit` entries of all streams with `row > after_row`, in order.
+    fn rows_since(&self, after_row: u64, limit: usize) -> Result<Vec<Entry>, StoreError>;
+
+    /// Stores a snapshot of `stream` as of `seq` (derived data, not chained).
+    fn put_snapshot(&mut self, stream: &str, seq: u64, data: &[u8]) -> Result<(), StoreError>;
+
+    /// The newest snapshot of `stream`, if any.
+    fn newest_snapshot(&self, stream: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+
+    /// Walks the stored rows and reports the first that does not check out.
+    fn verify_chain(&self) -> Result<VerifyReport, StoreError>;
+}
+
+impl EventStore for Journal {
+    fn location(&self) -> String {
+        self.path().display().to_string()
+    }
+    fn append_groups(&mut self, groups: &[(&str, &[NewEntry])]) -> Result<Vec<Entry>, StoreError> {
+        self.append_batch(groups)
+    }
+    fn stream_seq(&self, stream: &str) -> u64 {
+        self.last_seq(stream)
+    }
+    fn head_row(&self) -> u64 {
+        self.last_row()
+    }
+    fn head(&self) -> String {
+        self.head_hash()
+    }
+    fn entries_since(
+        &self,
+        stream: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.read_since(stream, after_seq, limit)
+    }
+    fn rows_since(&self, after_row: u64, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        self.read_rows(after_row, limit)
+    }
+    fn put_snapshot(&mut self, stream: &str, seq: u64, data: &[u8]) -> Result<(), StoreError> {
+        self.save_snapshot(stream, seq, data)
+    }
+    fn newest_snapshot(&self, stream: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.latest_snapshot(stream)
+    }
+    fn verify_chain(&self) -> Result<VerifyReport, StoreError> {
+        self.verify()
+    }
+}
+
+impl EventStore for PgJournal {
+    fn location(&self) -> String {
+        self.url().to_string()
+    }
+    fn append_groups(&mut self, groups: &[(&str, &[NewEntry])]) -> Result<Vec<Entry>, StoreError> {
+        self.append_batch(groups)
+    }
+    fn stream_seq(&self, stream: &str) -> u64 {
+        self.last_seq(stream)
+    }
+    fn head_row(&self) -> u64 {
+        self.last_row()
+    }
+    fn head(&self) -> String {
+        self.head_hash()
+    }
+    fn entries_since(
+        &self,
+        stream: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.read_since(stream, after_seq, limit)
+    }
+    fn rows_since(&self, after_row: u64, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        self.read_rows(after_row, limit)
+    }
+    fn put_snapshot(&mut self, stream: &str, seq: u64, data: &[u8]) -> Result<(), StoreError> {
+        self.save_snapshot(stream, seq, data)
+    }
+    fn newest_snapshot(&self, stream: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.latest_snapshot(stream)
+    }
+    fn verify_chain(&self) -> Result<VerifyReport, StoreError> {
+        self.verify()
+    }
+}

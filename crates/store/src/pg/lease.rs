@@ -1,0 +1,169 @@
+//! Region leases: one writer per region, by a row in `leases` that the holder
+//! renews before it expires (database time). Taking an expired (or never
+//! held) lease increments its term; the term fences every append.
+//!
+//! A node that restarts under the same name still waits for its old lease to
+//! expire: the old process may be paused, not dead, and a new term is what
+//! tells the two apart.
+
+use std::time::Duration;
+
+use super::{Fence, PgJournal, pg};
+use crate::StoreError;
+
+/// A lease this handle now holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The region it is for.
+    pub region: String,
+    /// Who holds it (the node id).
+    pub holder: String,
+    /// Incremented by every takeover; every append checks it.
+    pub term: u64,
+}
+
+/// Who holds a region's lease, as the database says now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseHolder {
+    /// The node id of the holder.
+    pub holder: String,
+    /// Its term.
+    pub term: u64,
+    /// Milliseconds until it expires (negative: expired, free to take).
+    pub expires_in_ms: i64,
+}
+
+fn ms(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1)
+}
+
+impl PgJournal {
+    /// Takes `region`'s lease for `holder` when nobody holds it or its holder
+    /// let it expire; the term becomes one more than the last. On success,
+    /// every later append of this handle is fenced by it. `Ok(None)`: it is
+    /// held by someone else (see [`PgJournal::lease_holder`]).
+    pub fn try_acquire_lease(
+        &mut self,
+        region: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        self.check_usable()?;
+        if region.is_empty() || holder.is_empty() {
+            return Err(StoreError::InvalidInput {
+                detail: "a lease needs a region and a holder".into(),
+            });
+        }
+        let path = self.location();
+        let ttl_ms = ms(ttl);
+        let row = self
+            .client
+            .get_mut()
+            .query_opt(
+                "INSERT INTO leases AS l (region, holder, term, expires_at, taken_at)
+                 VALUES ($1, $2, 1, clock_timestamp() + $3::float8 * interval '1 millisecond', clock_timestamp())
+                 ON CONFLICT (region) DO UPDATE
+                   SET holder = excluded.holder, term = l.term + 1,
+                       expires_at = excluded.expires_at, taken_at = excluded.taken_at
+                   WHERE l.expires_at < clock_timestamp()
+                 RETURNING term",
+                &[&region, &holder, &(ttl_ms as f64)],
+            )
+            .map_err(pg(&path, "take the lease"))?;
+        Ok(row.map(|r| {
+            let term = r.get::<_, i64>(0) as u64;
+            self.fence = Some(Fence {
+                region: region.to_string(),
+                holder: holder.to_string(),
+                term,
+                ttl_ms,
+            });
+            Lease {
+                region: region.to_string(),
+                holder: holder.to_string(),
+                term,
+            }
+        }))
+    }
+
+    /// Extends the lease this handle holds by its TTL from now. Fails with
+    /// [`StoreError::Fenced`] when it was taken over: the caller must step down.
+    pub fn renew_lease(&mut self) -> Result<(), StoreError> {
+        self.check_usable()?;
+        let Some(f) = self.fence.clone() else {
+            return Err(StoreError::InvalidInput {
+                detail: "this handle holds no lease to renew".into(),
+            });
+        };
+        let path = self.location();
+        let n = self
+            .client
+            .get_mut()
+            .execute(
+                "UPDATE leases SET expires_at = clock_timestamp() + $4::float8 * interval '1 millisecond'
+                 WHERE region = $1 AND holder = $2 AND term = $3",
+                &[&f.region, &f.holder, &(f.term as i64), &(f.ttl_ms as f64)],
+            )
+            .map_err(pg(&path, "renew the lease"))?;
+        if n == 1 {
+            return Ok(());
+        }
+        let now = self.lease_holder(&f.region)?;
+        Err(StoreError::Fenced {
+            region: f.region,
+            holder: f.holder,
+            term: f.term,
+            detail: match now {
+                Some(h) => format!("{:?} holds it in term {}", h.holder, h.term),
+                None => "no lease row".into(),
+            },
+        })
+    }
+
+    /// Lets the lease go at once (a clean shutdown), so another node takes
+    /// over without waiting for the TTL. Appends are fenced from now on.
+    pub fn release_lease(&mut self) -> Result<(), StoreError> {
+        let Some(f) = self.fence.clone() else {
+            return Ok(());
+        };
+        let path = self.location();
+        self.client
+            .get_mut()
+            .execute(
+                "UPDATE leases SET expires_at = clock_timestamp() - interval '1 millisecond'
+                 WHERE region = $1 AND holder = $2 AND term = $3",
+                &[&f.region, &f.holder, &(f.term as i64)],
+            )
+            .map_err(pg(&path, "release the lease"))?;
+        Ok(())
+    }
+
+    /// The lease this handle writes under, if any.
+    pub fn lease(&self) -> Option<Lease> {
+        self.fence.as_ref().map(|f| Lease {
+            region: f.region.clone(),
+            holder: f.holder.clone(),
+            term: f.term,
+        })
+    }
+
+    /// Who holds `region`'s lease now, as the database says.
+    pub fn lease_holder(&self, region: &str) -> Result<Option<LeaseHolder>, StoreError> {
+        let path = self.location();
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT holder, term,
+                        (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::int8
+                 FROM leases WHERE region = $1",
+                &[&region],
+            )
+            .map_err(pg(&path, "read the lease"))?
+            .map(|r| LeaseHolder {
+                holder: r.get(0),
+                term: r.get::<_, i64>(1) as u64,
+                expires_in_ms: r.get(2),
+            }))
+    }
+}
