@@ -1,9 +1,10 @@
 //! The binary tested as a user runs it (the `cli_*` modules, by subcommand: roads,
-//! the generated region and demo, users, audit, serve) and killed mid-write (`crash`):
+//! the generated region and demo, users, audit, migrate, serve) and killed mid-write (`crash`):
 //! one test binary, so the dependencies link once.
 
 mod cli_audit;
 mod cli_demo;
+mod cli_migrate;
 mod cli_roads;
 mod cli_serve;
 mod cli_users;

@@ -113,7 +113,7 @@ fn public_key(text: &str) -> anyhow::Result<satria_store::PublicKey> {
 /// given; plus those exported to `checkpoints`), and names the first broken row. An
 /// error (exit 1) when broken.
 pub fn audit_verify(
-    data_dir: &Path,
+    at: JournalAt<'_>,
     public_key_arg: Option<&str>,
     checkpoints: Option<&Path>,
 ) -> anyhow::Result<()> {
@@ -132,9 +132,24 @@ pub fn audit_verify(
         }
         None => Vec::new(),
     };
-    let report = Journal::verify_dir_with(data_dir, key.as_ref(), &exported)
-        .with_context(|| format!("{}: cannot verify the journal", data_dir.display()))?;
-    let file = data_dir.join(satria_store::JOURNAL_FILE);
+    let (report, file) = match at {
+        JournalAt::Dir(data_dir) => (
+            Journal::verify_dir_with(data_dir, key.as_ref(), &exported)
+                .with_context(|| format!("{}: cannot verify the journal", data_dir.display()))?,
+            data_dir
+                .join(satria_store::JOURNAL_FILE)
+                .display()
+                .to_string(),
+        ),
+        JournalAt::Postgres(url) => {
+            let shown = satria_store::pg::redact(url);
+            (
+                satria_store::PgJournal::verify_url(url, key.as_ref(), &exported)
+                    .with_context(|| format!("{shown}: cannot verify the journal"))?,
+                shown,
+            )
+        }
+    };
     for a in &report.accepted {
         println!(
             "accepted break at row {} (rows up to {} taken as found), accepted by {} at {} ms{}: {}",
@@ -153,7 +168,7 @@ pub fn audit_verify(
         None => {
             println!(
                 "journal {}: {} rows, hash chain intact; {} signed checkpoints match{}",
-                file.display(),
+                file,
                 report.rows,
                 report.checkpoints,
                 if key.is_some() {
@@ -166,7 +181,7 @@ pub fn audit_verify(
         }
         Some(b) => bail!(
             "journal {}: BROKEN at row {} (stream {}, seq {}): {}; {} rows checked",
-            file.display(),
+            file,
             b.row,
             b.stream,
             b.seq,
@@ -174,6 +189,46 @@ pub fn audit_verify(
             report.rows
         ),
     }
+}
+
+/// Where a journal is: a data directory's SQLite file, or a PostgreSQL database.
+#[derive(Debug, Clone, Copy)]
+pub enum JournalAt<'a> {
+    Dir(&'a Path),
+    Postgres(&'a str),
+}
+
+/// `satria migrate --from-sqlite DIR --to URL`: copies the journal, printing
+/// progress on stderr and the outcome on stdout.
+pub fn migrate(dir: &Path, url: &str, batch: usize) -> anyhow::Result<()> {
+    let shown = satria_store::pg::redact(url);
+    // The first and last lines always, and one at most every half second between.
+    let mut last_shown: Option<std::time::Instant> = None;
+    let mut progress = |copied: u64, total: u64| {
+        let due = last_shown.is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(500));
+        if copied == total || due {
+            last_shown = Some(std::time::Instant::now());
+            let pct = (copied * 100).checked_div(total).unwrap_or(100);
+            eprintln!("copied {copied} of {total} journal rows ({pct}%)");
+        }
+    };
+    let report = satria_store::migrate::sqlite_to_postgres(dir, url, batch, &mut progress)
+        .with_context(|| format!("cannot migrate {} to {shown}", dir.display()))?;
+    if report.resumed_from > 0 {
+        println!(
+            "resumed after row {} that an earlier run had copied",
+            report.resumed_from
+        );
+    }
+    println!(
+        "journal copied to {shown}: {} rows, hash chain verified before and after (head {}), {} signed checkpoints match",
+        report.rows, report.head, report.checkpoints
+    );
+    println!(
+        "accounts, sessions, the access log, Pattas and Salinmas stay in {} (they are not kept in PostgreSQL yet)",
+        dir.display()
+    );
+    Ok(())
 }
 
 /// `satria audit keygen`: a new ed25519 audit key in `out` (mode 0600, never

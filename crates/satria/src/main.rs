@@ -137,6 +137,20 @@ enum Command {
     },
     /// Print the region facts the binary carries.
     Facts,
+    /// Copy a centre's SQLite journal into PostgreSQL, for a cluster: verifies the
+    /// chain first and again after the copy, resumes where an earlier run
+    /// stopped, and refuses a target that holds other data.
+    Migrate {
+        /// The data directory whose journal.sqlite is copied.
+        #[arg(long, value_name = "DIR")]
+        from_sqlite: PathBuf,
+        /// The PostgreSQL database to copy into (postgres://user@host/db).
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 5000)]
+        batch: usize,
+    },
     /// Audit the journal.
     Audit {
         #[command(subcommand)]
@@ -255,6 +269,10 @@ enum AuditCommand {
     Verify {
         #[arg(long, default_value = "satria-data")]
         data_dir: PathBuf,
+        /// Verify the journal in this PostgreSQL database instead
+        /// (postgres://user@host/db); the password never shows in output.
+        #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
+        database: Option<String>,
         /// Require every checkpoint to be signed by this ed25519 public key (64 hex
         /// digits, or a file holding them).
         #[arg(long, value_name = "KEY")]
@@ -405,14 +423,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 nearest,
             } => roads_cmd::bench_eta(&graph, units, queries, seed, nearest)?,
         },
+        Command::Migrate {
+            from_sqlite,
+            to,
+            batch,
+        } => engine_cmd::migrate(&from_sqlite, &to, batch)?,
         Command::Audit { what } => match what {
             AuditCommand::Verify {
                 data_dir,
+                database,
                 public_key,
                 checkpoints,
-            } => {
-                engine_cmd::audit_verify(&data_dir, public_key.as_deref(), checkpoints.as_deref())?
-            }
+            } => engine_cmd::audit_verify(
+                match &database {
+                    Some(url) => engine_cmd::JournalAt::Postgres(url),
+                    None => engine_cmd::JournalAt::Dir(&data_dir),
+                },
+                public_key.as_deref(),
+                checkpoints.as_deref(),
+            )?,
             AuditCommand::Keygen { out } => engine_cmd::audit_keygen(&out)?,
             AuditCommand::Checkpoints { data_dir, json } => {
                 engine_cmd::audit_checkpoints(&data_dir, json)?

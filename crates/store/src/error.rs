@@ -161,6 +161,14 @@ pub enum StoreError {
         detail: String,
     },
 
+    /// An operation was refused before it changed anything (e.g. `satria
+    /// migrate` into a database that holds other data).
+    #[error("refused: {detail}")]
+    Refused {
+        /// Why.
+        detail: String,
+    },
+
     /// The storage backend reported an error not covered above.
     #[error("journal {path}: {action}: {source}")]
     Backend {

@@ -34,6 +34,7 @@ pub mod checkpoint;
 mod error;
 mod integrity;
 mod journal;
+pub mod migrate;
 pub mod pg;
 mod schema;
 

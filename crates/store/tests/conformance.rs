@@ -446,7 +446,7 @@ mod pg_only {
         let Some(empty) = TestDatabase::create("empty") else {
             return;
         };
-        let err = PgJournal::verify_url(&empty.url).unwrap_err();
+        let err = PgJournal::verify_url(&empty.url, None, &[]).unwrap_err();
         assert!(err.to_string().contains("empty"), "{err}");
     }
 

@@ -22,10 +22,32 @@ pub(crate) fn check_checkpoints(
     source: &str,
     key: Option<&VerifyingKey>,
 ) -> Result<Option<BrokenRow>, StoreError> {
+    check_against(
+        checkpoints,
+        source,
+        key,
+        &mut |row| row_at(conn, path, row),
+        &mut || last_present(conn, path),
+    )
+}
+
+/// Where a row is: its stream, seq and stored hash (`None`: no such row).
+pub(crate) type RowAt<'a> =
+    dyn FnMut(u64) -> Result<Option<(String, u64, String)>, StoreError> + 'a;
+
+/// [`check_checkpoints`] against any backend's rows: `row_at` looks a row up,
+/// `last_present` gives the last row there is.
+pub(crate) fn check_against(
+    checkpoints: &[Checkpoint],
+    source: &str,
+    key: Option<&VerifyingKey>,
+    row_at: &mut RowAt<'_>,
+    last_present: &mut dyn FnMut() -> Result<u64, StoreError>,
+) -> Result<Option<BrokenRow>, StoreError> {
     let mut sorted: Vec<&Checkpoint> = checkpoints.iter().collect();
     sorted.sort_by_key(|c| c.row);
     for cp in sorted {
-        let at = row_at(conn, path, cp.row)?;
+        let at = row_at(cp.row)?;
         let (stream, seq) = at.as_ref().map(|a| (a.0.clone(), a.1)).unwrap_or_default();
         let broken = |problem| {
             Ok(Some(BrokenRow {
@@ -46,7 +68,7 @@ pub(crate) fn check_checkpoints(
             None => {
                 return broken(Problem::AnchorBeyondEnd {
                     anchor,
-                    last_present: last_present(conn, path)?,
+                    last_present: last_present()?,
                 });
             }
             Some((_, _, hash)) if chain::from_hex(&hash) != chain::from_hex(&cp.hash) => {

@@ -29,7 +29,7 @@ use crate::checkpoint::{Checkpoint, CheckpointSigner};
 use crate::journal::db;
 
 pub use audit::{acknowledge_breaks, integrity_status, read_checkpoints};
-pub(crate) use checkpoints::{check_checkpoints, checkpoints, insert_checkpoint};
+pub(crate) use checkpoints::{check_against, check_checkpoints, checkpoints, insert_checkpoint};
 pub(crate) use walk::{Cursor, check_row, head_problem, verify_all};
 
 /// The stream that carries the journal's own audit events (accepted breaks).

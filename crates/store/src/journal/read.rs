@@ -36,19 +36,7 @@ impl Journal {
     /// global order (for projections that follow the whole journal).
     pub fn read_rows(&self, after_row: u64, limit: usize) -> Result<Vec<Entry>, StoreError> {
         self.check_usable()?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
-                 WHERE row > ?1 ORDER BY row LIMIT ?2",
-            )
-            .map_err(db(&self.path, "prepare read"))?;
-        let rows = stmt
-            .query_map(params![after_row, limit], entry_from_row)
-            .map_err(db(&self.path, "read"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(db(&self.path, "read"))
+        read_rows(&self.conn, &self.path, after_row, limit)
     }
 }
 
@@ -70,6 +58,27 @@ fn read_since(
         .map_err(db(path, "prepare read"))?;
     let rows = stmt
         .query_map(params![stream, after_seq, limit], entry_from_row)
+        .map_err(db(path, "read"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(db(path, "read"))
+}
+
+/// Up to `limit` entries of all streams after global row `after_row`, in order.
+fn read_rows(
+    conn: &Connection,
+    path: &Path,
+    after_row: u64,
+    limit: usize,
+) -> Result<Vec<Entry>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
+             WHERE row > ?1 ORDER BY row LIMIT ?2",
+        )
+        .map_err(db(path, "prepare read"))?;
+    let rows = stmt
+        .query_map(params![after_row, limit], entry_from_row)
         .map_err(db(path, "read"))?;
     rows.collect::<Result<Vec<_>, _>>()
         .map_err(db(path, "read"))
@@ -126,5 +135,19 @@ impl JournalReader {
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
         read_since(&self.conn, &self.path, stream, after_seq, limit)
+    }
+
+    /// Up to `limit` entries of all streams with global `row > after_row`, in order.
+    pub fn read_rows(&self, after_row: u64, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        read_rows(&self.conn, &self.path, after_row, limit)
+    }
+
+    /// The number of the last row (0 for an empty journal).
+    pub fn last_row(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT coalesce(max(row), 0) FROM entries", [], |r| {
+                r.get(0)
+            })
+            .map_err(db(&self.path, "read last row"))
     }
 }

@@ -29,6 +29,7 @@
 
 mod append;
 mod connect;
+mod import;
 mod lease;
 mod read;
 mod schema;
@@ -104,7 +105,11 @@ impl PgJournal {
 
     /// Verifies the journal at `url` without creating or migrating anything:
     /// `satria audit verify --database URL`.
-    pub fn verify_url(url: &str) -> Result<crate::VerifyReport, StoreError> {
+    pub fn verify_url(
+        url: &str,
+        key: Option<&crate::PublicKey>,
+        exported: &[crate::Checkpoint],
+    ) -> Result<crate::VerifyReport, StoreError> {
         let mut client = connect::connect(url)?;
         let shown = redact(url);
         schema::check_read_only(&mut client, &shown)?;
@@ -117,7 +122,7 @@ impl PgJournal {
             poisoned: None,
             fence: None,
         };
-        j.verify()
+        j.verify_with(key, exported)
     }
 
     /// The database URL without its password.

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use postgres::Row;
 
 use super::{PgJournal, pg};
-use crate::integrity::{Cursor, check_row, head_problem};
+use crate::checkpoint::Checkpoint;
+use crate::integrity::{Cursor, check_against, check_row, head_problem};
 use crate::journal::validate_stream;
 use crate::{BrokenRow, Entry, StoreError, VerifyReport};
+use ed25519_dalek::VerifyingKey;
 
 /// How many snapshots per stream are kept (as on SQLite).
 const SNAPSHOTS_KEPT: i64 = 2;
@@ -127,8 +129,19 @@ impl PgJournal {
 
     /// Walks the whole journal in global order with the same rules as the
     /// SQLite journal's walk (row and seq contiguity, the hash chain, the
-    /// recorded head), reading the database, not this handle's memory.
+    /// recorded head), reading the database, not this handle's memory, and
+    /// checks the signed checkpoints stored with it.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.verify_with(None, &[])
+    }
+
+    /// [`PgJournal::verify`], requiring every checkpoint to be signed by `key`
+    /// when given, and checking `exported` checkpoints against the rows too.
+    pub fn verify_with(
+        &self,
+        key: Option<&VerifyingKey>,
+        exported: &[Checkpoint],
+    ) -> Result<VerifyReport, StoreError> {
         self.check_usable()?;
         let path = self.location();
         let mut client = self.client.borrow_mut();
@@ -140,49 +153,96 @@ impl PgJournal {
             .read_only(true)
             .start()
             .map_err(pg(&path, "begin verify"))?;
-        let mut cur = Cursor::genesis();
-        let mut seqs: HashMap<String, u64> = HashMap::new();
-        let mut rows = 0u64;
-        loop {
-            let page = tx
-                .query(
-                    "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
-                     WHERE row > $1 ORDER BY row LIMIT $2",
-                    &[&(cur.after as i64), &WALK_PAGE],
-                )
-                .map_err(pg(&path, "verify"))?;
-            if page.is_empty() {
-                break;
-            }
-            for r in &page {
-                let e = entry(r);
-                rows += 1;
-                let expected = seqs.get(&e.stream).map_or(1, |s| s + 1);
-                if let Err(problem) = check_row(&mut cur, expected, &e) {
-                    return Ok(VerifyReport {
-                        rows,
-                        first_broken: Some(BrokenRow {
-                            row: e.row,
-                            stream: e.stream,
-                            seq: e.seq,
-                            problem,
-                        }),
-                        checkpoints: 0,
-                        accepted: Vec::new(),
-                    });
-                }
-                seqs.insert(e.stream, e.seq);
+        let walked = walk(&mut tx, &path)?;
+        let stored: Vec<Checkpoint> = tx
+            .query(
+                "SELECT row, hash, at_ms, public_key, signature FROM checkpoints ORDER BY row",
+                &[],
+            )
+            .map_err(pg(&path, "read checkpoints"))?
+            .iter()
+            .map(|r| Checkpoint {
+                row: r.get::<_, i64>(0) as u64,
+                hash: r.get(1),
+                at_ms: r.get(2),
+                public_key: r.get(3),
+                signature: r.get(4),
+            })
+            .collect();
+        let last: i64 = tx
+            .query_one("SELECT coalesce(max(row), 0) FROM entries", &[])
+            .map_err(pg(&path, "read last row"))?
+            .get(0);
+        let mut first = walked.1;
+        for (list, source) in [(&stored[..], "journal"), (exported, "exported")] {
+            let found = check_against(
+                list,
+                source,
+                key,
+                &mut |row| {
+                    Ok(tx
+                        .query_opt(
+                            "SELECT stream, seq, hash FROM entries WHERE row = $1",
+                            &[&(row.min(i64::MAX as u64) as i64)],
+                        )
+                        .map_err(pg(&path, "read row"))?
+                        .map(|r| (r.get(0), r.get::<_, i64>(1) as u64, r.get(2))))
+                },
+                &mut || Ok(last as u64),
+            )?;
+            if let Some(b) = found
+                && first.as_ref().is_none_or(|f| b.row < f.row)
+            {
+                first = Some(b);
             }
         }
-        let head = tx
-            .query_opt("SELECT row, hash FROM chain_head WHERE id = 1", &[])
-            .map_err(pg(&path, "read chain head"))?
-            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)));
         Ok(VerifyReport {
-            rows,
-            first_broken: head_problem(head, &cur),
-            checkpoints: 0,
+            rows: walked.0,
+            first_broken: first,
+            checkpoints: (stored.len() + exported.len()) as u64,
             accepted: Vec::new(),
         })
     }
+}
+
+/// The chain walk from row 1: how many rows were read, and the first broken one.
+fn walk(
+    tx: &mut postgres::Transaction<'_>,
+    path: &std::path::Path,
+) -> Result<(u64, Option<BrokenRow>), StoreError> {
+    let mut cur = Cursor::genesis();
+    let mut seqs: HashMap<String, u64> = HashMap::new();
+    let mut rows = 0u64;
+    loop {
+        let page = tx
+            .query(
+                "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
+                 WHERE row > $1 ORDER BY row LIMIT $2",
+                &[&(cur.after as i64), &WALK_PAGE],
+            )
+            .map_err(pg(path, "verify"))?;
+        if page.is_empty() {
+            break;
+        }
+        for r in &page {
+            let e = entry(r);
+            rows += 1;
+            let expected = seqs.get(&e.stream).map_or(1, |s| s + 1);
+            if let Err(problem) = check_row(&mut cur, expected, &e) {
+                let broken = BrokenRow {
+                    row: e.row,
+                    stream: e.stream,
+                    seq: e.seq,
+                    problem,
+                };
+                return Ok((rows, Some(broken)));
+            }
+            seqs.insert(e.stream, e.seq);
+        }
+    }
+    let head = tx
+        .query_opt("SELECT row, hash FROM chain_head WHERE id = 1", &[])
+        .map_err(pg(path, "read chain head"))?
+        .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)));
+    Ok((rows, head_problem(head, &cur)))
 }

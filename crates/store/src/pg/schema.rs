@@ -18,7 +18,8 @@ const MIGRATION_LOCK: i64 = 0x5341_5452;
 
 /// The migrations, in order. Never edit a released entry; append a new one.
 const MIGRATIONS: &[&str] = &[
-    // v1: the journal (as in the SQLite file), and the region leases.
+    // v1: the journal and its signed checkpoints (as in the SQLite file), and
+    // the region leases.
     r#"
     CREATE TABLE entries (
         row            BIGINT PRIMARY KEY CHECK (row > 0),
@@ -43,6 +44,16 @@ const MIGRATIONS: &[&str] = &[
         seq    BIGINT NOT NULL,
         data   BYTEA  NOT NULL,
         PRIMARY KEY (stream, seq)
+    );
+
+    -- Signed checkpoints of the chain head (see checkpoint.rs), as in the
+    -- SQLite file; copied with the rows by `satria migrate`.
+    CREATE TABLE checkpoints (
+        row        BIGINT PRIMARY KEY,
+        hash       TEXT   NOT NULL,
+        at_ms      BIGINT NOT NULL,
+        public_key TEXT   NOT NULL,
+        signature  TEXT   NOT NULL
     );
 
     -- One writer per region: the holder renews `expires_at` (database time);
