@@ -136,24 +136,11 @@ fn a_journal_is_copied_verified_and_resumed_and_its_checkpoints_travel_with_it()
         "the signed checkpoints were copied: {checkpoints}"
     );
     // Checked against the key that signed them, and refused against another.
-    let o = satria(&[
-        "audit",
-        "verify",
-        "--database",
-        &url,
-        "--public-key",
-        &pubkey,
-    ]);
+    let verify_with_key =
+        |key: &str| satria(&["audit", "verify", "--database", &url, "--public-key", key]);
+    let o = verify_with_key(&pubkey);
     assert!(o.status.success(), "{}", stderr(&o));
-    let other = "11".repeat(32);
-    let o = satria(&[
-        "audit",
-        "verify",
-        "--database",
-        &url,
-        "--public-key",
-        &other,
-    ]);
+    let o = verify_with_key(&"11".repeat(32));
     assert!(
         !o.status.success(),
         "a checkpoint signed by another key is refused"
@@ -222,14 +209,7 @@ fn a_target_holding_another_journal_or_a_broken_source_is_refused_and_left_uncha
     let o = migrate(&second, &fresh.url);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("broken at row 3"), "{}", stderr(&o));
-    let tables: i64 = fresh
-        .client()
-        .query_one(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let tables = fresh.table_count();
     assert_eq!(tables, 0, "nothing was created in the target");
 }
 

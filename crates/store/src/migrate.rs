@@ -53,18 +53,20 @@ pub fn sqlite_to_postgres(
             target.url()
         )));
     }
-    if resumed_from > 0 {
-        let ours = reader.read_rows(resumed_from - 1, 1)?;
-        match ours.first() {
-            Some(e) if e.row == resumed_from && e.hash == target.head_hash() => {}
-            _ => {
-                return Err(refused(format!(
-                    "the target {} holds other data: its row {resumed_from} (hash {}) is not this journal's",
-                    target.url(),
-                    target.head_hash()
-                )));
-            }
-        }
+    // The source's hash at `row` (row 0: the genesis).
+    let hash_at = |row: u64| -> Result<String, StoreError> {
+        Ok(reader
+            .read_rows(row.saturating_sub(1), 1)?
+            .into_iter()
+            .find(|e| e.row == row)
+            .map_or_else(|| "0".repeat(64), |e| e.hash))
+    };
+    if resumed_from > 0 && hash_at(resumed_from)? != target.head_hash() {
+        return Err(refused(format!(
+            "the target {} holds other data: its row {resumed_from} (hash {}) is not this journal's",
+            target.url(),
+            target.head_hash()
+        )));
     }
     let mut copied = resumed_from;
     progress(copied, total);
@@ -85,10 +87,7 @@ pub fn sqlite_to_postgres(
             broken: Box::new(broken),
         });
     }
-    let source_head = reader
-        .read_rows(total.saturating_sub(1), 1)?
-        .first()
-        .map_or_else(|| "0".repeat(64), |e| e.hash.clone());
+    let source_head = hash_at(total)?;
     if after.rows != total || target.head_hash() != source_head {
         return Err(refused(format!(
             "after the copy the target holds {} rows with head {}, the source {total} with head {source_head}",

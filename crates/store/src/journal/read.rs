@@ -49,18 +49,12 @@ fn read_since(
     after_seq: u64,
     limit: usize,
 ) -> Result<Vec<Entry>, StoreError> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
-             WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-        )
-        .map_err(db(path, "prepare read"))?;
-    let rows = stmt
-        .query_map(params![stream, after_seq, limit], entry_from_row)
-        .map_err(db(path, "read"))?;
-    rows.collect::<Result<Vec<_>, _>>()
-        .map_err(db(path, "read"))
+    query_entries(
+        conn,
+        path,
+        "WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        params![stream, after_seq, sql_limit(limit)],
+    )
 }
 
 /// Up to `limit` entries of all streams after global row `after_row`, in order.
@@ -70,15 +64,32 @@ fn read_rows(
     after_row: u64,
     limit: usize,
 ) -> Result<Vec<Entry>, StoreError> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    query_entries(
+        conn,
+        path,
+        "WHERE row > ?1 ORDER BY row LIMIT ?2",
+        params![after_row, sql_limit(limit)],
+    )
+}
+
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// The entries selected by `filter` (a WHERE/ORDER/LIMIT clause).
+fn query_entries(
+    conn: &Connection,
+    path: &Path,
+    filter: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Entry>, StoreError> {
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries
-             WHERE row > ?1 ORDER BY row LIMIT ?2",
-        )
+        .prepare_cached(&format!(
+            "SELECT row, stream, seq, kind, payload, recorded_at_ms, hash FROM entries {filter}"
+        ))
         .map_err(db(path, "prepare read"))?;
     let rows = stmt
-        .query_map(params![after_row, limit], entry_from_row)
+        .query_map(params, entry_from_row)
         .map_err(db(path, "read"))?;
     rows.collect::<Result<Vec<_>, _>>()
         .map_err(db(path, "read"))

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use postgres::Transaction;
+
 use super::{PgJournal, pg};
 use crate::chain;
 use crate::journal::{validate_entry, validate_stream};
@@ -118,33 +120,8 @@ impl PgJournal {
                 });
             }
         }
-        let rows: Vec<i64> = out.iter().map(|e| e.row as i64).collect();
-        let streams: Vec<&str> = out.iter().map(|e| e.stream.as_str()).collect();
-        let seq_col: Vec<i64> = out.iter().map(|e| e.seq as i64).collect();
-        let kinds: Vec<&str> = out.iter().map(|e| e.kind.as_str()).collect();
-        let payloads: Vec<&str> = out.iter().map(|e| e.payload.as_str()).collect();
-        let ats: Vec<i64> = out.iter().map(|e| e.recorded_at_ms).collect();
-        let hashes: Vec<&str> = out.iter().map(|e| e.hash.as_str()).collect();
-        tx.execute(
-            "INSERT INTO entries (row, stream, seq, kind, payload, recorded_at_ms, hash)
-             SELECT * FROM unnest($1::int8[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::int8[], $7::text[])",
-            &[&rows, &streams, &seq_col, &kinds, &payloads, &ats, &hashes],
-        )
-        .map_err(pg(&path, "append"))?;
-        let head_hex = chain::to_hex(&hash);
-        tx.execute(
-            "INSERT INTO chain_head (id, row, hash) VALUES (1, $1, $2)
-             ON CONFLICT (id) DO UPDATE SET row = excluded.row, hash = excluded.hash",
-            &[&(row as i64), &head_hex],
-        )
-        .map_err(pg(&path, "update chain head"))?;
-        // Errors before COMMIT roll back and leave database and memory as they
-        // were. A failed COMMIT has an unknown outcome: poison.
-        if let Err(e) = tx.commit() {
-            let err = pg(&path, "commit append")(e);
-            self.poisoned = Some(err.to_string());
-            return Err(err);
-        }
+        insert_rows(&mut tx, &path, &out, row, &hash)?;
+        commit_or_poison(tx, &mut self.poisoned, &path, "commit append")?;
         self.last_row = row;
         self.last_hash = hash;
         for (stream, seq) in seqs {
@@ -152,4 +129,55 @@ impl PgJournal {
         }
         Ok(out)
     }
+}
+
+/// Inserts `rows` (chained, numbered) in one statement and moves the chain
+/// head to `head_row`/`head_hash`, inside the caller's transaction: the one
+/// write of rows that appends and imports share.
+pub(super) fn insert_rows(
+    tx: &mut Transaction<'_>,
+    path: &std::path::Path,
+    rows: &[Entry],
+    head_row: u64,
+    head_hash: &[u8; 32],
+) -> Result<(), StoreError> {
+    let col = |f: fn(&Entry) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
+    let text = |f: fn(&Entry) -> &str| rows.iter().map(f).collect::<Vec<&str>>();
+    tx.execute(
+        "INSERT INTO entries (row, stream, seq, kind, payload, recorded_at_ms, hash)
+         SELECT * FROM unnest($1::int8[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::int8[], $7::text[])",
+        &[
+            &col(|e| e.row as i64),
+            &text(|e| &e.stream),
+            &col(|e| e.seq as i64),
+            &text(|e| &e.kind),
+            &text(|e| &e.payload),
+            &col(|e| e.recorded_at_ms),
+            &text(|e| &e.hash),
+        ],
+    )
+    .map_err(pg(path, "insert rows"))?;
+    tx.execute(
+        "INSERT INTO chain_head (id, row, hash) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO UPDATE SET row = excluded.row, hash = excluded.hash",
+        &[&(head_row as i64), &chain::to_hex(head_hash)],
+    )
+    .map_err(pg(path, "update chain head"))?;
+    Ok(())
+}
+
+/// Commits `tx`. Errors before COMMIT roll back and leave database and memory
+/// as they were; a failed COMMIT has an unknown outcome, so it poisons the
+/// handle (`poisoned`), which must be reopened.
+pub(super) fn commit_or_poison(
+    tx: Transaction<'_>,
+    poisoned: &mut Option<String>,
+    path: &std::path::Path,
+    what: &'static str,
+) -> Result<(), StoreError> {
+    tx.commit().map_err(|e| {
+        let err = pg(path, what)(e);
+        *poisoned = Some(err.to_string());
+        err
+    })
 }

@@ -2,8 +2,8 @@
 //! each checked to continue the chain by the walk's own rule before anything
 //! is written, a batch per transaction.
 
+use super::append::{commit_or_poison, insert_rows};
 use super::{PgJournal, pg};
-use crate::chain;
 use crate::checkpoint::Checkpoint;
 use crate::integrity::{Cursor, check_row};
 use crate::{Entry, StoreError};
@@ -56,33 +56,8 @@ impl PgJournal {
                 ),
             });
         }
-        let col = |f: fn(&Entry) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
-        let text = |f: fn(&Entry) -> &str| rows.iter().map(f).collect::<Vec<&str>>();
-        tx.execute(
-            "INSERT INTO entries (row, stream, seq, kind, payload, recorded_at_ms, hash)
-             SELECT * FROM unnest($1::int8[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::int8[], $7::text[])",
-            &[
-                &col(|e| e.row as i64),
-                &text(|e| &e.stream),
-                &col(|e| e.seq as i64),
-                &text(|e| &e.kind),
-                &text(|e| &e.payload),
-                &col(|e| e.recorded_at_ms),
-                &text(|e| &e.hash),
-            ],
-        )
-        .map_err(pg(&path, "import rows"))?;
-        tx.execute(
-            "INSERT INTO chain_head (id, row, hash) VALUES (1, $1, $2)
-             ON CONFLICT (id) DO UPDATE SET row = excluded.row, hash = excluded.hash",
-            &[&(cur.after as i64), &chain::to_hex(&cur.prev)],
-        )
-        .map_err(pg(&path, "update chain head"))?;
-        if let Err(e) = tx.commit() {
-            let err = pg(&path, "commit import")(e);
-            self.poisoned = Some(err.to_string());
-            return Err(err);
-        }
+        insert_rows(&mut tx, &path, rows, cur.after, &cur.prev)?;
+        commit_or_poison(tx, &mut self.poisoned, &path, "commit import")?;
         self.last_row = cur.after;
         self.last_hash = cur.prev;
         self.last_seq = seqs;
@@ -111,13 +86,5 @@ impl PgJournal {
             .map_err(pg(&path, "import checkpoints"))?;
         }
         tx.commit().map_err(pg(&path, "commit import"))
-    }
-
-    /// The stored row `row`, if any.
-    pub fn row(&self, row: u64) -> Result<Option<Entry>, StoreError> {
-        Ok(self
-            .read_rows(row.saturating_sub(1), 1)?
-            .into_iter()
-            .find(|e| e.row == row))
     }
 }

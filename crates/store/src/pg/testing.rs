@@ -78,6 +78,18 @@ impl TestDatabase {
     pub fn client(&self) -> postgres::Client {
         super::connect::connect(&self.url).expect("connect to the test database")
     }
+
+    /// How many tables it holds (in `public`): what a refused command must
+    /// not have changed.
+    pub fn table_count(&self) -> i64 {
+        self.client()
+            .query_one(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+                &[],
+            )
+            .expect("count tables")
+            .get(0)
+    }
 }
 
 impl Drop for TestDatabase {
