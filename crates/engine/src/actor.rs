@@ -3,13 +3,13 @@
 //! command, journals the batch's events in one transaction (group commit), and only
 //! then publishes the snapshot, answers the callers and broadcasts the events.
 
-use crate::journal::{entry, reopen, replay, volatile};
-use crate::{Clock, EngineError, EngineOptions, Published};
+use crate::journal::{entry, volatile};
+use crate::{Clock, EngineError, EngineOptions, NodeRole, Published};
 use satria_dispatch::{
     Command, Dispatch, DriveTimes, Event, HospitalRecommendation, IncidentId, ReferralStatus,
     Timestamp, UnitRecommendation, UnitStatus,
 };
-use satria_store::{Journal, NewEntry};
+use satria_store::{EventStore, NewEntry, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -28,9 +28,9 @@ pub(crate) enum Request {
 }
 
 /// What one batch of requests produced, waiting for the journal.
-struct Pending {
-    reply: Option<Reply<Vec<Published>>>,
-    events: Vec<Event>,
+pub(crate) struct Pending {
+    pub(crate) reply: Option<Reply<Vec<Published>>>,
+    pub(crate) events: Vec<Event>,
 }
 
 /// The state the actor thread owns, built by [`Engine::start`](crate::Engine::start).
@@ -40,7 +40,16 @@ pub(crate) struct Actor {
     pub(crate) last_seq: Arc<AtomicU64>,
     pub(crate) opts: EngineOptions,
     pub(crate) dispatch: Dispatch,
-    pub(crate) journal: Journal,
+    pub(crate) journal: Box<dyn EventStore>,
+    /// Leading the region: holding its lease (always, on a single node).
+    pub(crate) leading: bool,
+    /// What this node is, as published to [`crate::Engine::role`].
+    pub(crate) role: watch::Sender<NodeRole>,
+    /// When the lease was last renewed (leader) or last tried (follower).
+    pub(crate) lease_at: std::time::Instant,
+    /// The journal handle failed: reconnect (and rebuild the state from the
+    /// journal) before anything else.
+    pub(crate) reconnect: bool,
     pub(crate) roads: Box<dyn DriveTimes + Send>,
     pub(crate) clock: Clock,
     pub(crate) events: broadcast::Sender<Arc<Published>>,
@@ -96,13 +105,30 @@ impl Actor {
         // The senders are gone: every queued command was processed and journaled.
         // Sign the head so that the rows since the last checkpoint are anchored too
         // (a failure leaves them for the next start's checkpoints).
-        if self.failed.is_none() {
+        if self.failed.is_none() && self.leading {
             let _ = self.journal.checkpoint_head(self.clock.now_ms());
+            // Another node may take over at once instead of after the lease's TTL.
+            let _ = self.journal.release_lease();
         }
     }
 
     fn process(&mut self, batch: Vec<Request>) {
-        if let Some(why) = &self.failed {
+        let ticked = batch.iter().any(|r| matches!(r, Request::Tick));
+        if self.reconnect
+            && ticked
+            && self.failed.is_none()
+            && let Err(e) = self.recover()
+        {
+            tracing::warn!("the journal is still unreachable: {e}");
+        }
+        let refused = match &self.failed {
+            Some(why) => Some(why.clone()),
+            None if self.reconnect => {
+                Some("the journal is unreachable; this node is reconnecting".to_string())
+            }
+            None => None,
+        };
+        if let Some(why) = refused {
             for req in batch {
                 let err = EngineError::Journal(why.clone());
                 match req {
@@ -116,8 +142,18 @@ impl Actor {
         }
         let now = Timestamp(self.clock.now_ms());
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
+        // The lease and the tail first, so that the commands of this batch meet
+        // the role they will be journaled under.
+        if batch.iter().any(|r| matches!(r, Request::Tick)) {
+            self.keep_role(now, &mut pending);
+        }
         for req in batch {
             match req {
+                Request::Command(_, reply) if !self.leading => {
+                    let _ = reply.send(Err(EngineError::NotLeader {
+                        leader: self.role.borrow().leader_id.clone(),
+                    }));
+                }
                 Request::Command(cmd, reply) => {
                     match self.dispatch.handle(now, cmd, self.roads.as_ref()) {
                         Ok(events) => pending.push(Pending {
@@ -143,6 +179,7 @@ impl Actor {
                         .map_err(EngineError::Rejected);
                     let _ = reply.send(r);
                 }
+                Request::Tick if !self.leading => {}
                 Request::Tick => {
                     if self.dispatch.next_deadline().is_some_and(|d| d <= now) {
                         let events = self.dispatch.tick(now, self.roads.as_ref());
@@ -166,7 +203,7 @@ impl Actor {
             .collect();
         let mut seqs = Vec::new();
         if !entries.is_empty() {
-            match self.journal.append(&self.opts.stream, &entries) {
+            match self.journal.append_entries(&self.opts.stream, &entries) {
                 Ok(written) => {
                     seqs = written.into_iter().map(|w| w.seq).collect();
                     if let Some(last) = seqs.last() {
@@ -176,23 +213,24 @@ impl Actor {
                 Err(e) => {
                     // Not durable, so not done: refuse every command of the batch and
                     // go back to the state the journal holds.
+                    let fenced = matches!(e, StoreError::Fenced { .. });
                     let msg = e.to_string();
+                    if self.opts.cluster.is_some() {
+                        // Step down before answering: whoever hears "not the
+                        // leader" finds the role already changed.
+                        self.step_down(&msg);
+                    }
                     for p in pending {
                         if let Some(reply) = p.reply {
-                            let _ = reply.send(Err(EngineError::Journal(msg.clone())));
+                            let err = if fenced {
+                                EngineError::NotLeader { leader: None }
+                            } else {
+                                EngineError::Journal(msg.clone())
+                            };
+                            let _ = reply.send(Err(err));
                         }
                     }
-                    // The failed handle is poisoned (nobody knows what reached the disk):
-                    // reopen the file and rebuild the state from what it holds. If even
-                    // that fails, refuse everything until an operator restarts the engine;
-                    // a state that differs from the journal must never be acted on.
-                    match reopen(&self.opts).and_then(|j| replay(&j, &self.opts).map(|d| (j, d))) {
-                        Ok((j, d)) => {
-                            self.journal = j;
-                            self.dispatch = d;
-                        }
-                        Err(e) => self.failed = Some(format!("{msg}; recovery failed: {e}")),
-                    }
+                    self.journal_failed(&msg, fenced);
                     return;
                 }
             }

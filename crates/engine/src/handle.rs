@@ -3,13 +3,13 @@
 //! the subscriptions and the snapshot.
 
 use crate::actor::{Actor, Reply, Request};
-use crate::journal::{entry, replay, start_error};
-use crate::{Clock, EngineError, EngineOptions, Published, ticker};
+use crate::journal::{Readers, replay};
+use crate::{Clock, EngineError, EngineOptions, NodeRole, Published, ticker};
 use satria_dispatch::{
     Command, Dispatch, DriveTimes, HospitalRecommendation, IncidentId, Timestamp, Unit,
     UnitRecommendation,
 };
-use satria_store::{Journal, StartOptions, StartReport};
+use satria_store::{Entry, IntegrityStatus, StartReport, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -26,6 +26,8 @@ pub struct Engine {
     stop: std::sync::mpsc::Sender<()>,
     threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
     start_report: StartReport,
+    role: watch::Receiver<NodeRole>,
+    readers: Readers,
 }
 
 impl std::fmt::Debug for Engine {
@@ -55,43 +57,64 @@ impl Engine {
         roads: Box<dyn DriveTimes + Send>,
         clock: Clock,
     ) -> Result<Engine, EngineError> {
-        let (mut journal, start_report) = Journal::open_verified(
-            &opts.data_dir,
-            &StartOptions {
-                accept_broken_row: opts.accept_broken_row,
-                operator: opts.operator.clone(),
-                now_ms: clock.now_ms(),
-                signer: opts.checkpoints.clone(),
+        let (mut journal, start_report) = crate::journal::open(&opts, clock.now_ms())?;
+        // A cluster node leads its region if it can take the lease now, and
+        // follows otherwise; a single node always leads.
+        let node_id = opts
+            .cluster
+            .as_ref()
+            .map_or_else(|| "local".to_string(), |c| c.node_id.clone());
+        let role = match &opts.cluster {
+            None => NodeRole {
+                node_id: node_id.clone(),
+                leader: true,
+                term: 0,
+                leader_id: Some(node_id.clone()),
             },
-        )
-        .map_err(start_error)?;
-        let mut dispatch = replay(&journal, &opts)?;
-        if journal.last_seq(&opts.stream) == 0 && !opts.initial_units.is_empty() {
-            let now = Timestamp(clock.now_ms());
-            let mut entries = Vec::new();
-            for u in &opts.initial_units {
-                let events = dispatch
-                    .handle(now, register_command(u), roads.as_ref())
-                    .map_err(|r| EngineError::InitialFleet(r.to_string()))?;
-                entries.extend(events.iter().map(|e| entry(e, now)));
+            Some(c) => {
+                let taken = journal
+                    .take_lease(&opts.stream, &c.node_id, c.lease_ttl)
+                    .map_err(|e| EngineError::Open(e.to_string()))?;
+                match taken {
+                    Some(lease) => NodeRole {
+                        node_id: node_id.clone(),
+                        leader: true,
+                        term: lease.term,
+                        leader_id: Some(node_id.clone()),
+                    },
+                    None => {
+                        let holder = journal
+                            .lease_holder(&opts.stream)
+                            .map_err(|e| EngineError::Open(e.to_string()))?;
+                        NodeRole {
+                            node_id: node_id.clone(),
+                            leader: false,
+                            term: holder.as_ref().map_or(0, |h| h.term),
+                            leader_id: holder.map(|h| h.holder),
+                        }
+                    }
+                }
             }
-            journal
-                .append(&opts.stream, &entries)
-                .map_err(|e| EngineError::Journal(e.to_string()))?;
-        }
+        };
+        let (dispatch, seq) = replay(journal.as_ref(), &opts, u64::MAX)?;
         let (tx, rx) = mpsc::channel(opts.inbox.max(1));
         let (events, _) = broadcast::channel(65_536);
         let (events_first, _) = broadcast::channel(65_536);
         let (positions, _) = broadcast::channel(16_384);
-        let (snap_tx, snapshot) =
-            watch::channel((journal.last_seq(&opts.stream), Arc::new(dispatch.clone())));
-        let last_seq = Arc::new(AtomicU64::new(journal.last_seq(&opts.stream)));
-        let actor = Actor {
+        let (snap_tx, snapshot) = watch::channel((seq, Arc::new(dispatch.clone())));
+        let last_seq = Arc::new(AtomicU64::new(seq));
+        let leading = role.leader;
+        let (role_tx, role_rx) = watch::channel(role);
+        let mut actor = Actor {
             failed: None,
             last_seq: Arc::clone(&last_seq),
             opts: opts.clone(),
             dispatch,
             journal,
+            leading,
+            role: role_tx,
+            lease_at: std::time::Instant::now(),
+            reconnect: false,
             roads,
             clock,
             events: events.clone(),
@@ -101,6 +124,13 @@ impl Engine {
             position_seq: 0,
             last_snapshot: std::time::Instant::now(),
         };
+        if leading {
+            actor.register_initial_fleet(Timestamp(actor.clock.now_ms()))?;
+            actor.snapshot.send_replace((
+                last_seq.load(Ordering::SeqCst),
+                Arc::new(actor.dispatch.clone()),
+            ));
+        }
         let a = std::thread::Builder::new()
             .name("dispatch-actor".into())
             .spawn(move || actor.run(rx))
@@ -118,6 +148,8 @@ impl Engine {
             stop,
             threads: std::sync::Mutex::new(vec![a, t]),
             start_report,
+            role: role_rx,
+            readers: Readers::new(&opts),
         })
     }
 
@@ -210,6 +242,33 @@ impl Engine {
     /// The sequence number of the last durable event of the region stream (0: none).
     pub fn last_seq(&self) -> u64 {
         self.last_seq.load(Ordering::SeqCst)
+    }
+
+    /// What this node is to its region now: leading it (always, on a single
+    /// node) or following, and who leads.
+    pub fn role(&self) -> NodeRole {
+        self.role.borrow().clone()
+    }
+
+    /// Up to `limit` journaled entries of `stream` after `after`, read on a
+    /// connection of their own (blocking: call it from a blocking task).
+    pub fn read_since(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.readers.read_since(stream, after, limit)
+    }
+
+    /// The journal's integrity as the consoles show it (blocking).
+    pub fn integrity_status(&self) -> Result<IntegrityStatus, StoreError> {
+        self.readers.integrity_status(self.start_report.head_row)
+    }
+
+    /// Acknowledges the accepted chain breaks in `by`'s name; how many (blocking).
+    pub fn acknowledge_breaks(&self, by: &str, at_ms: i64) -> Result<usize, StoreError> {
+        self.readers.acknowledge_breaks(by, at_ms)
     }
 
     /// Requests waiting in the inbox (for metrics).

@@ -1,23 +1,118 @@
-//! The engine's side of the journal: events to entries and back (replay), reopening
-//! after a failed write, and the refusals of a start named for what failed.
+//! The engine's side of the journal: which store it is (the data directory's
+//! SQLite file, or a PostgreSQL database shared by a cluster), opening and
+//! verifying it, events to entries and back (replay), reopening after a failed
+//! write, the refusals of a start named for what failed, and the read
+//! connections that replay missed events to consoles.
 
 use crate::options::{EngineError, EngineOptions};
 use satria_dispatch::{Dispatch, Event, Timestamp};
-use satria_store::{Journal, NewEntry, StoreError};
+use satria_store::{
+    Entry, EventStore, IntegrityStatus, Journal, JournalReader, NewEntry, PgJournal, StartOptions,
+    StartReport, StoreError,
+};
+use std::path::PathBuf;
+use std::sync::Mutex;
 
-pub(crate) fn replay(journal: &Journal, opts: &EngineOptions) -> Result<Dispatch, EngineError> {
-    let stream = opts.stream.as_str();
-    let mut d = Dispatch::new(opts.config.clone(), Vec::new(), opts.hospitals.clone());
-    for e in journal
-        .read_all(stream)
-        .map_err(|e| EngineError::Replay(e.to_string()))?
-    {
-        let ev: Event = serde_json::from_str(&e.payload).map_err(|err| {
-            EngineError::Replay(format!("row {} ({} seq {}): {err}", e.row, e.stream, e.seq))
-        })?;
-        d.apply(&ev);
+/// Entries read per round trip by a replay or a follower's tail.
+pub(crate) const PAGE: usize = 10_000;
+
+/// Opens the journal the options name and verifies its chain: on SQLite from
+/// the last verified point (an accepted break and checkpoint signing as
+/// configured), on PostgreSQL the whole chain (a cluster journal accepts no
+/// break: `satria audit verify --database` finds it, an operator repairs it).
+pub(crate) fn open(
+    opts: &EngineOptions,
+    now_ms: i64,
+) -> Result<(Box<dyn EventStore>, StartReport), EngineError> {
+    match &opts.cluster {
+        None => {
+            let (j, report) = Journal::open_verified(
+                &opts.data_dir,
+                &StartOptions {
+                    accept_broken_row: opts.accept_broken_row,
+                    operator: opts.operator.clone(),
+                    now_ms,
+                    signer: opts.checkpoints.clone(),
+                },
+            )
+            .map_err(start_error)?;
+            Ok((Box::new(j), report))
+        }
+        Some(c) => {
+            let j =
+                PgJournal::open(&c.database_url).map_err(|e| EngineError::Open(e.to_string()))?;
+            let report = j.verify().map_err(|e| EngineError::Open(e.to_string()))?;
+            if let Some(broken) = report.first_broken {
+                return Err(EngineError::ChainBroken {
+                    row: broken.row,
+                    detail: broken.to_string(),
+                });
+            }
+            let head_row = j.last_row();
+            Ok((
+                Box::new(j),
+                StartReport {
+                    verified_from_row: 0,
+                    rows_checked: report.rows,
+                    head_row,
+                    accepted: None,
+                },
+            ))
+        }
     }
-    Ok(d)
+}
+
+/// The journal reopened after a failed write (a fresh handle: on PostgreSQL
+/// it holds no lease, and the node takes it again once it is free).
+pub(crate) fn reopen(opts: &EngineOptions) -> Result<Box<dyn EventStore>, EngineError> {
+    match &opts.cluster {
+        None => {
+            let mut j =
+                Journal::open(&opts.data_dir).map_err(|e| EngineError::Open(e.to_string()))?;
+            if let Some(s) = &opts.checkpoints {
+                j.set_signer(s.clone())
+                    .map_err(|e| EngineError::Open(e.to_string()))?;
+            }
+            Ok(Box::new(j))
+        }
+        Some(c) => Ok(Box::new(
+            PgJournal::open(&c.database_url).map_err(|e| EngineError::Open(e.to_string()))?,
+        )),
+    }
+}
+
+/// The region's state rebuilt from the journaled events of its stream up to
+/// and including seq `upto` (`u64::MAX`: all), with the last seq applied.
+pub(crate) fn replay(
+    journal: &dyn EventStore,
+    opts: &EngineOptions,
+    upto: u64,
+) -> Result<(Dispatch, u64), EngineError> {
+    let mut d = Dispatch::new(opts.config.clone(), Vec::new(), opts.hospitals.clone());
+    let mut after = 0;
+    while after < upto {
+        let rows = journal
+            .entries_since(&opts.stream, after, PAGE)
+            .map_err(|e| EngineError::Replay(e.to_string()))?;
+        if rows.is_empty() {
+            break;
+        }
+        for e in rows.iter().take_while(|e| e.seq <= upto) {
+            d.apply(&event(e)?);
+            after = e.seq;
+        }
+        if rows.last().is_some_and(|l| l.seq > upto) {
+            break;
+        }
+    }
+    Ok((d, after))
+}
+
+/// The event a journal entry holds.
+pub(crate) fn event(e: &Entry) -> Result<Event, EngineError> {
+    serde_json::from_str(&e.payload).map_err(|err| {
+        EngineError::Replay(format!("row {} ({} seq {}): {err}", e.row, e.stream, e.seq))
+    })
 }
 
 /// A refused start, named for what failed.
@@ -37,16 +132,6 @@ pub(crate) fn start_error(e: StoreError) -> EngineError {
     }
 }
 
-/// The journal reopened after a failed write, signing checkpoints as before.
-pub(crate) fn reopen(opts: &EngineOptions) -> Result<Journal, EngineError> {
-    let mut j = Journal::open(&opts.data_dir).map_err(|e| EngineError::Open(e.to_string()))?;
-    if let Some(s) = &opts.checkpoints {
-        j.set_signer(s.clone())
-            .map_err(|e| EngineError::Open(e.to_string()))?;
-    }
-    Ok(j)
-}
-
 pub(crate) fn entry(e: &Event, now: Timestamp) -> NewEntry {
     NewEntry {
         kind: e.kind().to_string(),
@@ -57,4 +142,85 @@ pub(crate) fn entry(e: &Event, now: Timestamp) -> NewEntry {
 
 pub(crate) fn volatile(e: &Event) -> bool {
     matches!(e, Event::UnitMoved { .. })
+}
+
+/// Read connections to the journal, apart from the actor's: a console that
+/// comes back after a gap gets the events it missed from here, without
+/// queueing behind the actor's writes.
+pub(crate) enum Readers {
+    /// A read-only SQLite connection per read (cheap: a file open).
+    Dir(PathBuf),
+    /// A few idle PostgreSQL connections kept for the next read.
+    Postgres {
+        url: String,
+        idle: Mutex<Vec<PgJournal>>,
+    },
+}
+
+/// Idle PostgreSQL read connections kept open.
+const IDLE_READERS: usize = 4;
+
+impl Readers {
+    pub(crate) fn new(opts: &EngineOptions) -> Readers {
+        match &opts.cluster {
+            None => Readers::Dir(opts.data_dir.clone()),
+            Some(c) => Readers::Postgres {
+                url: c.database_url.clone(),
+                idle: Mutex::new(Vec::new()),
+            },
+        }
+    }
+
+    /// Up to `limit` entries of `stream` with `seq > after`, in order.
+    pub(crate) fn read_since(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        match self {
+            Readers::Dir(dir) => JournalReader::open(dir)?.read_since(stream, after, limit),
+            Readers::Postgres { url, idle } => {
+                let taken = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let reader = match taken {
+                    Some(r) => r,
+                    None => PgJournal::open_reader(url)?,
+                };
+                let read = reader.read_since(stream, after, limit);
+                // A connection that failed is dropped; a good one waits for the next read.
+                if read.is_ok() {
+                    let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+                    if idle.len() < IDLE_READERS {
+                        idle.push(reader);
+                    }
+                }
+                read
+            }
+        }
+    }
+
+    /// The accepted breaks, the newest checkpoint and the last verified row.
+    /// A cluster journal accepts no break and its checkpoints are not signed
+    /// by the nodes (yet): it reports the rows its start verified.
+    pub(crate) fn integrity_status(
+        &self,
+        verified_row: u64,
+    ) -> Result<IntegrityStatus, StoreError> {
+        match self {
+            Readers::Dir(dir) => satria_store::integrity_status(dir),
+            Readers::Postgres { .. } => Ok(IntegrityStatus {
+                accepted: Vec::new(),
+                last_checkpoint: None,
+                verified_row,
+            }),
+        }
+    }
+
+    /// Marks the accepted breaks as acknowledged by `by`; how many.
+    pub(crate) fn acknowledge_breaks(&self, by: &str, at_ms: i64) -> Result<usize, StoreError> {
+        match self {
+            Readers::Dir(dir) => satria_store::acknowledge_breaks(dir, by, at_ms),
+            Readers::Postgres { .. } => Ok(0),
+        }
+    }
 }

@@ -29,13 +29,14 @@
 mod actor;
 mod handle;
 mod journal;
+mod lead;
 mod options;
 mod published;
 mod roads_adapter;
 mod ticker;
 
 pub use handle::{Engine, register_command};
-pub use options::{EngineError, EngineOptions};
+pub use options::{ClusterOptions, EngineError, EngineOptions, NodeRole};
 pub use published::Published;
 pub use roads_adapter::RoadDriveTimes;
 

@@ -3,6 +3,7 @@
 use satria_dispatch::{Config, Hospital, Rejection, Unit};
 use satria_store::CheckpointSigner;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Why the engine could not do what was asked.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -41,6 +42,14 @@ pub enum EngineError {
     /// `--accept-broken-chain` named a row, but the chain is intact there.
     #[error("--accept-broken-chain {row} refused: the journal's hash chain is intact")]
     NothingToAccept { row: u64 },
+    /// This node does not lead the region (another does, or none is known
+    /// yet): the command was not applied. Try again, here once a leader is
+    /// known, or on the leader.
+    #[error(
+        "this node does not lead the region{}; nothing was done, try again",
+        match leader { Some(l) => format!(" (its leader is {l})"), None => " (no leader is known yet)".to_string() }
+    )]
+    NotLeader { leader: Option<String> },
     #[error("the engine has stopped")]
     Stopped,
     #[error("the engine is overloaded, try again")]
@@ -75,6 +84,49 @@ pub struct EngineOptions {
     /// Sign the chain head into checkpoints with this key (every N rows, and on a
     /// tick once the interval passed with rows unsigned).
     pub checkpoints: Option<CheckpointSigner>,
+    /// The journal in a PostgreSQL database shared by several nodes, written
+    /// by whichever holds the region's lease (`None`: the data directory's
+    /// SQLite file, one node).
+    pub cluster: Option<ClusterOptions>,
+}
+
+/// How a node of a cluster reaches the shared journal and leads its region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterOptions {
+    /// `postgres://…` (its password is never printed).
+    pub database_url: String,
+    /// This node's name, unique in the cluster: the lease holder.
+    pub node_id: String,
+    /// How long a lease lives without renewal (default 3 s): how long a
+    /// region waits for a new leader after its leader died.
+    pub lease_ttl: Duration,
+    /// How often the leader renews it, and a follower tries to take it
+    /// (default 1 s).
+    pub renew_every: Duration,
+}
+
+impl ClusterOptions {
+    pub fn new(database_url: impl Into<String>, node_id: impl Into<String>) -> ClusterOptions {
+        ClusterOptions {
+            database_url: database_url.into(),
+            node_id: node_id.into(),
+            lease_ttl: Duration::from_secs(3),
+            renew_every: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What this node is to its region, as it last knew.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NodeRole {
+    /// This node's name (`"local"` for a single node on its data directory).
+    pub node_id: String,
+    /// True while it holds the region's lease and accepts commands.
+    pub leader: bool,
+    /// The lease term it leads in, or the last it saw (0 on a single node).
+    pub term: u64,
+    /// Who leads, as far as this node knows.
+    pub leader_id: Option<String>,
 }
 
 impl EngineOptions {
@@ -91,6 +143,7 @@ impl EngineOptions {
             accept_broken_row: None,
             operator: "operator".into(),
             checkpoints: None,
+            cluster: None,
         }
     }
 }

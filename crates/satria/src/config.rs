@@ -33,6 +33,8 @@ pub struct ConfigFile {
     pub engine: EngineSection,
     #[serde(default)]
     pub journal: JournalSection,
+    #[serde(default)]
+    pub cluster: ClusterSection,
     /// The dispatch policy's tunables (`satria_dispatch::Config`); a missing key
     /// keeps its default.
     pub dispatch: Option<satria_dispatch::Config>,
@@ -91,6 +93,22 @@ pub struct JournalSection {
     pub audit_key: Option<PathBuf>,
     pub checkpoint_every_rows: Option<u64>,
     pub checkpoint_every_s: Option<u64>,
+}
+
+/// Several nodes on one PostgreSQL journal (flags `--database`, `--node-id`,
+/// `--lease-ttl-ms`, `--lease-renew-ms` win over it). A database URL that
+/// carries a password belongs in `SATRIA_DATABASE`, not in this file.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// `postgres://user@host/db`: the journal of every node of the cluster.
+    pub database: Option<String>,
+    /// This node's name, unique in the cluster.
+    pub node_id: Option<String>,
+    /// How long a region's lease lives without renewal (default 3000).
+    pub lease_ttl_ms: Option<u64>,
+    /// How often the leader renews it (default 1000).
+    pub lease_renew_ms: Option<u64>,
 }
 
 impl ConfigFile {
@@ -164,6 +182,8 @@ impl ConfigFile {
         {
             return bad("journal.checkpoint_every_s must be between 1 and 86400");
         }
+        crate::cluster::check_lease(self.cluster.lease_ttl_ms, self.cluster.lease_renew_ms)
+            .map_err(|e| anyhow::anyhow!("cluster: {e}"))?;
         if let Some(f) = &self.log.format
             && !matches!(f.as_str(), "auto" | "json" | "text")
         {

@@ -2,6 +2,7 @@
 //! lives in the crates under `crates/`. Errors are reported with their whole chain and
 //! a non-zero exit code.
 
+mod cluster;
 mod config;
 mod engine_cmd;
 mod load_cmd;
@@ -55,6 +56,8 @@ enum Command {
         fleet: Option<PathBuf>,
         #[command(flatten)]
         integrity: engine_cmd::IntegrityArgs,
+        #[command(flatten)]
+        cluster: cluster::ClusterArgs,
     },
     /// Manage the accounts that may use the server.
     User {
@@ -368,6 +371,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             graph,
             fleet,
             integrity,
+            cluster,
         } => {
             let file = match &config {
                 Some(p) => config::ConfigFile::read(p)?,
@@ -384,6 +388,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 graph: graph.or(file.graph.clone()),
                 fleet: fleet.or(file.fleet.clone()),
                 integrity: integrity.or_file(&file.journal),
+                cluster: cluster.or_file(&file.cluster).options()?,
                 config: file,
             })?
         }

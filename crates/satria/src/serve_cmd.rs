@@ -24,6 +24,9 @@ pub struct ServeArgs {
     pub fleet: Option<PathBuf>,
     /// Accepting a broken chain, signing checkpoints.
     pub integrity: crate::engine_cmd::IntegrityArgs,
+    /// The journal in PostgreSQL, shared with other nodes (`None`: the data
+    /// directory's SQLite file).
+    pub cluster: Option<satria_engine::ClusterOptions>,
     /// The rest of the configuration file (already checked).
     pub config: crate::config::ConfigFile,
 }
@@ -177,6 +180,29 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ));
     }
     args.integrity.apply(&args.data_dir, &mut opts)?;
+    if let Some(c) = &args.cluster {
+        // A cluster journal is verified whole at every node's start and
+        // accepts no break; its checkpoints are not signed by the nodes yet.
+        if opts.accept_broken_row.is_some() {
+            bail!(
+                "--accept-broken-chain is for a data directory's journal; a cluster journal accepts no break (see satria audit verify --database)"
+            );
+        }
+        if opts.checkpoints.is_some() {
+            bail!(
+                "--audit-key signs a data directory's journal; the nodes of a cluster do not sign checkpoints yet, so start without it"
+            );
+        }
+        println!(
+            "== cluster node {} on {} (lease {} ms, renewed every {} ms); accounts, Pattas and Salinmas stay in {}",
+            c.node_id,
+            satria_store::pg::redact(&c.database_url),
+            c.lease_ttl.as_millis(),
+            c.renew_every.as_millis(),
+            args.data_dir.display()
+        );
+    }
+    opts.cluster = args.cluster.clone();
     opts.hospitals = satria_dispatch::demo_hospitals();
     opts.initial_units = match &args.fleet {
         Some(f) => {
@@ -204,9 +230,22 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Clock::system(),
         )
         .map_err(|e| {
-            anyhow::anyhow!("{}: cannot start the engine: {e}", args.data_dir.display())
+            let at = match &args.cluster {
+                Some(c) => satria_store::pg::redact(&c.database_url),
+                None => args.data_dir.display().to_string(),
+            };
+            anyhow::anyhow!("{at}: cannot start the engine: {e}")
         })?,
     );
+    let role = engine.role();
+    if args.cluster.is_some() {
+        println!(
+            "== {} of the region (term {}; leader {})",
+            if role.leader { "leading" } else { "following" },
+            role.term,
+            role.leader_id.as_deref().unwrap_or("not known yet")
+        );
+    }
     let auth = Arc::new(
         AuthStore::open_with(&auth_path(&args.data_dir), args.config.auth_config())
             .with_context(|| format!("{}: cannot open the accounts", args.data_dir.display()))?,

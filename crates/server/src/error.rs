@@ -106,6 +106,15 @@ pub fn engine_failed_on(e: EngineError, path: &PathRecord) -> HttpError {
             "the engine is overloaded, try again",
             "mesin sedang penuh, coba lagi",
         ),
+        EngineError::NotLeader { leader } => HttpError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_leader",
+            EngineError::NotLeader {
+                leader: leader.clone(),
+            }
+            .to_string(),
+            "node ini tidak memimpin wilayah; tidak ada yang diubah, coba lagi",
+        ),
         other => HttpError::unavailable(other.to_string()),
     }
 }

@@ -85,8 +85,8 @@ fn body(s: &IntegrityStatus) -> Value {
 }
 
 async fn read(state: &AppState) -> Result<IntegrityStatus, HttpError> {
-    let dir = state.data_dir.clone();
-    tokio::task::spawn_blocking(move || satria_store::integrity_status(&dir))
+    let engine = Arc::clone(&state.engine);
+    tokio::task::spawn_blocking(move || engine.integrity_status())
         .await
         .map_err(|e| HttpError::unavailable(format!("integrity status: {e}")))?
         .map_err(|e| HttpError::unavailable(format!("the journal's integrity cannot be read: {e}")))
@@ -104,16 +104,14 @@ async fn acknowledge(
     caller: Caller,
 ) -> Result<Response, HttpError> {
     caller.require(&[Role::Admin])?;
-    let dir = state.data_dir.clone();
+    let engine = Arc::clone(&state.engine);
     let by = caller.0.username.clone();
-    let n = tokio::task::spawn_blocking(move || {
-        satria_store::acknowledge_breaks(&dir, &by, crate::now_ms())
-    })
-    .await
-    .map_err(|e| HttpError::unavailable(format!("acknowledge: {e}")))?
-    .map_err(|e| {
-        HttpError::unavailable(format!("the acknowledgement could not be written: {e}"))
-    })?;
+    let n = tokio::task::spawn_blocking(move || engine.acknowledge_breaks(&by, crate::now_ms()))
+        .await
+        .map_err(|e| HttpError::unavailable(format!("acknowledge: {e}")))?
+        .map_err(|e| {
+            HttpError::unavailable(format!("the acknowledgement could not be written: {e}"))
+        })?;
     tracing::warn!(by = %caller.0.username, acknowledged = n, "journal integrity break acknowledged");
     let mut v = body(&read(&state).await?);
     v["acknowledged"] = json!(n);

@@ -131,20 +131,24 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let journal_ok = {
-        let dir = state.data_dir.clone();
-        tokio::task::spawn_blocking(move || {
-            satria_store::JournalReader::open(&dir)
-                .and_then(|r| r.read_since("readyz", 0, 1).map(|_| ()))
-                .is_ok()
-        })
-        .await
-        .unwrap_or(false)
+        let engine = Arc::clone(&state.engine);
+        tokio::task::spawn_blocking(move || engine.read_since("readyz", 0, 1).is_ok())
+            .await
+            .unwrap_or(false)
     };
+    // A follower is ready: it serves reads and forwards or refuses commands
+    // with 503 until a leader is known; the balancer needs its role to know
+    // where commands land.
+    let role = state.engine.role();
     let checks = serde_json::json!({
         "graph_loaded": state.graph_loaded,
         "journal_readable": journal_ok,
         "draining": state.is_draining(),
         "last_seq": state.engine.last_seq(),
+        "node_id": role.node_id,
+        "role": if role.leader { "leader" } else { "follower" },
+        "term": role.term,
+        "leader_id": role.leader_id,
     });
     let ok = state.graph_loaded && journal_ok && !state.is_draining();
     let code = if ok {

@@ -5,6 +5,9 @@
 //! one to the other verifies unchanged; the conformance suite
 //! (`tests/conformance.rs`) runs the same checks against both.
 
+use std::time::Duration;
+
+use crate::pg::{Lease, LeaseHolder};
 use crate::{Entry, Journal, NewEntry, PgJournal, StoreError, VerifyReport};
 
 /// A durable, hash-chained, append-only event journal.
@@ -61,6 +64,58 @@ pub trait EventStore: Send {
 
     /// Walks the stored rows and reports the first that does not check out.
     fn verify_chain(&self) -> Result<VerifyReport, StoreError>;
+
+    /// Re-reads the head and the streams' seqs from the store (another
+    /// writer may have appended since). A single-writer backend has nothing
+    /// to re-read.
+    fn refresh(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Takes `region`'s write lease for `holder` (see [`crate::pg`]): `Ok(None)`
+    /// while another holder's lease is live. An embedded journal has one
+    /// writer by construction, the process that opened it, so it grants
+    /// term 0 at once.
+    fn take_lease(
+        &mut self,
+        region: &str,
+        holder: &str,
+        _ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        Ok(Some(Lease {
+            region: region.to_string(),
+            holder: holder.to_string(),
+            term: 0,
+        }))
+    }
+
+    /// Extends the lease this handle holds; [`StoreError::Fenced`] when
+    /// another node took it over (the caller must stop writing).
+    fn renew_lease(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Lets the lease go now (a clean shutdown), so another node takes over
+    /// without waiting for it to expire.
+    fn release_lease(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Who holds `region`'s lease now (`None`: nobody, or no leases here).
+    fn lease_holder(&self, _region: &str) -> Result<Option<LeaseHolder>, StoreError> {
+        Ok(None)
+    }
+
+    /// Signs the head into a checkpoint when enough rows or time have passed
+    /// since the last one (`Ok(false)`: not due, or no signer).
+    fn checkpoint_if_due(&mut self, _now_ms: i64) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    /// Signs the head now if rows are unsigned (at a clean shutdown).
+    fn checkpoint_head(&mut self, _now_ms: i64) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 }
 
 impl EventStore for Journal {
@@ -99,6 +154,12 @@ impl EventStore for Journal {
     fn verify_chain(&self) -> Result<VerifyReport, StoreError> {
         self.verify()
     }
+    fn checkpoint_if_due(&mut self, now_ms: i64) -> Result<bool, StoreError> {
+        Journal::checkpoint_if_due(self, now_ms)
+    }
+    fn checkpoint_head(&mut self, now_ms: i64) -> Result<bool, StoreError> {
+        Journal::checkpoint_head(self, now_ms)
+    }
 }
 
 impl EventStore for PgJournal {
@@ -136,5 +197,25 @@ impl EventStore for PgJournal {
     }
     fn verify_chain(&self) -> Result<VerifyReport, StoreError> {
         self.verify()
+    }
+    fn refresh(&mut self) -> Result<(), StoreError> {
+        self.load_state()
+    }
+    fn take_lease(
+        &mut self,
+        region: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        self.try_acquire_lease(region, holder, ttl)
+    }
+    fn renew_lease(&mut self) -> Result<(), StoreError> {
+        PgJournal::renew_lease(self)
+    }
+    fn release_lease(&mut self) -> Result<(), StoreError> {
+        PgJournal::release_lease(self)
+    }
+    fn lease_holder(&self, region: &str) -> Result<Option<LeaseHolder>, StoreError> {
+        PgJournal::lease_holder(self, region)
     }
 }

@@ -113,15 +113,13 @@ async fn replay_since(
     // The client is at most `max_replay` events behind (else it gets a
     // snapshot): one read on one connection fetches them all; anything newer
     // arrives live and is skipped there by seq.
-    let dir = state.data_dir.clone();
+    let engine = std::sync::Arc::clone(&state.engine);
     let s = stream.to_string();
     let limit = usize::try_from(state.opts.max_replay).unwrap_or(usize::MAX);
-    let entries = tokio::task::spawn_blocking(move || {
-        satria_store::JournalReader::open(&dir).and_then(|r| r.read_since(&s, after, limit))
-    })
-    .await
-    .map_err(|_| ())?
-    .map_err(|e| tracing::warn!("replay failed: {e}"))?;
+    let entries = tokio::task::spawn_blocking(move || engine.read_since(&s, after, limit))
+        .await
+        .map_err(|_| ())?
+        .map_err(|e| tracing::warn!("replay failed: {e}"))?;
     let mut seen = after;
     for entry in entries {
         seen = entry.seq;

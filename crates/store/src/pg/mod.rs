@@ -125,6 +125,26 @@ impl PgJournal {
         j.verify_with(key, exported)
     }
 
+    /// A read-only handle on the journal at `url` (a follower's or a
+    /// console's replay reads): connects and checks the schema, but creates
+    /// and migrates nothing, and loads the head and the streams' seqs.
+    pub fn open_reader(url: &str) -> Result<PgJournal, StoreError> {
+        let mut client = connect::connect(url)?;
+        let shown = redact(url);
+        schema::check_read_only(&mut client, &shown)?;
+        let mut j = PgJournal {
+            client: RefCell::new(client),
+            url: shown,
+            last_row: 0,
+            last_hash: GENESIS,
+            last_seq: HashMap::new(),
+            poisoned: None,
+            fence: None,
+        };
+        j.load_state()?;
+        Ok(j)
+    }
+
     /// The database URL without its password.
     pub fn url(&self) -> &str {
         &self.url

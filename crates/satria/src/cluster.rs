@@ -1,0 +1,149 @@
+//! The cluster options of `satria serve`: the shared PostgreSQL journal, the
+//! node's name, and the region lease's timing.
+
+use anyhow::bail;
+use satria_engine::ClusterOptions;
+use std::time::Duration;
+
+/// Several `satria serve` nodes on one PostgreSQL journal: flags, or their
+/// `SATRIA_*` variables, over the `[cluster]` section of the configuration.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct ClusterArgs {
+    /// Keep the dispatch journal in this PostgreSQL database, shared by every
+    /// node of a cluster (postgres://user@host/db; the password never shows
+    /// in output). Without it the journal is the data directory's SQLite file.
+    #[arg(long, env = "SATRIA_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+    /// This node's name, unique in the cluster (needed with --database).
+    #[arg(long, env = "SATRIA_NODE_ID", value_name = "NAME")]
+    pub node_id: Option<String>,
+    /// How long the region's lease lives without renewal, in ms [default: 3000]:
+    /// how long a region waits for a new leader after its leader died.
+    #[arg(long, env = "SATRIA_LEASE_TTL_MS", value_name = "MS")]
+    pub lease_ttl_ms: Option<u64>,
+    /// How often the leader renews the lease, in ms [default: 1000].
+    #[arg(long, env = "SATRIA_LEASE_RENEW_MS", value_name = "MS")]
+    pub lease_renew_ms: Option<u64>,
+}
+
+/// Checks the lease timing: a TTL of 0.5–60 s, renewed at least twice per TTL.
+pub fn check_lease(ttl_ms: Option<u64>, renew_ms: Option<u64>) -> anyhow::Result<()> {
+    let ttl = ttl_ms.unwrap_or(3000);
+    let renew = renew_ms.unwrap_or(1000);
+    if !(500..=60_000).contains(&ttl) {
+        bail!("lease_ttl_ms must be between 500 and 60000, not {ttl}");
+    }
+    if renew < 100 || renew.saturating_mul(2) > ttl {
+        bail!(
+            "lease_renew_ms must be at least 100 and at most half of lease_ttl_ms ({ttl}), not {renew}: a leader renews at least twice per lease"
+        );
+    }
+    Ok(())
+}
+
+/// A node name: letters, digits, `-`, `_` and `.`, 1–64 of them.
+fn check_node_id(id: &str) -> anyhow::Result<()> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        bail!("--node-id {id:?} is not a node name: 1 to 64 letters, digits, '-', '_' or '.'");
+    }
+    Ok(())
+}
+
+impl ClusterArgs {
+    /// These flags over the configuration file's `[cluster]` section.
+    pub fn or_file(self, f: &crate::config::ClusterSection) -> ClusterArgs {
+        ClusterArgs {
+            database: self.database.or(f.database.clone()),
+            node_id: self.node_id.or(f.node_id.clone()),
+            lease_ttl_ms: self.lease_ttl_ms.or(f.lease_ttl_ms),
+            lease_renew_ms: self.lease_renew_ms.or(f.lease_renew_ms),
+        }
+    }
+
+    /// The engine's cluster options (`None`: one node on its data directory),
+    /// refusing a half-given or inconsistent configuration.
+    pub fn options(&self) -> anyhow::Result<Option<ClusterOptions>> {
+        let Some(url) = &self.database else {
+            if self.node_id.is_some() {
+                bail!("--node-id names a node of a cluster: give the cluster's --database too");
+            }
+            return Ok(None);
+        };
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            bail!(
+                "--database {}: a PostgreSQL URL, postgres://user@host/db",
+                satria_store::pg::redact(url)
+            );
+        }
+        let Some(node_id) = &self.node_id else {
+            bail!("--database needs --node-id NAME, this node's name, unique in the cluster");
+        };
+        check_node_id(node_id)?;
+        check_lease(self.lease_ttl_ms, self.lease_renew_ms)?;
+        let mut c = ClusterOptions::new(url.clone(), node_id.clone());
+        if let Some(ms) = self.lease_ttl_ms {
+            c.lease_ttl = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.lease_renew_ms {
+            c.renew_every = Duration::from_millis(ms);
+        }
+        Ok(Some(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(db: Option<&str>, node: Option<&str>) -> ClusterArgs {
+        ClusterArgs {
+            database: db.map(str::to_string),
+            node_id: node.map(str::to_string),
+            ..ClusterArgs::default()
+        }
+    }
+
+    #[test]
+    fn no_database_is_one_node() {
+        assert_eq!(args(None, None).options().unwrap(), None);
+    }
+
+    #[test]
+    fn a_database_needs_a_node_name_and_a_postgres_url() {
+        let e = args(Some("postgres://u:secret@h/db"), None)
+            .options()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--node-id"), "{e}");
+        let e = args(Some("mysql://u:secret@h/db"), Some("a"))
+            .options()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("PostgreSQL URL") && !e.contains("secret"), "{e}");
+        let e = args(None, Some("a")).options().unwrap_err().to_string();
+        assert!(e.contains("--database"), "{e}");
+        let e = args(Some("postgres://h/db"), Some("node one"))
+            .options()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a node name"), "{e}");
+    }
+
+    #[test]
+    fn lease_timing_is_checked() {
+        let c = args(Some("postgres://h/db"), Some("node-1"))
+            .options()
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.lease_ttl, Duration::from_secs(3));
+        assert_eq!(c.renew_every, Duration::from_secs(1));
+        assert!(check_lease(Some(3000), Some(2000)).is_err());
+        assert!(check_lease(Some(100), None).is_err());
+        assert!(check_lease(Some(2000), Some(1000)).is_ok());
+    }
+}

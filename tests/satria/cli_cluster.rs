@@ -1,0 +1,224 @@
+//! Two `satria serve` nodes on one PostgreSQL journal, as an operator runs
+//! them: one leads, the other follows and answers commands with 503 and
+//! `Retry-After`; the leader is killed (SIGKILL, no goodbye) and the follower
+//! takes the region over after the lease's TTL, continuing the journal.
+
+use crate::support::{satria, stderr};
+use satria_store::pg::testing::TestDatabase;
+use serde_json::{Value, json};
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+/// A running `satria serve` node; killed when dropped.
+struct Node {
+    child: Child,
+    addr: String,
+    password: String,
+    _lines: Receiver<String>,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_node(data: &std::path::Path, url: &str, node: &str) -> Node {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_satria"))
+        .args(["serve", "--data-dir", data.to_str().unwrap()])
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--database",
+            url,
+            "--node-id",
+            node,
+        ])
+        .args(["--lease-ttl-ms", "1500", "--lease-renew-ms", "300"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    let addr = loop {
+        assert!(Instant::now() < deadline, "{node} did not start: {seen:?}");
+        let Ok(l) = lines.recv_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
+        seen.push(l.clone());
+        if let Some(i) = l.find("serving http://") {
+            break l[i + 15..].split('/').next().unwrap().to_string();
+        }
+    };
+    let password = seen
+        .iter()
+        .find_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some("dispatcher")).then(|| w.next().unwrap().to_string())
+        })
+        .unwrap_or_else(|| panic!("no demo password: {seen:?}"));
+    assert!(
+        seen.iter()
+            .any(|l| l.contains(&format!("cluster node {node}"))),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().all(|l| !l.contains("secret")),
+        "the URL's password is never printed: {seen:?}"
+    );
+    Node {
+        child,
+        addr,
+        password,
+        _lines: lines,
+    }
+}
+
+async fn readyz(http: &reqwest::Client, n: &Node) -> Value {
+    http.get(format!("http://{}/readyz", n.addr))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn login(http: &reqwest::Client, n: &Node) -> String {
+    let r = http
+        .post(format!("http://{}/api/auth/login", n.addr))
+        .json(&json!({"username": "dispatcher", "password": n.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// POST /api/incidents; the status, `Retry-After` and the body.
+async fn create(http: &reqwest::Client, n: &Node, token: &str) -> (u16, Option<String>, Value) {
+    let r = http
+        .post(format!("http://{}/api/incidents", n.addr))
+        .bearer_auth(token)
+        .json(&json!({
+            "caller_name": "Siti", "caller_phone": "081390001119",
+            "lat": -7.4246, "lon": 109.2396,
+            "address": {"desa": "Sokanegara"},
+            "triage": "kuning", "category": "medical", "patients": 1, "notes": "sesak napas"
+        }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, retry, r.json().await.unwrap())
+}
+
+#[test]
+fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
+    let Some(db) = TestDatabase::create("cli_cluster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (da, dbb) = (dir.path().join("a"), dir.path().join("b"));
+    for d in [&da, &dbb] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    // A small generated map keeps the starts short; each node imports its own.
+    let pbf = da.join("banyumas-demo.osm.pbf");
+    let o = satria(&["mapgen", "--scale", "0.03", "-o", pbf.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::copy(&pbf, dbb.join("banyumas-demo.osm.pbf")).unwrap();
+    // A password in the URL (trust auth ignores it) must never show.
+    let url = db.url.replacen("postgres@", "postgres:secret@", 1);
+
+    let a = start_node(&da, &url, "node-a");
+    let b = start_node(&dbb, &url, "node-b");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let ra = readyz(&http, &a).await;
+        let rb = readyz(&http, &b).await;
+        assert_eq!(
+            (ra["role"].as_str(), ra["term"].as_u64()),
+            (Some("leader"), Some(1)),
+            "{ra}"
+        );
+        assert_eq!(rb["role"], "follower", "{rb}");
+        assert_eq!(rb["leader_id"], "node-a", "{rb}");
+
+        // A command sent to the follower: 503, Retry-After, nothing changed.
+        let tb = login(&http, &b).await;
+        let (status, retry, body) = create(&http, &b, &tb).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["code"], "not_leader", "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("node-a"),
+            "{body}"
+        );
+        assert!(retry.is_some_and(|s| s.parse::<u64>().is_ok()));
+        let seq_before = readyz(&http, &a).await["last_seq"].as_u64().unwrap();
+
+        // The leader takes it; the follower tails it.
+        let ta = login(&http, &a).await;
+        let (status, _, inc) = create(&http, &a, &ta).await;
+        assert_eq!(status, 201, "{inc}");
+        assert_eq!(inc["id"], 1);
+        let seq = readyz(&http, &a).await["last_seq"].as_u64().unwrap();
+        assert!(seq > seq_before, "only the leader's command was journaled");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while readyz(&http, &b).await["last_seq"].as_u64() != Some(seq) {
+            assert!(Instant::now() < deadline, "the follower did not catch up");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        // The leader dies without a word; the follower leads after the TTL.
+        drop(a);
+        let killed = Instant::now();
+        loop {
+            let r = readyz(&http, &b).await;
+            if r["role"] == "leader" {
+                assert_eq!(r["term"], 2, "{r}");
+                println!(
+                    "node-b leads {} ms after node-a was killed",
+                    killed.elapsed().as_millis()
+                );
+                break;
+            }
+            assert!(
+                killed.elapsed() < Duration::from_secs(15),
+                "no takeover: {r}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (status, _, inc) = create(&http, &b, &tb).await;
+        assert_eq!(status, 201, "{inc}");
+        assert_eq!(
+            inc["id"], 2,
+            "the journal continues where the old leader stopped"
+        );
+    });
+    drop(b);
+    let o = satria(&["audit", "verify", "--database", &url]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
