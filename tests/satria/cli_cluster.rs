@@ -26,9 +26,23 @@ impl Drop for Node {
     }
 }
 
-fn start_node(data: &std::path::Path, url: &str, node: &str) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_satria"))
-        .args(["serve", "--data-dir", data.to_str().unwrap()])
+/// Redis's URL when it answers (the nodes then fan out through it).
+fn redis_url() -> Option<String> {
+    let url =
+        std::env::var("SATRIA_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
+    let addr = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()?
+        .to_string();
+    std::net::TcpStream::connect_timeout(&addr.parse().ok()?, Duration::from_secs(1))
+        .ok()
+        .map(|_| url)
+}
+
+fn start_node(data: &std::path::Path, url: &str, node: &str, redis: Option<&str>) -> Node {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_satria"));
+    cmd.args(["serve", "--data-dir", data.to_str().unwrap()])
         .args([
             "--addr",
             "127.0.0.1:0",
@@ -37,7 +51,12 @@ fn start_node(data: &std::path::Path, url: &str, node: &str) -> Node {
             "--node-id",
             node,
         ])
-        .args(["--lease-ttl-ms", "1500", "--lease-renew-ms", "300"])
+        .args(["--lease-ttl-ms", "1500", "--lease-renew-ms", "300"]);
+    if let Some(r) = redis {
+        let prefix = format!("satria-test:cli:{}:", std::process::id());
+        cmd.args(["--redis", r, "--redis-prefix", &prefix]);
+    }
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -149,8 +168,9 @@ fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
     // A password in the URL (trust auth ignores it) must never show.
     let url = db.url.replacen("postgres@", "postgres:secret@", 1);
 
-    let a = start_node(&da, &url, "node-a");
-    let b = start_node(&dbb, &url, "node-b");
+    let redis = redis_url();
+    let a = start_node(&da, &url, "node-a", redis.as_deref());
+    let b = start_node(&dbb, &url, "node-b", redis.as_deref());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -25,6 +25,12 @@ pub(crate) enum Request {
     Recommend(IncidentId, Reply<UnitRecommendation>),
     RecommendHospitals(IncidentId, Reply<HospitalRecommendation>),
     Tick,
+    /// Journaled events of the region as the leader published them (a
+    /// follower's Redis reader): applied after the last seq, gaps filled
+    /// from the journal.
+    Replicate(Vec<(u64, Event)>),
+    /// A unit's position as the leader published it (a follower's Redis reader).
+    RemotePosition(Event),
 }
 
 /// What one batch of requests produced, waiting for the journal.
@@ -50,6 +56,8 @@ pub(crate) struct Actor {
     /// The journal handle failed: reconnect (and rebuild the state from the
     /// journal) before anything else.
     pub(crate) reconnect: bool,
+    /// The leader's queue to Redis (a cluster with Redis only).
+    pub(crate) fanout: Option<crate::fanout::Publisher>,
     pub(crate) roads: Box<dyn DriveTimes + Send>,
     pub(crate) clock: Clock,
     pub(crate) events: broadcast::Sender<Arc<Published>>,
@@ -135,7 +143,7 @@ impl Actor {
                     Request::Command(_, reply) => drop(reply.send(Err(err))),
                     Request::Recommend(_, reply) => drop(reply.send(Err(err))),
                     Request::RecommendHospitals(_, reply) => drop(reply.send(Err(err))),
-                    Request::Tick => {}
+                    Request::Tick | Request::Replicate(_) | Request::RemotePosition(_) => {}
                 }
             }
             return;
@@ -178,6 +186,16 @@ impl Actor {
                         .recommend_hospitals(now, incident, self.roads.as_ref())
                         .map_err(EngineError::Rejected);
                     let _ = reply.send(r);
+                }
+                Request::Replicate(events) => {
+                    if !self.leading {
+                        self.replicate(events);
+                    }
+                }
+                Request::RemotePosition(event) => {
+                    if !self.leading {
+                        self.remote_position(event);
+                    }
                 }
                 Request::Tick if !self.leading => {}
                 Request::Tick => {
@@ -276,6 +294,12 @@ impl Actor {
         }
         // No subscriber is fine: the journal is the record. Those who act on
         // region events are woken before those who watch them.
+        // Then the other nodes, through Redis (queued: never waited for).
+        if let Some(f) = &self.fanout {
+            for p in &outgoing {
+                f.send(p, volatile(&p.event));
+            }
+        }
         for p in outgoing.iter().filter(|p| !volatile(&p.event)) {
             let _ = self.events_first.send(Arc::clone(p));
         }

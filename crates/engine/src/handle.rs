@@ -28,6 +28,8 @@ pub struct Engine {
     start_report: StartReport,
     role: watch::Receiver<NodeRole>,
     readers: Readers,
+    /// Tells the Redis readers to end (within a second).
+    redis_stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -115,6 +117,7 @@ impl Engine {
             role: role_tx,
             lease_at: std::time::Instant::now(),
             reconnect: false,
+            fanout: None,
             roads,
             clock,
             events: events.clone(),
@@ -124,7 +127,17 @@ impl Engine {
             position_seq: 0,
             last_snapshot: std::time::Instant::now(),
         };
+        let redis_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let redis = opts.cluster.as_ref().and_then(|c| c.redis.clone());
+        if let Some(r) = &redis {
+            let keys = crate::fanout::Keys::new(r, &opts.stream);
+            actor.fanout = Some(
+                crate::fanout::Publisher::spawn(r, keys)
+                    .map_err(|e| EngineError::Threads(e.to_string()))?,
+            );
+        }
         if leading {
+            actor.restore_positions();
             actor.register_initial_fleet(Timestamp(actor.clock.now_ms()))?;
             actor.snapshot.send_replace((
                 last_seq.load(Ordering::SeqCst),
@@ -137,6 +150,18 @@ impl Engine {
             .map_err(|e| EngineError::Threads(e.to_string()))?;
         // Dropping `stop` (at shutdown) wakes the ticker at once, whatever its period.
         let (stop, t) = ticker::spawn(tx.clone(), opts.tick_ms)?;
+        if let Some(r) = &redis {
+            let keys = crate::fanout::Keys::new(r, &opts.stream);
+            crate::fanout::spawn_readers(
+                r,
+                &keys,
+                &tx,
+                Arc::clone(&last_seq),
+                role_rx.clone(),
+                Arc::clone(&redis_stop),
+            )
+            .map_err(|e| EngineError::Threads(e.to_string()))?;
+        }
         Ok(Engine {
             tx,
             stream: opts.stream.clone(),
@@ -150,6 +175,7 @@ impl Engine {
             start_report,
             role: role_rx,
             readers: Readers::new(&opts),
+            redis_stop,
         })
     }
 
@@ -319,8 +345,13 @@ impl Engine {
     /// Stops accepting work, lets the actor finish what is queued, and joins it.
     pub fn shutdown(self) {
         let Engine {
-            tx, threads, stop, ..
+            tx,
+            threads,
+            stop,
+            redis_stop,
+            ..
         } = self;
+        redis_stop.store(true, Ordering::SeqCst);
         drop(stop);
         drop(tx);
         let threads = threads.into_inner().unwrap_or_default();

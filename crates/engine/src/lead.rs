@@ -141,6 +141,7 @@ impl Actor {
                     seq = self.last_seq.load(Ordering::SeqCst),
                     "leading the region"
                 );
+                self.restore_positions();
                 self.set_role(true, lease.term, Some(c.node_id.clone()));
                 match self.initial_fleet(now) {
                     Ok(events) if !events.is_empty() => pending.push(Pending {
@@ -201,11 +202,7 @@ impl Actor {
                     )));
                 }
                 let ev = event(&e)?;
-                self.dispatch.apply(&ev);
-                self.last_seq.store(e.seq, Ordering::SeqCst);
-                let p = Arc::new(Published::new(stream.clone(), e.seq, ev));
-                let _ = self.events_first.send(Arc::clone(&p));
-                let _ = self.events.send(p);
+                self.apply_journaled(e.seq, ev);
                 any = true;
             }
             if n < PAGE {
@@ -213,13 +210,85 @@ impl Actor {
             }
         }
         if any {
-            self.snapshot.send_replace((
-                self.last_seq.load(Ordering::SeqCst),
-                Arc::new(self.dispatch.clone()),
-            ));
-            self.last_snapshot = Instant::now();
+            self.publish_snapshot();
         }
         Ok(())
+    }
+
+    fn publish_snapshot(&mut self) {
+        self.snapshot.send_replace((
+            self.last_seq.load(Ordering::SeqCst),
+            Arc::new(self.dispatch.clone()),
+        ));
+        self.last_snapshot = Instant::now();
+    }
+
+    /// Applies the journaled event `seq` (the next one) and publishes it.
+    fn apply_journaled(&mut self, seq: u64, ev: Event) {
+        self.dispatch.apply(&ev);
+        self.last_seq.store(seq, Ordering::SeqCst);
+        let p = Arc::new(Published::new(self.opts.stream.clone(), seq, ev));
+        let _ = self.events_first.send(Arc::clone(&p));
+        let _ = self.events.send(p);
+    }
+
+    /// Events the leader published through Redis: those after the last seq
+    /// are applied in order; a gap (a publication dropped, Redis flushed or
+    /// restarted) is filled from the journal first.
+    pub(crate) fn replicate(&mut self, events: Vec<(u64, Event)>) {
+        let mut any = false;
+        for (seq, ev) in events {
+            if seq > self.last_seq.load(Ordering::SeqCst) + 1
+                && let Err(e) = self.follow()
+            {
+                self.follow_failed(e);
+                return;
+            }
+            // Seen already (or still missing from the journal, which the
+            // next tick reads again).
+            if seq != self.last_seq.load(Ordering::SeqCst) + 1 {
+                continue;
+            }
+            self.apply_journaled(seq, ev);
+            any = true;
+        }
+        if any {
+            self.publish_snapshot();
+        }
+    }
+
+    /// A unit's position the leader published: applied and passed on to
+    /// this node's subscribers (never journaled).
+    pub(crate) fn remote_position(&mut self, ev: Event) {
+        self.dispatch.apply(&ev);
+        self.position_seq += 1;
+        let _ = self.positions.send(Arc::new(Published::new(
+            "positions".into(),
+            self.position_seq,
+            ev,
+        )));
+        if self.last_snapshot.elapsed() >= std::time::Duration::from_millis(200) {
+            self.publish_snapshot();
+        }
+    }
+
+    /// Each unit's last position kept in Redis, applied to the state: a new
+    /// leader ranks units from where they were, not from their bases.
+    pub(crate) fn restore_positions(&mut self) {
+        let Some(r) = self.opts.cluster.as_ref().and_then(|c| c.redis.clone()) else {
+            return;
+        };
+        let keys = crate::fanout::Keys::new(&r, &self.opts.stream);
+        for ev in crate::fanout::last_positions(&r, &keys) {
+            let known = match &ev {
+                Event::UnitMoved { unit, .. } => self.dispatch.unit(unit).is_some(),
+                _ => false,
+            };
+            if known {
+                self.dispatch.apply(&ev);
+            }
+        }
+        self.publish_snapshot();
     }
 
     /// A fresh journal handle, and the state rebuilt from the journal: up to

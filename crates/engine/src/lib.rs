@@ -27,6 +27,7 @@
 //! receive.
 
 mod actor;
+mod fanout;
 mod handle;
 mod journal;
 mod lead;
@@ -35,6 +36,7 @@ mod published;
 mod roads_adapter;
 mod ticker;
 
+pub use fanout::RedisOptions;
 pub use handle::{Engine, register_command};
 pub use options::{ClusterOptions, EngineError, EngineOptions, NodeRole};
 pub use published::Published;

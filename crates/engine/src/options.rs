@@ -103,6 +103,8 @@ pub struct ClusterOptions {
     /// How often the leader renews it, and a follower tries to take it
     /// (default 1 s).
     pub renew_every: Duration,
+    /// Fan-out through Redis (`None`: followers read the journal on every tick).
+    pub redis: Option<crate::RedisOptions>,
 }
 
 impl ClusterOptions {
@@ -112,6 +114,7 @@ impl ClusterOptions {
             node_id: node_id.into(),
             lease_ttl: Duration::from_secs(3),
             renew_every: Duration::from_secs(1),
+            redis: None,
         }
     }
 }

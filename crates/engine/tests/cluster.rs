@@ -203,3 +203,220 @@ fn a_clean_shutdown_hands_the_region_over_without_waiting_for_the_lease() {
     assert_eq!(out[0].seq, 24);
     b.shutdown();
 }
+
+/// Redis for a test (`SATRIA_TEST_REDIS`, or the machine's local one) with a
+/// key prefix of its own, its keys deleted on drop. `None` (after printing
+/// `skipped: ...`) without Redis, unless CI requires it.
+struct TestRedis {
+    options: RedisOptions,
+}
+
+impl TestRedis {
+    fn create(test: &str) -> Option<TestRedis> {
+        let url = std::env::var("SATRIA_TEST_REDIS")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
+        let ping = redis::Client::open(url.as_str())
+            .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
+            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+        if let Err(e) = ping {
+            if std::env::var("SATRIA_REQUIRE_SERVICES").is_ok_and(|v| v == "1") {
+                panic!("Redis is required (SATRIA_REQUIRE_SERVICES=1): {e}");
+            }
+            println!(
+                "skipped: Redis is not available ({e}); set SATRIA_REQUIRE_SERVICES=1 to require it"
+            );
+            return None;
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let mut options = RedisOptions::new(url);
+        options.prefix = format!("satria-test:{test}:{}:{nanos}:", std::process::id());
+        Some(TestRedis { options })
+    }
+
+    fn con(&self) -> redis::Connection {
+        redis::Client::open(self.options.url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+
+    fn key(&self, what: &str) -> String {
+        format!("{}region:banyumas:{what}", self.options.prefix)
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        let mut c = self.con();
+        for k in ["events", "positions", "last-positions"] {
+            let _ = redis::cmd("DEL").arg(self.key(k)).query::<i64>(&mut c);
+        }
+    }
+}
+
+fn with_redis(mut o: EngineOptions, r: &TestRedis) -> EngineOptions {
+    if let Some(c) = o.cluster.as_mut() {
+        c.redis = Some(r.options.clone());
+    }
+    o
+}
+
+/// The next event on `sub` without ticking anyone: only Redis can bring it.
+fn heard(sub: &mut broadcast::Receiver<Arc<Published>>) -> Arc<Published> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match sub.try_recv() {
+            Ok(p) => return p,
+            Err(broadcast::error::TryRecvError::Empty) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            Err(e) => panic!("nothing heard: {e:?}"),
+        }
+    }
+}
+
+fn moved(unit: &UnitId) -> Command {
+    Command::UpdatePosition {
+        unit: unit.clone(),
+        at: LatLon {
+            lat: -7.43,
+            lon: 109.25,
+        },
+        device_at: None,
+    }
+}
+
+#[test]
+fn through_redis_a_follower_hears_events_and_positions_without_polling() {
+    let (Some(db), Some(r)) = (
+        TestDatabase::create("cluster_redis"),
+        TestRedis::create("fanout"),
+    ) else {
+        return;
+    };
+    let clock = Clock::system();
+    let a = start(
+        with_redis(options(&db.url, "node-a", 3000, 1000), &r),
+        &clock,
+    );
+    let b = start(
+        with_redis(options(&db.url, "node-b", 3000, 1000), &r),
+        &clock,
+    );
+    let mut sub = b.subscribe();
+    let mut pos = b.subscribe_positions();
+    // Nobody ticks `b`: what it hears came through Redis.
+    let out = a.submit_blocking(merah()).unwrap();
+    for expected in &out {
+        let p = heard(&mut sub);
+        assert_eq!((p.seq, &p.event), (expected.seq, &expected.event));
+    }
+    // Positions are volatile: the channel carries them while `b` listens.
+    let unit = a.snapshot().units().next().unwrap().id.clone();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let p = loop {
+        a.submit_blocking(moved(&unit)).unwrap();
+        if let Ok(p) = pos.try_recv() {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "no position heard");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(matches!(&p.event, Event::UnitMoved { unit: u, .. } if *u == unit));
+    b.shutdown();
+    a.shutdown();
+}
+
+#[test]
+fn events_redis_lost_are_read_from_the_journal_in_order_once() {
+    let (Some(db), Some(r)) = (
+        TestDatabase::create("cluster_redis_gap"),
+        TestRedis::create("gap"),
+    ) else {
+        return;
+    };
+    let clock = Clock::system();
+    let a = start(
+        with_redis(options(&db.url, "node-a", 3000, 1000), &r),
+        &clock,
+    );
+    let b = start(
+        with_redis(options(&db.url, "node-b", 3000, 1000), &r),
+        &clock,
+    );
+    let mut sub = b.subscribe();
+    // The stream's key holds something else: the leader's publications fail.
+    let mut c = r.con();
+    redis::cmd("SET")
+        .arg(r.key("events"))
+        .arg("not a stream")
+        .query::<()>(&mut c)
+        .unwrap();
+    let lost = a.submit_blocking(merah()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(sub.try_recv().is_err(), "nothing arrived through Redis");
+    // Redis is back (empty); the next publication reveals the gap.
+    redis::cmd("DEL")
+        .arg(r.key("events"))
+        .query::<()>(&mut c)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1300));
+    let next = a.submit_blocking(merah()).unwrap();
+    let mut seqs = Vec::new();
+    for _ in 0..lost.len() + next.len() {
+        seqs.push(heard(&mut sub).seq);
+    }
+    let expected: Vec<u64> = lost.iter().chain(&next).map(|p| p.seq).collect();
+    assert_eq!(seqs, expected, "every event, in order");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(sub.try_recv().is_err(), "and none twice");
+    assert_eq!(b.snapshot().incidents().count(), 2);
+    b.shutdown();
+    a.shutdown();
+}
+
+#[test]
+fn a_new_leader_starts_with_the_last_positions_kept_in_redis() {
+    let (Some(db), Some(r)) = (
+        TestDatabase::create("cluster_redis_pos"),
+        TestRedis::create("positions"),
+    ) else {
+        return;
+    };
+    let clock = Clock::system();
+    let a = start(
+        with_redis(options(&db.url, "node-a", 60_000, 20), &r),
+        &clock,
+    );
+    let b = start(
+        with_redis(options(&db.url, "node-b", 60_000, 20), &r),
+        &clock,
+    );
+    let unit = a.snapshot().units().next().unwrap().id.clone();
+    a.submit_blocking(moved(&unit)).unwrap();
+    let mut c = r.con();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !redis::cmd("HEXISTS")
+        .arg(r.key("last-positions"))
+        .arg(&unit.0)
+        .query::<bool>(&mut c)
+        .unwrap()
+    {
+        assert!(Instant::now() < deadline, "the position was not kept");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(r.key("last-positions"))
+        .query(&mut c)
+        .unwrap();
+    assert!(ttl > 0 && ttl <= 600, "kept with a TTL: {ttl}");
+    a.shutdown();
+    tick_until(&b, "node-b leads", |b| b.role().leader);
+    let fix = b.snapshot().unit(&unit).unwrap().last_fix;
+    let fix = fix.expect("the new leader knows where the unit was");
+    assert!((fix.at.lat - -7.43).abs() < 1e-9 && (fix.at.lon - 109.25).abs() < 1e-9);
+    b.shutdown();
+}

@@ -2,7 +2,7 @@
 //! node's name, and the region lease's timing.
 
 use anyhow::bail;
-use satria_engine::ClusterOptions;
+use satria_engine::{ClusterOptions, RedisOptions};
 use std::time::Duration;
 
 /// Several `satria serve` nodes on one PostgreSQL journal: flags, or their
@@ -24,6 +24,15 @@ pub struct ClusterArgs {
     /// How often the leader renews the lease, in ms [default: 1000].
     #[arg(long, env = "SATRIA_LEASE_RENEW_MS", value_name = "MS")]
     pub lease_renew_ms: Option<u64>,
+    /// Fan events and positions out to the other nodes through this Redis
+    /// (redis://host:port/db); never the truth. Without it, followers read
+    /// the journal on every tick.
+    #[arg(long, env = "SATRIA_REDIS", value_name = "URL")]
+    pub redis: Option<String>,
+    /// Put before every Redis key and channel [default: satria:], so that
+    /// several clusters can share one Redis.
+    #[arg(long, env = "SATRIA_REDIS_PREFIX", value_name = "PREFIX")]
+    pub redis_prefix: Option<String>,
 }
 
 /// Checks the lease timing: a TTL of 0.5–60 s, renewed at least twice per TTL.
@@ -62,6 +71,8 @@ impl ClusterArgs {
             node_id: self.node_id.or(f.node_id.clone()),
             lease_ttl_ms: self.lease_ttl_ms.or(f.lease_ttl_ms),
             lease_renew_ms: self.lease_renew_ms.or(f.lease_renew_ms),
+            redis: self.redis.or(f.redis.clone()),
+            redis_prefix: self.redis_prefix.or(f.redis_prefix.clone()),
         }
     }
 
@@ -71,6 +82,9 @@ impl ClusterArgs {
         let Some(url) = &self.database else {
             if self.node_id.is_some() {
                 bail!("--node-id names a node of a cluster: give the cluster's --database too");
+            }
+            if self.redis.is_some() {
+                bail!("--redis fans a cluster's events out: give the cluster's --database too");
             }
             return Ok(None);
         };
@@ -92,7 +106,39 @@ impl ClusterArgs {
         if let Some(ms) = self.lease_renew_ms {
             c.renew_every = Duration::from_millis(ms);
         }
+        if let Some(r) = &self.redis {
+            if !(r.starts_with("redis://") || r.starts_with("rediss://")) {
+                bail!(
+                    "--redis {}: a Redis URL, redis://host:port/db",
+                    redact_redis(r)
+                );
+            }
+            let mut o = RedisOptions::new(r.clone());
+            if let Some(p) = &self.redis_prefix {
+                if p.is_empty() || p.len() > 64 || p.chars().any(char::is_whitespace) {
+                    bail!("--redis-prefix {p:?}: 1 to 64 characters without spaces");
+                }
+                o.prefix = p.clone();
+            }
+            c.redis = Some(o);
+        } else if self.redis_prefix.is_some() {
+            bail!("--redis-prefix names keys in Redis: give --redis too");
+        }
         Ok(Some(c))
+    }
+}
+
+/// A Redis URL without its password, for messages.
+pub fn redact_redis(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -132,6 +178,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("not a node name"), "{e}");
+    }
+
+    #[test]
+    fn redis_goes_with_a_database_and_hides_its_password() {
+        let mut a = args(Some("postgres://h/db"), Some("n1"));
+        a.redis = Some("http://u:hunter2@h".into());
+        let e = a.options().unwrap_err().to_string();
+        assert!(e.contains("Redis URL") && !e.contains("hunter2"), "{e}");
+        a.redis = Some("redis://127.0.0.1:6379/0".into());
+        a.redis_prefix = Some("psc119:".into());
+        let r = a.options().unwrap().unwrap().redis.unwrap();
+        assert_eq!(
+            (r.url.as_str(), r.prefix.as_str()),
+            ("redis://127.0.0.1:6379/0", "psc119:")
+        );
+        let mut b = args(None, None);
+        b.redis = Some("redis://h".into());
+        assert!(b.options().unwrap_err().to_string().contains("--database"));
+        assert_eq!(redact_redis("redis://u:pw@h:1/0"), "redis://u:***@h:1/0");
     }
 
     #[test]

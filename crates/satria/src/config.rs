@@ -109,6 +109,10 @@ pub struct ClusterSection {
     pub lease_ttl_ms: Option<u64>,
     /// How often the leader renews it (default 1000).
     pub lease_renew_ms: Option<u64>,
+    /// `redis://host:port/db`: fan-out between the nodes (never the truth).
+    pub redis: Option<String>,
+    /// Put before every Redis key and channel (default `satria:`).
+    pub redis_prefix: Option<String>,
 }
 
 impl ConfigFile {

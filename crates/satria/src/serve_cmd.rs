@@ -194,11 +194,19 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             );
         }
         println!(
-            "== cluster node {} on {} (lease {} ms, renewed every {} ms); accounts, Pattas and Salinmas stay in {}",
+            "== cluster node {} on {} (lease {} ms, renewed every {} ms); fan-out {}; accounts, Pattas and Salinmas stay in {}",
             c.node_id,
             satria_store::pg::redact(&c.database_url),
             c.lease_ttl.as_millis(),
             c.renew_every.as_millis(),
+            match &c.redis {
+                Some(r) => format!(
+                    "through {} (keys {}…)",
+                    crate::cluster::redact_redis(&r.url),
+                    r.prefix
+                ),
+                None => "by reading the journal every tick (no --redis)".into(),
+            },
             args.data_dir.display()
         );
     }
