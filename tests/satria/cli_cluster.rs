@@ -40,9 +40,16 @@ fn redis_url() -> Option<String> {
         .map(|_| url)
 }
 
-fn start_node(data: &std::path::Path, url: &str, node: &str, redis: Option<&str>) -> Node {
+fn start_node(
+    data: &std::path::Path,
+    url: &str,
+    node: &str,
+    redis: Option<&str>,
+    extra: &[&str],
+) -> Node {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_satria"));
     cmd.args(["serve", "--data-dir", data.to_str().unwrap()])
+        .args(extra)
         .args([
             "--addr",
             "127.0.0.1:0",
@@ -156,21 +163,13 @@ fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let (da, dbb) = (dir.path().join("a"), dir.path().join("b"));
-    for d in [&da, &dbb] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    // A small generated map keeps the starts short; each node imports its own.
-    let pbf = da.join("banyumas-demo.osm.pbf");
-    let o = satria(&["mapgen", "--scale", "0.03", "-o", pbf.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    std::fs::copy(&pbf, dbb.join("banyumas-demo.osm.pbf")).unwrap();
+    let (da, dbb) = two_dirs(dir.path());
     // A password in the URL (trust auth ignores it) must never show.
     let url = db.url.replacen("postgres@", "postgres:secret@", 1);
 
     let redis = redis_url();
-    let a = start_node(&da, &url, "node-a", redis.as_deref());
-    let b = start_node(&dbb, &url, "node-b", redis.as_deref());
+    let a = start_node(&da, &url, "node-a", redis.as_deref(), &[]);
+    let b = start_node(&dbb, &url, "node-b", redis.as_deref(), &[]);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -240,5 +239,95 @@ fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
     });
     drop(b);
     let o = satria(&["audit", "verify", "--database", &url]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Two data directories, each with the small generated map.
+fn two_dirs(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (da, db) = (dir.join("a"), dir.join("b"));
+    for d in [&da, &db] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let pbf = da.join("banyumas-demo.osm.pbf");
+    let o = satria(&["mapgen", "--scale", "0.03", "-o", pbf.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::copy(&pbf, db.join("banyumas-demo.osm.pbf")).unwrap();
+    (da, db)
+}
+
+#[test]
+fn two_regions_on_one_journal_are_led_by_two_nodes() {
+    let Some(db) = TestDatabase::create("cli_two_regions") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (da, dc) = two_dirs(dir.path());
+    let fleet = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/dispatch/fleet-latihan.csv"
+    );
+    let a = start_node(&da, &db.url, "node-a", None, &[]);
+    let c = start_node(
+        &dc,
+        &db.url,
+        "node-c",
+        None,
+        &["--region", "banyumas-latihan", "--fleet", fleet],
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        // Each leads its own region, in the first term of its own lease.
+        for n in [&a, &c] {
+            let r = readyz(&http, n).await;
+            assert_eq!(
+                (r["role"].as_str(), r["term"].as_u64()),
+                (Some("leader"), Some(1)),
+                "{r}"
+            );
+        }
+        let (ta, tc) = (login(&http, &a).await, login(&http, &c).await);
+        let (sa, _, ia) = create(&http, &a, &ta).await;
+        let (sc, _, ic) = create(&http, &c, &tc).await;
+        assert_eq!((sa, sc), (201, 201), "{ia} {ic}");
+        // Separate regions: each has its own first incident and its own fleet.
+        assert_eq!((ia["id"].as_u64(), ic["id"].as_u64()), (Some(1), Some(1)));
+    });
+    let mut client = db.client();
+    let per_stream: Vec<(String, i64)> = client
+        .query(
+            "SELECT stream, count(*) FROM entries WHERE kind = 'unit_registered' GROUP BY stream ORDER BY stream",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        per_stream,
+        [
+            ("region:banyumas".to_string(), 21),
+            ("region:banyumas-latihan".to_string(), 4)
+        ]
+    );
+    let leases: Vec<(String, String)> = client
+        .query("SELECT region, holder FROM leases ORDER BY region", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        leases,
+        [
+            ("region:banyumas".to_string(), "node-a".to_string()),
+            ("region:banyumas-latihan".to_string(), "node-c".to_string())
+        ]
+    );
+    drop((a, c));
+    // Both regions' rows interleave in one hash chain, which verifies.
+    let o = satria(&["audit", "verify", "--database", &db.url]);
     assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -50,6 +50,23 @@ pub fn check_lease(ttl_ms: Option<u64>, renew_ms: Option<u64>) -> anyhow::Result
     Ok(())
 }
 
+/// The region's name (default `banyumas`): 1 to 40 lowercase letters, digits
+/// and `-`, starting with a letter. Its journal stream is `region:NAME`.
+pub fn region(name: Option<String>) -> anyhow::Result<String> {
+    let name = name.unwrap_or_else(|| "banyumas".to_string());
+    let ok = name.len() <= 40
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        bail!(
+            "--region {name:?} is not a region name: 1 to 40 lowercase letters, digits or '-', starting with a letter (e.g. banyumas)"
+        );
+    }
+    Ok(name)
+}
+
 /// A node name: letters, digits, `-`, `_` and `.`, 1–64 of them.
 fn check_node_id(id: &str) -> anyhow::Result<()> {
     if id.is_empty()
@@ -197,6 +214,18 @@ mod tests {
         b.redis = Some("redis://h".into());
         assert!(b.options().unwrap_err().to_string().contains("--database"));
         assert_eq!(redact_redis("redis://u:pw@h:1/0"), "redis://u:***@h:1/0");
+    }
+
+    #[test]
+    fn region_names_are_checked() {
+        assert_eq!(region(None).unwrap(), "banyumas");
+        assert_eq!(
+            region(Some("banyumas-latihan".into())).unwrap(),
+            "banyumas-latihan"
+        );
+        for bad in ["", "Banyumas", "1st", "a b", "region:x", &"x".repeat(41)] {
+            assert!(region(Some(bad.to_string())).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct ConfigFile {
     pub graph: Option<PathBuf>,
     /// The fleet CSV, read once into an empty journal (default: the demo fleet).
     pub fleet: Option<PathBuf>,
+    /// The region this node dispatches (default `banyumas`).
+    pub region: Option<String>,
     #[serde(default)]
     pub log: LogSection,
     #[serde(default)]

@@ -54,6 +54,10 @@ enum Command {
         /// The fleet as CSV (default: the demo fleet); read once, into an empty journal.
         #[arg(long, env = "SATRIA_FLEET")]
         fleet: Option<PathBuf>,
+        /// The region this node dispatches [default: banyumas]: its journal
+        /// stream (`region:NAME`) and, in a cluster, its lease.
+        #[arg(long, env = "SATRIA_REGION", value_name = "NAME")]
+        region: Option<String>,
         #[command(flatten)]
         integrity: engine_cmd::IntegrityArgs,
         #[command(flatten)]
@@ -370,6 +374,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             graph,
             fleet,
+            region,
             integrity,
             cluster,
         } => {
@@ -387,6 +392,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .unwrap_or_else(|| "satria-data".into()),
                 graph: graph.or(file.graph.clone()),
                 fleet: fleet.or(file.fleet.clone()),
+                region: crate::cluster::region(region.or(file.region.clone()))?,
                 integrity: integrity.or_file(&file.journal),
                 cluster: cluster.or_file(&file.cluster).options()?,
                 config: file,

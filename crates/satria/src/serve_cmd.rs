@@ -22,6 +22,8 @@ pub struct ServeArgs {
     pub data_dir: PathBuf,
     pub graph: Option<PathBuf>,
     pub fleet: Option<PathBuf>,
+    /// The region this node dispatches (its stream `region:NAME`, its lease).
+    pub region: String,
     /// Accepting a broken chain, signing checkpoints.
     pub integrity: crate::engine_cmd::IntegrityArgs,
     /// The journal in PostgreSQL, shared with other nodes (`None`: the data
@@ -171,6 +173,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64() * 1e3
     );
     let mut opts = EngineOptions::new(&args.data_dir);
+    opts.stream = format!("region:{}", args.region);
     args.config.apply_engine(&mut opts);
     // Positions outside the road graph's box (plus the margin) are refused,
     // unless the configuration names the service area itself.
@@ -248,8 +251,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let role = engine.role();
     if args.cluster.is_some() {
         println!(
-            "== {} of the region (term {}; leader {})",
+            "== {} region {} (term {}; leader {})",
             if role.leader { "leading" } else { "following" },
+            args.region,
             role.term,
             role.leader_id.as_deref().unwrap_or("not known yet")
         );

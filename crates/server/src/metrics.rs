@@ -282,6 +282,14 @@ async fn render(State(state): State<Arc<AppState>>) -> Response {
         "# HELP satria_journal_last_seq Sequence number of the last durable event.\n# TYPE satria_journal_last_seq counter\nsatria_journal_last_seq {}",
         state.engine.last_seq()
     );
+    let role = state.engine.role();
+    let _ = writeln!(
+        out,
+        "# HELP satria_cluster_leader 1 while this node leads its region (always, on a single node).\n# TYPE satria_cluster_leader gauge\nsatria_cluster_leader{{node=\"{node}\"}} {}\n# HELP satria_cluster_term The region lease's term this node leads in, or last saw.\n# TYPE satria_cluster_term gauge\nsatria_cluster_term{{node=\"{node}\"}} {}",
+        u8::from(role.leader),
+        role.term,
+        node = role.node_id,
+    );
     (
         [(
             header::CONTENT_TYPE,
