@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 struct Node {
     child: Child,
     addr: String,
-    password: String,
+    /// The demo dispatcher's password, printed by the first node of a new
+    /// cluster only (the others share its accounts).
+    password: Option<String>,
     _lines: Receiver<String>,
 }
 
@@ -87,13 +89,10 @@ fn start_node(
             break l[i + 15..].split('/').next().unwrap().to_string();
         }
     };
-    let password = seen
-        .iter()
-        .find_map(|l| {
-            let mut w = l.split_whitespace();
-            (w.next() == Some("dispatcher")).then(|| w.next().unwrap().to_string())
-        })
-        .unwrap_or_else(|| panic!("no demo password: {seen:?}"));
+    let password = seen.iter().find_map(|l| {
+        let mut w = l.split_whitespace();
+        (w.next() == Some("dispatcher")).then(|| w.next().unwrap().to_string())
+    });
     assert!(
         seen.iter()
             .any(|l| l.contains(&format!("cluster node {node}"))),
@@ -121,10 +120,10 @@ async fn readyz(http: &reqwest::Client, n: &Node) -> Value {
         .unwrap()
 }
 
-async fn login(http: &reqwest::Client, n: &Node) -> String {
+async fn login(http: &reqwest::Client, n: &Node, user: &str, password: &str) -> String {
     let r = http
         .post(format!("http://{}/api/auth/login", n.addr))
-        .json(&json!({"username": "dispatcher", "password": n.password}))
+        .json(&json!({"username": user, "password": password}))
         .send()
         .await
         .unwrap();
@@ -187,7 +186,14 @@ fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
         assert_eq!(rb["leader_id"], "node-a", "{rb}");
 
         // A command sent to the follower: 503, Retry-After, nothing changed.
-        let tb = login(&http, &b).await;
+        // One set of accounts: the demo passwords were printed once, by the
+        // first node, and a login on either node is a session on both.
+        assert!(b.password.is_none(), "the second node made no accounts");
+        let password = a
+            .password
+            .clone()
+            .expect("the first node printed the demo accounts");
+        let tb = login(&http, &b, "dispatcher", &password).await;
         let (status, retry, body) = create(&http, &b, &tb).await;
         assert_eq!(status, 503, "{body}");
         assert_eq!(body["code"], "not_leader", "{body}");
@@ -199,7 +205,7 @@ fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
         let seq_before = readyz(&http, &a).await["last_seq"].as_u64().unwrap();
 
         // The leader takes it; the follower tails it.
-        let ta = login(&http, &a).await;
+        let ta = login(&http, &a, "dispatcher", &password).await;
         let (status, _, inc) = create(&http, &a, &ta).await;
         assert_eq!(status, 201, "{inc}");
         assert_eq!(inc["id"], 1);
@@ -230,12 +236,54 @@ fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let (status, _, inc) = create(&http, &b, &tb).await;
+        // The session opened on the dead node still works on the new leader.
+        let (status, _, inc) = create(&http, &b, &ta).await;
         assert_eq!(status, 201, "{inc}");
         assert_eq!(
             inc["id"], 2,
             "the journal continues where the old leader stopped"
         );
+    });
+    // An account added to the cluster's database logs in on its node.
+    let o = satria(&[
+        "user",
+        "add",
+        "--database",
+        &url,
+        "--username",
+        "dispatcher2",
+        "--password",
+        "kata-sandi-baru",
+        "--role",
+        "dispatcher",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = satria(&["user", "list", "--database", &url]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("dispatcher2"));
+    assert!(!stderr(&o).contains("secret"));
+    let o = satria(&[
+        "user",
+        "add",
+        "--database",
+        &url,
+        "--username",
+        "crew9",
+        "--password",
+        "kata-sandi-baru",
+        "--role",
+        "crew",
+        "--unit",
+        "NOPE-1",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("not in the fleet of the journal"),
+        "{}",
+        stderr(&o)
+    );
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        login(&http, &b, "dispatcher2", "kata-sandi-baru").await;
     });
     drop(b);
     let o = satria(&["audit", "verify", "--database", &url]);
@@ -289,7 +337,14 @@ fn two_regions_on_one_journal_are_led_by_two_nodes() {
                 "{r}"
             );
         }
-        let (ta, tc) = (login(&http, &a).await, login(&http, &c).await);
+        // One cluster, one set of accounts (whichever node started first made them).
+        let password = a
+            .password
+            .clone()
+            .or(c.password.clone())
+            .expect("demo accounts");
+        let ta = login(&http, &a, "dispatcher", &password).await;
+        let tc = login(&http, &c, "dispatcher", &password).await;
         let (sa, _, ia) = create(&http, &a, &ta).await;
         let (sc, _, ic) = create(&http, &c, &tc).await;
         assert_eq!((sa, sc), (201, 201), "{ia} {ic}");

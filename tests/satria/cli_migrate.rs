@@ -81,10 +81,55 @@ fn a_journal_is_copied_verified_and_resumed_and_its_checkpoints_travel_with_it()
     ];
     drill(&data, "7", "25", &signed);
     let url = with_password(&db.url);
+    // The centre's accounts, one of them revoked (a row of its access log).
+    for name in ["dispatcher1", "admin1"] {
+        let o = satria(&[
+            "user",
+            "add",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--username",
+            name,
+            "--password",
+            "kata-sandi-panjang",
+            "--role",
+            "admin",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = satria(&[
+        "user",
+        "revoke",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--username",
+        "dispatcher1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
 
     let o = migrate(&data, &url);
     let (out, err) = (stdout(&o), stderr(&o));
     assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("accounts copied to")
+            && out.contains("2 accounts")
+            && out.contains("1 access-log rows"),
+        "{out}"
+    );
+    let o = satria(&["user", "list", "--database", &url]);
+    let listed = stdout(&o);
+    assert!(
+        listed.contains("dispatcher1") && listed.contains("revoked") && listed.contains("admin1"),
+        "{listed}"
+    );
+    // Run again: the accounts are there already, and nothing is written twice.
+    let o = migrate(&data, &url);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("already holds this copy"),
+        "{}",
+        stdout(&o)
+    );
     assert!(
         !out.contains("n0t-for-logs") && !err.contains("n0t-for-logs"),
         "{out}{err}"

@@ -36,8 +36,9 @@ mod tests;
 
 pub use error::AuthError;
 pub use store::{
-    AccessEntry, AccessFilter, AuthConfig, AuthStore, HashParams, LiveSession, MAX_PASSWORD_CHARS,
-    MIN_PASSWORD_CHARS, NewUser, SCHEMA_VERSION, Session, SessionEnd, SessionId, UserInfo,
+    AccessEntry, AccessFilter, AuthConfig, AuthStore, CopyReport, HashParams, LiveSession,
+    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, NewUser, PG_SCHEMA_VERSION, SCHEMA_VERSION, Session,
+    SessionEnd, SessionId, UserInfo,
 };
 
 /// A role. Every account has exactly one.

@@ -224,8 +224,30 @@ pub fn migrate(dir: &Path, url: &str, batch: usize) -> anyhow::Result<()> {
         "journal copied to {shown}: {} rows, hash chain verified before and after (head {}), {} signed checkpoints match",
         report.rows, report.head, report.checkpoints
     );
+    // The accounts go with the journal: a cluster's nodes share them, and
+    // the access log's chain must continue where the centre's stopped.
+    let auth_file = crate::serve_cmd::auth_path(dir);
+    if auth_file.exists() {
+        let source = satria_auth::AuthStore::open(&auth_file)
+            .with_context(|| format!("{}: cannot open the accounts", auth_file.display()))?;
+        let target = satria_auth::AuthStore::open_postgres(url, satria_auth::AuthConfig::default())
+            .with_context(|| format!("{shown}: cannot open the accounts"))?;
+        let r = source
+            .copy_into(&target, satria_server::now_ms())
+            .with_context(|| format!("cannot copy the accounts of {} to {shown}", dir.display()))?;
+        if r.already {
+            println!("accounts: {shown} already holds this copy; nothing written");
+        } else {
+            println!(
+                "accounts copied to {shown}: {} accounts, {} live sessions, {} access-log rows (chain verified before and after)",
+                r.users, r.sessions, r.access_log
+            );
+        }
+    } else {
+        println!("accounts: {} has none to copy", dir.display());
+    }
     println!(
-        "accounts, sessions, the access log, Pattas and Salinmas stay in {} (they are not kept in PostgreSQL yet)",
+        "Pattas and Salinmas stay in {} (they are not kept in PostgreSQL yet)",
         dir.display()
     );
     Ok(())

@@ -224,6 +224,10 @@ enum UserCommand {
     Add {
         #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
         data_dir: PathBuf,
+        /// The accounts of a cluster, in its PostgreSQL database
+        /// (postgres://user@host/db), instead of the data directory's.
+        #[arg(long, env = "SATRIA_DATABASE", value_name = "URL")]
+        database: Option<String>,
         #[arg(long)]
         username: String,
         /// The password (or set SATRIA_PASSWORD to keep it out of the shell history).
@@ -248,12 +252,20 @@ enum UserCommand {
     List {
         #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
         data_dir: PathBuf,
+        /// The accounts of a cluster, in its PostgreSQL database
+        /// (postgres://user@host/db), instead of the data directory's.
+        #[arg(long, env = "SATRIA_DATABASE", value_name = "URL")]
+        database: Option<String>,
     },
     /// Set a new password (a forgotten one, or the demo's printed once) and end the
     /// account's sessions.
     Passwd {
         #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
         data_dir: PathBuf,
+        /// The accounts of a cluster, in its PostgreSQL database
+        /// (postgres://user@host/db), instead of the data directory's.
+        #[arg(long, env = "SATRIA_DATABASE", value_name = "URL")]
+        database: Option<String>,
         #[arg(long)]
         username: String,
         /// The new password (or set SATRIA_PASSWORD to keep it out of the shell history).
@@ -264,6 +276,10 @@ enum UserCommand {
     Revoke {
         #[arg(long, env = "SATRIA_DATA_DIR", default_value = "satria-data")]
         data_dir: PathBuf,
+        /// The accounts of a cluster, in its PostgreSQL database
+        /// (postgres://user@host/db), instead of the data directory's.
+        #[arg(long, env = "SATRIA_DATABASE", value_name = "URL")]
+        database: Option<String>,
         #[arg(long)]
         username: String,
     },
@@ -401,6 +417,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { what } => match what {
             UserCommand::Add {
                 data_dir,
+                database,
                 username,
                 password,
                 role,
@@ -408,17 +425,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 hospital,
                 subject,
             } => serve_cmd::user_add(
-                &data_dir, username, password, &role, unit, hospital, subject,
-            )?,
-            UserCommand::List { data_dir } => serve_cmd::user_list(&data_dir)?,
-            UserCommand::Revoke { data_dir, username } => {
-                serve_cmd::user_revoke(&data_dir, &username)?
-            }
-            UserCommand::Passwd {
-                data_dir,
+                &serve_cmd::Accounts::new(&data_dir, database.as_deref()),
                 username,
                 password,
-            } => serve_cmd::user_passwd(&data_dir, &username, &password)?,
+                &role,
+                unit,
+                hospital,
+                subject,
+            )?,
+            UserCommand::List { data_dir, database } => {
+                serve_cmd::user_list(&serve_cmd::Accounts::new(&data_dir, database.as_deref()))?
+            }
+            UserCommand::Revoke {
+                data_dir,
+                database,
+                username,
+            } => serve_cmd::user_revoke(
+                &serve_cmd::Accounts::new(&data_dir, database.as_deref()),
+                &username,
+            )?,
+            UserCommand::Passwd {
+                data_dir,
+                database,
+                username,
+                password,
+            } => serve_cmd::user_passwd(
+                &serve_cmd::Accounts::new(&data_dir, database.as_deref()),
+                &username,
+                &password,
+            )?,
         },
         Command::Mapgen {
             seed,

@@ -15,6 +15,49 @@ pub fn auth_path(data_dir: &Path) -> PathBuf {
     data_dir.join("auth.sqlite")
 }
 
+/// Where the accounts are: the data directory's `auth.sqlite`, or a
+/// cluster's PostgreSQL database (shared by every node). Salinmas records,
+/// which household and collector logins are bound to, stay in the data
+/// directory either way.
+#[derive(Debug, Clone, Copy)]
+pub struct Accounts<'a> {
+    pub data_dir: &'a Path,
+    pub database: Option<&'a str>,
+}
+
+impl<'a> Accounts<'a> {
+    pub fn new(data_dir: &'a Path, database: Option<&'a str>) -> Accounts<'a> {
+        Accounts { data_dir, database }
+    }
+
+    /// Where, for messages (a URL without its password).
+    fn shown(&self) -> String {
+        match self.database {
+            Some(url) => satria_store::pg::redact(url),
+            None => self.data_dir.display().to_string(),
+        }
+    }
+
+    /// Opens the accounts; `create` makes an empty store where there is none.
+    fn open(&self, create: bool) -> anyhow::Result<AuthStore> {
+        match self.database {
+            Some(url) => AuthStore::open_postgres(url, satria_auth::AuthConfig::default())
+                .map_err(|e| anyhow::anyhow!("{}: cannot open the accounts: {e}", self.shown())),
+            None => {
+                let path = auth_path(self.data_dir);
+                if !create && !path.exists() {
+                    bail!(
+                        "{}: no accounts here (start satria serve once, or give --data-dir or --database)",
+                        self.data_dir.display()
+                    );
+                }
+                std::fs::create_dir_all(self.data_dir)?;
+                Ok(AuthStore::open(&path)?)
+            }
+        }
+    }
+}
+
 /// What `satria serve` was asked for.
 #[derive(Debug)]
 pub struct ServeArgs {
@@ -197,7 +240,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             );
         }
         println!(
-            "== cluster node {} on {} (lease {} ms, renewed every {} ms); fan-out {}; accounts, Pattas and Salinmas stay in {}",
+            "== cluster node {} on {} (journal and accounts; lease {} ms, renewed every {} ms); fan-out {}; Pattas and Salinmas stay in {}",
             c.node_id,
             satria_store::pg::redact(&c.database_url),
             c.lease_ttl.as_millis(),
@@ -258,10 +301,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             role.leader_id.as_deref().unwrap_or("not known yet")
         );
     }
-    let auth = Arc::new(
-        AuthStore::open_with(&auth_path(&args.data_dir), args.config.auth_config())
+    // A cluster's nodes share their accounts, sessions, lockouts and access
+    // log in its database: a console logs in once, on any node.
+    let auth = Arc::new(match &args.cluster {
+        Some(c) => {
+            AuthStore::open_postgres(&c.database_url, args.config.auth_config()).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: cannot open the accounts: {e}",
+                    satria_store::pg::redact(&c.database_url)
+                )
+            })?
+        }
+        None => AuthStore::open_with(&auth_path(&args.data_dir), args.config.auth_config())
             .with_context(|| format!("{}: cannot open the accounts", args.data_dir.display()))?,
-    );
+    });
     let mut server_options = args.config.server_options();
     // The generated demo region is a demo unless the file says otherwise; a centre's
     // own graph is live service.
@@ -340,7 +393,7 @@ async fn shutdown_signal() {
 
 /// `satria user add`.
 pub fn user_add(
-    data_dir: &Path,
+    at: &Accounts<'_>,
     username: String,
     password: String,
     role: &str,
@@ -355,13 +408,12 @@ pub fn user_add(
     // What the account is bound to must exist, or it could never act: checked
     // before anything is written.
     if let Some(u) = unit.as_deref().filter(|_| role == Role::Crew) {
-        check_unit_exists(data_dir, u)?;
+        check_unit_exists(at, u)?;
     }
     if matches!(role, Role::SalinmasHousehold | Role::SalinmasCollector) {
-        check_salinmas_subject(data_dir, role, subject.as_deref())?;
+        check_salinmas_subject(at.data_dir, role, subject.as_deref())?;
     }
-    std::fs::create_dir_all(data_dir)?;
-    let auth = AuthStore::open(&auth_path(data_dir))?;
+    let auth = at.open(true)?;
     let u = auth.add_user(
         NewUser {
             username,
@@ -377,39 +429,61 @@ pub fn user_add(
     Ok(())
 }
 
-/// A crew's unit must be in the fleet: the units registered in the journal, or,
-/// before the first `satria serve`, the demo fleet it will register.
-fn check_unit_exists(data_dir: &Path, unit: &str) -> anyhow::Result<()> {
-    let journal = data_dir.join(satria_store::JOURNAL_FILE);
-    let known: Vec<String> = if journal.exists() {
-        let stream = EngineOptions::new(data_dir).stream;
-        let reader = satria_store::JournalReader::open(data_dir)?;
-        let mut units = Vec::new();
-        let mut after = 0;
-        loop {
-            let rows = reader.read_since(&stream, after, 10_000)?;
-            let Some(last) = rows.last() else { break };
-            after = last.seq;
-            for e in rows.iter().filter(|e| e.kind == "unit_registered") {
-                if let Ok(satria_dispatch::Event::UnitRegistered { unit }) =
-                    serde_json::from_str::<satria_dispatch::Event>(&e.payload)
-                {
-                    units.push(unit.id.0.clone());
-                }
+/// Reads a journal stream's entries after a seq.
+type ReadSince = Box<dyn Fn(u64) -> Result<Vec<satria_store::Entry>, satria_store::StoreError>>;
+
+/// A crew's unit must be in the fleet: the units registered in the journal
+/// (the data directory's, or the cluster's), or, before the first `satria
+/// serve`, the demo fleet it will register.
+fn check_unit_exists(at: &Accounts<'_>, unit: &str) -> anyhow::Result<()> {
+    let stream = EngineOptions::new(at.data_dir).stream;
+    let journal: Option<ReadSince> = match at.database {
+        Some(url) => match satria_store::PgJournal::open_reader(url) {
+            Ok(j) => Some(Box::new(move |after| j.read_since(&stream, after, 10_000))),
+            // A database no node has written yet: no journal.
+            Err(satria_store::StoreError::ForeignSchema { .. }) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => {
+            if at.data_dir.join(satria_store::JOURNAL_FILE).exists() {
+                let reader = satria_store::JournalReader::open(at.data_dir)?;
+                Some(Box::new(move |after| {
+                    reader.read_since(&stream, after, 10_000)
+                }))
+            } else {
+                None
             }
         }
-        units
-    } else {
-        satria_dispatch::demo_fleet()
+    };
+    let exists = journal.is_some();
+    let known: Vec<String> = match journal {
+        Some(read) => {
+            let mut units = Vec::new();
+            let mut after = 0;
+            loop {
+                let rows = read(after)?;
+                let Some(last) = rows.last() else { break };
+                after = last.seq;
+                for e in rows.iter().filter(|e| e.kind == "unit_registered") {
+                    if let Ok(satria_dispatch::Event::UnitRegistered { unit }) =
+                        serde_json::from_str::<satria_dispatch::Event>(&e.payload)
+                    {
+                        units.push(unit.id.0.clone());
+                    }
+                }
+            }
+            units
+        }
+        None => satria_dispatch::demo_fleet()
             .into_iter()
             .map(|u| u.id.0)
-            .collect()
+            .collect(),
     };
     if !known.iter().any(|k| k == unit) {
         bail!(
             "unit {unit:?} is not in the fleet{}; nothing was added",
-            if journal.exists() {
-                " of this data directory's journal"
+            if exists {
+                " of the journal"
             } else {
                 " (no journal yet: the demo fleet)"
             }
@@ -467,8 +541,8 @@ fn check_salinmas_subject(
 }
 
 /// `satria user list`.
-pub fn user_list(data_dir: &Path) -> anyhow::Result<()> {
-    let auth = AuthStore::open(&auth_path(data_dir))?;
+pub fn user_list(at: &Accounts<'_>) -> anyhow::Result<()> {
+    let auth = at.open(true)?;
     for u in auth.list_users()? {
         println!(
             "{:<20} {:<18} {:<10} {}",
@@ -485,26 +559,19 @@ pub fn user_list(data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `satria user revoke`.
 /// `satria user passwd`: sets a new password and ends the account's sessions (its
 /// open consoles close and must log in again).
-pub fn user_passwd(data_dir: &Path, username: &str, password: &str) -> anyhow::Result<()> {
-    let path = auth_path(data_dir);
-    if !path.exists() {
-        bail!(
-            "{}: no accounts here (start satria serve once, or give --data-dir)",
-            data_dir.display()
-        );
-    }
-    let auth = AuthStore::open(&path)?;
+pub fn user_passwd(at: &Accounts<'_>, username: &str, password: &str) -> anyhow::Result<()> {
+    let auth = at.open(false)?;
     auth.set_password(username, password, satria_server::now_ms())
         .with_context(|| format!("cannot set the password of {username}"))?;
     println!("password of {username} changed; its sessions are ended");
     Ok(())
 }
 
-pub fn user_revoke(data_dir: &Path, username: &str) -> anyhow::Result<()> {
-    let auth = AuthStore::open(&auth_path(data_dir))?;
+/// `satria user revoke`.
+pub fn user_revoke(at: &Accounts<'_>, username: &str) -> anyhow::Result<()> {
+    let auth = at.open(true)?;
     auth.revoke_user(username, satria_server::now_ms())?;
     println!("revoked {username}: the account is disabled and its sessions ended");
     Ok(())

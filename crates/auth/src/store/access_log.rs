@@ -1,10 +1,10 @@
 //! The access log: recording who read which personal data, when and why, in
 //! a SHA-256 hash chain, and reading and verifying it.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::db::{DbError, End, Row, Tx, V};
 use super::{AuthStore, hex};
 use crate::{AccessRecorder, AuthError, Principal, Role};
 
@@ -56,39 +56,39 @@ impl AuthStore {
         filter: &AccessFilter,
         limit: usize,
     ) -> Result<Vec<AccessEntry>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, at_ms, user_id, username, role, action, subject, purpose, hash
-             FROM access_log
-             WHERE (?1 IS NULL OR substr(subject, 1, length(?1)) = ?1)
-               AND (?2 IS NULL OR username = ?2)
-               AND (?3 IS NULL OR at_ms >= ?3)
-             ORDER BY id DESC LIMIT ?4",
-        )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(
-            params![
-                filter.subject_prefix,
-                filter.username,
-                filter.since_ms,
-                limit
-            ],
-            |r| {
-                let role: Option<String> = r.get(4)?;
+        self.db.read(|tx| {
+            tx.query(
+                "SELECT id, at_ms, user_id, username, role, action, subject, purpose, hash
+                 FROM access_log
+                 WHERE (CAST($1 AS TEXT) IS NULL
+                        OR substr(subject, 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT))
+                   AND (CAST($2 AS TEXT) IS NULL OR username = CAST($2 AS TEXT))
+                   AND (CAST($3 AS BIGINT) IS NULL OR at_ms >= CAST($3 AS BIGINT))
+                 ORDER BY id DESC LIMIT $4",
+                &[
+                    V::from(&filter.subject_prefix),
+                    V::from(&filter.username),
+                    V::from(filter.since_ms),
+                    V::from(limit),
+                ],
+            )?
+            .iter()
+            .map(|r| -> Result<AccessEntry, AuthError> {
                 Ok(AccessEntry {
-                    id: r.get(0)?,
-                    at_ms: r.get(1)?,
-                    user_id: r.get(2)?,
-                    username: r.get(3)?,
-                    role: role.as_deref().and_then(Role::parse),
-                    action: r.get(5)?,
-                    subject: r.get(6)?,
-                    purpose: r.get(7)?,
-                    hash: r.get(8)?,
+                    id: r.i64(0)?,
+                    at_ms: r.i64(1)?,
+                    user_id: r.opt_i64(2)?,
+                    username: r.text(3)?,
+                    role: r.opt_text(4)?.as_deref().and_then(Role::parse),
+                    action: r.text(5)?,
+                    subject: r.text(6)?,
+                    purpose: r.text(7)?,
+                    hash: r.text(8)?,
                 })
-            },
-        )?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .collect()
+        })
     }
 
     /// Walks the whole hash chain. `Ok(n)`: all `n` rows are intact.
@@ -104,11 +104,10 @@ impl AuthStore {
         let mut count = 0u64;
         loop {
             // In chunks, so recorders are not held up behind a long walk.
-            let chunk = {
-                let conn = self.conn();
-                read_chunk(&conn, last_id, 1000)
-                    .map_err(|e| format!("access_log could not be read: {e}"))?
-            };
+            let chunk = self
+                .db
+                .read(|tx| read_chunk(tx, last_id, 1000))
+                .map_err(|e| format!("access_log could not be read: {e}"))?;
             if chunk.is_empty() {
                 return Ok(count);
             }
@@ -171,28 +170,31 @@ type ChunkRow = (
     String,
 );
 
-fn read_chunk(conn: &Connection, after_id: i64, n: i64) -> rusqlite::Result<Vec<ChunkRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, at_ms, user_id, username, role, action, subject, purpose, prev_hash, hash
-         FROM access_log WHERE id > ?1 ORDER BY id LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![after_id, n], |r| {
+fn read_chunk(tx: &mut dyn Tx, after_id: i64, n: i64) -> Result<Vec<ChunkRow>, DbError> {
+    let chunk_row = |r: &Row| -> Result<ChunkRow, DbError> {
         Ok((
             (
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
+                r.i64(0)?,
+                r.i64(1)?,
+                r.opt_i64(2)?,
+                r.text(3)?,
+                r.opt_text(4)?,
+                r.text(5)?,
+                r.text(6)?,
+                r.text(7)?,
             ),
-            r.get(8)?,
-            r.get(9)?,
+            r.text(8)?,
+            r.text(9)?,
         ))
-    })?;
-    rows.collect()
+    };
+    tx.query(
+        "SELECT id, at_ms, user_id, username, role, action, subject, purpose, prev_hash, hash
+         FROM access_log WHERE id > $1 ORDER BY id LIMIT $2",
+        &[V::from(after_id), V::from(n)],
+    )?
+    .iter()
+    .map(chunk_row)
+    .collect()
 }
 
 impl AccessRecorder for AuthStore {
@@ -215,26 +217,25 @@ impl AuthStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let result = (|| -> rusqlite::Result<()> {
-            let mut conn = self.conn();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for r in batch {
-                append_log(
-                    &tx,
-                    &LogRow {
-                        at_ms: r.at_ms,
-                        user_id: Some(r.who.user_id),
-                        username: &r.who.username,
-                        role: Some(r.who.role),
-                        action: &r.action,
-                        subject: &r.subject,
-                        purpose: &r.purpose,
-                    },
-                )?;
-            }
-            tx.commit()
-        })();
-        result.map_err(|e| crate::AccessLogError(e.to_string()))
+        self.db
+            .write(End::Commit, |tx| {
+                for r in batch {
+                    append_log(
+                        tx,
+                        &LogRow {
+                            at_ms: r.at_ms,
+                            user_id: Some(r.who.user_id),
+                            username: &r.who.username,
+                            role: Some(r.who.role),
+                            action: &r.action,
+                            subject: &r.subject,
+                            purpose: &r.purpose,
+                        },
+                    )?;
+                }
+                Ok::<(), DbError>(())
+            })
+            .map_err(crate::AccessLogError::from)
     }
 
     /// Whether a row could be appended to the access log now: appends one in
@@ -242,24 +243,22 @@ impl AuthStore {
     /// that refuses work while the log is failing and must learn when it
     /// works again.
     pub fn probe_access_log(&self) -> Result<(), crate::AccessLogError> {
-        let result = (|| -> rusqlite::Result<()> {
-            let mut conn = self.conn();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            append_log(
-                &tx,
-                &LogRow {
-                    at_ms: 0,
-                    user_id: None,
-                    username: "<probe>",
-                    role: None,
-                    action: "probe",
-                    subject: "access_log",
-                    purpose: "is the access log writable",
-                },
-            )?;
-            tx.rollback()
-        })();
-        result.map_err(|e| crate::AccessLogError(e.to_string()))
+        self.db
+            .write(End::Rollback, |tx| {
+                append_log(
+                    tx,
+                    &LogRow {
+                        at_ms: 0,
+                        user_id: None,
+                        username: "<probe>",
+                        role: None,
+                        action: "probe",
+                        subject: "access_log",
+                        purpose: "is the access log writable",
+                    },
+                )
+            })
+            .map_err(crate::AccessLogError::from)
     }
 
     /// Records an access at an explicit time (for callers with their own
@@ -282,36 +281,34 @@ impl AuthStore {
     }
 }
 
-/// Appends one chained row; the caller holds an IMMEDIATE transaction so the
-/// read of the last hash and the insert are atomic across processes.
-pub(super) fn append_log(conn: &Connection, row: &LogRow<'_>) -> rusqlite::Result<()> {
-    let last: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+/// Appends one chained row; the caller holds a write transaction (see
+/// `db.rs`) so the read of the last hash and the insert are atomic across
+/// processes and nodes.
+pub(super) fn append_log(tx: &mut dyn Tx, row: &LogRow<'_>) -> Result<(), DbError> {
+    let last = tx.query_opt(
+        "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1",
+        &[],
+    )?;
     let (id, prev_hash) = match last {
-        Some((id, hash)) => (id + 1, hash),
+        Some(r) => (r.i64(0)? + 1, r.text(1)?),
         None => (1, GENESIS_HASH.to_string()),
     };
     let hash = chain_hash(&prev_hash, id, row);
-    conn.execute(
+    tx.execute(
         "INSERT INTO access_log (id, at_ms, user_id, username, role, action, subject, purpose,
                                  prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            id,
-            row.at_ms,
-            row.user_id,
-            row.username,
-            row.role.map(Role::as_str),
-            row.action,
-            row.subject,
-            row.purpose,
-            prev_hash,
-            hash
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            V::from(id),
+            V::from(row.at_ms),
+            V::from(row.user_id),
+            V::from(row.username),
+            V::from(row.role.map(Role::as_str)),
+            V::from(row.action),
+            V::from(row.subject),
+            V::from(row.purpose),
+            V::from(prev_hash),
+            V::from(hash),
         ],
     )?;
     Ok(())

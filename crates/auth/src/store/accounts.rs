@@ -6,11 +6,11 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use super::AuthStore;
 use super::access_log::{LogRow, append_log};
+use super::db::{End, Row, Tx, V};
 use crate::{AuthError, Principal, Role};
 
 /// Shortest password accepted, in characters.
@@ -90,32 +90,30 @@ impl AuthStore {
             return Err(AuthError::DuplicateUsername);
         }
         let hash = self.hash_password(&user.password)?;
-        let conn = self.conn();
-        let inserted = conn.execute(
-            "INSERT INTO auth_users (username, password_hash, role, unit, hospital, subject,
-                                     created_at_ms, password_changed_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            params![
-                user.username,
-                hash,
-                user.role.as_str(),
-                unit,
-                hospital,
-                subject,
-                now_ms
-            ],
-        );
-        match inserted {
-            Ok(_) => {}
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                return Err(AuthError::DuplicateUsername);
-            }
+        let inserted = self.db.write(End::Commit, |tx| {
+            tx.query_opt(
+                "INSERT INTO auth_users (username, password_hash, role, unit, hospital, subject,
+                                         created_at_ms, password_changed_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+                &[
+                    V::from(&user.username),
+                    V::from(hash),
+                    V::from(user.role.as_str()),
+                    V::from(&unit),
+                    V::from(&hospital),
+                    V::from(&subject),
+                    V::from(now_ms),
+                ],
+            )
+        });
+        let id = match inserted {
+            Ok(Some(row)) => row.i64(0)?,
+            Ok(None) => return Err(AuthError::Storage("the new account got no id".into())),
+            Err(e) if e.unique_violation => return Err(AuthError::DuplicateUsername),
             Err(e) => return Err(e.into()),
-        }
+        };
         Ok(UserInfo {
-            id: conn.last_insert_rowid(),
+            id,
             username: user.username,
             role: user.role,
             unit,
@@ -128,18 +126,12 @@ impl AuthStore {
 
     /// Every account, active and revoked, by username.
     pub fn list_users(&self) -> Result<Vec<UserInfo>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, username, password_hash, role, unit, hospital, subject, created_at_ms,
-                    disabled_at_ms
-             FROM auth_users ORDER BY username",
-        )?;
-        let rows = stmt.query_map([], user_row)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row??.info);
-        }
-        Ok(out)
+        self.db.read(|tx| {
+            tx.query(&format!("{USER_COLUMNS} ORDER BY username"), &[])?
+                .iter()
+                .map(|r| user_row(r).map(|u| u.info))
+                .collect()
+        })
     }
 
     /// One account by username.
@@ -148,17 +140,7 @@ impl AuthStore {
     }
 
     fn find_user(&self, username: &str) -> Result<Option<UserRow>, AuthError> {
-        let conn = self.conn();
-        let row = conn
-            .query_row(
-                "SELECT id, username, password_hash, role, unit, hospital, subject, created_at_ms,
-                        disabled_at_ms
-                 FROM auth_users WHERE username = ?1",
-                [username],
-                user_row,
-            )
-            .optional()?;
-        row.transpose()
+        self.db.read(|tx| find_user(tx, username))
     }
 
     /// Disables the account and ends all its sessions. Idempotent; records a
@@ -166,43 +148,32 @@ impl AuthStore {
     /// account; the server should record the acting admin itself through
     /// [`AccessRecorder::record`](crate::AccessRecorder::record).
     pub fn revoke_user(&self, username: &str, now_ms: i64) -> Result<(), AuthError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let row = tx
-            .query_row(
-                "SELECT id, username, password_hash, role, unit, hospital, subject, created_at_ms,
-                        disabled_at_ms
-                 FROM auth_users WHERE username = ?1",
-                [username],
-                user_row,
-            )
-            .optional()?
-            .transpose()?
-            .ok_or(AuthError::UnknownUser)?;
-        tx.execute(
-            "DELETE FROM auth_sessions WHERE user_id = ?1",
-            [row.info.id],
-        )?;
-        if row.info.disabled_at_ms.is_none() {
+        self.db.write(End::Commit, |tx| {
+            let row = find_user(tx, username)?.ok_or(AuthError::UnknownUser)?;
             tx.execute(
-                "UPDATE auth_users SET disabled_at_ms = ?2 WHERE id = ?1",
-                params![row.info.id, now_ms],
+                "DELETE FROM auth_sessions WHERE user_id = $1",
+                &[V::from(row.info.id)],
             )?;
-            append_log(
-                &tx,
-                &LogRow {
-                    at_ms: now_ms,
-                    user_id: Some(row.info.id),
-                    username: &row.info.username,
-                    role: Some(row.info.role),
-                    action: "revoke",
-                    subject: &format!("user:{}", row.info.username),
-                    purpose: "account revoked",
-                },
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+            if row.info.disabled_at_ms.is_none() {
+                tx.execute(
+                    "UPDATE auth_users SET disabled_at_ms = $2 WHERE id = $1",
+                    &[V::from(row.info.id), V::from(now_ms)],
+                )?;
+                append_log(
+                    tx,
+                    &LogRow {
+                        at_ms: now_ms,
+                        user_id: Some(row.info.id),
+                        username: &row.info.username,
+                        role: Some(row.info.role),
+                        action: "revoke",
+                        subject: &format!("user:{}", row.info.username),
+                        purpose: "account revoked",
+                    },
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Sets a new password and ends every session of the account (so a reset
@@ -216,57 +187,76 @@ impl AuthStore {
         validate_password(new_password)?;
         let user = self.find_user(username)?.ok_or(AuthError::UnknownUser)?;
         let hash = self.hash_password(new_password)?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE auth_users SET password_hash = ?2, password_changed_at_ms = ?3 WHERE id = ?1",
-            params![user.info.id, hash, now_ms],
-        )?;
-        if changed == 0 {
-            return Err(AuthError::UnknownUser);
-        }
-        tx.execute(
-            "DELETE FROM auth_sessions WHERE user_id = ?1",
-            [user.info.id],
-        )?;
-        append_log(
-            &tx,
-            &LogRow {
-                at_ms: now_ms,
-                user_id: Some(user.info.id),
-                username: &user.info.username,
-                role: Some(user.info.role),
-                action: "set_password",
-                subject: &format!("user:{}", user.info.username),
-                purpose: "password changed; sessions ended",
-            },
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.db.write(End::Commit, |tx| {
+            let changed = tx.execute(
+                "UPDATE auth_users SET password_hash = $2, password_changed_at_ms = $3 WHERE id = $1",
+                &[V::from(user.info.id), V::from(hash), V::from(now_ms)],
+            )?;
+            if changed == 0 {
+                return Err(AuthError::UnknownUser);
+            }
+            tx.execute(
+                "DELETE FROM auth_sessions WHERE user_id = $1",
+                &[V::from(user.info.id)],
+            )?;
+            append_log(
+                tx,
+                &LogRow {
+                    at_ms: now_ms,
+                    user_id: Some(user.info.id),
+                    username: &user.info.username,
+                    role: Some(user.info.role),
+                    action: "set_password",
+                    subject: &format!("user:{}", user.info.username),
+                    purpose: "password changed; sessions ended",
+                },
+            )?;
+            Ok(())
+        })
     }
 }
 
-/// Maps a user row; the inner `Result` carries a role this build cannot parse.
-pub(super) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<UserRow, AuthError>> {
-    let role: String = r.get(3)?;
+/// The columns [`user_row`] reads, in its order.
+pub(super) const USER_COLUMNS: &str = "SELECT id, username, password_hash, role, unit, hospital, \
+     subject, created_at_ms, disabled_at_ms FROM auth_users";
+
+/// The account named `username`, in `tx`.
+pub(super) fn find_user(tx: &mut dyn Tx, username: &str) -> Result<Option<UserRow>, AuthError> {
+    tx.query_opt(
+        &format!("{USER_COLUMNS} WHERE username = $1"),
+        &[V::from(username)],
+    )?
+    .map(|r| user_row(&r))
+    .transpose()
+}
+
+/// Maps a row of [`USER_COLUMNS`] (from column `at`); a role this build
+/// cannot parse is a storage error.
+pub(super) fn user_row_at(r: &Row, at: usize) -> Result<UserRow, AuthError> {
+    let role = r.text(at + 3)?;
     let Some(role) = Role::parse(&role) else {
-        return Ok(Err(AuthError::Storage(format!(
+        return Err(AuthError::Storage(format!(
             "auth_users row has unknown role {role:?}"
-        ))));
+        )));
     };
-    Ok(Ok(UserRow {
-        password_hash: r.get(2)?,
+    Ok(UserRow {
+        password_hash: r.text(at + 2)?,
         info: UserInfo {
-            id: r.get(0)?,
-            username: r.get(1)?,
+            id: r.i64(at)?,
+            username: r.text(at + 1)?,
             role,
-            unit: r.get(4)?,
-            hospital: r.get(5)?,
-            subject: r.get(6)?,
-            created_at_ms: r.get(7)?,
-            disabled_at_ms: r.get(8)?,
+            unit: r.opt_text(at + 4)?,
+            hospital: r.opt_text(at + 5)?,
+            subject: r.opt_text(at + 6)?,
+            created_at_ms: r.i64(at + 7)?,
+            disabled_at_ms: r.opt_i64(at + 8)?,
         },
-    }))
+    })
+}
+
+/// [`user_row_at`] from the first column.
+pub(super) fn user_row(r: &Row) -> Result<UserRow, AuthError> {
+    user_row_at(r, 0)
 }
 
 pub(crate) fn validate_username(username: &str) -> Result<(), AuthError> {

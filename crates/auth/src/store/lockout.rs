@@ -2,9 +2,8 @@
 //! long a locked caller must wait (the `Retry-After` of a rate-limited login),
 //! and how long attempts are kept.
 
-use rusqlite::{Connection, params};
-
 use super::AuthStore;
+use super::db::{Tx, V};
 use crate::AuthError;
 
 /// How long a login attempt is kept at least (for the audit of attacks).
@@ -25,7 +24,7 @@ impl AuthStore {
     /// attacker keeps knocking.
     pub(super) fn lock_remaining(
         &self,
-        conn: &Connection,
+        tx: &mut dyn Tx,
         key: Key<'_>,
         now_ms: i64,
     ) -> Result<Option<i64>, AuthError> {
@@ -41,32 +40,42 @@ impl AuthStore {
         // millisecond.
         let (sql, value, after_id) = match key {
             Key::Username(u) => {
-                let last_ok: Option<i64> = conn.query_row(
-                    "SELECT MAX(id) FROM auth_login_attempts WHERE username = ?1 AND success = 1",
-                    [u],
-                    |r| r.get(0),
-                )?;
+                let last_ok = tx
+                    .query_opt(
+                        "SELECT MAX(id) FROM auth_login_attempts WHERE username = $1 AND success = 1",
+                        &[V::from(u)],
+                    )?
+                    .map(|r| r.opt_i64(0))
+                    .transpose()?
+                    .flatten();
                 (
                     "SELECT at_ms FROM auth_login_attempts
-                     WHERE username = ?1 AND success = 0 AND at_ms > ?2 AND id > ?4
-                     ORDER BY id DESC LIMIT ?3",
+                     WHERE username = $1 AND success = 0 AND at_ms > $2 AND id > $4
+                     ORDER BY id DESC LIMIT $3",
                     u,
                     last_ok.unwrap_or(0),
                 )
             }
             Key::Client(c) => (
                 "SELECT at_ms FROM auth_login_attempts
-                 WHERE client_key = ?1 AND success = 0 AND at_ms > ?2 AND id > ?4
-                 ORDER BY id DESC LIMIT ?3",
+                 WHERE client_key = $1 AND success = 0 AND at_ms > $2 AND id > $4
+                 ORDER BY id DESC LIMIT $3",
                 c,
                 0,
             ),
         };
-        let mut stmt = conn.prepare_cached(sql)?;
-        let times = stmt
-            .query_map(params![value, since, cfg.max_failures, after_id], |r| {
-                r.get::<_, i64>(0)
-            })?
+        let times = tx
+            .query(
+                sql,
+                &[
+                    V::from(value),
+                    V::from(since),
+                    V::from(i64::from(cfg.max_failures)),
+                    V::from(after_id),
+                ],
+            )?
+            .iter()
+            .map(|r| r.i64(0))
             .collect::<Result<Vec<i64>, _>>()?;
         if times.len() < cfg.max_failures as usize {
             return Ok(None);
@@ -85,13 +94,13 @@ impl AuthStore {
 
     /// Deletes the attempts too old to count towards any lockout, keeping
     /// each for at least [`ATTEMPT_RETENTION_MS`].
-    pub(super) fn purge_attempts(&self, conn: &Connection, now_ms: i64) -> Result<(), AuthError> {
+    pub(super) fn purge_attempts(&self, tx: &mut dyn Tx, now_ms: i64) -> Result<(), AuthError> {
         let keep_ms = (self.config.failure_window_ms)
             .saturating_add(self.config.lockout_ms)
             .max(ATTEMPT_RETENTION_MS);
-        conn.execute(
-            "DELETE FROM auth_login_attempts WHERE at_ms < ?1",
-            [now_ms.saturating_sub(keep_ms)],
+        tx.execute(
+            "DELETE FROM auth_login_attempts WHERE at_ms < $1",
+            &[V::from(now_ms.saturating_sub(keep_ms))],
         )?;
         Ok(())
     }
@@ -101,24 +110,27 @@ impl AuthStore {
 /// returns its id for [`attempt_succeeded`]. `username` is empty for a name
 /// that matches no account, so such a failure counts only against the client.
 pub(super) fn count_attempt(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     now_ms: i64,
     username: &str,
     client_key: &str,
 ) -> Result<i64, AuthError> {
-    conn.execute(
+    let row = tx.query_opt(
         "INSERT INTO auth_login_attempts (at_ms, username, client_key, success)
-         VALUES (?1, ?2, ?3, 0)",
-        params![now_ms, username, client_key],
+         VALUES ($1, $2, $3, 0) RETURNING id",
+        &[V::from(now_ms), V::from(username), V::from(client_key)],
     )?;
-    Ok(conn.last_insert_rowid())
+    match row {
+        Some(r) => Ok(r.i64(0)?),
+        None => Err(AuthError::Storage("the login attempt got no id".into())),
+    }
 }
 
 /// Turns a counted attempt into a success, which clears its username's count.
-pub(super) fn attempt_succeeded(conn: &Connection, attempt_id: i64) -> Result<(), AuthError> {
-    conn.execute(
-        "UPDATE auth_login_attempts SET success = 1 WHERE id = ?1",
-        [attempt_id],
+pub(super) fn attempt_succeeded(tx: &mut dyn Tx, attempt_id: i64) -> Result<(), AuthError> {
+    tx.execute(
+        "UPDATE auth_login_attempts SET success = 1 WHERE id = $1",
+        &[V::from(attempt_id)],
     )?;
     Ok(())
 }

@@ -1,28 +1,31 @@
 //! [`AuthStore`]: users, sessions, login rate limits and the hash-chained
-//! access log, in one SQLite file.
+//! access log, in one SQLite file or in a PostgreSQL database shared by the
+//! nodes of a cluster.
 //!
 //! This file holds the handle itself, its configuration and what its parts
 //! share; each part of the store lives in a module of its own:
 //!
-//! - [`open`]: opening the file, its PRAGMAs and its schema;
+//! - [`db`]: the two databases behind one transaction interface;
+//! - [`open`]: opening the file or the database, and the schema of each;
 //! - [`accounts`]: creating, listing and revoking accounts, and passwords;
 //! - [`sessions`]: login, session tokens, their validation, logout and expiry;
 //! - [`lockout`]: counting failed logins and how long a lockout lasts;
 //! - [`access_log`]: recording and reading accesses to personal data.
 
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
-
-use rusqlite::Connection;
+use std::sync::OnceLock;
 
 mod access_log;
 mod accounts;
+mod copy;
+mod db;
 mod lockout;
 mod open;
 mod sessions;
 
 pub use access_log::{AccessEntry, AccessFilter};
 pub use accounts::{HashParams, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, NewUser, UserInfo};
-pub use open::SCHEMA_VERSION;
+pub use copy::CopyReport;
+pub use open::{PG_SCHEMA_VERSION, SCHEMA_VERSION};
 pub use sessions::{LiveSession, Session, SessionEnd, SessionId};
 
 /// Session lifetime, login rate limits and hashing cost.
@@ -54,7 +57,8 @@ impl Default for AuthConfig {
     }
 }
 
-/// Users, sessions, login limits and the access log in one SQLite file.
+/// Users, sessions, login limits and the access log, in one SQLite file
+/// ([`AuthStore::open`]) or a PostgreSQL database ([`AuthStore::open_postgres`]).
 ///
 /// `Send + Sync`; share it in an `Arc`. Every call is synchronous: `login`,
 /// `add_user` and `set_password` run argon2id (tens of milliseconds and
@@ -65,7 +69,7 @@ impl Default for AuthConfig {
 /// Give it a file of its own (e.g. `auth.sqlite`): it owns the file's
 /// `PRAGMA user_version`.
 pub struct AuthStore {
-    conn: Mutex<Connection>,
+    db: db::Db,
     config: AuthConfig,
     dummy_hash: OnceLock<String>,
 }
@@ -83,10 +87,26 @@ impl AuthStore {
         &self.config
     }
 
-    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic elsewhere while holding the lock leaves SQLite consistent
-        // (transactions roll back on drop), so a poisoned lock is still usable.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Runs a PRAGMA on the store's own SQLite connection (tests that make
+    /// the disk "full").
+    #[cfg(test)]
+    pub(crate) fn sqlite_pragma(&self, sql: &str) {
+        match &self.db {
+            db::Db::Sqlite(c) => c.lock().unwrap().query_row(sql, [], |_| Ok(())).unwrap(),
+            db::Db::Postgres { .. } => panic!("not a SQLite store"),
+        }
+    }
+}
+
+impl From<db::DbError> for crate::AuthError {
+    fn from(e: db::DbError) -> Self {
+        crate::AuthError::Storage(e.message)
+    }
+}
+
+impl From<db::DbError> for crate::AccessLogError {
+    fn from(e: db::DbError) -> Self {
+        crate::AccessLogError(e.message)
     }
 }
 

@@ -4,12 +4,12 @@
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::access_log::{LogRow, append_log};
-use super::accounts::{user_row, verify_password};
+use super::accounts::{find_user, user_row_at, verify_password};
+use super::db::{Db, End, V};
 use super::lockout::{Key, attempt_succeeded, count_attempt};
 use super::{AuthStore, hex};
 use crate::{AuthError, Principal};
@@ -130,24 +130,13 @@ impl AuthStore {
         //    *before* the password is checked, so however many logins arrive
         //    at once (from this process or another), no more than
         //    `max_failures` guesses are ever verified per lockout.
-        let (user, attempt_id) = {
-            let mut conn = self.conn();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let by_user = self.lock_remaining(&tx, Key::Username(&username), now_ms)?;
-            let by_client = self.lock_remaining(&tx, Key::Client(&client_key), now_ms)?;
+        let (user, attempt_id) = self.db.write(End::Commit, |tx| {
+            let by_user = self.lock_remaining(tx, Key::Username(&username), now_ms)?;
+            let by_client = self.lock_remaining(tx, Key::Client(&client_key), now_ms)?;
             if let Some(retry_after_ms) = by_user.max(by_client) {
                 return Err(AuthError::RateLimited { retry_after_ms });
             }
-            let user = tx
-                .query_row(
-                    "SELECT id, username, password_hash, role, unit, hospital, subject,
-                            created_at_ms, disabled_at_ms
-                     FROM auth_users WHERE username = ?1",
-                    [&username],
-                    user_row,
-                )
-                .optional()?
-                .transpose()?;
+            let user = find_user(tx, &username)?;
             // A username that matches no account may be a password typed into
             // the wrong field: it is never stored, neither here nor in the
             // access log. Failures for unknown names therefore count only
@@ -157,10 +146,9 @@ impl AuthStore {
             } else {
                 ""
             };
-            let attempt_id = count_attempt(&tx, now_ms, stored_name, &client_key)?;
-            tx.commit()?;
-            (user, attempt_id)
-        };
+            let attempt_id = count_attempt(tx, now_ms, stored_name, &client_key)?;
+            Ok((user, attempt_id))
+        })?;
 
         // 2. The slow part, without the lock. An unknown user is checked
         //    against a dummy hash so it takes as long as a wrong password.
@@ -177,8 +165,6 @@ impl AuthStore {
 
         // 3. Record the outcome: a success turns its attempt into one (which
         //    clears the username's count); a failure is already counted.
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ok = password_ok && active;
         if !ok {
             let (user_id, role, why) = match &user {
@@ -191,22 +177,23 @@ impl AuthStore {
             } else {
                 "<unknown>"
             };
-            append_log(
-                &tx,
-                &LogRow {
-                    at_ms: now_ms,
-                    user_id,
-                    username: logged_name,
-                    role,
-                    action: "login_failed",
-                    subject: &format!("user:{logged_name}"),
-                    purpose: &format!("{why}; client {client_key}"),
-                },
-            )?;
-            tx.commit()?;
+            self.db.write(End::Commit, |tx| {
+                append_log(
+                    tx,
+                    &LogRow {
+                        at_ms: now_ms,
+                        user_id,
+                        username: logged_name,
+                        role,
+                        action: "login_failed",
+                        subject: &format!("user:{logged_name}"),
+                        purpose: &format!("{why}; client {client_key}"),
+                    },
+                )
+                .map_err(AuthError::from)
+            })?;
             return Err(AuthError::InvalidCredentials);
         }
-        attempt_succeeded(&tx, attempt_id)?;
         let Some(user) = user.map(|u| u.info) else {
             return Err(AuthError::InvalidCredentials);
         };
@@ -215,36 +202,38 @@ impl AuthStore {
         OsRng.fill_bytes(&mut raw);
         let token = URL_SAFE_NO_PAD.encode(raw);
         let expires_at_ms = now_ms.saturating_add(self.config.session_ttl_ms);
-        tx.execute(
-            "INSERT INTO auth_sessions (token_hash, user_id, created_at_ms, expires_at_ms, client_key)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                token_hash(&token).as_slice(),
-                user.id,
-                now_ms,
-                expires_at_ms,
-                client_key
-            ],
-        )?;
-        append_log(
-            &tx,
-            &LogRow {
-                at_ms: now_ms,
-                user_id: Some(user.id),
-                username: &user.username,
-                role: Some(user.role),
-                action: "login",
-                subject: &format!("user:{}", user.username),
-                purpose: &format!("client {client_key}"),
-            },
-        )?;
-        // Housekeeping: expired sessions and old attempts.
-        tx.execute(
-            "DELETE FROM auth_sessions WHERE expires_at_ms <= ?1",
-            [now_ms],
-        )?;
-        self.purge_attempts(&tx, now_ms)?;
-        tx.commit()?;
+        self.db.write(End::Commit, |tx| {
+            attempt_succeeded(tx, attempt_id)?;
+            tx.execute(
+                "INSERT INTO auth_sessions (token_hash, user_id, created_at_ms, expires_at_ms, client_key)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    V::from(token_hash(&token).as_slice()),
+                    V::from(user.id),
+                    V::from(now_ms),
+                    V::from(expires_at_ms),
+                    V::from(&client_key),
+                ],
+            )?;
+            append_log(
+                tx,
+                &LogRow {
+                    at_ms: now_ms,
+                    user_id: Some(user.id),
+                    username: &user.username,
+                    role: Some(user.role),
+                    action: "login",
+                    subject: &format!("user:{}", user.username),
+                    purpose: &format!("client {client_key}"),
+                },
+            )?;
+            // Housekeeping: expired sessions and old attempts.
+            tx.execute(
+                "DELETE FROM auth_sessions WHERE expires_at_ms <= $1",
+                &[V::from(now_ms)],
+            )?;
+            self.purge_attempts(tx, now_ms)
+        })?;
         Ok(Session {
             token,
             expires_at_ms,
@@ -256,31 +245,7 @@ impl AuthStore {
     /// revoked all give [`AuthError::Unauthenticated`]. Fast: one indexed
     /// lookup, no hashing beyond one SHA-256.
     pub fn authenticate(&self, token: &str, now_ms: i64) -> Result<Principal, AuthError> {
-        if token.len() != TOKEN_CHARS {
-            return Err(AuthError::Unauthenticated);
-        }
-        let conn = self.conn();
-        let row = conn
-            .query_row(
-                "SELECT u.id, u.username, u.password_hash, u.role, u.unit, u.hospital, u.subject,
-                        u.created_at_ms, u.disabled_at_ms, s.expires_at_ms
-                 FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id
-                 WHERE s.token_hash = ?1",
-                [token_hash(token).as_slice()],
-                |r| Ok((user_row(r)?, r.get::<_, i64>(9)?)),
-            )
-            .optional()?;
-        match row {
-            Some((user, expires_at_ms)) => {
-                let user = user?;
-                if expires_at_ms <= now_ms || user.info.disabled_at_ms.is_some() {
-                    Err(AuthError::Unauthenticated)
-                } else {
-                    Ok(user.info.principal())
-                }
-            }
-            None => Err(AuthError::Unauthenticated),
-        }
+        self.session(token, now_ms).map(|s| s.principal)
     }
 
     /// Ends the session. `Ok(false)` if there was none (already logged out,
@@ -289,11 +254,12 @@ impl AuthStore {
         if token.len() != TOKEN_CHARS {
             return Ok(false);
         }
-        let conn = self.conn();
-        let n = conn.execute(
-            "DELETE FROM auth_sessions WHERE token_hash = ?1",
-            [token_hash(token).as_slice()],
-        )?;
+        let n = self.db.write(End::Commit, |tx| {
+            tx.execute(
+                "DELETE FROM auth_sessions WHERE token_hash = $1",
+                &[V::from(token_hash(token).as_slice())],
+            )
+        })?;
         Ok(n > 0)
     }
 
@@ -303,57 +269,58 @@ impl AuthStore {
         if token.len() != TOKEN_CHARS {
             return Err(AuthError::Unauthenticated);
         }
-        let conn = self.conn();
-        let row = conn
-            .query_row(
-                "SELECT u.id, u.username, u.password_hash, u.role, u.unit, u.hospital, u.subject,
-                        u.created_at_ms, u.disabled_at_ms, s.expires_at_ms
+        let row = self.db.read(|tx| {
+            // The session's expiry, then the account's columns in `user_row_at`'s order.
+            tx.query_opt(
+                "SELECT s.expires_at_ms, u.id, u.username, u.password_hash, u.role, u.unit,
+                        u.hospital, u.subject, u.created_at_ms, u.disabled_at_ms
                  FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id
-                 WHERE s.token_hash = ?1",
-                [token_hash(token).as_slice()],
-                |r| Ok((user_row(r)?, r.get::<_, i64>(9)?)),
+                 WHERE s.token_hash = $1",
+                &[V::from(token_hash(token).as_slice())],
             )
-            .optional()?;
-        match row {
-            Some((user, expires_at_ms)) => {
-                let user = user?;
-                if expires_at_ms <= now_ms || user.info.disabled_at_ms.is_some() {
-                    Err(AuthError::Unauthenticated)
-                } else {
-                    Ok(LiveSession {
-                        id: SessionId(token_hash(token)),
-                        expires_at_ms,
-                        principal: user.info.principal(),
-                    })
-                }
-            }
-            None => Err(AuthError::Unauthenticated),
+            .map_err(AuthError::from)
+        })?;
+        let Some(row) = row else {
+            return Err(AuthError::Unauthenticated);
+        };
+        let expires_at_ms = row.i64(0)?;
+        let user = user_row_at(&row, 1)?;
+        if expires_at_ms <= now_ms || user.info.disabled_at_ms.is_some() {
+            return Err(AuthError::Unauthenticated);
         }
+        Ok(LiveSession {
+            id: SessionId(token_hash(token)),
+            expires_at_ms,
+            principal: user.info.principal(),
+        })
     }
 
     /// Which of `sessions` (each with the account it belongs to) have ended,
     /// and why, as seen in the database now (one read transaction, so a
-    /// revocation committed by another process is seen). `None` for each one
-    /// still live.
+    /// revocation committed by another process or node is seen). `None` for
+    /// each one still live.
     pub fn ended_sessions(
         &self,
         sessions: &[(SessionId, i64)],
         now_ms: i64,
     ) -> Result<Vec<Option<SessionEnd>>, AuthError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let mut out = Vec::with_capacity(sessions.len());
-        {
-            let mut by_token =
-                tx.prepare_cached("SELECT expires_at_ms FROM auth_sessions WHERE token_hash = ?1")?;
-            let mut by_user =
-                tx.prepare_cached("SELECT disabled_at_ms FROM auth_users WHERE id = ?1")?;
+        self.db.read(|tx| {
+            let mut out = Vec::with_capacity(sessions.len());
             for (id, user_id) in sessions {
-                let disabled: Option<Option<i64>> =
-                    by_user.query_row([user_id], |r| r.get(0)).optional()?;
-                let expires: Option<i64> = by_token
-                    .query_row([id.0.as_slice()], |r| r.get(0))
-                    .optional()?;
+                let disabled: Option<Option<i64>> = tx
+                    .query_opt(
+                        "SELECT disabled_at_ms FROM auth_users WHERE id = $1",
+                        &[V::from(*user_id)],
+                    )?
+                    .map(|r| r.opt_i64(0))
+                    .transpose()?;
+                let expires: Option<i64> = tx
+                    .query_opt(
+                        "SELECT expires_at_ms FROM auth_sessions WHERE token_hash = $1",
+                        &[V::from(id.0.as_slice())],
+                    )?
+                    .map(|r| r.i64(0))
+                    .transpose()?;
                 out.push(match (disabled, expires) {
                     // Revoked, or the account is gone altogether.
                     (None, _) | (Some(Some(_)), _) => Some(SessionEnd::Revoked),
@@ -363,19 +330,26 @@ impl AuthStore {
                     _ => None,
                 });
             }
-        }
-        tx.commit()?;
-        Ok(out)
+            Ok(out)
+        })
     }
 
-    /// SQLite's `PRAGMA data_version` of this handle's connection: it changes
-    /// whenever *another* connection (another process, such as
-    /// `satria user revoke`, or another handle) commits to the file. A cheap
-    /// poll that tells when to look at [`ended_sessions`](Self::ended_sessions)
-    /// again; this handle's own changes do not move it.
+    /// A number that changes when accounts or sessions change: on SQLite,
+    /// `PRAGMA data_version` of this handle's connection, which moves
+    /// whenever *another* connection (another process, such as `satria user
+    /// revoke`, or another handle) commits to the file; on PostgreSQL, a
+    /// counter that triggers move on every revocation, password change and
+    /// ended session, whichever node made it. A cheap poll that tells when to
+    /// look at [`ended_sessions`](Self::ended_sessions) again.
     pub fn data_version(&self) -> Result<i64, AuthError> {
-        let conn = self.conn();
-        Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+        let sql = match &self.db {
+            Db::Sqlite(_) => "PRAGMA data_version",
+            Db::Postgres { .. } => "SELECT n FROM auth_changes WHERE id = 1",
+        };
+        self.db.read(|tx| match tx.query_opt(sql, &[])? {
+            Some(r) => r.i64(0).map_err(AuthError::from),
+            None => Err(AuthError::Storage("no data version".into())),
+        })
     }
 }
 

@@ -284,20 +284,12 @@ fn a_full_access_log_is_an_error_and_writes_again_once_there_is_room() {
         .record_at(&p, "read", "incident:0", "board", T0)
         .unwrap();
     let before = store.verify_access_log().unwrap();
-    {
-        let conn = store.conn();
-        conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
-            .unwrap();
-    }
+    store.sqlite_pragma(&format!("PRAGMA max_page_count = {pages}"));
     let err = store.write_access_batch(&big).unwrap_err();
     assert!(err.to_string().contains("full"), "{err}");
     // All or nothing: not one row of the failed batch is there.
     assert_eq!(store.verify_access_log(), Ok(before));
-    {
-        let conn = store.conn();
-        conn.query_row("PRAGMA max_page_count = 1073741823", [], |_| Ok(()))
-            .unwrap();
-    }
+    store.sqlite_pragma("PRAGMA max_page_count = 1073741823");
     store.write_access_batch(&big).unwrap();
     assert_eq!(store.verify_access_log(), Ok(before + 200));
 }

@@ -7,4 +7,5 @@ mod common;
 mod errors;
 mod lockout;
 mod open;
+mod postgres;
 mod sessions;

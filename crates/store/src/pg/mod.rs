@@ -45,7 +45,7 @@ use postgres::Client;
 use crate::StoreError;
 use crate::chain::{self, ChainHash, GENESIS};
 
-pub use connect::redact;
+pub use connect::{connect, redact};
 pub use lease::{Lease, LeaseHolder};
 pub use schema::LATEST_PG_VERSION;
 

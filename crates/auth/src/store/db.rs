@@ -1,0 +1,405 @@
+//! The two databases the store runs on, behind one small interface: a
+//! transaction that runs SQL with positional parameters (`$1`, `$2`, …, the
+//! PostgreSQL spelling; rewritten to `?1`, `?2` for SQLite) and returns rows
+//! of [`V`]alues. Every query of the store is written once, for both.
+//!
+//! - **SQLite** (one file, the embedded default): a write transaction is
+//!   `IMMEDIATE`, which takes the file's write lock at its start, so a read
+//!   and the write that depends on it are atomic across processes.
+//! - **PostgreSQL** (shared by the nodes of a cluster): a write transaction
+//!   takes one advisory transaction lock first, so the same read-then-write
+//!   sequences (the login lockout's count, the access log's chain) are
+//!   serialised across nodes exactly as SQLite serialises processes.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// A parameter or a column value. Nulls carry their type (PostgreSQL
+/// checks a parameter's type even when it is null).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum V {
+    I(i64),
+    T(String),
+    B(Vec<u8>),
+    NullI,
+    NullT,
+}
+
+impl From<i64> for V {
+    fn from(v: i64) -> V {
+        V::I(v)
+    }
+}
+impl From<&str> for V {
+    fn from(v: &str) -> V {
+        V::T(v.to_string())
+    }
+}
+impl From<String> for V {
+    fn from(v: String) -> V {
+        V::T(v)
+    }
+}
+impl From<&String> for V {
+    fn from(v: &String) -> V {
+        V::T(v.clone())
+    }
+}
+impl From<&[u8]> for V {
+    fn from(v: &[u8]) -> V {
+        V::B(v.to_vec())
+    }
+}
+impl From<Option<i64>> for V {
+    fn from(v: Option<i64>) -> V {
+        v.map_or(V::NullI, V::I)
+    }
+}
+impl From<Option<&str>> for V {
+    fn from(v: Option<&str>) -> V {
+        v.map_or(V::NullT, |s| V::T(s.to_string()))
+    }
+}
+impl From<Option<String>> for V {
+    fn from(v: Option<String>) -> V {
+        v.map_or(V::NullT, V::T)
+    }
+}
+impl From<&Option<String>> for V {
+    fn from(v: &Option<String>) -> V {
+        v.clone().into()
+    }
+}
+
+/// One result row.
+#[derive(Debug)]
+pub(crate) struct Row(Vec<V>);
+
+impl Row {
+    /// Column `i` as it was read.
+    pub(crate) fn value(&self, i: usize) -> V {
+        self.0.get(i).cloned().unwrap_or(V::NullT)
+    }
+
+    pub(crate) fn i64(&self, i: usize) -> Result<i64, DbError> {
+        match self.0.get(i) {
+            Some(V::I(v)) => Ok(*v),
+            other => Err(DbError::new(format!(
+                "column {i}: expected an integer, found {other:?}"
+            ))),
+        }
+    }
+    pub(crate) fn opt_i64(&self, i: usize) -> Result<Option<i64>, DbError> {
+        match self.0.get(i) {
+            Some(V::I(v)) => Ok(Some(*v)),
+            Some(V::NullI | V::NullT) => Ok(None),
+            other => Err(DbError::new(format!(
+                "column {i}: expected an integer, found {other:?}"
+            ))),
+        }
+    }
+    pub(crate) fn text(&self, i: usize) -> Result<String, DbError> {
+        match self.0.get(i) {
+            Some(V::T(v)) => Ok(v.clone()),
+            other => Err(DbError::new(format!(
+                "column {i}: expected text, found {other:?}"
+            ))),
+        }
+    }
+    pub(crate) fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
+        match self.0.get(i) {
+            Some(V::T(v)) => Ok(Some(v.clone())),
+            Some(V::NullI | V::NullT) => Ok(None),
+            other => Err(DbError::new(format!(
+                "column {i}: expected text, found {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A database failure: its text, and whether it was a uniqueness violation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DbError {
+    pub(crate) message: String,
+    pub(crate) unique_violation: bool,
+}
+
+impl DbError {
+    pub(crate) fn new(message: impl Into<String>) -> DbError {
+        DbError {
+            message: message.into(),
+            unique_violation: false,
+        }
+    }
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> DbError {
+        let unique_violation = matches!(
+            &e,
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation
+        );
+        DbError {
+            message: e.to_string(),
+            unique_violation,
+        }
+    }
+}
+
+impl From<postgres::Error> for DbError {
+    fn from(e: postgres::Error) -> DbError {
+        let unique_violation = e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION);
+        let mut message = e.to_string();
+        if let Some(db) = e.as_db_error() {
+            message = format!("{message}: {}", db.message());
+        }
+        DbError {
+            message,
+            unique_violation,
+        }
+    }
+}
+
+/// What the store's queries run in.
+pub(crate) trait Tx {
+    /// Every row of `sql`.
+    fn query(&mut self, sql: &str, params: &[V]) -> Result<Vec<Row>, DbError>;
+    /// Rows changed by `sql`.
+    fn execute(&mut self, sql: &str, params: &[V]) -> Result<u64, DbError>;
+    /// The first row of `sql`, if any.
+    fn query_opt(&mut self, sql: &str, params: &[V]) -> Result<Option<Row>, DbError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+}
+
+/// `$1` … `$n` as SQLite's `?1` … `?n`.
+fn sqlite_sql(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+fn to_sqlite(v: &V) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match v {
+        V::I(i) => Value::Integer(*i),
+        V::T(t) => Value::Text(t.clone()),
+        V::B(b) => Value::Blob(b.clone()),
+        V::NullI | V::NullT => Value::Null,
+    }
+}
+
+impl Tx for rusqlite::Transaction<'_> {
+    fn query(&mut self, sql: &str, params: &[V]) -> Result<Vec<Row>, DbError> {
+        let mut stmt = self.prepare_cached(&sqlite_sql(sql))?;
+        let n = stmt.column_count();
+        let values: Vec<_> = params.iter().map(to_sqlite).collect();
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                use rusqlite::types::ValueRef;
+                out.push(match r.get_ref(i)? {
+                    ValueRef::Null => V::NullT,
+                    ValueRef::Integer(v) => V::I(v),
+                    ValueRef::Real(v) => V::T(v.to_string()),
+                    ValueRef::Text(t) => V::T(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => V::B(b.to_vec()),
+                });
+            }
+            Ok(Row(out))
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[V]) -> Result<u64, DbError> {
+        let values: Vec<_> = params.iter().map(to_sqlite).collect();
+        let n = self
+            .prepare_cached(&sqlite_sql(sql))?
+            .execute(rusqlite::params_from_iter(values))?;
+        Ok(n as u64)
+    }
+}
+
+/// A NULL of whatever type the parameter has (a value read from SQLite does
+/// not know the type of its NULLs).
+#[derive(Debug)]
+struct AnyNull;
+
+impl postgres::types::ToSql for AnyNull {
+    fn to_sql(
+        &self,
+        _: &postgres::types::Type,
+        _: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(postgres::types::IsNull::Yes)
+    }
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+    postgres::types::to_sql_checked!();
+}
+
+fn pg_params(params: &[V]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+    params
+        .iter()
+        .map(|v| -> Box<dyn postgres::types::ToSql + Sync> {
+            match v {
+                V::I(i) => Box::new(*i),
+                V::T(t) => Box::new(t.clone()),
+                V::B(b) => Box::new(b.clone()),
+                V::NullI | V::NullT => Box::new(AnyNull),
+            }
+        })
+        .collect()
+}
+
+impl Tx for postgres::Transaction<'_> {
+    fn query(&mut self, sql: &str, params: &[V]) -> Result<Vec<Row>, DbError> {
+        use postgres::types::Type;
+        let boxed = pg_params(params);
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            boxed.iter().map(|b| b.as_ref()).collect();
+        let rows = postgres::Transaction::query(self, sql, &refs)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut vals = Vec::with_capacity(r.len());
+            for (i, c) in r.columns().iter().enumerate() {
+                let t = c.type_();
+                vals.push(if *t == Type::INT8 {
+                    r.get::<_, Option<i64>>(i).map_or(V::NullI, V::I)
+                } else if *t == Type::INT4 {
+                    r.get::<_, Option<i32>>(i)
+                        .map_or(V::NullI, |v| V::I(i64::from(v)))
+                } else if *t == Type::BYTEA {
+                    r.get::<_, Option<Vec<u8>>>(i).map_or(V::NullT, V::B)
+                } else if *t == Type::BOOL {
+                    r.get::<_, Option<bool>>(i)
+                        .map_or(V::NullI, |v| V::I(i64::from(v)))
+                } else {
+                    r.try_get::<_, Option<String>>(i)?.map_or(V::NullT, V::T)
+                });
+            }
+            out.push(Row(vals));
+        }
+        Ok(out)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[V]) -> Result<u64, DbError> {
+        let boxed = pg_params(params);
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            boxed.iter().map(|b| b.as_ref()).collect();
+        Ok(postgres::Transaction::execute(self, sql, &refs)?)
+    }
+}
+
+/// The advisory lock every PostgreSQL write transaction of the store takes
+/// first (`'satr'`, `'auth'` as two 32-bit halves).
+const WRITE_LOCK: i64 = 0x7361_7472_6175_7468;
+
+/// The store's database.
+pub(crate) enum Db {
+    Sqlite(Mutex<rusqlite::Connection>),
+    Postgres { client: Mutex<postgres::Client> },
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock leaves the database consistent
+    // (transactions roll back on drop), so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How a transaction ends when its closure succeeds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    Commit,
+    Rollback,
+}
+
+impl Db {
+    /// Runs `f` in a write transaction (serialised with every other writer of
+    /// the store, in this process or another) and commits when it returns
+    /// `Ok` (or rolls back, with `End::Rollback`); an `Err` rolls back.
+    pub(crate) fn write<T, E: From<DbError>>(
+        &self,
+        end: End,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Db::Sqlite(c) => {
+                let mut c = lock(c);
+                let mut tx = c
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(DbError::from)?;
+                let out = f(&mut tx)?;
+                match end {
+                    End::Commit => tx.commit().map_err(DbError::from)?,
+                    End::Rollback => tx.rollback().map_err(DbError::from)?,
+                }
+                Ok(out)
+            }
+            Db::Postgres { client } => {
+                let mut c = lock(client);
+                let mut tx = c.transaction().map_err(DbError::from)?;
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                    .map_err(DbError::from)?;
+                let out = f(&mut tx)?;
+                match end {
+                    End::Commit => tx.commit().map_err(DbError::from)?,
+                    End::Rollback => tx.rollback().map_err(DbError::from)?,
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// After rows were inserted with explicit ids: PostgreSQL's identity
+    /// sequences continue after the largest (SQLite's rowids always do).
+    pub(crate) fn after_explicit_ids(&self, tx: &mut dyn Tx) -> Result<(), DbError> {
+        if let Db::Postgres { .. } = self {
+            for table in ["auth_users", "auth_login_attempts"] {
+                tx.query(
+                    &format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+                                       GREATEST((SELECT max(id) FROM {table}), 1),
+                                       (SELECT max(id) FROM {table}) IS NOT NULL)"
+                    ),
+                    &[],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in a read transaction (one consistent view) that changes nothing.
+    pub(crate) fn read<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Db::Sqlite(c) => {
+                let mut c = lock(c);
+                let mut tx = c
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)
+                    .map_err(DbError::from)?;
+                let out = f(&mut tx)?;
+                tx.commit().map_err(DbError::from)?;
+                Ok(out)
+            }
+            Db::Postgres { client } => {
+                let mut c = lock(client);
+                let mut tx = c
+                    .build_transaction()
+                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()
+                    .map_err(DbError::from)?;
+                let out = f(&mut tx)?;
+                tx.commit().map_err(DbError::from)?;
+                Ok(out)
+            }
+        }
+    }
+}
