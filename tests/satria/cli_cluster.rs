@@ -1,7 +1,9 @@
-//! Two `satria serve` nodes on one PostgreSQL journal, as an operator runs
-//! them: one leads, the other follows and answers commands with 503 and
-//! `Retry-After`; the leader is killed (SIGKILL, no goodbye) and the follower
-//! takes the region over after the lease's TTL, continuing the journal.
+//! `satria serve` nodes on one PostgreSQL database, as an operator runs
+//! them: one leads, the other follows and forwards commands to it (503 with
+//! `Retry-After` while the leader cannot be reached); both share the accounts;
+//! the leader is killed (SIGKILL, no goodbye) and the follower takes the
+//! region over after the lease's TTL, continuing the journal; two regions are
+//! led by two nodes on one journal.
 
 use crate::support::{satria, stderr};
 use satria_store::pg::testing::TestDatabase;
@@ -157,7 +159,7 @@ async fn create(http: &reqwest::Client, n: &Node, token: &str) -> (u16, Option<S
 }
 
 #[test]
-fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
+fn the_follower_forwards_commands_and_takes_over_when_the_leader_is_killed() {
     let Some(db) = TestDatabase::create("cli_cluster") else {
         return;
     };
@@ -185,7 +187,6 @@ fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
         assert_eq!(rb["role"], "follower", "{rb}");
         assert_eq!(rb["leader_id"], "node-a", "{rb}");
 
-        // A command sent to the follower: 503, Retry-After, nothing changed.
         // One set of accounts: the demo passwords were printed once, by the
         // first node, and a login on either node is a session on both.
         assert!(b.password.is_none(), "the second node made no accounts");
@@ -194,23 +195,18 @@ fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
             .clone()
             .expect("the first node printed the demo accounts");
         let tb = login(&http, &b, "dispatcher", &password).await;
-        let (status, retry, body) = create(&http, &b, &tb).await;
-        assert_eq!(status, 503, "{body}");
-        assert_eq!(body["code"], "not_leader", "{body}");
-        assert!(
-            body["message"].as_str().unwrap().contains("node-a"),
-            "{body}"
-        );
-        assert!(retry.is_some_and(|s| s.parse::<u64>().is_ok()));
-        let seq_before = readyz(&http, &a).await["last_seq"].as_u64().unwrap();
-
-        // The leader takes it; the follower tails it.
         let ta = login(&http, &a, "dispatcher", &password).await;
+        assert_eq!(rb["leader_addr"], format!("http://{}", a.addr), "{rb}");
+
+        // A command sent to the follower is decided by the leader, once.
+        let (status, _, inc) = create(&http, &b, &tb).await;
+        assert_eq!(status, 201, "forwarded to the leader: {inc}");
+        assert_eq!(inc["id"], 1);
         let (status, _, inc) = create(&http, &a, &ta).await;
         assert_eq!(status, 201, "{inc}");
-        assert_eq!(inc["id"], 1);
+        assert_eq!(inc["id"], 2);
+        // The follower tails what the leader journaled.
         let seq = readyz(&http, &a).await["last_seq"].as_u64().unwrap();
-        assert!(seq > seq_before, "only the leader's command was journaled");
         let deadline = Instant::now() + Duration::from_secs(10);
         while readyz(&http, &b).await["last_seq"].as_u64() != Some(seq) {
             assert!(Instant::now() < deadline, "the follower did not catch up");
@@ -220,6 +216,17 @@ fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
         // The leader dies without a word; the follower leads after the TTL.
         drop(a);
         let killed = Instant::now();
+        // Before the lease runs out the follower still names the dead leader:
+        // a command gets 503 with Retry-After, and nothing is done.
+        let (status, retry, body) = create(&http, &b, &tb).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["code"], "not_leader", "{body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("node-a") && message.contains("cannot be reached"),
+            "{body}"
+        );
+        assert!(retry.is_some_and(|s| s.parse::<u64>().is_ok()));
         loop {
             let r = readyz(&http, &b).await;
             if r["role"] == "leader" {
@@ -240,7 +247,7 @@ fn the_follower_refuses_commands_and_takes_over_when_the_leader_is_killed() {
         let (status, _, inc) = create(&http, &b, &ta).await;
         assert_eq!(status, 201, "{inc}");
         assert_eq!(
-            inc["id"], 2,
+            inc["id"], 3,
             "the journal continues where the old leader stopped"
         );
     });

@@ -72,10 +72,16 @@ impl Engine {
                 leader: true,
                 term: 0,
                 leader_id: Some(node_id.clone()),
+                leader_addr: None,
             },
             Some(c) => {
                 let taken = journal
-                    .take_lease(&opts.stream, &c.node_id, c.lease_ttl)
+                    .take_lease(
+                        &opts.stream,
+                        &c.node_id,
+                        c.advertise.as_deref(),
+                        c.lease_ttl,
+                    )
                     .map_err(|e| EngineError::Open(e.to_string()))?;
                 match taken {
                     Some(lease) => NodeRole {
@@ -83,16 +89,19 @@ impl Engine {
                         leader: true,
                         term: lease.term,
                         leader_id: Some(node_id.clone()),
+                        leader_addr: c.advertise.clone(),
                     },
                     None => {
                         let holder = journal
                             .lease_holder(&opts.stream)
-                            .map_err(|e| EngineError::Open(e.to_string()))?;
+                            .map_err(|e| EngineError::Open(e.to_string()))?
+                            .filter(|h| h.expires_in_ms >= 0);
                         NodeRole {
                             node_id: node_id.clone(),
                             leader: false,
                             term: holder.as_ref().map_or(0, |h| h.term),
-                            leader_id: holder.map(|h| h.holder),
+                            leader_id: holder.as_ref().map(|h| h.holder.clone()),
+                            leader_addr: holder.and_then(|h| h.addr),
                         }
                     }
                 }

@@ -30,14 +30,25 @@ impl Actor {
             .map_or_else(|| "local".to_string(), |c| c.node_id.clone())
     }
 
-    /// Publishes the role: leading in `term`, or following `leader_id`.
-    pub(crate) fn set_role(&mut self, leading: bool, term: u64, leader_id: Option<String>) {
+    /// Publishes the role: leading in `term`, or following `leader` (its
+    /// node id and the HTTP address it advertised).
+    pub(crate) fn set_role(
+        &mut self,
+        leading: bool,
+        term: u64,
+        leader: Option<(String, Option<String>)>,
+    ) {
         self.leading = leading;
+        let (leader_id, leader_addr) = match leader {
+            Some((id, addr)) => (Some(id), addr),
+            None => (None, None),
+        };
         let role = NodeRole {
             node_id: self.node_id(),
             leader: leading,
             term,
             leader_id,
+            leader_addr,
         };
         self.role.send_if_modified(|r| {
             let changed = *r != role;
@@ -117,10 +128,12 @@ impl Actor {
             return;
         }
         self.lease_at = Instant::now();
-        match self
-            .journal
-            .take_lease(&self.opts.stream, &c.node_id, c.lease_ttl)
-        {
+        match self.journal.take_lease(
+            &self.opts.stream,
+            &c.node_id,
+            c.advertise.as_deref(),
+            c.lease_ttl,
+        ) {
             Ok(Some(lease)) => {
                 // The old leader can write nothing more: read what it wrote last.
                 let caught_up = self
@@ -142,7 +155,11 @@ impl Actor {
                     "leading the region"
                 );
                 self.restore_positions();
-                self.set_role(true, lease.term, Some(c.node_id.clone()));
+                self.set_role(
+                    true,
+                    lease.term,
+                    Some((c.node_id.clone(), c.advertise.clone())),
+                );
                 match self.initial_fleet(now) {
                     Ok(events) if !events.is_empty() => pending.push(Pending {
                         reply: None,
@@ -155,7 +172,7 @@ impl Actor {
             Ok(None) => {
                 if let Ok(holder) = self.journal.lease_holder(&self.opts.stream) {
                     let (term, leader) = match holder {
-                        Some(h) if h.expires_in_ms >= 0 => (h.term, Some(h.holder)),
+                        Some(h) if h.expires_in_ms >= 0 => (h.term, Some((h.holder, h.addr))),
                         Some(h) => (h.term, None),
                         None => (0, None),
                     };

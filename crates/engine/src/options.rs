@@ -105,6 +105,9 @@ pub struct ClusterOptions {
     pub renew_every: Duration,
     /// Fan-out through Redis (`None`: followers read the journal on every tick).
     pub redis: Option<crate::RedisOptions>,
+    /// Where this node answers HTTP (`http://host:port`), recorded with the
+    /// lease while it leads, so that followers forward commands to it.
+    pub advertise: Option<String>,
 }
 
 impl ClusterOptions {
@@ -115,6 +118,7 @@ impl ClusterOptions {
             lease_ttl: Duration::from_secs(3),
             renew_every: Duration::from_secs(1),
             redis: None,
+            advertise: None,
         }
     }
 }
@@ -130,6 +134,9 @@ pub struct NodeRole {
     pub term: u64,
     /// Who leads, as far as this node knows.
     pub leader_id: Option<String>,
+    /// Where the leader answers HTTP, as it advertised (`None`: not known,
+    /// or it did not say).
+    pub leader_addr: Option<String>,
 }
 
 impl EngineOptions {

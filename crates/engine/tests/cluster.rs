@@ -21,6 +21,7 @@ fn options(url: &str, node: &str, ttl_ms: u64, renew_ms: u64) -> EngineOptions {
     let mut c = ClusterOptions::new(url, node);
     c.lease_ttl = Duration::from_millis(ttl_ms);
     c.renew_every = Duration::from_millis(renew_ms);
+    c.advertise = Some(format!("http://{node}.test:8119"));
     o.cluster = Some(c);
     o
 }
@@ -92,6 +93,8 @@ fn one_node_leads_the_others_follow_the_journal_and_refuse_commands() {
     let role = b.role();
     assert!(!role.leader, "{role:?}");
     assert_eq!(role.leader_id.as_deref(), Some("node-a"));
+    // Where to forward commands: the address the leader gave with its lease.
+    assert_eq!(role.leader_addr.as_deref(), Some("http://node-a.test:8119"));
     assert_eq!(
         b.snapshot().units().count(),
         21,
@@ -150,6 +153,10 @@ fn a_takeover_fences_the_paused_leader_and_resumes_its_deadlines_once() {
     tick_until(&b, "node-b leads", |b| b.role().leader);
     assert_eq!(b.role().term, 2);
     assert_eq!(b.last_seq(), 23, "it caught up before leading");
+    assert_eq!(
+        b.role().leader_addr.as_deref(),
+        Some("http://node-b.test:8119")
+    );
 
     // The old leader wakes and writes: fenced, nothing written, it steps down.
     let e = a.submit_blocking(merah()).unwrap_err();

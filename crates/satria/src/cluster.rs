@@ -33,6 +33,11 @@ pub struct ClusterArgs {
     /// several clusters can share one Redis.
     #[arg(long, env = "SATRIA_REDIS_PREFIX", value_name = "PREFIX")]
     pub redis_prefix: Option<String>,
+    /// Where the other nodes reach this one over HTTP (http://host:port), to
+    /// forward commands while it leads [default: http:// and the --addr it
+    /// listens on, unless that is 0.0.0.0 or ::].
+    #[arg(long, env = "SATRIA_ADVERTISE", value_name = "URL")]
+    pub advertise: Option<String>,
 }
 
 /// Checks the lease timing: a TTL of 0.5–60 s, renewed at least twice per TTL.
@@ -90,6 +95,7 @@ impl ClusterArgs {
             lease_renew_ms: self.lease_renew_ms.or(f.lease_renew_ms),
             redis: self.redis.or(f.redis.clone()),
             redis_prefix: self.redis_prefix.or(f.redis_prefix.clone()),
+            advertise: self.advertise.or(f.advertise.clone()),
         }
     }
 
@@ -141,7 +147,31 @@ impl ClusterArgs {
         } else if self.redis_prefix.is_some() {
             bail!("--redis-prefix names keys in Redis: give --redis too");
         }
+        if let Some(a) = &self.advertise {
+            let ok = (a.starts_with("http://") || a.starts_with("https://"))
+                && a.len() > 8
+                && !a.contains(char::is_whitespace);
+            if !ok {
+                bail!(
+                    "--advertise {a:?}: the URL the other nodes reach this one at, e.g. http://10.0.0.5:8119"
+                );
+            }
+            c.advertise = Some(a.trim_end_matches('/').to_string());
+        }
         Ok(Some(c))
+    }
+}
+
+/// Where the other nodes reach this one: `advertise`, or the address it
+/// listens on when that is a specific one.
+pub fn advertise(given: Option<&str>, local: std::net::SocketAddr) -> anyhow::Result<String> {
+    match given {
+        Some(a) => Ok(a.to_string()),
+        None if local.ip().is_unspecified() => bail!(
+            "this node listens on {local}, which the other nodes cannot dial: give --advertise http://HOST:{} (or SATRIA_ADVERTISE), where they reach it",
+            local.port()
+        ),
+        None => Ok(format!("http://{local}")),
     }
 }
 
@@ -226,6 +256,26 @@ mod tests {
         for bad in ["", "Banyumas", "1st", "a b", "region:x", &"x".repeat(41)] {
             assert!(region(Some(bad.to_string())).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_advertised_address_is_given_or_dialable() {
+        let local: std::net::SocketAddr = "127.0.0.1:8119".parse().unwrap();
+        assert_eq!(advertise(None, local).unwrap(), "http://127.0.0.1:8119");
+        let any: std::net::SocketAddr = "0.0.0.0:8119".parse().unwrap();
+        assert!(
+            advertise(None, any)
+                .unwrap_err()
+                .to_string()
+                .contains("--advertise")
+        );
+        assert_eq!(
+            advertise(Some("http://10.0.0.5:8119"), any).unwrap(),
+            "http://10.0.0.5:8119"
+        );
+        let mut a = args(Some("postgres://h/db"), Some("n1"));
+        a.advertise = Some("10.0.0.5:8119".into());
+        assert!(a.options().is_err());
     }
 
     #[test]

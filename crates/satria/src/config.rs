@@ -115,6 +115,8 @@ pub struct ClusterSection {
     pub redis: Option<String>,
     /// Put before every Redis key and channel (default `satria:`).
     pub redis_prefix: Option<String>,
+    /// Where the other nodes reach this one (`http://host:port`).
+    pub advertise: Option<String>,
 }
 
 impl ConfigFile {

@@ -256,7 +256,16 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.data_dir.display()
         );
     }
-    opts.cluster = args.cluster.clone();
+    opts.cluster = match args.cluster.clone() {
+        Some(mut c) => {
+            let local = listener
+                .local_addr()
+                .context("cannot read the listening address")?;
+            c.advertise = Some(crate::cluster::advertise(c.advertise.as_deref(), local)?);
+            Some(c)
+        }
+        None => None,
+    };
     opts.hospitals = satria_dispatch::demo_hospitals();
     opts.initial_units = match &args.fleet {
         Some(f) => {

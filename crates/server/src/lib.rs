@@ -22,6 +22,7 @@ pub mod api;
 pub mod audit;
 pub mod checks;
 pub mod error;
+pub mod forward;
 pub mod integrity;
 pub mod metrics;
 pub mod modules;
@@ -207,19 +208,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         app = app.merge(m);
     }
     let max_body = state.opts.max_body;
-    app.layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::from_fn(move |req, next| {
-            satria_http::limit_body(max_body, req, next)
-        }))
-        .layer(axum::middleware::from_fn(
-            satria_http::json_method_not_allowed,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
-            metrics::track,
-        ))
-        .layer(axum::middleware::from_fn(retry_after))
-        .fallback(|| async { HttpError::not_found("route") })
+    app.layer(axum::middleware::from_fn_with_state(
+        Arc::clone(&state),
+        forward::forward,
+    ))
+    .layer(axum::extract::DefaultBodyLimit::max(max_body))
+    .layer(axum::middleware::from_fn(move |req, next| {
+        satria_http::limit_body(max_body, req, next)
+    }))
+    .layer(axum::middleware::from_fn(
+        satria_http::json_method_not_allowed,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        Arc::clone(&state),
+        metrics::track,
+    ))
+    .layer(axum::middleware::from_fn(retry_after))
+    .fallback(|| async { HttpError::not_found("route") })
 }
 
 /// Every 429 and 503 tells the client when to try again: `Retry-After` in

@@ -149,6 +149,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         "role": if role.leader { "leader" } else { "follower" },
         "term": role.term,
         "leader_id": role.leader_id,
+        "leader_addr": role.leader_addr,
     });
     let ok = state.graph_loaded && journal_ok && !state.is_draining();
     let code = if ok {

@@ -72,7 +72,8 @@ pub trait EventStore: Send {
         Ok(())
     }
 
-    /// Takes `region`'s write lease for `holder` (see [`crate::pg`]): `Ok(None)`
+    /// Takes `region`'s write lease for `holder`, who answers HTTP at `addr`
+    /// (see [`crate::pg`]): `Ok(None)`
     /// while another holder's lease is live. An embedded journal has one
     /// writer by construction, the process that opened it, so it grants
     /// term 0 at once.
@@ -80,6 +81,7 @@ pub trait EventStore: Send {
         &mut self,
         region: &str,
         holder: &str,
+        _addr: Option<&str>,
         _ttl: Duration,
     ) -> Result<Option<Lease>, StoreError> {
         Ok(Some(Lease {
@@ -205,9 +207,10 @@ impl EventStore for PgJournal {
         &mut self,
         region: &str,
         holder: &str,
+        addr: Option<&str>,
         ttl: Duration,
     ) -> Result<Option<Lease>, StoreError> {
-        self.try_acquire_lease(region, holder, ttl)
+        self.try_acquire_lease_at(region, holder, addr, ttl)
     }
     fn renew_lease(&mut self) -> Result<(), StoreError> {
         PgJournal::renew_lease(self)

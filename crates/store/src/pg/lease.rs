@@ -31,6 +31,8 @@ pub struct LeaseHolder {
     pub term: u64,
     /// Milliseconds until it expires (negative: expired, free to take).
     pub expires_in_ms: i64,
+    /// Where the holder answers HTTP (`http://host:port`), if it said.
+    pub addr: Option<String>,
 }
 
 fn ms(ttl: Duration) -> i64 {
@@ -48,6 +50,18 @@ impl PgJournal {
         holder: &str,
         ttl: Duration,
     ) -> Result<Option<Lease>, StoreError> {
+        self.try_acquire_lease_at(region, holder, None, ttl)
+    }
+
+    /// [`PgJournal::try_acquire_lease`], recording where the holder answers
+    /// HTTP (`addr`), for the other nodes to forward commands to.
+    pub fn try_acquire_lease_at(
+        &mut self,
+        region: &str,
+        holder: &str,
+        addr: Option<&str>,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
         self.check_usable()?;
         if region.is_empty() || holder.is_empty() {
             return Err(StoreError::InvalidInput {
@@ -60,14 +74,15 @@ impl PgJournal {
             .client
             .get_mut()
             .query_opt(
-                "INSERT INTO leases AS l (region, holder, term, expires_at, taken_at)
-                 VALUES ($1, $2, 1, clock_timestamp() + $3::float8 * interval '1 millisecond', clock_timestamp())
+                "INSERT INTO leases AS l (region, holder, term, expires_at, taken_at, holder_addr)
+                 VALUES ($1, $2, 1, clock_timestamp() + $3::float8 * interval '1 millisecond', clock_timestamp(), $4)
                  ON CONFLICT (region) DO UPDATE
                    SET holder = excluded.holder, term = l.term + 1,
-                       expires_at = excluded.expires_at, taken_at = excluded.taken_at
+                       expires_at = excluded.expires_at, taken_at = excluded.taken_at,
+                       holder_addr = excluded.holder_addr
                    WHERE l.expires_at < clock_timestamp()
                  RETURNING term",
-                &[&region, &holder, &(ttl_ms as f64)],
+                &[&region, &holder, &(ttl_ms as f64), &addr],
             )
             .map_err(pg(&path, "take the lease"))?;
         Ok(row.map(|r| {
@@ -155,7 +170,8 @@ impl PgJournal {
             .borrow_mut()
             .query_opt(
                 "SELECT holder, term,
-                        (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::int8
+                        (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::int8,
+                        holder_addr
                  FROM leases WHERE region = $1",
                 &[&region],
             )
@@ -164,6 +180,7 @@ impl PgJournal {
                 holder: r.get(0),
                 term: r.get::<_, i64>(1) as u64,
                 expires_in_ms: r.get(2),
+                addr: r.get(3),
             }))
     }
 }

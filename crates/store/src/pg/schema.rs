@@ -67,6 +67,11 @@ const MIGRATIONS: &[&str] = &[
         taken_at   TIMESTAMPTZ NOT NULL
     );
     "#,
+    // 2: where the holder answers HTTP, so that the other nodes forward
+    // commands to it.
+    r#"
+    ALTER TABLE leases ADD COLUMN holder_addr TEXT;
+    "#,
 ];
 
 /// The newest PostgreSQL schema version this build knows.

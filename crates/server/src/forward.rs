@@ -1,0 +1,155 @@
+//! A cluster's followers pass commands on to their region's leader.
+//!
+//! Every node serves the same API. A command (a mutating request under
+//! `/api/`, except logins, which every node answers from the shared accounts,
+//! and the Pattas and Salinmas modules, whose data each node keeps) that
+//! reaches a node not leading its region is sent, as it came (method, path,
+//! headers, body), to the HTTP address the leader recorded with its lease,
+//! and the leader's answer is returned unchanged. The leader authenticates
+//! the caller and records the access itself.
+//!
+//! Without a known leader, or when the leader cannot be reached, the answer
+//! is `503 not_leader` with `Retry-After`, and nothing was done. A request
+//! that was forwarded once is never forwarded again (a leader that lost its
+//! lease meanwhile answers 503 itself), so no request loops between nodes.
+
+use crate::{AppState, error::engine_failed};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use satria_engine::EngineError;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Set on a forwarded request: the node that forwarded it.
+pub const FORWARDED_BY: &str = "x-satria-forwarded-by";
+
+/// How long the leader may take to answer a forwarded command.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether `req` is a command this node's leader should decide.
+fn is_command(req: &Request) -> bool {
+    let path = req.uri().path();
+    !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && path.starts_with("/api/")
+        && !path.starts_with("/api/auth/")
+        && !path.starts_with("/api/pattas/")
+        && !path.starts_with("/api/salinmas/")
+}
+
+fn client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(FORWARD_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client without TLS builds")
+    })
+}
+
+/// Headers that belong to one connection, not to the request.
+fn hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "host"
+            | "content-length"
+    )
+}
+
+fn not_leader(leader: Option<String>, why: Option<String>) -> Response {
+    let mut e = engine_failed(EngineError::NotLeader { leader });
+    if let Some(why) = why {
+        e.message = format!("{} ({why})", e.message);
+    }
+    e.into_response()
+}
+
+/// The middleware: commands go to the leader when this node follows.
+pub async fn forward(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if !is_command(&req) {
+        return next.run(req).await;
+    }
+    let role = state.engine.role();
+    if role.leader {
+        return next.run(req).await;
+    }
+    if req.headers().contains_key(FORWARDED_BY) {
+        return not_leader(role.leader_id, Some("it was forwarded here already".into()));
+    }
+    let Some(addr) = role.leader_addr.clone() else {
+        return not_leader(role.leader_id, None);
+    };
+    let (parts, body) = req.into_parts();
+    // The body limit was enforced outside this layer: a failure here is a
+    // client that went away mid-body.
+    let Ok(body) = axum::body::to_bytes(body, state.opts.max_body).await else {
+        return crate::HttpError::bad_request(
+            "body_unreadable",
+            "the request body could not be read",
+            "isi permintaan tidak dapat dibaca",
+        )
+        .into_response();
+    };
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string());
+    let mut out = client()
+        .request(
+            parts.method.clone(),
+            format!("{}{path}", addr.trim_end_matches('/')),
+        )
+        .header(FORWARDED_BY, role.node_id.as_str())
+        .body(body);
+    for (name, value) in &parts.headers {
+        if !hop_by_hop(name) {
+            out = out.header(name, value);
+        }
+    }
+    match out.send().await {
+        Ok(answer) => {
+            let mut res = Response::builder().status(answer.status());
+            for (name, value) in answer.headers() {
+                if !hop_by_hop(name) {
+                    res = res.header(name, value);
+                }
+            }
+            match answer.bytes().await {
+                Ok(bytes) => res
+                    .body(Body::from(bytes))
+                    .unwrap_or_else(|_| not_leader(role.leader_id, None)),
+                Err(e) => not_leader(
+                    role.leader_id,
+                    Some(format!(
+                        "the leader's answer was cut off ({e}); the command may have been done: look before sending it again"
+                    )),
+                ),
+            }
+        }
+        // Never connected: nothing reached the leader.
+        Err(e) if e.is_connect() => not_leader(
+            role.leader_id,
+            Some(format!("the leader at {addr} cannot be reached")),
+        ),
+        Err(e) => {
+            tracing::warn!(leader = %addr, "forwarding a command failed: {e}");
+            not_leader(
+                role.leader_id,
+                Some(format!(
+                    "the leader at {addr} did not answer in time; the command may have been done: look before sending it again"
+                )),
+            )
+        }
+    }
+}
