@@ -136,6 +136,35 @@ async fn login(http: &reqwest::Client, n: &Node, user: &str, password: &str) -> 
         .to_string()
 }
 
+/// Sends one command frame over a fresh socket to `n` (after its hello) and
+/// returns the answer frame with the command's client id.
+async fn ws_command(n: &Node, token: &str, frame: &Value) -> Value {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", n.addr))
+        .await
+        .unwrap();
+    let hello = json!({"type": "hello", "token": token, "last_seq": 0});
+    ws.send(Message::text(hello.to_string())).await.unwrap();
+    ws.send(Message::text(frame.to_string())).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "no answer to {frame}");
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let Ok(text) = m.to_text() else { continue };
+        let Ok(v) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        if (v["type"] == "ack" || v["type"] == "error") && v["client_id"] == frame["client_id"] {
+            return v;
+        }
+    }
+}
+
 /// POST /api/incidents; the status, `Retry-After` and the body.
 async fn create(http: &reqwest::Client, n: &Node, token: &str) -> (u16, Option<String>, Value) {
     let r = http
@@ -205,6 +234,19 @@ fn the_follower_forwards_commands_and_takes_over_when_the_leader_is_killed() {
         let (status, _, inc) = create(&http, &a, &ta).await;
         assert_eq!(status, 201, "{inc}");
         assert_eq!(inc["id"], 2);
+        // A command over the follower's socket is decided by the leader too,
+        // and a retry with the same client id is answered, not applied, again.
+        let frame = json!({"type": "command", "client_id": "w-1", "command": {
+            "type": "create_incident", "caller_name": "Budi", "caller_phone": "0813",
+            "location": {"lat": -7.4246, "lon": 109.2396},
+            "address": {"desa": "Sokanegara", "rt_rw": "", "landmark": "", "text": ""},
+            "triage": "hijau", "category": "medical", "patients": 1, "notes": ""}});
+        let first = ws_command(&b, &tb, &frame).await;
+        assert_eq!(first["type"], "ack", "{first}");
+        assert_eq!(first["client_id"], "w-1");
+        let again = ws_command(&b, &tb, &frame).await;
+        assert_eq!(again["duplicate"], true, "{again}");
+        assert_eq!(again["events"], first["events"]);
         // The follower tails what the leader journaled.
         let seq = readyz(&http, &a).await["last_seq"].as_u64().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -247,7 +289,7 @@ fn the_follower_forwards_commands_and_takes_over_when_the_leader_is_killed() {
         let (status, _, inc) = create(&http, &b, &ta).await;
         assert_eq!(status, 201, "{inc}");
         assert_eq!(
-            inc["id"], 3,
+            inc["id"], 4,
             "the journal continues where the old leader stopped"
         );
     });

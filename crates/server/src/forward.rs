@@ -13,7 +13,7 @@
 //! that was forwarded once is never forwarded again (a leader that lost its
 //! lease meanwhile answers 503 itself), so no request loops between nodes.
 
-use crate::{AppState, error::engine_failed};
+use crate::{AppState, HttpError, error::engine_failed};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, Method};
@@ -73,6 +73,76 @@ fn not_leader(leader: Option<String>, why: Option<String>) -> Response {
         e.message = format!("{} ({why})", e.message);
     }
     e.into_response()
+}
+
+/// The path a follower posts its sockets' command frames to, on the leader.
+pub const COMMAND_PATH: &str = "/cluster/command";
+
+/// Passes a socket's command frame `text` to the leader, under the client's
+/// own bearer `token`; the leader's answer frame, or why there is none.
+pub async fn command(state: &AppState, token: &str, text: &str) -> Result<String, HttpError> {
+    let role = state.engine.role();
+    let unreachable = |why: Option<String>| {
+        let mut e = engine_failed(EngineError::NotLeader {
+            leader: role.leader_id.clone(),
+        });
+        if let Some(why) = why {
+            e.message = format!("{} ({why})", e.message);
+        }
+        e
+    };
+    let Some(addr) = role.leader_addr.clone() else {
+        return Err(unreachable(None));
+    };
+    let sent = client()
+        .post(format!("{}{COMMAND_PATH}", addr.trim_end_matches('/')))
+        .bearer_auth(token)
+        .header(FORWARDED_BY, role.node_id.as_str())
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .body(text.to_string())
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().is_success() => r
+            .text()
+            .await
+            .map_err(|e| unreachable(Some(format!("the leader's answer was cut off: {e}")))),
+        // The leader refused the caller itself (its session ended meanwhile).
+        Ok(r) if r.status() == axum::http::StatusCode::UNAUTHORIZED => {
+            Err(HttpError::unauthenticated())
+        }
+        Ok(r) => {
+            let status = r.status();
+            let body = r.text().await.unwrap_or_default();
+            let said = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            Err(unreachable(Some(format!(
+                "the leader answered {status}: {said}"
+            ))))
+        }
+        Err(e) if e.is_connect() => Err(unreachable(Some(format!(
+            "the leader at {addr} cannot be reached"
+        )))),
+        Err(e) => Err(unreachable(Some(format!(
+            "the leader at {addr} did not answer in time ({e}); send it again with the same client_id"
+        )))),
+    }
+}
+
+/// `POST /cluster/command` on the leader: a follower's socket command frame.
+pub async fn command_route(
+    State(state): State<Arc<AppState>>,
+    caller: crate::error::Caller,
+    body: String,
+) -> Response {
+    let frame = crate::ws::handle_forwarded(&state, &caller.0, &body).await;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        frame,
+    )
+        .into_response()
 }
 
 /// The middleware: commands go to the leader when this node follows.

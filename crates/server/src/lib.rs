@@ -199,6 +199,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(integrity::routes())
         .merge(metrics::routes())
         .merge(web::routes(&state))
+        .route(
+            forward::COMMAND_PATH,
+            axum::routing::post(forward::command_route),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             api::authorize,

@@ -107,10 +107,31 @@ struct AckedEvent<'a> {
 /// Handles one client text frame; returns the answer frame (JSON text), or
 /// stops the connection when its session has ended (nothing is applied then).
 pub(super) async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, Stop> {
-    let (state, who) = (conn.state, &conn.who);
     if let Some(why) = conn.session.ended() {
         return Err(Stop::session(why));
     }
+    answer(conn.state, &conn.who, text, Some(conn)).await
+}
+
+/// A command frame a follower passed on (`POST /cluster/command`), answered as
+/// if it had come over this node's socket: the caller was authenticated by
+/// the request's bearer token, against the store itself. Never passed on again.
+pub async fn handle_forwarded(state: &Arc<AppState>, who: &Principal, text: &str) -> String {
+    match answer(state, who, text, None).await {
+        Ok(frame) => frame,
+        // Only a socket's own session can stop it, and there is none here.
+        Err(_) => error_frame(None, &HttpError::unauthenticated()).to_string(),
+    }
+}
+
+/// Decides one command frame: parsed, deduplicated, checked, and submitted
+/// here (a leader), or passed on to the leader (a follower's socket, `conn`).
+async fn answer(
+    state: &Arc<AppState>,
+    who: &Principal,
+    text: &str,
+    conn: Option<&Conn<'_>>,
+) -> Result<String, Stop> {
     let refuse = |client_id: Option<&str>, e: HttpError| {
         state.metrics.ws_rejected.fetch_add(1, Relaxed);
         error_frame(client_id, &e).to_string()
@@ -187,8 +208,20 @@ pub(super) async fn handle_text(conn: &Conn<'_>, text: &str) -> Result<String, S
     let position = fix.is_some();
     // Anything but a position is applied only for a session the store itself
     // still holds live: a revocation by another process is not waited for.
-    if !position {
-        conn.session.recheck(state, who.user_id).await?;
+    if let Some(conn) = conn {
+        if !position {
+            conn.session.recheck(state, who.user_id).await?;
+        }
+        // A follower's socket: the leader decides (and remembers the answer
+        // by client id, so a retry through any node is answered the same).
+        if !state.engine.role().leader {
+            return Ok(
+                match crate::forward::command(state, &conn.token, text).await {
+                    Ok(frame) => frame,
+                    Err(e) => refuse(Some(&client_id), e),
+                },
+            );
+        }
     }
     let result = crate::trace::submit(state, Some(who), command).await;
     if let (Ok(_), Some((unit, at, t))) = (&result, fix) {

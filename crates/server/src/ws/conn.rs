@@ -52,6 +52,9 @@ pub(super) struct Conn<'a> {
     pub(super) state: &'a Arc<AppState>,
     pub(super) who: Principal,
     pub(super) session: SessionWatch<'a>,
+    /// The bearer token of the hello: a follower passes the client's commands
+    /// to the leader under it (never logged, never sent anywhere else).
+    pub(super) token: String,
 }
 
 impl Conn<'_> {

@@ -41,7 +41,8 @@ pub(super) async fn accept<'a>(
         return Err(Stop::Gone);
     };
     let auth = Arc::clone(&state.auth);
-    let live = tokio::task::spawn_blocking(move || auth.session(&token, now_ms()))
+    let bearer = token.clone();
+    let live = tokio::task::spawn_blocking(move || auth.session(&bearer, now_ms()))
         .await
         .map_err(|_| Stop::Gone)?;
     let Ok(live) = live else {
@@ -62,6 +63,7 @@ pub(super) async fn accept<'a>(
             expires_at_ms: live.expires_at_ms,
         },
         who,
+        token,
     };
     // A session ended between the check and the registration is caught here.
     conn.session.recheck(state, conn.who.user_id).await?;

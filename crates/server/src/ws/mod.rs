@@ -44,6 +44,7 @@ use closing::{LagMeter, Stop};
 use commands::handle_text;
 use events::forward;
 
+pub use commands::handle_forwarded;
 pub use dedup::Dedup;
 
 /// Read buffer per socket (see [`upgrade`]).
