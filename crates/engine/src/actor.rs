@@ -21,7 +21,7 @@ pub(crate) type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
 // position hot path to save a few hundred bytes of channel slot.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Request {
-    Command(Command, Reply<Vec<Published>>),
+    Command(Command, Option<crate::ClientTag>, Reply<Vec<Published>>),
     Recommend(IncidentId, Reply<UnitRecommendation>),
     RecommendHospitals(IncidentId, Reply<HospitalRecommendation>),
     Tick,
@@ -37,6 +37,8 @@ pub(crate) enum Request {
 pub(crate) struct Pending {
     pub(crate) reply: Option<Reply<Vec<Published>>>,
     pub(crate) events: Vec<Event>,
+    /// The client's id for the command, journaled with its answer.
+    pub(crate) tag: Option<crate::ClientTag>,
 }
 
 /// The state the actor thread owns, built by [`Engine::start`](crate::Engine::start).
@@ -56,6 +58,8 @@ pub(crate) struct Actor {
     /// The journal handle failed: reconnect (and rebuild the state from the
     /// journal) before anything else.
     pub(crate) reconnect: bool,
+    /// Commands remembered by their client id (journaled with their events).
+    pub(crate) answers: crate::answers::Answers,
     /// The leader's queue to Redis (a cluster with Redis only).
     pub(crate) fanout: Option<crate::fanout::Publisher>,
     pub(crate) roads: Box<dyn DriveTimes + Send>,
@@ -93,6 +97,7 @@ impl Actor {
                 pending.push(Pending {
                     reply: None,
                     events,
+                    tag: None,
                 });
             }
         }
@@ -140,7 +145,7 @@ impl Actor {
             for req in batch {
                 let err = EngineError::Journal(why.clone());
                 match req {
-                    Request::Command(_, reply) => drop(reply.send(Err(err))),
+                    Request::Command(_, _, reply) => drop(reply.send(Err(err))),
                     Request::Recommend(_, reply) => drop(reply.send(Err(err))),
                     Request::RecommendHospitals(_, reply) => drop(reply.send(Err(err))),
                     Request::Tick | Request::Replicate(_) | Request::RemotePosition(_) => {}
@@ -157,16 +162,33 @@ impl Actor {
         }
         for req in batch {
             match req {
-                Request::Command(_, reply) if !self.leading => {
+                Request::Command(_, _, reply) if !self.leading => {
                     let _ = reply.send(Err(EngineError::NotLeader {
                         leader: self.role.borrow().leader_id.clone(),
                     }));
                 }
-                Request::Command(cmd, reply) => {
+                Request::Command(cmd, tag, reply) => {
+                    if let Some(t) = &tag {
+                        // Applied before (durably): answer as then, apply nothing.
+                        if let Some(seqs) = self.answers.get(t) {
+                            let _ = reply.send(Err(EngineError::Duplicate {
+                                stream: self.opts.stream.clone(),
+                                seqs: seqs.clone(),
+                            }));
+                            continue;
+                        }
+                        // The same command twice in one batch: the second waits
+                        // for the first's answer to be journaled.
+                        if pending.iter().any(|p| p.tag.as_ref() == Some(t)) {
+                            let _ = reply.send(Err(EngineError::Busy));
+                            continue;
+                        }
+                    }
                     match self.dispatch.handle(now, cmd, self.roads.as_ref()) {
                         Ok(events) => pending.push(Pending {
                             reply: Some(reply),
                             events,
+                            tag,
                         }),
                         Err(r) => {
                             let _ = reply.send(Err(EngineError::Rejected(r)));
@@ -204,6 +226,7 @@ impl Actor {
                         pending.push(Pending {
                             reply: None,
                             events,
+                            tag: None,
                         });
                     }
                     self.refresh_pre_arrival(now, &mut pending);
@@ -219,13 +242,47 @@ impl Actor {
             .filter(|e| !volatile(e))
             .map(|e| entry(e, now))
             .collect();
+        // Each tagged command's answer, journaled with its events: the single
+        // writer knows the seqs they will get.
+        let mut next = self.last_seq.load(Ordering::SeqCst);
+        let mut answered = Vec::new();
+        for p in &pending {
+            let n = p.events.iter().filter(|e| !volatile(e)).count() as u64;
+            let seqs: Vec<u64> = (next + 1..=next + n).collect();
+            next += n;
+            if let (Some(tag), false) = (&p.tag, seqs.is_empty()) {
+                answered.push((tag.clone(), seqs));
+            }
+        }
+        let answer_entries: Vec<NewEntry> = answered
+            .iter()
+            .map(|(t, seqs)| crate::answers::Answers::entry(t, seqs, now.0))
+            .collect();
+        let answers_stream = crate::answers::stream_of(&self.opts.stream);
         let mut seqs = Vec::new();
         if !entries.is_empty() {
-            match self.journal.append_entries(&self.opts.stream, &entries) {
+            let groups: Vec<(&str, &[NewEntry])> = if answer_entries.is_empty() {
+                vec![(self.opts.stream.as_str(), &entries)]
+            } else {
+                vec![
+                    (self.opts.stream.as_str(), &entries),
+                    (answers_stream.as_str(), &answer_entries),
+                ]
+            };
+            match self.journal.append_groups(&groups) {
                 Ok(written) => {
-                    seqs = written.into_iter().map(|w| w.seq).collect();
+                    for w in written {
+                        if w.stream == self.opts.stream {
+                            seqs.push(w.seq);
+                        } else if w.stream == answers_stream {
+                            self.answers.seq = w.seq;
+                        }
+                    }
                     if let Some(last) = seqs.last() {
                         self.last_seq.store(*last, Ordering::SeqCst);
+                    }
+                    for (tag, s) in answered {
+                        self.answers.put(tag, s);
                     }
                 }
                 Err(e) => {

@@ -126,6 +126,7 @@ impl Engine {
             role: role_tx,
             lease_at: std::time::Instant::now(),
             reconnect: false,
+            answers: crate::answers::Answers::default(),
             fanout: None,
             roads,
             clock,
@@ -145,6 +146,9 @@ impl Engine {
                     .map_err(|e| EngineError::Threads(e.to_string()))?,
             );
         }
+        actor
+            .answers
+            .load(actor.journal.as_ref(), &actor.opts.stream)?;
         if leading {
             actor.restore_positions();
             actor.register_initial_fleet(Timestamp(actor.clock.now_ms()))?;
@@ -196,12 +200,25 @@ impl Engine {
 
     /// Submits a command and waits until its events are durable.
     pub async fn submit(&self, cmd: Command) -> Result<Vec<Published>, EngineError> {
-        self.ask(|reply| Request::Command(cmd, reply)).await
+        self.ask(|reply| Request::Command(cmd, None, reply)).await
+    }
+
+    /// [`Engine::submit`] for a command its client sent with an id: if a
+    /// command with the same tag was applied before (even before a restart or
+    /// a takeover), nothing is done and the answer is
+    /// [`EngineError::Duplicate`] with the seqs of the events it produced.
+    pub async fn submit_tagged(
+        &self,
+        cmd: Command,
+        tag: crate::ClientTag,
+    ) -> Result<Vec<Published>, EngineError> {
+        self.ask(|reply| Request::Command(cmd, Some(tag), reply))
+            .await
     }
 
     /// [`Engine::submit`] for callers outside an async runtime.
     pub fn submit_blocking(&self, cmd: Command) -> Result<Vec<Published>, EngineError> {
-        self.ask_blocking(|reply| Request::Command(cmd, reply))
+        self.ask_blocking(|reply| Request::Command(cmd, None, reply))
     }
 
     /// Submits without waiting for room: [`EngineError::Busy`] when the inbox is full.
@@ -212,7 +229,7 @@ impl Engine {
     ) -> Result<oneshot::Receiver<Result<Vec<Published>, EngineError>>, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .try_send(Request::Command(cmd, reply))
+            .try_send(Request::Command(cmd, None, reply))
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => EngineError::Busy,
                 mpsc::error::TrySendError::Closed(_) => EngineError::Stopped,

@@ -164,6 +164,7 @@ impl Actor {
                     Ok(events) if !events.is_empty() => pending.push(Pending {
                         reply: None,
                         events,
+                        tag: None,
                     }),
                     Ok(_) => {}
                     Err(e) => self.failed = Some(e.to_string()),
@@ -229,6 +230,8 @@ impl Actor {
         if any {
             self.publish_snapshot();
         }
+        self.answers
+            .load(self.journal.as_ref(), &self.opts.stream)?;
         Ok(())
     }
 

@@ -27,6 +27,7 @@
 //! receive.
 
 mod actor;
+mod answers;
 mod fanout;
 mod handle;
 mod journal;
@@ -36,6 +37,7 @@ mod published;
 mod roads_adapter;
 mod ticker;
 
+pub use answers::ClientTag;
 pub use fanout::RedisOptions;
 pub use handle::{Engine, register_command};
 pub use options::{ClusterOptions, EngineError, EngineOptions, NodeRole};

@@ -50,6 +50,10 @@ pub enum EngineError {
         match leader { Some(l) => format!(" (its leader is {l})"), None => " (no leader is known yet)".to_string() }
     )]
     NotLeader { leader: Option<String> },
+    /// The command was sent before with the same client id, and applied
+    /// then: these are the region-stream seqs of its events. Nothing was done now.
+    #[error("this command was applied before (its client_id was seen); nothing was done again")]
+    Duplicate { stream: String, seqs: Vec<u64> },
     #[error("the engine has stopped")]
     Stopped,
     #[error("the engine is overloaded, try again")]

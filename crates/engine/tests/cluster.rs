@@ -140,7 +140,14 @@ fn a_takeover_fences_the_paused_leader_and_resumes_its_deadlines_once() {
     let a = start(options(&db.url, "node-a", 120_000, 60_000), &clock);
     let b = start(options(&db.url, "node-b", 3000, 20), &clock);
     assert!(a.role().leader && !b.role().leader);
-    let out = a.submit_blocking(merah()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let tag = ClientTag {
+        user: 1,
+        client_id: "w-1".into(),
+    };
+    let out = rt.block_on(a.submit_tagged(merah(), tag.clone())).unwrap();
     assert_eq!(out[1].event.kind(), "unit_assigned");
 
     // Its lease runs out while it is paused; `b` takes it in a new term.
@@ -153,6 +160,15 @@ fn a_takeover_fences_the_paused_leader_and_resumes_its_deadlines_once() {
     tick_until(&b, "node-b leads", |b| b.role().leader);
     assert_eq!(b.role().term, 2);
     assert_eq!(b.last_seq(), 23, "it caught up before leading");
+    // The client that sent its command to the old leader sends it again to
+    // the new one: answered as the first time, applied once.
+    assert_eq!(
+        rt.block_on(b.submit_tagged(merah(), tag.clone())),
+        Err(EngineError::Duplicate {
+            stream: "region:banyumas".into(),
+            seqs: vec![22, 23]
+        })
+    );
     assert_eq!(
         b.role().leader_addr.as_deref(),
         Some("http://node-b.test:8119")

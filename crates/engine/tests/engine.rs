@@ -546,3 +546,61 @@ fn a_journal_written_with_integer_instants_replays_to_the_same_state() {
     assert!(created[0].payload.contains("\"received_at\":1790000000000"));
     assert!(created[1].payload.contains("\"received_at\":\"2026-09-21T"));
 }
+
+#[test]
+fn a_command_sent_again_with_its_client_id_is_applied_once_even_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(1_790_000_000_000);
+    let start = || {
+        Engine::start(
+            options(dir.path()),
+            Box::new(StraightLine::default()),
+            clock.clone(),
+        )
+        .unwrap()
+    };
+    let tag = ClientTag {
+        user: 7,
+        client_id: "c-1".into(),
+    };
+    let engine = start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let first = rt
+        .block_on(engine.submit_tagged(merah(), tag.clone()))
+        .unwrap();
+    let seqs: Vec<u64> = first.iter().map(|p| p.seq).collect();
+    assert_eq!(seqs, [22, 23]);
+    let again = rt.block_on(engine.submit_tagged(merah(), tag.clone()));
+    assert_eq!(
+        again,
+        Err(EngineError::Duplicate {
+            stream: "region:banyumas".into(),
+            seqs: seqs.clone()
+        })
+    );
+    engine.shutdown();
+    // After a restart the journal remembers the answer.
+    let engine = start();
+    let again = rt.block_on(engine.submit_tagged(merah(), tag.clone()));
+    assert_eq!(
+        again,
+        Err(EngineError::Duplicate {
+            stream: "region:banyumas".into(),
+            seqs
+        })
+    );
+    assert_eq!(engine.snapshot().incidents().count(), 1);
+    // Another client id, or another account with the same id, is a new command.
+    let other = ClientTag {
+        user: 8,
+        client_id: "c-1".into(),
+    };
+    assert!(rt.block_on(engine.submit_tagged(merah(), other)).is_ok());
+    assert_eq!(engine.snapshot().incidents().count(), 2);
+    engine.shutdown();
+    let journal = satria_store::Journal::open(dir.path()).unwrap();
+    assert_eq!(journal.last_seq("answers:region:banyumas"), 2);
+    assert!(journal.verify().unwrap().is_ok());
+}

@@ -48,6 +48,17 @@ pub async fn submit(
     who: Option<&Principal>,
     cmd: Command,
 ) -> Result<Vec<Published>, EngineError> {
+    submit_tagged(state, who, cmd, None).await
+}
+
+/// [`submit`] for a command its client sent with an id: applied once, even
+/// when sent again after a restart or a takeover (`EngineError::Duplicate`).
+pub async fn submit_tagged(
+    state: &AppState,
+    who: Option<&Principal>,
+    cmd: Command,
+    client_id: Option<&str>,
+) -> Result<Vec<Published>, EngineError> {
     let quiet = matches!(cmd, Command::UpdatePosition { .. });
     let span = if quiet {
         tracing::Span::none()
@@ -55,7 +66,23 @@ pub async fn submit(
         command_span(&cmd, who)
     };
     let t = std::time::Instant::now();
-    let r = state.engine.submit(cmd).instrument(span.clone()).await;
+    let tag = match (who, client_id) {
+        (Some(p), Some(id)) => Some(satria_engine::ClientTag {
+            user: p.user_id,
+            client_id: id.to_string(),
+        }),
+        _ => None,
+    };
+    let r = match tag {
+        Some(tag) => {
+            state
+                .engine
+                .submit_tagged(cmd, tag)
+                .instrument(span.clone())
+                .await
+        }
+        None => state.engine.submit(cmd).instrument(span.clone()).await,
+    };
     let took = t.elapsed();
     state.metrics.commit.observe(took);
     if !quiet {

@@ -223,7 +223,10 @@ async fn answer(
             );
         }
     }
-    let result = crate::trace::submit(state, Some(who), command).await;
+    // Positions are volatile and never repeated; everything else is
+    // remembered by its client id in the journal, with its events.
+    let tagged = (!position).then_some(client_id.as_str());
+    let result = crate::trace::submit_tagged(state, Some(who), command, tagged).await;
     if let (Ok(_), Some((unit, at, t))) = (&result, fix) {
         state.last_fixes.set(&unit, at, t);
     }
@@ -240,6 +243,24 @@ async fn answer(
                 .collect(),
         })
         .unwrap_or_default(),
+        // Applied before this node's memory began (a restart, a takeover):
+        // the journal remembers, and the answer is the first one's.
+        Err(satria_engine::EngineError::Duplicate { stream, seqs }) => {
+            state.metrics.ws_duplicates.fetch_add(1, Relaxed);
+            let ack = serde_json::to_string(&Ack {
+                r#type: "ack",
+                client_id: &client_id,
+                events: seqs
+                    .iter()
+                    .map(|&seq| AckedEvent {
+                        stream: &stream,
+                        seq,
+                    })
+                    .collect(),
+            })
+            .unwrap_or_default();
+            return Ok(format!("{{\"duplicate\":true,{}", &ack[1..]));
+        }
         Err(e) => {
             let e = crate::error::engine_failed(e);
             if e.status.is_server_error() {
