@@ -254,6 +254,12 @@ fn the_follower_forwards_commands_and_takes_over_when_the_leader_is_killed() {
             assert!(Instant::now() < deadline, "the follower did not catch up");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let rb = readyz(&http, &b).await;
+        assert_eq!(
+            (rb["lag"].as_u64(), rb["journal_readable"].as_bool()),
+            (Some(0), Some(true)),
+            "{rb}"
+        );
 
         // The leader dies without a word; the follower leads after the TTL.
         drop(a);

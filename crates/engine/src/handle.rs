@@ -313,6 +313,17 @@ impl Engine {
         self.readers.read_since(stream, after, limit)
     }
 
+    /// How many journaled events of the region this node has not applied
+    /// yet (0 on a leader; a follower's lag behind the journal). Blocking:
+    /// one read of the journal, which also tells that it can be read.
+    pub fn lag(&self) -> Result<u64, StoreError> {
+        let head = self.readers.head_seq(&self.stream)?;
+        if self.role().leader {
+            return Ok(0);
+        }
+        Ok(head.saturating_sub(self.last_seq()))
+    }
+
     /// The journal's integrity as the consoles show it (blocking).
     pub fn integrity_status(&self) -> Result<IntegrityStatus, StoreError> {
         self.readers.integrity_status(self.start_report.head_row)

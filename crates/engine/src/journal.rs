@@ -171,6 +171,28 @@ impl Readers {
         }
     }
 
+    /// The last seq of `stream` in the journal now.
+    pub(crate) fn head_seq(&self, stream: &str) -> Result<u64, StoreError> {
+        match self {
+            Readers::Dir(dir) => JournalReader::open(dir)?.stream_seq(stream),
+            Readers::Postgres { url, idle } => {
+                let taken = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let reader = match taken {
+                    Some(r) => r,
+                    None => PgJournal::open_reader(url)?,
+                };
+                let head = reader.stream_head(stream);
+                if head.is_ok() {
+                    let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+                    if idle.len() < IDLE_READERS {
+                        idle.push(reader);
+                    }
+                }
+                head
+            }
+        }
+    }
+
     /// Up to `limit` entries of `stream` with `seq > after`, in order.
     pub(crate) fn read_since(
         &self,

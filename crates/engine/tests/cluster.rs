@@ -106,12 +106,15 @@ fn one_node_leads_the_others_follow_the_journal_and_refuse_commands() {
     let out = a.submit_blocking(merah()).unwrap();
     let seqs: Vec<_> = out.iter().map(|p| (p.event.kind(), p.seq)).collect();
     assert_eq!(seqs, [("incident_created", 22), ("unit_assigned", 23)]);
+    // Until it ticks, the follower is two events behind the journal.
+    assert_eq!((a.lag().unwrap(), b.lag().unwrap()), (0, 2));
     // The follower publishes what the leader journaled, with the same seqs.
     for expected in &out {
         let p = next(&b, &mut sub);
         assert_eq!((p.seq, &p.event), (expected.seq, &expected.event));
     }
     assert_eq!(b.last_seq(), 23);
+    assert_eq!(b.lag().unwrap(), 0);
     assert_eq!(b.snapshot().incidents().count(), 1);
     // It answers reads from its own state ...
     let rec = b.recommend_blocking(IncidentId(1)).unwrap();

@@ -130,11 +130,15 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let journal_ok = {
+    // Readable, and how far this node is behind it (a follower's lag).
+    let (journal_ok, lag) = {
         let engine = Arc::clone(&state.engine);
-        tokio::task::spawn_blocking(move || engine.read_since("readyz", 0, 1).is_ok())
-            .await
-            .unwrap_or(false)
+        tokio::task::spawn_blocking(move || {
+            let lag = engine.lag();
+            (lag.is_ok(), lag.ok())
+        })
+        .await
+        .unwrap_or((false, None))
     };
     // A follower is ready: it serves reads and forwards or refuses commands
     // with 503 until a leader is known; the balancer needs its role to know
@@ -150,6 +154,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         "term": role.term,
         "leader_id": role.leader_id,
         "leader_addr": role.leader_addr,
+        "lag": lag,
     });
     let ok = state.graph_loaded && journal_ok && !state.is_draining();
     let code = if ok {

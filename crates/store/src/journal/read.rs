@@ -153,6 +153,17 @@ impl JournalReader {
         read_rows(&self.conn, &self.path, after_row, limit)
     }
 
+    /// The last seq of `stream` (0 when it has none).
+    pub fn stream_seq(&self, stream: &str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT coalesce(max(seq), 0) FROM entries WHERE stream = ?1",
+                [stream],
+                |r| r.get(0),
+            )
+            .map_err(db(&self.path, "read a stream's last seq"))
+    }
+
     /// The number of the last row (0 for an empty journal).
     pub fn last_row(&self) -> Result<u64, StoreError> {
         self.conn

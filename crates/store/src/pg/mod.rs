@@ -125,14 +125,15 @@ impl PgJournal {
         j.verify_with(key, exported)
     }
 
-    /// A read-only handle on the journal at `url` (a follower's or a
-    /// console's replay reads): connects and checks the schema, but creates
-    /// and migrates nothing, and loads the head and the streams' seqs.
+    /// A read-only handle on the journal at `url` (a console's replay reads):
+    /// connects and checks the schema, but creates and migrates nothing, and
+    /// loads no head (its reads go to the database each time; a scan of every
+    /// stream's last seq would cost a full pass over a large journal).
     pub fn open_reader(url: &str) -> Result<PgJournal, StoreError> {
         let mut client = connect::connect(url)?;
         let shown = redact(url);
         schema::check_read_only(&mut client, &shown)?;
-        let mut j = PgJournal {
+        Ok(PgJournal {
             client: RefCell::new(client),
             url: shown,
             last_row: 0,
@@ -140,9 +141,7 @@ impl PgJournal {
             last_seq: HashMap::new(),
             poisoned: None,
             fence: None,
-        };
-        j.load_state()?;
-        Ok(j)
+        })
     }
 
     /// The database URL without its password.
@@ -163,6 +162,21 @@ impl PgJournal {
     /// Last sequence number of `stream` this handle knows (0 if none).
     pub fn last_seq(&self, stream: &str) -> u64 {
         self.last_seq.get(stream).copied().unwrap_or(0)
+    }
+
+    /// The last seq of `stream` in the database now (one index lookup),
+    /// whatever this handle wrote or read.
+    pub fn stream_head(&self, stream: &str) -> Result<u64, StoreError> {
+        let path = self.location();
+        let row = self
+            .client
+            .borrow_mut()
+            .query_one(
+                "SELECT coalesce(max(seq), 0) FROM entries WHERE stream = $1",
+                &[&stream],
+            )
+            .map_err(pg(&path, "read a stream's last seq"))?;
+        Ok(row.get::<_, i64>(0) as u64)
     }
 
     /// Names of all streams that have entries, sorted.
