@@ -160,6 +160,39 @@ pub(crate) enum Readers {
 /// Idle PostgreSQL read connections kept open.
 const IDLE_READERS: usize = 4;
 
+/// Runs `read` on an idle connection (or a new one), keeps the connection
+/// for the next read when it worked, and tries once more on a new connection
+/// when an idle one failed (the database restarted since it was opened).
+fn with_reader<T>(
+    url: &str,
+    idle: &Mutex<Vec<PgJournal>>,
+    read: impl Fn(&PgJournal) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let taken = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let (reader, result) = match taken {
+        Some(r) => match read(&r) {
+            Ok(v) => (r, Ok(v)),
+            Err(_) => {
+                let fresh = PgJournal::open_reader(url)?;
+                let result = read(&fresh);
+                (fresh, result)
+            }
+        },
+        None => {
+            let fresh = PgJournal::open_reader(url)?;
+            let result = read(&fresh);
+            (fresh, result)
+        }
+    };
+    if result.is_ok() {
+        let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < IDLE_READERS {
+            idle.push(reader);
+        }
+    }
+    result
+}
+
 impl Readers {
     pub(crate) fn new(opts: &EngineOptions) -> Readers {
         match &opts.cluster {
@@ -175,21 +208,7 @@ impl Readers {
     pub(crate) fn head_seq(&self, stream: &str) -> Result<u64, StoreError> {
         match self {
             Readers::Dir(dir) => JournalReader::open(dir)?.stream_seq(stream),
-            Readers::Postgres { url, idle } => {
-                let taken = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-                let reader = match taken {
-                    Some(r) => r,
-                    None => PgJournal::open_reader(url)?,
-                };
-                let head = reader.stream_head(stream);
-                if head.is_ok() {
-                    let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
-                    if idle.len() < IDLE_READERS {
-                        idle.push(reader);
-                    }
-                }
-                head
-            }
+            Readers::Postgres { url, idle } => with_reader(url, idle, |r| r.stream_head(stream)),
         }
     }
 
@@ -203,20 +222,7 @@ impl Readers {
         match self {
             Readers::Dir(dir) => JournalReader::open(dir)?.read_since(stream, after, limit),
             Readers::Postgres { url, idle } => {
-                let taken = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-                let reader = match taken {
-                    Some(r) => r,
-                    None => PgJournal::open_reader(url)?,
-                };
-                let read = reader.read_since(stream, after, limit);
-                // A connection that failed is dropped; a good one waits for the next read.
-                if read.is_ok() {
-                    let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
-                    if idle.len() < IDLE_READERS {
-                        idle.push(reader);
-                    }
-                }
-                read
+                with_reader(url, idle, |r| r.read_since(stream, after, limit))
             }
         }
     }

@@ -446,3 +446,40 @@ fn a_new_leader_starts_with_the_last_positions_kept_in_redis() {
     assert!((fix.at.lat - -7.43).abs() < 1e-9 && (fix.at.lon - 109.25).abs() < 1e-9);
     b.shutdown();
 }
+
+#[test]
+fn a_leader_that_loses_its_database_connections_refuses_then_leads_again() {
+    let Some(db) = TestDatabase::create("cluster_pg_loss") else {
+        return;
+    };
+    let clock = Clock::system();
+    let a = start(options(&db.url, "node-a", 1000, 200), &clock);
+    a.submit_blocking(merah()).unwrap();
+    // Every connection to the database is cut, as by a PostgreSQL restart.
+    db.client()
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap();
+    // Nothing is acknowledged that is not journaled: the command is refused.
+    let e = a.submit_blocking(merah()).unwrap_err();
+    assert!(
+        matches!(e, EngineError::Journal(_) | EngineError::NotLeader { .. }),
+        "{e:?}"
+    );
+    // It reconnects by itself and, once its old lease has run out, leads in a new term.
+    tick_until(&a, "node-a leads again", |a| a.role().leader);
+    assert_eq!(a.role().term, 2);
+    let out = a.submit_blocking(merah()).unwrap();
+    assert_eq!(out[0].event.kind(), "incident_created");
+    assert_eq!(
+        count(&db, "incident_created"),
+        2,
+        "the refused one was not written"
+    );
+    let report = satria_store::PgJournal::verify_url(&db.url, None, &[]).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    a.shutdown();
+}

@@ -302,7 +302,26 @@ const WRITE_LOCK: i64 = 0x7361_7472_6175_7468;
 /// The store's database.
 pub(crate) enum Db {
     Sqlite(Mutex<rusqlite::Connection>),
-    Postgres { client: Mutex<postgres::Client> },
+    Postgres {
+        client: Box<Mutex<postgres::Client>>,
+        /// To connect again after the database restarted (kept in memory only).
+        url: String,
+    },
+}
+
+/// The PostgreSQL connection, connected again first when the old one was
+/// closed (the database restarted, or cut the session): the next call after
+/// an outage works without restarting the node. A call that fails midway is
+/// not retried (its outcome may be unknown); its caller gets the error.
+fn pg_client<'a>(
+    client: &'a Mutex<postgres::Client>,
+    url: &str,
+) -> Result<MutexGuard<'a, postgres::Client>, DbError> {
+    let mut c = lock(client);
+    if c.is_closed() {
+        *c = satria_store::pg::connect(url).map_err(|e| DbError::new(e.to_string()))?;
+    }
+    Ok(c)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -340,8 +359,8 @@ impl Db {
                 }
                 Ok(out)
             }
-            Db::Postgres { client } => {
-                let mut c = lock(client);
+            Db::Postgres { client, url } => {
+                let mut c = pg_client(client, url)?;
                 let mut tx = c.transaction().map_err(DbError::from)?;
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
                     .map_err(DbError::from)?;
@@ -388,8 +407,8 @@ impl Db {
                 tx.commit().map_err(DbError::from)?;
                 Ok(out)
             }
-            Db::Postgres { client } => {
-                let mut c = lock(client);
+            Db::Postgres { client, url } => {
+                let mut c = pg_client(client, url)?;
                 let mut tx = c
                     .build_transaction()
                     .isolation_level(postgres::IsolationLevel::RepeatableRead)

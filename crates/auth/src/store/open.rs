@@ -179,7 +179,8 @@ impl AuthStore {
         prepare_pg(&mut client, &shown)?;
         let store = AuthStore {
             db: Db::Postgres {
-                client: Mutex::new(client),
+                client: Box::new(Mutex::new(client)),
+                url: url.to_string(),
             },
             config,
             dummy_hash: OnceLock::new(),

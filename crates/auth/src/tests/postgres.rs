@@ -301,3 +301,55 @@ fn a_centres_accounts_copy_into_the_cluster_with_their_sessions_and_access_log()
     assert!(err.contains("holds other accounts"), "{err}");
     assert_eq!(cluster.list_users().unwrap().len(), 3);
 }
+
+#[test]
+fn after_the_database_cut_its_connections_the_next_calls_work_again() {
+    let Some(db) = TestDatabase::create("auth_reconnect") else {
+        return;
+    };
+    let store = node(&db);
+    store
+        .add_user(user("dispatch.r", "benar-sekali", Role::Dispatcher), T0)
+        .unwrap();
+    let s = store.login("dispatch.r", "benar-sekali", "ip", T0).unwrap();
+    // As a PostgreSQL restart does: every session of the database ends.
+    db.client()
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap();
+    // At most the call that meets the dead connection fails; later ones
+    // reconnect without restarting the node.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut failures = 0;
+    loop {
+        match store.authenticate(&s.token, T0 + 1) {
+            Ok(p) => {
+                assert_eq!(p.username, "dispatch.r");
+                break;
+            }
+            Err(e) => {
+                failures += 1;
+                assert!(matches!(e, AuthError::Storage(_)), "{e:?}");
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "never reconnected: {e}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    }
+    assert!(failures <= 1, "{failures} calls failed");
+    store
+        .record_at(
+            &store.user("dispatch.r").unwrap().unwrap().principal(),
+            "read",
+            "incident:1",
+            "board",
+            T0 + 2,
+        )
+        .unwrap();
+    assert_eq!(store.verify_access_log().unwrap(), 2);
+}
