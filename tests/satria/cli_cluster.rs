@@ -23,6 +23,25 @@ struct Node {
     _lines: Receiver<String>,
 }
 
+impl Node {
+    /// SIGTERM, as a service manager stops it; the exit status.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let term = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the node did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -436,7 +455,20 @@ fn two_regions_on_one_journal_are_led_by_two_nodes() {
             ("region:banyumas-latihan".to_string(), "node-c".to_string())
         ]
     );
-    drop((a, c));
+    // A node stopped as a service manager stops it ends cleanly (its
+    // database connections closed off the async runtime) and lets its lease go.
+    let status = c.stop();
+    assert!(status.success(), "{status}");
+    let free: i64 = client
+        .query_one(
+            "SELECT (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::int8
+             FROM leases WHERE region = 'region:banyumas-latihan'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(free < 0, "the lease was released: expires in {free} ms");
+    drop(a);
     // Both regions' rows interleave in one hash chain, which verifies.
     let o = satria(&["audit", "verify", "--database", &db.url]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -157,6 +157,19 @@ pub(crate) enum Readers {
     },
 }
 
+impl Drop for Readers {
+    fn drop(&mut self) {
+        // Closed on a thread of their own: the synchronous client blocks on a
+        // runtime of its own to close, which is refused inside an async one.
+        if let Readers::Postgres { idle, .. } = self {
+            let idle = std::mem::take(idle.get_mut().unwrap_or_else(|p| p.into_inner()));
+            if !idle.is_empty() {
+                let _ = std::thread::spawn(move || drop(idle)).join();
+            }
+        }
+    }
+}
+
 /// Idle PostgreSQL read connections kept open.
 const IDLE_READERS: usize = 4;
 

@@ -215,6 +215,17 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Run a cluster of this many nodes on --database (the first leads; consoles
+        /// and crews spread over all; calls go to the last, a follower, which forwards them).
+        #[arg(long, default_value_t = 1, requires = "database")]
+        nodes: usize,
+        /// A throw-away PostgreSQL database for the cluster's journal and accounts
+        /// (it must hold no journal yet).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+        /// Redis for the cluster's fan-out (a key prefix of this run's own).
+        #[arg(long, value_name = "URL", requires = "database")]
+        redis: Option<String>,
     },
 }
 
@@ -511,6 +522,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             speed_kmh,
             seed,
             json,
+            nodes,
+            database,
+            redis,
         } => {
             let graph = match graph {
                 Some(g) => g,
@@ -527,6 +541,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 speed_kmh,
                 seed,
                 json,
+                nodes,
+                database,
+                redis,
             })?
         }
         Command::Facts => {

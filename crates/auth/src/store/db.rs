@@ -303,7 +303,8 @@ const WRITE_LOCK: i64 = 0x7361_7472_6175_7468;
 pub(crate) enum Db {
     Sqlite(Mutex<rusqlite::Connection>),
     Postgres {
-        client: Box<Mutex<postgres::Client>>,
+        /// `None` only while the store is dropped.
+        client: Box<Mutex<Option<postgres::Client>>>,
         /// To connect again after the database restarted (kept in memory only).
         url: String,
     },
@@ -314,14 +315,26 @@ pub(crate) enum Db {
 /// an outage works without restarting the node. A call that fails midway is
 /// not retried (its outcome may be unknown); its caller gets the error.
 fn pg_client<'a>(
-    client: &'a Mutex<postgres::Client>,
+    client: &'a Mutex<Option<postgres::Client>>,
     url: &str,
-) -> Result<MutexGuard<'a, postgres::Client>, DbError> {
+) -> Result<MutexGuard<'a, Option<postgres::Client>>, DbError> {
     let mut c = lock(client);
-    if c.is_closed() {
-        *c = satria_store::pg::connect(url).map_err(|e| DbError::new(e.to_string()))?;
+    if c.as_ref().is_none_or(postgres::Client::is_closed) {
+        *c = Some(satria_store::pg::connect(url).map_err(|e| DbError::new(e.to_string()))?);
     }
     Ok(c)
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        // The synchronous client closes its connection by blocking on a
+        // runtime of its own, which is refused inside an async runtime (where
+        // the server drops its state): close it on a thread of its own.
+        if let Db::Postgres { client, .. } = self {
+            let c = lock(client).take();
+            let _ = std::thread::spawn(move || drop(c)).join();
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -360,7 +373,10 @@ impl Db {
                 Ok(out)
             }
             Db::Postgres { client, url } => {
-                let mut c = pg_client(client, url)?;
+                let mut g = pg_client(client, url)?;
+                let c = g
+                    .as_mut()
+                    .ok_or_else(|| DbError::new("the store is closed"))?;
                 let mut tx = c.transaction().map_err(DbError::from)?;
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
                     .map_err(DbError::from)?;
@@ -408,7 +424,10 @@ impl Db {
                 Ok(out)
             }
             Db::Postgres { client, url } => {
-                let mut c = pg_client(client, url)?;
+                let mut g = pg_client(client, url)?;
+                let c = g
+                    .as_mut()
+                    .ok_or_else(|| DbError::new("the store is closed"))?;
                 let mut tx = c
                     .build_transaction()
                     .isolation_level(postgres::IsolationLevel::RepeatableRead)

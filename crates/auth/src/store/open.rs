@@ -179,7 +179,7 @@ impl AuthStore {
         prepare_pg(&mut client, &shown)?;
         let store = AuthStore {
             db: Db::Postgres {
-                client: Box::new(Mutex::new(client)),
+                client: Box::new(Mutex::new(Some(client))),
                 url: url.to_string(),
             },
             config,

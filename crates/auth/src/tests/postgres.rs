@@ -353,3 +353,17 @@ fn after_the_database_cut_its_connections_the_next_calls_work_again() {
         .unwrap();
     assert_eq!(store.verify_access_log().unwrap(), 2);
 }
+
+#[test]
+fn accounts_made_before_any_node_started_leave_room_for_the_journal() {
+    let Some(db) = TestDatabase::create("auth_first") else {
+        return;
+    };
+    node(&db)
+        .add_user(user("admin.f", "benar-sekali", Role::Admin), T0)
+        .unwrap();
+    // The journal opens in the same database, and the accounts are still there.
+    let j = satria_store::PgJournal::open(&db.url).unwrap();
+    assert_eq!(j.last_row(), 0);
+    assert_eq!(node(&db).list_users().unwrap().len(), 1);
+}

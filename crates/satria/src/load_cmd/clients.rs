@@ -34,7 +34,8 @@ pub(super) async fn login(
 pub(super) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-pub(super) async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Ws> {
+pub(super) async fn connect(ws_url: String, token: &str) -> anyhow::Result<Ws> {
+    let ws_url = ws_url.as_str();
     // A small read buffer, as the server has: tungstenite zero-fills the free
     // buffer before each read, and the 128 KiB default would make the load
     // tool, not the server, the bottleneck. No Nagle, as browsers and the

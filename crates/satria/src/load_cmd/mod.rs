@@ -57,6 +57,10 @@ pub struct LoadArgs {
     pub speed_kmh: f64,
     pub seed: u64,
     pub json: bool,
+    /// Nodes of a cluster on `database` (1: one node on a data directory).
+    pub nodes: usize,
+    pub database: Option<String>,
+    pub redis: Option<String>,
 }
 
 const PASSWORD: &str = "uji-beban-satria-119";
@@ -99,13 +103,32 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     let fleet = load_fleet(args.crews.max(1), &places, &net, &mut rng);
     drop(net);
 
+    if !(1..=16).contains(&args.nodes) {
+        bail!("--nodes must be between 1 and 16");
+    }
     let dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
     let fleet_csv = dir.path().join("fleet.csv");
     std::fs::write(&fleet_csv, fleet_to_csv(&fleet))?;
-    create_accounts(dir.path(), &fleet[..args.crews])?;
-    let mut server = Spawned::start(dir.path(), &args.graph, &fleet_csv)?;
+    let cluster = match &args.database {
+        Some(url) => Some(server::Cluster::prepare(url, args.redis.clone())?),
+        None => None,
+    };
+    create_accounts(dir.path(), args.database.as_deref(), &fleet[..args.crews])?;
+    let mut servers = Vec::new();
+    for k in 0..args.nodes {
+        let data = dir.path().join(format!("node-{k}"));
+        std::fs::create_dir_all(&data)?;
+        servers.push(Spawned::start(
+            &data,
+            &args.graph,
+            &fleet_csv,
+            cluster.as_ref().map(|c| c.args(k)).unwrap_or_default(),
+        )?);
+    }
+    let server = &servers[0];
     println!(
-        "== satria load: server pid {} on {}; {} consoles, {} crews at {} Hz, {} incidents/min, {} s warm-up + {} s measured",
+        "== satria load: {} node(s), leader pid {} on {}; {} consoles, {} crews at {} Hz, {} incidents/min, {} s warm-up + {} s measured",
+        servers.len(),
         server.pid,
         server.addr,
         args.consoles,
@@ -118,8 +141,20 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = rt.block_on(drive(&args, &server, &fleet[..args.crews], places));
-    server.stop();
+    let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
+    let result = rt.block_on(drive(
+        &args,
+        server.pid,
+        &addrs,
+        &fleet[..args.crews],
+        places,
+    ));
+    for s in &mut servers {
+        s.stop();
+    }
+    if let Some(c) = &cluster {
+        c.clean();
+    }
     let report = result?;
     print_report(&args, &report);
     Ok(())
@@ -165,12 +200,15 @@ impl Shared {
 
 async fn drive(
     args: &LoadArgs,
-    server: &Spawned,
+    pid: u32,
+    addrs: &[String],
     crews: &[Unit],
     places: Vec<LatLon>,
 ) -> anyhow::Result<Report> {
-    let base = format!("http://{}", server.addr);
-    let ws_url = format!("ws://{}/ws", server.addr);
+    // Clients spread over the nodes; calls go to the last one (in a cluster a
+    // follower, which forwards them to the leader).
+    let node = |k: usize| &addrs[k % addrs.len()];
+    let base = format!("http://{}", addrs[addrs.len() - 1]);
     let http = reqwest::Client::new();
     let shared = Arc::new(Shared::default());
     let dispatcher = login(&http, &base, "load-dispatcher").await?;
@@ -179,8 +217,8 @@ async fn drive(
     let mut console_tasks = Vec::new();
     for chunk in (0..args.consoles).collect::<Vec<_>>().chunks(50) {
         let mut conns = Vec::new();
-        for _ in chunk {
-            conns.push(connect(&ws_url, &dispatcher));
+        for &k in chunk {
+            conns.push(connect(format!("ws://{}/ws", node(k)), &dispatcher));
         }
         for ws in futures_util::future::join_all(conns).await {
             let ws = ws.context("a console could not connect")?;
@@ -189,9 +227,9 @@ async fn drive(
     }
     // Crews.
     let mut crew_tasks = Vec::new();
-    for u in crews {
+    for (k, u) in crews.iter().enumerate() {
         let token = login(&http, &base, &crew_username(u)).await?;
-        let ws = connect(&ws_url, &token).await?;
+        let ws = connect(format!("ws://{}/ws", node(k)), &token).await?;
         crew_tasks.push(tokio::spawn(crew(
             ws,
             u.clone(),
@@ -200,8 +238,7 @@ async fn drive(
             Arc::clone(&shared),
         )));
     }
-    // Memory sampler.
-    let pid = server.pid;
+    // Memory sampler (of the leader).
     let peak = Arc::new(AtomicU64::new(0));
     let sampler = {
         let (peak, shared) = (Arc::clone(&peak), Arc::clone(&shared));

@@ -78,15 +78,21 @@ pub(super) fn fleet_to_csv(fleet: &[Unit]) -> String {
 /// One dispatcher and one crew account per unit, in the throw-away data
 /// directory. The cheap hash is for these accounts only: they live as long as
 /// the run.
-pub(super) fn create_accounts(dir: &std::path::Path, crews: &[Unit]) -> anyhow::Result<()> {
-    let auth = AuthStore::open_with(
-        &dir.join("auth.sqlite"),
-        AuthConfig {
-            hash: HashParams::INSECURE_FAST,
-            max_failures: 0,
-            ..AuthConfig::default()
-        },
-    )?;
+/// In a cluster, in its database.
+pub(super) fn create_accounts(
+    dir: &std::path::Path,
+    database: Option<&str>,
+    crews: &[Unit],
+) -> anyhow::Result<()> {
+    let config = AuthConfig {
+        hash: HashParams::INSECURE_FAST,
+        max_failures: 0,
+        ..AuthConfig::default()
+    };
+    let auth = match database {
+        Some(url) => AuthStore::open_postgres(url, config)?,
+        None => AuthStore::open_with(&dir.join("auth.sqlite"), config)?,
+    };
     let now = satria_server::now_ms();
     let add = |username: String, role, unit: Option<String>| {
         auth.add_user(
@@ -112,6 +118,67 @@ pub(super) fn crew_username(u: &Unit) -> String {
     format!("crew-{}", u.id.0.to_ascii_lowercase())
 }
 
+/// The cluster a `--nodes` run starts: its database and Redis.
+pub(super) struct Cluster {
+    url: String,
+    redis: Option<String>,
+    prefix: String,
+}
+
+impl Cluster {
+    /// Checks that the database is a throw-away one (no journal yet).
+    pub(super) fn prepare(url: &str, redis: Option<String>) -> anyhow::Result<Cluster> {
+        match satria_store::PgJournal::open_reader(url) {
+            Ok(j) if j.stream_head("region:banyumas")? > 0 => bail!(
+                "{}: holds a journal already; give satria load a throw-away database",
+                satria_store::pg::redact(url)
+            ),
+            Ok(_) | Err(satria_store::StoreError::ForeignSchema { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Cluster {
+            url: url.to_string(),
+            redis,
+            prefix: format!("satria-load:{}:", std::process::id()),
+        })
+    }
+
+    /// The flags of node `k`.
+    pub(super) fn args(&self, k: usize) -> Vec<String> {
+        let mut a = vec![
+            "--database".to_string(),
+            self.url.clone(),
+            "--node-id".to_string(),
+            format!("load-{k}"),
+        ];
+        if let Some(r) = &self.redis {
+            a.extend([
+                "--redis".to_string(),
+                r.clone(),
+                "--redis-prefix".to_string(),
+                self.prefix.clone(),
+            ]);
+        }
+        a
+    }
+
+    /// Deletes this run's Redis keys.
+    pub(super) fn clean(&self) {
+        let Some(r) = &self.redis else { return };
+        if let Ok(mut c) = redis_client(r) {
+            for k in ["events", "positions", "last-positions"] {
+                let _ = redis::cmd("DEL")
+                    .arg(format!("{}region:banyumas:{k}", self.prefix))
+                    .query::<i64>(&mut c);
+            }
+        }
+    }
+}
+
+fn redis_client(url: &str) -> redis::RedisResult<redis::Connection> {
+    redis::Client::open(url)?.get_connection_with_timeout(Duration::from_secs(2))
+}
+
 /// `satria serve` as a child process.
 pub(super) struct Spawned {
     child: std::process::Child,
@@ -124,6 +191,7 @@ impl Spawned {
         dir: &std::path::Path,
         graph: &std::path::Path,
         fleet: &std::path::Path,
+        extra: Vec<String>,
     ) -> anyhow::Result<Spawned> {
         let exe = std::env::current_exe()?;
         let mut child = std::process::Command::new(exe)
@@ -133,6 +201,7 @@ impl Spawned {
             .arg(graph)
             .arg("--fleet")
             .arg(fleet)
+            .args(extra)
             .env_remove("SATRIA_CONFIG")
             // The server's log level: warnings unless SATRIA_LOAD_LOG says otherwise.
             .env(

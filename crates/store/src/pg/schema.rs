@@ -74,6 +74,17 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The tables of Satria's accounts (`satria_auth`), which may share the
+/// journal's database.
+const ACCOUNTS_TABLES: &[&str] = &[
+    "auth_schema",
+    "auth_users",
+    "auth_sessions",
+    "auth_login_attempts",
+    "access_log",
+    "auth_changes",
+];
+
 /// The newest PostgreSQL schema version this build knows.
 pub const LATEST_PG_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -89,11 +100,14 @@ fn recorded_version(
         .map_err(pg(&path, "read schema"))?
         .get(0);
     if !has_table {
+        // The accounts (`satria_auth`) share a cluster's database: their
+        // tables may come first (`satria user add --database` before any node).
         let tables: Vec<String> = tx
             .query(
                 "SELECT table_name::text FROM information_schema.tables
-                 WHERE table_schema = current_schema() ORDER BY 1 LIMIT 5",
-                &[],
+                 WHERE table_schema = current_schema() AND table_name::text <> ALL($1)
+                 ORDER BY 1 LIMIT 5",
+                &[&ACCOUNTS_TABLES],
             )
             .map_err(pg(&path, "read schema"))?
             .iter()
