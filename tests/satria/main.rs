@@ -5,6 +5,7 @@
 mod cli_audit;
 mod cli_cluster;
 mod cli_demo;
+mod cli_load;
 mod cli_migrate;
 mod cli_roads;
 mod cli_serve;

@@ -113,11 +113,15 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         Some(url) => Some(server::Cluster::prepare(url, args.redis.clone())?),
         None => None,
     };
-    create_accounts(dir.path(), args.database.as_deref(), &fleet[..args.crews])?;
+    let node_dir = |k: usize| dir.path().join(format!("node-{k}"));
+    for k in 0..args.nodes {
+        std::fs::create_dir_all(node_dir(k))?;
+    }
+    // One node keeps its accounts in its data directory, a cluster in its database.
+    create_accounts(&node_dir(0), args.database.as_deref(), &fleet[..args.crews])?;
     let mut servers = Vec::new();
     for k in 0..args.nodes {
-        let data = dir.path().join(format!("node-{k}"));
-        std::fs::create_dir_all(&data)?;
+        let data = node_dir(k);
         servers.push(Spawned::start(
             &data,
             &args.graph,

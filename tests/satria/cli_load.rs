@@ -1,0 +1,94 @@
+//! `satria load` as a user runs it, briefly: against one node, and against a
+//! cluster of two on a throw-away PostgreSQL database (skipped without one).
+
+use crate::support::{satria, stderr, stdout};
+use satria_store::pg::testing::TestDatabase;
+
+/// A small generated map, imported: what the load test serves.
+fn small_graph(dir: &std::path::Path) -> std::path::PathBuf {
+    let pbf = dir.join("small.osm.pbf");
+    let graph = dir.join("small.graph");
+    let o = satria(&["mapgen", "--scale", "0.03", "-o", pbf.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = satria(&[
+        "import",
+        pbf.to_str().unwrap(),
+        "-o",
+        graph.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    graph
+}
+
+fn load(graph: &std::path::Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "load",
+        "--graph",
+        graph.to_str().unwrap(),
+        "--consoles",
+        "4",
+        "--crews",
+        "2",
+        "--incidents-per-min",
+        "0",
+        "--warmup",
+        "1",
+        "--duration",
+        "2",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let o = satria(&args);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    out
+}
+
+/// The JSON report, after the run's first lines.
+fn report(out: &str) -> serde_json::Value {
+    let start = out.find("\n{").map_or(0, |i| i + 1);
+    serde_json::Deserializer::from_str(&out[start..])
+        .into_iter::<serde_json::Value>()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("no JSON report in {out}"))
+}
+
+#[test]
+fn a_short_load_run_on_one_node_and_on_a_cluster_reports_acknowledged_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = small_graph(dir.path());
+    let r = report(&load(&graph, &[]));
+    assert!(r["positions_acked"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["disconnects"], 0, "{r}");
+    let Some(db) = TestDatabase::create("cli_load") else {
+        return;
+    };
+    let out = load(&graph, &["--nodes", "2", "--database", &db.url]);
+    assert!(out.contains("2 node(s)"), "{out}");
+    let r = report(&out);
+    assert!(r["positions_acked"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["disconnects"], 0, "{r}");
+    // A database that holds a journal is not a throw-away one.
+    let o = satria(&[
+        "load",
+        "--graph",
+        graph.to_str().unwrap(),
+        "--nodes",
+        "2",
+        "--database",
+        &db.url,
+        "--consoles",
+        "1",
+        "--crews",
+        "1",
+        "--duration",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("holds a journal already"),
+        "{}",
+        stderr(&o)
+    );
+}
