@@ -39,8 +39,12 @@ pub(crate) fn open(
             Ok((Box::new(j), report))
         }
         Some(c) => {
-            let j =
+            let mut j =
                 PgJournal::open(&c.database_url).map_err(|e| EngineError::Open(e.to_string()))?;
+            if let Some(s) = &opts.checkpoints {
+                j.set_signer(s.clone())
+                    .map_err(|e| EngineError::Open(e.to_string()))?;
+            }
             let report = j.verify().map_err(|e| EngineError::Open(e.to_string()))?;
             if let Some(broken) = report.first_broken {
                 return Err(EngineError::ChainBroken {
@@ -75,9 +79,15 @@ pub(crate) fn reopen(opts: &EngineOptions) -> Result<Box<dyn EventStore>, Engine
             }
             Ok(Box::new(j))
         }
-        Some(c) => Ok(Box::new(
-            PgJournal::open(&c.database_url).map_err(|e| EngineError::Open(e.to_string()))?,
-        )),
+        Some(c) => {
+            let mut j =
+                PgJournal::open(&c.database_url).map_err(|e| EngineError::Open(e.to_string()))?;
+            if let Some(s) = &opts.checkpoints {
+                j.set_signer(s.clone())
+                    .map_err(|e| EngineError::Open(e.to_string()))?;
+            }
+            Ok(Box::new(j))
+        }
     }
 }
 
@@ -241,17 +251,17 @@ impl Readers {
     }
 
     /// The accepted breaks, the newest checkpoint and the last verified row.
-    /// A cluster journal accepts no break and its checkpoints are not signed
-    /// by the nodes (yet): it reports the rows its start verified.
+    /// A cluster journal accepts no break: it reports its newest checkpoint
+    /// and the rows this node's start verified.
     pub(crate) fn integrity_status(
         &self,
         verified_row: u64,
     ) -> Result<IntegrityStatus, StoreError> {
         match self {
             Readers::Dir(dir) => satria_store::integrity_status(dir),
-            Readers::Postgres { .. } => Ok(IntegrityStatus {
+            Readers::Postgres { url, idle } => Ok(IntegrityStatus {
                 accepted: Vec::new(),
-                last_checkpoint: None,
+                last_checkpoint: with_reader(url, idle, PgJournal::newest_checkpoint)?,
                 verified_row,
             }),
         }

@@ -483,3 +483,47 @@ fn a_leader_that_loses_its_database_connections_refuses_then_leads_again() {
     assert!(report.is_ok(), "{report:?}");
     a.shutdown();
 }
+
+#[test]
+fn the_leader_signs_the_shared_chain_head_into_checkpoints() {
+    let Some(db) = TestDatabase::create("cluster_checkpoints") else {
+        return;
+    };
+    let clock = Clock::manual(T0);
+    let key = satria_store::AuditKey::from_seed([5; 32]);
+    let public = key.public_key();
+    let mut signer = satria_store::CheckpointSigner::new(key);
+    signer.every_rows = 10;
+    let mut o = options(&db.url, "node-a", 3000, 1000);
+    o.checkpoints = Some(signer);
+    let a = start(o, &clock);
+    for _ in 0..3 {
+        a.submit_blocking(merah()).unwrap();
+    }
+    // Due on the tick: 27 rows since none was signed.
+    a.tick();
+    let signed = |db: &TestDatabase| -> Vec<i64> {
+        db.client()
+            .query("SELECT row FROM checkpoints ORDER BY row", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    tick_until(&a, "a checkpoint", |_| !signed(&db).is_empty());
+    let head = a.last_seq() as i64;
+    assert_eq!(signed(&db), [head]);
+    // Not due again until ten more rows.
+    a.submit_blocking(merah()).unwrap();
+    a.tick();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(signed(&db), [head]);
+    // Stopping signs what is left.
+    a.shutdown();
+    assert_eq!(signed(&db).len(), 2);
+    let ok = satria_store::PgJournal::verify_url(&db.url, Some(&public), &[]).unwrap();
+    assert!(ok.is_ok() && ok.checkpoints == 2, "{ok:?}");
+    let other = satria_store::AuditKey::from_seed([6; 32]).public_key();
+    let wrong = satria_store::PgJournal::verify_url(&db.url, Some(&other), &[]).unwrap();
+    assert!(!wrong.is_ok(), "a checkpoint under another key is refused");
+}

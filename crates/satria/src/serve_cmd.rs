@@ -228,15 +228,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     args.integrity.apply(&args.data_dir, &mut opts)?;
     if let Some(c) = &args.cluster {
         // A cluster journal is verified whole at every node's start and
-        // accepts no break; its checkpoints are not signed by the nodes yet.
+        // accepts no break. With --audit-key the leading node signs its head.
         if opts.accept_broken_row.is_some() {
             bail!(
                 "--accept-broken-chain is for a data directory's journal; a cluster journal accepts no break (see satria audit verify --database)"
-            );
-        }
-        if opts.checkpoints.is_some() {
-            bail!(
-                "--audit-key signs a data directory's journal; the nodes of a cluster do not sign checkpoints yet, so start without it"
             );
         }
         println!(

@@ -221,4 +221,10 @@ impl EventStore for PgJournal {
     fn lease_holder(&self, region: &str) -> Result<Option<LeaseHolder>, StoreError> {
         PgJournal::lease_holder(self, region)
     }
+    fn checkpoint_if_due(&mut self, now_ms: i64) -> Result<bool, StoreError> {
+        PgJournal::checkpoint_if_due(self, now_ms)
+    }
+    fn checkpoint_head(&mut self, now_ms: i64) -> Result<bool, StoreError> {
+        PgJournal::checkpoint_head(self, now_ms)
+    }
 }

@@ -33,6 +33,7 @@ mod import;
 mod lease;
 mod read;
 mod schema;
+mod signing;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -68,6 +69,8 @@ pub struct PgJournal {
     last_seq: HashMap<String, u64>,
     poisoned: Option<String>,
     fence: Option<Fence>,
+    /// Signs the chain head into checkpoints (see `signing.rs`).
+    signer: Option<crate::CheckpointSigner>,
 }
 
 impl std::fmt::Debug for PgJournal {
@@ -98,6 +101,7 @@ impl PgJournal {
             last_seq: HashMap::new(),
             poisoned: None,
             fence: None,
+            signer: None,
         };
         j.load_state()?;
         Ok(j)
@@ -121,6 +125,7 @@ impl PgJournal {
             last_seq: HashMap::new(),
             poisoned: None,
             fence: None,
+            signer: None,
         };
         j.verify_with(key, exported)
     }
@@ -141,6 +146,7 @@ impl PgJournal {
             last_seq: HashMap::new(),
             poisoned: None,
             fence: None,
+            signer: None,
         })
     }
 
