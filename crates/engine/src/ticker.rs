@@ -19,9 +19,12 @@ pub(crate) fn spawn(
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                 ticker_stop.recv_timeout(tick)
             {
-                // A full inbox means the actor is busy; the next tick will do.
-                if let Err(mpsc::error::TrySendError::Closed(_)) = ticker_tx.try_send(Request::Tick)
-                {
+                // Queued even behind a full inbox (it drains in well under a
+                // tick): a cluster's leader renews its lease on the tick, and a
+                // dropped tick under a storm of positions would let the lease
+                // lapse and hand the region over for nothing. One tick at most
+                // waits at a time.
+                if ticker_tx.blocking_send(Request::Tick).is_err() {
                     break;
                 }
             }
