@@ -49,6 +49,34 @@ impl Drop for Node {
     }
 }
 
+/// A node still starting: killed if the test fails before it is a [`Node`].
+struct Starting(Option<Child>);
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// This test process's Redis key prefix.
+fn redis_prefix() -> String {
+    format!("satria-test:cli:{}:", std::process::id())
+}
+
+/// Deletes this test process's Redis keys.
+fn clean_redis(url: &str) {
+    if let Ok(mut c) = redis::Client::open(url).and_then(|c| c.get_connection()) {
+        for k in ["events", "positions", "last-positions"] {
+            let _ = redis::cmd("DEL")
+                .arg(format!("{}region:banyumas:{k}", redis_prefix()))
+                .query::<i64>(&mut c);
+        }
+    }
+}
+
 /// Redis's URL when it answers (the nodes then fan out through it).
 fn redis_url() -> Option<String> {
     let url =
@@ -83,14 +111,16 @@ fn start_node(
         ])
         .args(["--lease-ttl-ms", "1500", "--lease-renew-ms", "300"]);
     if let Some(r) = redis {
-        let prefix = format!("satria-test:cli:{}:", std::process::id());
-        cmd.args(["--redis", r, "--redis-prefix", &prefix]);
+        cmd.args(["--redis", r, "--redis-prefix", &redis_prefix()]);
     }
-    let mut child = cmd
+    let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Killed if this function fails before the node is handed over.
+    let mut guard = Starting(Some(child));
+    let child = guard.0.as_mut().unwrap();
     let (tx, lines) = std::sync::mpsc::channel();
     let out = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -124,7 +154,7 @@ fn start_node(
         "the URL's password is never printed: {seen:?}"
     );
     Node {
-        child,
+        child: guard.0.take().unwrap(),
         addr,
         password,
         _lines: lines,
@@ -360,6 +390,9 @@ fn the_follower_forwards_commands_and_takes_over_when_the_leader_is_killed() {
         login(&http, &b, "dispatcher2", "kata-sandi-baru").await;
     });
     drop(b);
+    if let Some(r) = &redis {
+        clean_redis(r);
+    }
     let o = satria(&["audit", "verify", "--database", &url]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
