@@ -39,12 +39,7 @@ pub(crate) fn open(
             Ok((Box::new(j), report))
         }
         Some(c) => {
-            let mut j =
-                PgJournal::open(&c.database_url).map_err(|e| EngineError::Open(e.to_string()))?;
-            if let Some(s) = &opts.checkpoints {
-                j.set_signer(s.clone())
-                    .map_err(|e| EngineError::Open(e.to_string()))?;
-            }
+            let j = open_pg(opts, &c.database_url)?;
             let report = j.verify().map_err(|e| EngineError::Open(e.to_string()))?;
             if let Some(broken) = report.first_broken {
                 return Err(EngineError::ChainBroken {
@@ -66,6 +61,16 @@ pub(crate) fn open(
     }
 }
 
+/// The cluster's journal at `url`, signing checkpoints as configured.
+fn open_pg(opts: &EngineOptions, url: &str) -> Result<PgJournal, EngineError> {
+    let mut j = PgJournal::open(url).map_err(|e| EngineError::Open(e.to_string()))?;
+    if let Some(s) = &opts.checkpoints {
+        j.set_signer(s.clone())
+            .map_err(|e| EngineError::Open(e.to_string()))?;
+    }
+    Ok(j)
+}
+
 /// The journal reopened after a failed write (a fresh handle: on PostgreSQL
 /// it holds no lease, and the node takes it again once it is free).
 pub(crate) fn reopen(opts: &EngineOptions) -> Result<Box<dyn EventStore>, EngineError> {
@@ -79,15 +84,7 @@ pub(crate) fn reopen(opts: &EngineOptions) -> Result<Box<dyn EventStore>, Engine
             }
             Ok(Box::new(j))
         }
-        Some(c) => {
-            let mut j =
-                PgJournal::open(&c.database_url).map_err(|e| EngineError::Open(e.to_string()))?;
-            if let Some(s) = &opts.checkpoints {
-                j.set_signer(s.clone())
-                    .map_err(|e| EngineError::Open(e.to_string()))?;
-            }
-            Ok(Box::new(j))
-        }
+        Some(c) => Ok(Box::new(open_pg(opts, &c.database_url)?)),
     }
 }
 

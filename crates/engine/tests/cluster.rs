@@ -456,13 +456,7 @@ fn a_leader_that_loses_its_database_connections_refuses_then_leads_again() {
     let a = start(options(&db.url, "node-a", 1000, 200), &clock);
     a.submit_blocking(merah()).unwrap();
     // Every connection to the database is cut, as by a PostgreSQL restart.
-    db.client()
-        .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-            &[],
-        )
-        .unwrap();
+    db.cut_connections();
     // Nothing is acknowledged that is not journaled: the command is refused.
     let e = a.submit_blocking(merah()).unwrap_err();
     assert!(

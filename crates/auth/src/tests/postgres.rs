@@ -313,13 +313,7 @@ fn after_the_database_cut_its_connections_the_next_calls_work_again() {
         .unwrap();
     let s = store.login("dispatch.r", "benar-sekali", "ip", T0).unwrap();
     // As a PostgreSQL restart does: every session of the database ends.
-    db.client()
-        .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-            &[],
-        )
-        .unwrap();
+    db.cut_connections();
     // At most the call that meets the dead connection fails; later ones
     // reconnect without restarting the node.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

@@ -72,18 +72,7 @@ impl PgJournal {
         let client = self.client.get_mut();
         let mut tx = client.transaction().map_err(pg(&path, "begin import"))?;
         for cp in checkpoints {
-            tx.execute(
-                "INSERT INTO checkpoints (row, hash, at_ms, public_key, signature)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (row) DO NOTHING",
-                &[
-                    &(cp.row as i64),
-                    &cp.hash,
-                    &cp.at_ms,
-                    &cp.public_key,
-                    &cp.signature,
-                ],
-            )
-            .map_err(pg(&path, "import checkpoints"))?;
+            super::signing::insert_checkpoint(&mut tx, &path, cp)?;
         }
         tx.commit().map_err(pg(&path, "commit import"))
     }

@@ -84,6 +84,20 @@ impl std::fmt::Debug for PgJournal {
 }
 
 impl PgJournal {
+    /// A handle on `client`, knowing nothing of the journal yet.
+    fn handle(client: Client, shown: String) -> PgJournal {
+        PgJournal {
+            client: RefCell::new(client),
+            url: shown,
+            last_row: 0,
+            last_hash: GENESIS,
+            last_seq: HashMap::new(),
+            poisoned: None,
+            fence: None,
+            signer: None,
+        }
+    }
+
     /// Connects to `url` (refusing within a few seconds when nobody answers),
     /// checks that the database is a Satria database or empty, brings its
     /// schema up to date, and loads the chain head and the streams' seqs.
@@ -93,16 +107,7 @@ impl PgJournal {
         let mut client = connect::connect(url)?;
         let shown = redact(url);
         schema::prepare(&mut client, &shown)?;
-        let mut j = PgJournal {
-            client: RefCell::new(client),
-            url: shown,
-            last_row: 0,
-            last_hash: GENESIS,
-            last_seq: HashMap::new(),
-            poisoned: None,
-            fence: None,
-            signer: None,
-        };
+        let mut j = PgJournal::handle(client, shown);
         j.load_state()?;
         Ok(j)
     }
@@ -117,17 +122,7 @@ impl PgJournal {
         let mut client = connect::connect(url)?;
         let shown = redact(url);
         schema::check_read_only(&mut client, &shown)?;
-        let j = PgJournal {
-            client: RefCell::new(client),
-            url: shown,
-            last_row: 0,
-            last_hash: GENESIS,
-            last_seq: HashMap::new(),
-            poisoned: None,
-            fence: None,
-            signer: None,
-        };
-        j.verify_with(key, exported)
+        PgJournal::handle(client, shown).verify_with(key, exported)
     }
 
     /// A read-only handle on the journal at `url` (a console's replay reads):
@@ -138,16 +133,7 @@ impl PgJournal {
         let mut client = connect::connect(url)?;
         let shown = redact(url);
         schema::check_read_only(&mut client, &shown)?;
-        Ok(PgJournal {
-            client: RefCell::new(client),
-            url: shown,
-            last_row: 0,
-            last_hash: GENESIS,
-            last_seq: HashMap::new(),
-            poisoned: None,
-            fence: None,
-            signer: None,
-        })
+        Ok(PgJournal::handle(client, shown))
     }
 
     /// The database URL without its password.

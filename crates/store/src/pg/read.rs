@@ -161,13 +161,7 @@ impl PgJournal {
             )
             .map_err(pg(&path, "read checkpoints"))?
             .iter()
-            .map(|r| Checkpoint {
-                row: r.get::<_, i64>(0) as u64,
-                hash: r.get(1),
-                at_ms: r.get(2),
-                public_key: r.get(3),
-                signature: r.get(4),
-            })
+            .map(super::signing::checkpoint)
             .collect();
         let last: i64 = tx
             .query_one("SELECT coalesce(max(row), 0) FROM entries", &[])

@@ -33,13 +33,7 @@ impl PgJournal {
                 &[],
             )
             .map_err(pg(&path, "read checkpoints"))?
-            .map(|r| Checkpoint {
-                row: r.get::<_, i64>(0) as u64,
-                hash: r.get(1),
-                at_ms: r.get(2),
-                public_key: r.get(3),
-                signature: r.get(4),
-            }))
+            .map(|r| checkpoint(&r)))
     }
 
     /// Signs the head now if `every_rows` rows or `every_ms` have passed since
@@ -97,19 +91,40 @@ impl PgJournal {
             });
         };
         let cp = signer.key.sign(row, &chain_hash, now_ms);
-        tx.execute(
-            "INSERT INTO checkpoints (row, hash, at_ms, public_key, signature)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (row) DO NOTHING",
-            &[
-                &(cp.row as i64),
-                &cp.hash,
-                &cp.at_ms,
-                &cp.public_key,
-                &cp.signature,
-            ],
-        )
-        .map_err(pg(&path, "write checkpoint"))?;
+        insert_checkpoint(&mut tx, &path, &cp)?;
         tx.commit().map_err(pg(&path, "commit checkpoint"))?;
         Ok(true)
     }
+}
+
+/// A row of `SELECT row, hash, at_ms, public_key, signature FROM checkpoints`.
+pub(super) fn checkpoint(r: &postgres::Row) -> Checkpoint {
+    Checkpoint {
+        row: r.get::<_, i64>(0) as u64,
+        hash: r.get(1),
+        at_ms: r.get(2),
+        public_key: r.get(3),
+        signature: r.get(4),
+    }
+}
+
+/// Stores `cp`; one already there for its row is kept.
+pub(super) fn insert_checkpoint(
+    tx: &mut postgres::Transaction<'_>,
+    path: &std::path::Path,
+    cp: &Checkpoint,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO checkpoints (row, hash, at_ms, public_key, signature)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (row) DO NOTHING",
+        &[
+            &(cp.row as i64),
+            &cp.hash,
+            &cp.at_ms,
+            &cp.public_key,
+            &cp.signature,
+        ],
+    )
+    .map_err(pg(path, "write checkpoint"))?;
+    Ok(())
 }

@@ -79,6 +79,18 @@ impl TestDatabase {
         super::connect::connect(&self.url).expect("connect to the test database")
     }
 
+    /// Ends every other session of the database, as a PostgreSQL restart
+    /// does to its clients.
+    pub fn cut_connections(&self) {
+        self.client()
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .expect("end the database's sessions");
+    }
+
     /// How many tables it holds (in `public`): what a refused command must
     /// not have changed.
     pub fn table_count(&self) -> i64 {
