@@ -310,20 +310,30 @@ pub(crate) enum Db {
     },
 }
 
-/// The PostgreSQL connection, connected again first when the old one was
-/// closed (the database restarted, or cut the session): the next call after
-/// an outage works without restarting the node. A call that fails midway is
-/// not retried (its outcome may be unknown); its caller gets the error.
+/// The PostgreSQL connection, connected again first when the old one is
+/// closed or does not answer (the database restarted, or cut the session):
+/// the first call after an outage works without restarting the node. The
+/// check is one empty query, a round trip on the database's network. A call
+/// that fails midway is not retried (its outcome may be unknown); its caller
+/// gets the error.
 fn pg_client<'a>(
     client: &'a Mutex<Option<postgres::Client>>,
     url: &str,
 ) -> Result<MutexGuard<'a, Option<postgres::Client>>, DbError> {
     let mut c = lock(client);
-    if c.as_ref().is_none_or(postgres::Client::is_closed) {
+    let alive = c
+        .as_mut()
+        .is_some_and(|c| !c.is_closed() && c.is_valid(PING_TIMEOUT).is_ok());
+    if !alive {
+        let old = c.take();
         *c = Some(satria_store::pg::connect(url).map_err(|e| DbError::new(e.to_string()))?);
+        drop(old);
     }
     Ok(c)
 }
+
+/// How long the check of a kept connection may take.
+const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Drop for Db {
     fn drop(&mut self) {
