@@ -67,12 +67,25 @@ fn hop_by_hop(name: &HeaderName) -> bool {
     )
 }
 
-fn not_leader(leader: Option<String>, why: Option<String>) -> Response {
+/// 503 `not_leader`, naming the leader when known, and why when there is more to say.
+fn not_leader(leader: Option<String>, why: Option<String>) -> HttpError {
     let mut e = engine_failed(EngineError::NotLeader { leader });
     if let Some(why) = why {
         e.message = format!("{} ({why})", e.message);
     }
-    e.into_response()
+    e
+}
+
+/// Why sending to the leader at `addr` failed; `retry` says what the caller
+/// may do when the command may have reached it.
+fn send_failed(e: &reqwest::Error, addr: &str, retry: &str) -> String {
+    if e.is_connect() {
+        // Never connected: nothing reached the leader.
+        format!("the leader at {addr} cannot be reached")
+    } else {
+        tracing::warn!(leader = %addr, "forwarding a command failed: {e}");
+        format!("the leader at {addr} did not answer in time ({e}); {retry}")
+    }
 }
 
 /// The path a follower posts its sockets' command frames to, on the leader.
@@ -82,15 +95,7 @@ pub const COMMAND_PATH: &str = "/cluster/command";
 /// own bearer `token`; the leader's answer frame, or why there is none.
 pub async fn command(state: &AppState, token: &str, text: &str) -> Result<String, HttpError> {
     let role = state.engine.role();
-    let unreachable = |why: Option<String>| {
-        let mut e = engine_failed(EngineError::NotLeader {
-            leader: role.leader_id.clone(),
-        });
-        if let Some(why) = why {
-            e.message = format!("{} ({why})", e.message);
-        }
-        e
-    };
+    let unreachable = |why: Option<String>| not_leader(role.leader_id.clone(), why);
     let Some(addr) = role.leader_addr.clone() else {
         return Err(unreachable(None));
     };
@@ -122,11 +127,10 @@ pub async fn command(state: &AppState, token: &str, text: &str) -> Result<String
                 "the leader answered {status}: {said}"
             ))))
         }
-        Err(e) if e.is_connect() => Err(unreachable(Some(format!(
-            "the leader at {addr} cannot be reached"
-        )))),
-        Err(e) => Err(unreachable(Some(format!(
-            "the leader at {addr} did not answer in time ({e}); send it again with the same client_id"
+        Err(e) => Err(unreachable(Some(send_failed(
+            &e,
+            &addr,
+            "send it again with the same client_id",
         )))),
     }
 }
@@ -155,10 +159,11 @@ pub async fn forward(State(state): State<Arc<AppState>>, req: Request, next: Nex
         return next.run(req).await;
     }
     if req.headers().contains_key(FORWARDED_BY) {
-        return not_leader(role.leader_id, Some("it was forwarded here already".into()));
+        return not_leader(role.leader_id, Some("it was forwarded here already".into()))
+            .into_response();
     }
     let Some(addr) = role.leader_addr.clone() else {
-        return not_leader(role.leader_id, None);
+        return not_leader(role.leader_id, None).into_response();
     };
     let (parts, body) = req.into_parts();
     // The body limit was enforced outside this layer: a failure here is a
@@ -187,6 +192,7 @@ pub async fn forward(State(state): State<Arc<AppState>>, req: Request, next: Nex
             out = out.header(name, value);
         }
     }
+    let may_be_done = "the command may have been done: look before sending it again";
     match out.send().await {
         Ok(answer) => {
             let mut res = Response::builder().status(answer.status());
@@ -198,28 +204,18 @@ pub async fn forward(State(state): State<Arc<AppState>>, req: Request, next: Nex
             match answer.bytes().await {
                 Ok(bytes) => res
                     .body(Body::from(bytes))
-                    .unwrap_or_else(|_| not_leader(role.leader_id, None)),
+                    .unwrap_or_else(|_| not_leader(role.leader_id, None).into_response()),
                 Err(e) => not_leader(
                     role.leader_id,
                     Some(format!(
-                        "the leader's answer was cut off ({e}); the command may have been done: look before sending it again"
+                        "the leader's answer was cut off ({e}); {may_be_done}"
                     )),
-                ),
+                )
+                .into_response(),
             }
         }
-        // Never connected: nothing reached the leader.
-        Err(e) if e.is_connect() => not_leader(
-            role.leader_id,
-            Some(format!("the leader at {addr} cannot be reached")),
-        ),
         Err(e) => {
-            tracing::warn!(leader = %addr, "forwarding a command failed: {e}");
-            not_leader(
-                role.leader_id,
-                Some(format!(
-                    "the leader at {addr} did not answer in time; the command may have been done: look before sending it again"
-                )),
-            )
+            not_leader(role.leader_id, Some(send_failed(&e, &addr, may_be_done))).into_response()
         }
     }
 }

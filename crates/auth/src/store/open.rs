@@ -177,16 +177,25 @@ impl AuthStore {
         let mut client =
             satria_store::pg::connect(url).map_err(|e| AuthError::Storage(e.to_string()))?;
         prepare_pg(&mut client, &shown)?;
-        let store = AuthStore {
-            db: Db::Postgres {
+        Ok(AuthStore::on(
+            Db::Postgres {
                 client: Box::new(Mutex::new(Some(client))),
                 url: url.to_string(),
             },
             config,
+        ))
+    }
+
+    /// The store on an opened database.
+    fn on(db: Db, config: AuthConfig) -> AuthStore {
+        let store = AuthStore {
+            db,
+            config,
             dummy_hash: OnceLock::new(),
         };
+        // Made now, so the first unknown-user login costs no more than later ones.
         store.dummy_hash();
-        Ok(store)
+        store
     }
 
     /// Opens (creating if needed) the store at `path` with [`AuthConfig::default`].
@@ -202,13 +211,6 @@ impl AuthStore {
         let conn = satria_sqlite::open(path, "auth", SCHEMA_VERSION, |tx, _| {
             tx.execute_batch(SCHEMA).map_err(AuthError::from)
         })?;
-        let store = AuthStore {
-            db: Db::Sqlite(Mutex::new(conn)),
-            config,
-            dummy_hash: OnceLock::new(),
-        };
-        // Made now, so the first unknown-user login costs no more than later ones.
-        store.dummy_hash();
-        Ok(store)
+        Ok(AuthStore::on(Db::Sqlite(Mutex::new(conn)), config))
     }
 }
