@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::db::{DbError, End, Row, Tx, V};
 use super::{AuthStore, hex};
 use crate::{AccessRecorder, AuthError, Principal, Role};
+use satria_sql::{DbError, End, Row, Tx, V};
 
 /// `prev_hash` of the first access-log row.
 const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";

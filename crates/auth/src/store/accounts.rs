@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::AuthStore;
 use super::access_log::{LogRow, append_log};
-use super::db::{End, Row, Tx, V};
 use crate::{AuthError, Principal, Role};
+use satria_sql::{End, Row, Tx, V};
 
 /// Shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 8;

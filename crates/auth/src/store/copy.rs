@@ -5,8 +5,8 @@
 //! Login attempts are not copied: they only matter for minutes.
 
 use super::AuthStore;
-use super::db::{End, Row, Tx, V};
 use crate::AuthError;
+use satria_sql::{End, Row, Tx, V};
 
 /// What [`AuthStore::copy_into`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +107,9 @@ impl AuthStore {
                     &values(l, 10),
                 )?;
             }
-            target.db.after_explicit_ids(tx)?;
+            target
+                .db
+                .after_explicit_ids(tx, &["auth_users", "auth_login_attempts"])?;
             Ok(CopyReport {
                 users: users.len() as u64,
                 sessions: sessions.len() as u64,

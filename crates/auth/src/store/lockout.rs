@@ -3,8 +3,8 @@
 //! and how long attempts are kept.
 
 use super::AuthStore;
-use super::db::{Tx, V};
 use crate::AuthError;
+use satria_sql::{Tx, V};
 
 /// How long a login attempt is kept at least (for the audit of attacks).
 const ATTEMPT_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;

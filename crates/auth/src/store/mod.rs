@@ -17,7 +17,6 @@ use std::sync::OnceLock;
 mod access_log;
 mod accounts;
 mod copy;
-mod db;
 mod lockout;
 mod open;
 mod sessions;
@@ -69,7 +68,7 @@ impl Default for AuthConfig {
 /// Give it a file of its own (e.g. `auth.sqlite`): it owns the file's
 /// `PRAGMA user_version`.
 pub struct AuthStore {
-    db: db::Db,
+    db: satria_sql::Db,
     config: AuthConfig,
     dummy_hash: OnceLock<String>,
 }
@@ -92,20 +91,20 @@ impl AuthStore {
     #[cfg(test)]
     pub(crate) fn sqlite_pragma(&self, sql: &str) {
         match &self.db {
-            db::Db::Sqlite(c) => c.lock().unwrap().query_row(sql, [], |_| Ok(())).unwrap(),
-            db::Db::Postgres { .. } => panic!("not a SQLite store"),
+            satria_sql::Db::Sqlite(c) => c.lock().unwrap().query_row(sql, [], |_| Ok(())).unwrap(),
+            satria_sql::Db::Postgres { .. } => panic!("not a SQLite store"),
         }
     }
 }
 
-impl From<db::DbError> for crate::AuthError {
-    fn from(e: db::DbError) -> Self {
+impl From<satria_sql::DbError> for crate::AuthError {
+    fn from(e: satria_sql::DbError) -> Self {
         crate::AuthError::Storage(e.message)
     }
 }
 
-impl From<db::DbError> for crate::AccessLogError {
-    fn from(e: db::DbError) -> Self {
+impl From<satria_sql::DbError> for crate::AccessLogError {
+    fn from(e: satria_sql::DbError) -> Self {
         crate::AccessLogError(e.message)
     }
 }

@@ -5,11 +5,11 @@
 //! way the journal's schema is (`satria_store::pg`).
 
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
-use super::db::{Db, DbError};
 use super::{AuthConfig, AuthStore};
 use crate::AuthError;
+use satria_sql::{Db, PgSchema};
 
 /// `PRAGMA user_version` of the schema this build writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -62,8 +62,21 @@ CREATE INDEX IF NOT EXISTS access_log_username ON access_log(username, id);
 CREATE INDEX IF NOT EXISTS access_log_at ON access_log(at_ms);
 ";
 
+/// The accounts schema on PostgreSQL: the same tables (BIGINT for INTEGER,
+/// BYTEA for BLOB) and the change counter.
+pub(crate) const PG_SCHEMA: PgSchema<'static> = PgSchema {
+    name: "accounts",
+    version_table: "auth_schema",
+    migrations: PG_MIGRATIONS,
+    // 'satr', 'amig'
+    migration_lock: 0x7361_7472_616d_6967,
+    // 'satr', 'auth': every write transaction of the store, so the lockout's
+    // count and the access log's chain serialise across nodes.
+    write_lock: 0x7361_7472_6175_7468,
+};
+
 /// The version of the PostgreSQL schema this build writes.
-pub const PG_SCHEMA_VERSION: i64 = 1;
+pub const PG_SCHEMA_VERSION: i64 = PG_MIGRATIONS.len() as i64;
 
 /// The PostgreSQL migrations, in order: step `i` brings version `i` to `i + 1`.
 const PG_MIGRATIONS: &[&str] = &["
@@ -128,62 +141,14 @@ CREATE TRIGGER auth_sessions_changed AFTER DELETE ON auth_sessions
     FOR EACH ROW EXECUTE FUNCTION auth_changed();
 "];
 
-/// The advisory lock migrations run under (`'satr'`, `'amig'`).
-const PG_MIGRATION_LOCK: i64 = 0x7361_7472_616d_6967;
-
-fn prepare_pg(client: &mut postgres::Client, shown: &str) -> Result<(), AuthError> {
-    let fail = |what: &str, e: postgres::Error| {
-        AuthError::Storage(format!("{shown}: {what}: {}", DbError::from(e)))
-    };
-    let mut tx = client.transaction().map_err(|e| fail("begin", e))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PG_MIGRATION_LOCK])
-        .map_err(|e| fail("take the migration lock", e))?;
-    tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS auth_schema (
-             id INTEGER PRIMARY KEY CHECK (id = 1),
-             version BIGINT NOT NULL
-         );
-         INSERT INTO auth_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;",
-    )
-    .map_err(|e| fail("create auth_schema", e))?;
-    let version: i64 = tx
-        .query_one("SELECT version FROM auth_schema WHERE id = 1", &[])
-        .map_err(|e| fail("read the schema version", e))?
-        .get(0);
-    if version > PG_SCHEMA_VERSION {
-        return Err(AuthError::Storage(format!(
-            "{shown}: its accounts schema is version {version}, newer than this build's {PG_SCHEMA_VERSION}; run the newer satria"
-        )));
-    }
-    for (i, step) in PG_MIGRATIONS.iter().enumerate().skip(version as usize) {
-        tx.batch_execute(step)
-            .map_err(|e| fail("migrate the accounts schema", e))?;
-        tx.execute(
-            "UPDATE auth_schema SET version = $1 WHERE id = 1",
-            &[&(i as i64 + 1)],
-        )
-        .map_err(|e| fail("record the schema version", e))?;
-    }
-    tx.commit().map_err(|e| fail("commit the migration", e))
-}
-
 impl AuthStore {
     /// Opens the store in the PostgreSQL database at `url` (a cluster's
     /// shared accounts), creating or migrating its tables. The URL's password
     /// never shows in an error.
     pub fn open_postgres(url: &str, config: AuthConfig) -> Result<AuthStore, AuthError> {
         config.hash.argon2()?;
-        let shown = satria_store::pg::redact(url);
-        let mut client =
-            satria_store::pg::connect(url).map_err(|e| AuthError::Storage(e.to_string()))?;
-        prepare_pg(&mut client, &shown)?;
-        Ok(AuthStore::on(
-            Db::Postgres {
-                client: Box::new(Mutex::new(Some(client))),
-                url: url.to_string(),
-            },
-            config,
-        ))
+        let db = Db::postgres(url, &PG_SCHEMA).map_err(|e| AuthError::Storage(e.message))?;
+        Ok(AuthStore::on(db, config))
     }
 
     /// The store on an opened database.
@@ -211,6 +176,6 @@ impl AuthStore {
         let conn = satria_sqlite::open(path, "auth", SCHEMA_VERSION, |tx, _| {
             tx.execute_batch(SCHEMA).map_err(AuthError::from)
         })?;
-        Ok(AuthStore::on(Db::Sqlite(Mutex::new(conn)), config))
+        Ok(AuthStore::on(Db::sqlite(conn), config))
     }
 }

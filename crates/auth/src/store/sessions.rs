@@ -9,10 +9,10 @@ use sha2::{Digest, Sha256};
 
 use super::access_log::{LogRow, append_log};
 use super::accounts::{find_user, user_row_at, verify_password};
-use super::db::{Db, End, V};
 use super::lockout::{Key, attempt_succeeded, count_attempt};
 use super::{AuthStore, hex};
 use crate::{AuthError, Principal};
+use satria_sql::{Db, End, V};
 
 /// Random bytes in a session token.
 const TOKEN_BYTES: usize = 32;
