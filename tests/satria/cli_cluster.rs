@@ -20,6 +20,8 @@ struct Node {
     /// The demo dispatcher's password, printed by the first node of a new
     /// cluster only (the others share its accounts).
     password: Option<String>,
+    /// Every demo account's password, by username (the same rule).
+    passwords: std::collections::HashMap<String, String>,
     _lines: Receiver<String>,
 }
 
@@ -140,10 +142,15 @@ fn start_node(
             break l[i + 15..].split('/').next().unwrap().to_string();
         }
     };
-    let password = seen.iter().find_map(|l| {
-        let mut w = l.split_whitespace();
-        (w.next() == Some("dispatcher")).then(|| w.next().unwrap().to_string())
-    });
+    let passwords: std::collections::HashMap<String, String> = seen
+        .iter()
+        .filter(|l| l.contains("  role "))
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.to_string(), w.next()?.to_string()))
+        })
+        .collect();
+    let password = passwords.get("dispatcher").cloned();
     assert!(
         seen.iter()
             .any(|l| l.contains(&format!("cluster node {node}"))),
@@ -157,6 +164,7 @@ fn start_node(
         child: guard.0.take().unwrap(),
         addr,
         password,
+        passwords,
         _lines: lines,
     }
 }
@@ -212,6 +220,73 @@ async fn ws_command(n: &Node, token: &str, frame: &Value) -> Value {
             return v;
         }
     }
+}
+
+/// What a console needs to fail over: both nodes list both addresses, the
+/// leader marked; a page from one node may call the other (CORS preflight and
+/// `connect-src`), and no other origin may.
+async fn clients_are_given_every_node(http: &reqwest::Client, a: &Node, b: &Node) {
+    let (oa, ob) = (format!("http://{}", a.addr), format!("http://{}", b.addr));
+    // Each node announces itself on its tick: wait for both to be listed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let listed = loop {
+        let v: Value = http
+            .get(format!("{ob}/cluster/nodes"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["nodes"].as_array().is_some_and(|n| n.len() == 2) {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "both nodes are never listed: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        listed["nodes"],
+        json!([
+            {"node_id": "node-a", "addr": oa, "leader": true, "self": false},
+            {"node_id": "node-b", "addr": ob, "leader": false, "self": true},
+        ]),
+        "{listed}"
+    );
+    let preflight = |from: String| {
+        http.request(reqwest::Method::OPTIONS, format!("{oa}/api/incidents"))
+            .header("origin", from)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let r = preflight(ob.clone()).await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["access-control-allow-origin"], ob.as_str());
+    assert!(
+        r.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("authorization")
+    );
+    let r = preflight("http://evil.example".into()).await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "origin_not_allowed", "{body}");
+    // The crew app loaded from node A may open a socket on node B.
+    let r = http.get(format!("{oa}/crew.html")).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    for o in [&oa, &ob] {
+        let ws = o.replacen("http://", "ws://", 1);
+        assert!(csp.contains(&format!(" {o} {ws}")), "{csp}");
+    }
+    assert!(csp.contains("connect-src 'self' http://"), "{csp}");
 }
 
 /// POST /api/incidents; the status, `Retry-After` and the body.
@@ -275,6 +350,7 @@ fn the_follower_forwards_commands_and_takes_over_when_the_leader_is_killed() {
         let tb = login(&http, &b, "dispatcher", &password).await;
         let ta = login(&http, &a, "dispatcher", &password).await;
         assert_eq!(rb["leader_addr"], format!("http://{}", a.addr), "{rb}");
+        clients_are_given_every_node(&http, &a, &b).await;
 
         // A command sent to the follower is decided by the leader, once.
         let (status, _, inc) = create(&http, &b, &tb).await;
@@ -395,6 +471,52 @@ fn the_follower_forwards_commands_and_takes_over_when_the_leader_is_killed() {
     }
     let o = satria(&["audit", "verify", "--database", &url]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// The browser harness of the server's tests (node, chromium, playwright).
+#[path = "../server/support/browser.rs"]
+#[allow(dead_code)]
+mod harness;
+/// The harness's login helper signs in with this; these tests log in with the
+/// printed demo passwords instead.
+const PASSWORD: &str = "";
+
+/// The crew app in a real browser, loaded from node A, while node A is killed:
+/// it reconnects to node B by itself, and an assignment made through node B
+/// (once it leads) reaches the crew, who acknowledges it through node B.
+#[test]
+fn the_crew_app_moves_to_the_surviving_node_when_its_node_dies() {
+    if !harness::ready() {
+        return;
+    }
+    let Some(db) = TestDatabase::create("cli_cluster_browser") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (da, dbb) = two_dirs(dir.path());
+    let redis = redis_url();
+    let a = start_node(&da, &db.url, "node-a", redis.as_deref(), &[]);
+    let b = start_node(&dbb, &db.url, "node-b", redis.as_deref(), &[]);
+    let cred = |user: &str| format!("{user}:{}", a.passwords[user]);
+    let run = harness::run_node(
+        "failover.mjs",
+        &[
+            ("SATRIA_URL_A", format!("http://{}", a.addr)),
+            ("SATRIA_URL_B", format!("http://{}", b.addr)),
+            ("SATRIA_CREW", cred("crew")),
+            ("SATRIA_DISPATCHER", cred("dispatcher")),
+            ("SATRIA_KILL_PID", a.child.id().to_string()),
+        ],
+    );
+    drop((a, b));
+    if let Some(r) = &redis {
+        clean_redis(r);
+    }
+    assert!(
+        run.status.is_some_and(|s| s.success()) && run.out.contains("browser failover passed"),
+        "the browser failover flow failed:\n{}",
+        run.out
+    );
 }
 
 /// Two data directories, each with the small generated map.

@@ -55,6 +55,8 @@ pub(crate) struct Actor {
     pub(crate) role: watch::Sender<NodeRole>,
     /// When the lease was last renewed (leader) or last tried (follower).
     pub(crate) lease_at: std::time::Instant,
+    /// When this node last announced itself as serving the region.
+    pub(crate) announced_at: std::time::Instant,
     /// The journal handle failed: reconnect (and rebuild the state from the
     /// journal) before anything else.
     pub(crate) reconnect: bool,
@@ -122,6 +124,10 @@ impl Actor {
             let _ = self.journal.checkpoint_head(self.clock.now_ms());
             // Another node may take over at once instead of after the lease's TTL.
             let _ = self.journal.release_lease();
+        }
+        // Clients are no longer sent here.
+        if let Some(c) = &self.opts.cluster {
+            let _ = self.journal.forget_node(&self.opts.stream, &c.node_id);
         }
     }
 

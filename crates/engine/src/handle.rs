@@ -73,6 +73,10 @@ impl Engine {
                 term: 0,
                 leader_id: Some(node_id.clone()),
                 leader_addr: None,
+                nodes: vec![crate::ClusterNode {
+                    node_id: node_id.clone(),
+                    addr: None,
+                }],
             },
             Some(c) => {
                 let taken = journal
@@ -90,6 +94,7 @@ impl Engine {
                         term: lease.term,
                         leader_id: Some(node_id.clone()),
                         leader_addr: c.advertise.clone(),
+                        nodes: Vec::new(),
                     },
                     None => {
                         let holder = journal
@@ -102,11 +107,17 @@ impl Engine {
                             term: holder.as_ref().map_or(0, |h| h.term),
                             leader_id: holder.as_ref().map(|h| h.holder.clone()),
                             leader_addr: holder.and_then(|h| h.addr),
+                            nodes: Vec::new(),
                         }
                     }
                 }
             }
         };
+        let mut role = role;
+        if let Some(c) = &opts.cluster {
+            role.nodes = crate::lead::announce(journal.as_mut(), &opts.stream, c)
+                .map_err(|e| EngineError::Open(e.to_string()))?;
+        }
         let (dispatch, seq) = replay(journal.as_ref(), &opts, u64::MAX)?;
         let (tx, rx) = mpsc::channel(opts.inbox.max(1));
         let (events, _) = broadcast::channel(65_536);
@@ -125,6 +136,7 @@ impl Engine {
             leading,
             role: role_tx,
             lease_at: std::time::Instant::now(),
+            announced_at: std::time::Instant::now(),
             reconnect: false,
             answers: crate::answers::Answers::default(),
             fanout: None,

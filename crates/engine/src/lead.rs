@@ -21,6 +21,24 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+/// Records this node as serving `stream` and lists the region's nodes heard
+/// from within three lease TTLs (a node that missed two renewals is still
+/// offered to clients; one gone longer is not).
+pub(crate) fn announce(
+    journal: &mut dyn satria_store::EventStore,
+    stream: &str,
+    c: &crate::ClusterOptions,
+) -> Result<Vec<crate::ClusterNode>, StoreError> {
+    Ok(journal
+        .announce(stream, &c.node_id, c.advertise.as_deref(), c.lease_ttl * 3)?
+        .into_iter()
+        .map(|n| crate::ClusterNode {
+            node_id: n.node_id,
+            addr: n.addr,
+        })
+        .collect())
+}
+
 impl Actor {
     /// This node's name in the cluster (`local` on a single node).
     pub(crate) fn node_id(&self) -> String {
@@ -49,6 +67,7 @@ impl Actor {
             term,
             leader_id,
             leader_addr,
+            nodes: self.role.borrow().nodes.clone(),
         };
         self.role.send_if_modified(|r| {
             let changed = *r != role;
@@ -104,6 +123,19 @@ impl Actor {
         let Some(c) = self.opts.cluster.clone() else {
             return;
         };
+        if self.announced_at.elapsed() >= c.renew_every {
+            self.announced_at = Instant::now();
+            match announce(self.journal.as_mut(), &self.opts.stream, &c) {
+                Ok(nodes) => {
+                    self.role.send_if_modified(|r| {
+                        let changed = r.nodes != nodes;
+                        r.nodes = nodes;
+                        changed
+                    });
+                }
+                Err(e) => tracing::warn!("announcing the node failed, will retry: {e}"),
+            }
+        }
         if self.leading {
             if self.lease_at.elapsed() < c.renew_every {
                 return;

@@ -40,7 +40,7 @@ mod ticker;
 pub use answers::ClientTag;
 pub use fanout::RedisOptions;
 pub use handle::{Engine, register_command};
-pub use options::{ClusterOptions, EngineError, EngineOptions, NodeRole};
+pub use options::{ClusterNode, ClusterOptions, EngineError, EngineOptions, NodeRole};
 pub use published::Published;
 pub use roads_adapter::RoadDriveTimes;
 

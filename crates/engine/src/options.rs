@@ -141,6 +141,19 @@ pub struct NodeRole {
     /// Where the leader answers HTTP, as it advertised (`None`: not known,
     /// or it did not say).
     pub leader_addr: Option<String>,
+    /// The nodes serving the region, this one included, as they announced
+    /// themselves within the last three lease TTLs (on a single node: itself).
+    /// Clients are given their addresses to fail over to.
+    pub nodes: Vec<ClusterNode>,
+}
+
+/// A node serving the region.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClusterNode {
+    /// Its node id.
+    pub node_id: String,
+    /// Where it answers HTTP, as it advertised (`None`: it did not say).
+    pub addr: Option<String>,
 }
 
 impl EngineOptions {

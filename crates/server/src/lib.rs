@@ -21,6 +21,7 @@
 pub mod api;
 pub mod audit;
 pub mod checks;
+pub mod cluster;
 pub mod error;
 pub mod forward;
 pub mod integrity;
@@ -198,6 +199,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(ws::routes())
         .merge(integrity::routes())
         .merge(metrics::routes())
+        .merge(cluster::routes())
         .merge(web::routes(&state))
         .route(
             forward::COMMAND_PATH,
@@ -228,6 +230,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         metrics::track,
     ))
     .layer(axum::middleware::from_fn(retry_after))
+    .layer(axum::middleware::from_fn_with_state(
+        Arc::clone(&state),
+        cluster::cors,
+    ))
     .fallback(|| async { HttpError::not_found("route") })
 }
 

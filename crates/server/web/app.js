@@ -46,13 +46,75 @@ export class ApiError extends Error {
   }
 }
 
-/** One JSON API call with the session's bearer token. */
+// ------------------------------------------------------------------ cluster nodes
+
+// In a cluster every node serves the same region and honours the same
+// session token. A page keeps the origins of the region's nodes (from
+// `GET /cluster/nodes`, docs/http.md), talks to one of them (`base`, the page's
+// own origin at first), and moves on to the next when that one stops answering.
+// On a single node the list is the page's origin alone.
+const NODES_KEY = 'satria.nodes';
+const BASE_KEY = 'satria.base';
+
+/** The origins to try, the page's own first. */
+export function nodeOrigins() {
+  let list;
+  try { list = JSON.parse(sessionStorage.getItem(NODES_KEY) || '[]'); } catch { list = []; }
+  return [location.origin, ...list.filter((o) => o !== location.origin)];
+}
+
+let base = nodeOrigins().includes(sessionStorage.getItem(BASE_KEY)) ? sessionStorage.getItem(BASE_KEY) : location.origin;
+
+/** The origin the page talks to now. */
+export function currentBase() { return base; }
+
+/** Moves to the next node of the list (after the current one stopped answering). */
+function nextBase() {
+  const list = nodeOrigins();
+  base = list[(list.indexOf(base) + 1) % list.length];
+  sessionStorage.setItem(BASE_KEY, base);
+  return base;
+}
+
+/** Asks the current node for the region's nodes and keeps their origins. */
+export async function refreshNodes() {
+  try {
+    const r = await fetch(`${base}/cluster/nodes`, { headers: { Accept: 'application/json' } });
+    if (!r.ok) return;
+    const v = await r.json();
+    const list = (v.nodes || []).map((n) => n.addr).filter(Boolean).map((a) => { try { return new URL(a).origin; } catch { return null; } }).filter(Boolean);
+    sessionStorage.setItem(NODES_KEY, JSON.stringify(list));
+  } catch { /* keep the list we have */ }
+}
+
+/**
+ * One JSON API call with the session's bearer token, to the current node. A
+ * read that finds the node gone is tried on the next ones; a change is not
+ * (its fate on the lost node is unknown): it fails as offline, and the next
+ * call goes to the next node.
+ */
 export async function api(path, { method = 'GET', body } = {}) {
   const s = session();
   const headers = { Accept: 'application/json' };
   if (s) headers.Authorization = `Bearer ${s.token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+  const tries = method === 'GET' ? nodeOrigins().length : 1;
+  let r;
+  for (let i = 0; !r; i += 1) {
+    try {
+      r = await fetch(`${base}${path}`, init);
+    } catch {
+      nextBase();
+      if (i + 1 >= tries) {
+        throw new ApiError(0, {
+          code: 'offline',
+          message: 'The server cannot be reached; try again.',
+          message_id: 'Server tidak dapat dihubungi; coba lagi.',
+        });
+      }
+    }
+  }
   if (r.status === 401 && s) { clearSession(); location.replace('/'); }
   if (r.status === 204) return null;
   const v = await r.json().catch(() => null);
@@ -242,7 +304,7 @@ export class Live {
   connect() {
     if (this.stopped) return;
     setConn(this.attempt === 0 ? 'offline' : 'reconnecting');
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+    const ws = new WebSocket(`${currentBase().replace(/^http/, 'ws')}/ws`);
     this.ws = ws;
     ws.onopen = () => {
       const last = this.lastSeq == null ? Number.MAX_SAFE_INTEGER : this.lastSeq;
@@ -269,6 +331,9 @@ export class Live {
       }
       this.ended = null;
       if (this.stopped) return;
+      // Any node of the region serves this page as well: after a failed or
+      // lost connection try the next one, resuming from the last seq seen.
+      nextBase();
       this.attempt += 1;
       setConn(this.attempt > 6 ? 'offline' : 'reconnecting');
       const delay = Math.min(15000, 500 * 2 ** Math.min(this.attempt - 1, 5)) * (0.75 + Math.random() * 0.5);
@@ -286,6 +351,7 @@ export class Live {
       case 'welcome':
         this.online = true; this.attempt = 0; this.user = f.user;
         setConn('online');
+        refreshNodes();
         this.h.onWelcome?.(f);
         if (this.lastSeq != null && f.mode === 'replay') this.h.onResume?.();
         break;

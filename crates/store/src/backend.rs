@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::pg::{Lease, LeaseHolder};
+use crate::pg::{Lease, LeaseHolder, NodeSeen};
 use crate::{Entry, Journal, NewEntry, PgJournal, StoreError, VerifyReport};
 
 /// A durable, hash-chained, append-only event journal.
@@ -106,6 +106,27 @@ pub trait EventStore: Send {
     /// Who holds `region`'s lease now (`None`: nobody, or no leases here).
     fn lease_holder(&self, _region: &str) -> Result<Option<LeaseHolder>, StoreError> {
         Ok(None)
+    }
+
+    /// Records that `node_id` serves `region` at `addr` and returns every
+    /// node of the region heard from within `fresh_within`. An embedded
+    /// journal has one node, the caller.
+    fn announce(
+        &mut self,
+        _region: &str,
+        node_id: &str,
+        addr: Option<&str>,
+        _fresh_within: Duration,
+    ) -> Result<Vec<NodeSeen>, StoreError> {
+        Ok(vec![NodeSeen {
+            node_id: node_id.to_string(),
+            addr: addr.map(str::to_string),
+        }])
+    }
+
+    /// Forgets `node_id` as a node of `region` (a clean shutdown).
+    fn forget_node(&mut self, _region: &str, _node_id: &str) -> Result<(), StoreError> {
+        Ok(())
     }
 
     /// Signs the head into a checkpoint when enough rows or time have passed
@@ -220,6 +241,18 @@ impl EventStore for PgJournal {
     }
     fn lease_holder(&self, region: &str) -> Result<Option<LeaseHolder>, StoreError> {
         PgJournal::lease_holder(self, region)
+    }
+    fn announce(
+        &mut self,
+        region: &str,
+        node_id: &str,
+        addr: Option<&str>,
+        fresh_within: Duration,
+    ) -> Result<Vec<NodeSeen>, StoreError> {
+        PgJournal::announce(self, region, node_id, addr, fresh_within)
+    }
+    fn forget_node(&mut self, region: &str, node_id: &str) -> Result<(), StoreError> {
+        PgJournal::forget_node(self, region, node_id)
     }
     fn checkpoint_if_due(&mut self, now_ms: i64) -> Result<bool, StoreError> {
         PgJournal::checkpoint_if_due(self, now_ms)

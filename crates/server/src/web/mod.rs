@@ -9,6 +9,7 @@
 
 use crate::AppState;
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -45,10 +46,21 @@ pub fn content_type(path: &str) -> &'static str {
 }
 
 /// Pages may load only what this server serves: no CDN, no inline script.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// They connect to this server and, in a cluster, to the region's other
+/// nodes (`connect` is that list, `crate::cluster::connect_src`).
+fn csp(connect: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+}
+
+/// [`csp`] of this server alone.
+const SELF_ONLY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 fn serve_file(
+    connect: &str,
     headers: &HeaderMap,
     path: &str,
     bytes: &'static [u8],
@@ -62,10 +74,9 @@ fn serve_file(
         HeaderValue::from_static("nosniff"),
     );
     if path.ends_with(".html") {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        );
+        let policy = HeaderValue::from_str(&csp(connect))
+            .unwrap_or_else(|_| HeaderValue::from_static(SELF_ONLY));
+        h.insert(header::CONTENT_SECURITY_POLICY, policy);
         h.insert(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
@@ -99,8 +110,15 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         if path.contains(['{', '}', '*', ' ', '?', '#']) {
             continue;
         }
-        let handler =
-            move |headers: HeaderMap| async move { serve_file(&headers, path, bytes, etag) };
+        let handler = move |State(state): State<Arc<AppState>>, headers: HeaderMap| async move {
+            serve_file(
+                &crate::cluster::connect_src(&state),
+                &headers,
+                path,
+                bytes,
+                etag,
+            )
+        };
         r = r.route(path, get(handler));
         if let Some(dir) = path.strip_suffix("index.html") {
             // `/` and `/pattas/`; `/pattas` too, redirected so relative links work.

@@ -35,6 +35,15 @@ pub struct LeaseHolder {
     pub addr: Option<String>,
 }
 
+/// A node serving a region, as its last announcement said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSeen {
+    /// Its node id.
+    pub node_id: String,
+    /// Where it answers HTTP (`http://host:port`), if it said.
+    pub addr: Option<String>,
+}
+
 fn ms(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1)
 }
@@ -182,5 +191,54 @@ impl PgJournal {
                 expires_in_ms: r.get(2),
                 addr: r.get(3),
             }))
+    }
+
+    /// Records that `node_id` serves `region` and answers at `addr` (now, by
+    /// the database's clock), and returns every node of the region heard from
+    /// within `fresh_within`, by node id.
+    pub fn announce(
+        &mut self,
+        region: &str,
+        node_id: &str,
+        addr: Option<&str>,
+        fresh_within: Duration,
+    ) -> Result<Vec<NodeSeen>, StoreError> {
+        self.check_usable()?;
+        let path = self.location();
+        let c = self.client.get_mut();
+        c.execute(
+            "INSERT INTO nodes (region, node_id, addr, seen_at) VALUES ($1, $2, $3, clock_timestamp())
+             ON CONFLICT (region, node_id) DO UPDATE SET addr = EXCLUDED.addr, seen_at = EXCLUDED.seen_at",
+            &[&region, &node_id, &addr],
+        )
+        .map_err(pg(&path, "announce the node"))?;
+        Ok(c
+            .query(
+                "SELECT node_id, addr FROM nodes
+                 WHERE region = $1 AND seen_at > clock_timestamp() - $2::float8 * interval '1 millisecond'
+                 ORDER BY node_id",
+                &[&region, &(ms(fresh_within) as f64)],
+            )
+            .map_err(pg(&path, "list the nodes"))?
+            .iter()
+            .map(|r| NodeSeen {
+                node_id: r.get(0),
+                addr: r.get(1),
+            })
+            .collect())
+    }
+
+    /// Forgets `node_id` as a node of `region` (a clean shutdown), so clients
+    /// are no longer sent to it.
+    pub fn forget_node(&mut self, region: &str, node_id: &str) -> Result<(), StoreError> {
+        let path = self.location();
+        self.client
+            .get_mut()
+            .execute(
+                "DELETE FROM nodes WHERE region = $1 AND node_id = $2",
+                &[&region, &node_id],
+            )
+            .map_err(pg(&path, "forget the node"))?;
+        Ok(())
     }
 }

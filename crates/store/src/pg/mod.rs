@@ -47,7 +47,7 @@ use crate::StoreError;
 use crate::chain::{self, ChainHash, GENESIS};
 
 pub use connect::{connect, redact};
-pub use lease::{Lease, LeaseHolder};
+pub use lease::{Lease, LeaseHolder, NodeSeen};
 pub use schema::LATEST_PG_VERSION;
 
 /// The region lease this handle writes under (see the module docs).

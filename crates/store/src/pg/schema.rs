@@ -72,10 +72,23 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE leases ADD COLUMN holder_addr TEXT;
     "#,
+    // 3: the nodes serving each region and where they answer, renewed on
+    // every node's tick, so that consoles and crews can be given every
+    // address to fail over to.
+    r#"
+    CREATE TABLE nodes (
+        region  TEXT        NOT NULL,
+        node_id TEXT        NOT NULL,
+        addr    TEXT,
+        seen_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (region, node_id)
+    );
+    "#,
 ];
 
 /// The tables of Satria's accounts (`satria_auth`), which may share the
-/// journal's database.
+/// journal's database (Pattas' and Salinmas' start with `pattas_` and
+/// `salinmas_`).
 const ACCOUNTS_TABLES: &[&str] = &[
     "auth_schema",
     "auth_users",
@@ -100,12 +113,15 @@ fn recorded_version(
         .map_err(pg(&path, "read schema"))?
         .get(0);
     if !has_table {
-        // The accounts (`satria_auth`) share a cluster's database: their
-        // tables may come first (`satria user add --database` before any node).
+        // The accounts (`satria_auth`) and the Pattas and Salinmas modules
+        // share a cluster's database: their tables may come first (`satria
+        // user add --database` before any node).
         let tables: Vec<String> = tx
             .query(
                 "SELECT table_name::text FROM information_schema.tables
                  WHERE table_schema = current_schema() AND table_name::text <> ALL($1)
+                   AND table_name::text NOT LIKE 'pattas\\_%'
+                   AND table_name::text NOT LIKE 'salinmas\\_%'
                  ORDER BY 1 LIMIT 5",
                 &[&ACCOUNTS_TABLES],
             )
