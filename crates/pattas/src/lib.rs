@@ -3,8 +3,12 @@
 //! chronic illness.
 //!
 //! - [`Pattas`] owns one SQLite file (WAL; schema migrations by
-//!   `PRAGMA user_version`, applied in order on open) holding beneficiaries,
-//!   cases, assistance actions, booked transports and the change history.
+//!   `PRAGMA user_version`, applied in order on open), or its tables in a
+//!   PostgreSQL database shared by the nodes of a cluster
+//!   ([`Pattas::open_postgres`]; versioned in `pattas_schema`), holding
+//!   beneficiaries, cases, assistance actions, booked transports and the
+//!   change history. Every query is written once for both;
+//!   [`Pattas::copy_into`] copies a SQLite store into a PostgreSQL one.
 //! - [`routes`] serves it under `/api/pattas/...`; [`OPERATIONS`] documents
 //!   every route for the OpenAPI document (a test walks it against the router).
 //! - [`TransportDesk`] is where free ambulance transport is booked; the server
@@ -29,7 +33,9 @@
 //!   verified or in-assistance case.
 //! - **Every change is in the history** (`pattas_history`: entity, id, action,
 //!   actor username, role, time, details), written in the same transaction as
-//!   the change itself.
+//!   the change itself. A change and the checks it depends on run in one
+//!   write transaction, serialised with every other writer of the store (on
+//!   PostgreSQL across nodes, by an advisory lock).
 //! - **Every read of a beneficiary's personal data is recorded** through
 //!   [`satria_auth::AccessRecorder`]: `read` for one record (a beneficiary,
 //!   a case with its beneficiary, a PATCH's answer, a case reported by NIK),
@@ -46,6 +52,8 @@
 //!
 //! ```ignore
 //! let pattas = Arc::new(Pattas::open(&data_dir.join("pattas.sqlite"), PattasConfig::default())?);
+//! // or, on a cluster's shared database:
+//! // let pattas = Arc::new(Pattas::open_postgres(&database_url, PattasConfig::default())?);
 //! pattas.seed_demo(now_ms())?; // demo only; cases of DEMO_MITRA_USERNAME
 //! let api = satria_pattas::routes(pattas, access_recorder, transport_desk)
 //!     .layer(axum::middleware::from_fn_with_state(auth, satria_http::require_principal));
@@ -64,7 +72,7 @@ pub use desk::{
     TransportTicket,
 };
 pub use model::*;
-pub use store::{DEMO_MITRA_USERNAME, Pattas, SCHEMA_VERSION};
+pub use store::{DEMO_MITRA_USERNAME, PG_SCHEMA_VERSION, Pattas, PattasCopyReport, SCHEMA_VERSION};
 
 use axum::http::StatusCode;
 use satria_http::HttpError;

@@ -1,7 +1,7 @@
 //! What the API takes and gives: request bodies (strict: unknown fields are
 //! refused) and the records it answers with. Every instant in a record is a
-//! [`Timestamp`] (RFC 3339, UTC, on the wire; integer ms in SQLite); durations
-//! are integer milliseconds named `..._ms`.
+//! [`Timestamp`] (RFC 3339, UTC, on the wire; integer ms in the database);
+//! durations are integer milliseconds named `..._ms`.
 
 use std::collections::BTreeMap;
 

@@ -1,8 +1,8 @@
 //! Assistance actions recorded on a case; the first one on a verified case
 //! moves it to `in_assistance`.
 
-use rusqlite::{Row, TransactionBehavior, params};
 use satria_auth::Principal;
+use satria_sql::{End, Row, V};
 use serde_json::json;
 
 use super::history::history;
@@ -11,15 +11,18 @@ use crate::PattasError;
 use crate::model::*;
 use crate::valid::{self, Date};
 
-pub(super) fn assistance_row(row: &Row<'_>) -> rusqlite::Result<Assistance> {
+pub(super) const A_COLS: &str =
+    "id, case_id, date, kind, amount_rp, notes, officer, recorded_at_ms";
+
+pub(super) fn assistance_row(row: &Row) -> Result<Assistance, PattasError> {
     Ok(Assistance {
-        id: row.get(0)?,
-        case_id: row.get(1)?,
-        date: row.get(2)?,
-        kind: row.get(3)?,
-        amount_rp: row.get(4)?,
-        notes: row.get(5)?,
-        officer: row.get(6)?,
+        id: row.i64(0)?,
+        case_id: row.i64(1)?,
+        date: row.text(2)?,
+        kind: row.text(3)?,
+        amount_rp: row.i64(4)?,
+        notes: row.text(5)?,
+        officer: row.text(6)?,
         recorded_at: ts_col(row, 7)?,
     })
 }
@@ -57,72 +60,70 @@ impl Pattas {
         }
         let notes =
             valid::optional_text("notes", input.notes.as_deref().unwrap_or(""), limits::NOTES)?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let case = Self::case_in(&tx, who, id)?;
-        if case.status != "verified" && case.status != "in_assistance" {
-            return Err(invalid_transition(
-                &case,
-                "recording assistance",
-                "verified or in_assistance",
-            ));
-        }
-        let reported = Date::wib_of_ms(case.reported_at.ms());
-        if date > Date::wib_of_ms(now_ms) || date < reported {
-            return Err(PattasError::invalid(
-                "invalid_date",
-                format!(
-                    "date must be between the day the case was reported ({reported}) and today"
-                ),
-                format!("date harus antara tanggal kasus dilaporkan ({reported}) dan hari ini"),
-            ));
-        }
-        if case.status == "verified" {
-            Self::begin_assistance(&tx, id, now_ms)?;
+        self.db.write(End::Commit, |tx| {
+            let case = Self::case_in(tx, who, id)?;
+            if case.status != "verified" && case.status != "in_assistance" {
+                return Err(invalid_transition(
+                    &case,
+                    "recording assistance",
+                    "verified or in_assistance",
+                ));
+            }
+            let reported = Date::wib_of_ms(case.reported_at.ms());
+            if date > Date::wib_of_ms(now_ms) || date < reported {
+                return Err(PattasError::invalid(
+                    "invalid_date",
+                    format!(
+                        "date must be between the day the case was reported ({reported}) and today"
+                    ),
+                    format!("date harus antara tanggal kasus dilaporkan ({reported}) dan hari ini"),
+                ));
+            }
+            if case.status == "verified" {
+                Self::begin_assistance(tx, id, now_ms)?;
+                history(
+                    tx,
+                    "case",
+                    id,
+                    "assistance_started",
+                    who,
+                    now_ms,
+                    json!({"from": "verified", "by": "first assistance action"}),
+                )?;
+            }
+            let aid = tx
+                .query_one(
+                    "INSERT INTO pattas_assistance (case_id, date, kind, amount_rp, notes, officer,
+                        recorded_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     RETURNING id",
+                    &[
+                        V::from(id),
+                        V::from(date.to_string()),
+                        V::from(&kind),
+                        V::from(input.amount_rp),
+                        V::from(&notes),
+                        V::from(&who.username),
+                        V::from(now_ms),
+                    ],
+                )?
+                .i64(0)?;
             history(
-                &tx,
+                tx,
                 "case",
                 id,
-                "assistance_started",
+                "assistance_recorded",
                 who,
                 now_ms,
-                json!({"from": "verified", "by": "first assistance action"}),
+                json!({"assistance_id": aid, "date": date.to_string(), "kind": kind, "amount_rp": input.amount_rp}),
             )?;
-        }
-        tx.execute(
-            "INSERT INTO pattas_assistance (case_id, date, kind, amount_rp, notes, officer,
-                recorded_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                id,
-                date.to_string(),
-                kind,
-                input.amount_rp,
-                notes,
-                who.username,
-                now_ms
-            ],
-        )?;
-        let aid = tx.last_insert_rowid();
-        history(
-            &tx,
-            "case",
-            id,
-            "assistance_recorded",
-            who,
-            now_ms,
-            json!({"assistance_id": aid, "date": date.to_string(), "kind": kind, "amount_rp": input.amount_rp}),
-        )?;
-        tx.execute(
-            "UPDATE pattas_cases SET updated_at_ms = ?2 WHERE id = ?1",
-            params![id, now_ms],
-        )?;
-        let out = tx.query_row(
-            "SELECT id, case_id, date, kind, amount_rp, notes, officer, recorded_at_ms
-             FROM pattas_assistance WHERE id = ?1",
-            [aid],
-            assistance_row,
-        )?;
-        tx.commit()?;
-        Ok(out)
+            tx.execute(
+                "UPDATE pattas_cases SET updated_at_ms = $2 WHERE id = $1",
+                &[V::from(id), V::from(now_ms)],
+            )?;
+            assistance_row(&tx.query_one(
+                &format!("SELECT {A_COLS} FROM pattas_assistance WHERE id = $1"),
+                &[V::from(aid)],
+            )?)
+        })
     }
 }

@@ -2,13 +2,12 @@
 //! date and sex, a Banyumas desa), registering, reading, listing, changing,
 //! and which of them a mitra may see.
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use satria_auth::Principal;
+use satria_sql::{End, Row, Tx, V};
 use serde_json::json;
 
 use super::history::history;
-use super::{Pattas, json_col, mitra_of, page, ts_col};
+use super::{Pattas, bytewise, json_col, mitra_of, page, ts_col};
 use crate::PattasError;
 use crate::model::*;
 use crate::valid::{self, Date};
@@ -35,31 +34,28 @@ struct CleanBeneficiary {
     banyumas_resident: bool,
 }
 
-pub(super) fn beneficiary_row(row: &Row<'_>) -> rusqlite::Result<Beneficiary> {
-    let family: Option<String> = row.get(13)?;
-    let family_contact = match family {
-        Some(s) => Some(serde_json::from_str(&s).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(13, rusqlite::types::Type::Text, Box::new(e))
-        })?),
+pub(super) fn beneficiary_row(row: &Row) -> Result<Beneficiary, PattasError> {
+    let family_contact = match row.opt_text(13)? {
+        Some(s) => Some(serde_json::from_str(&s)?),
         None => None,
     };
     Ok(Beneficiary {
-        id: row.get(0)?,
-        nik: row.get(1)?,
-        name: row.get(2)?,
-        date_of_birth: row.get(3)?,
-        sex: row.get(4)?,
-        desa: row.get(5)?,
-        kecamatan: row.get(6)?,
-        rt: row.get(7)?,
-        rw: row.get(8)?,
-        phone: row.get(9)?,
-        dtks: row.get(10)?,
-        bpjs: row.get(11)?,
+        id: row.i64(0)?,
+        nik: row.text(1)?,
+        name: row.text(2)?,
+        date_of_birth: row.text(3)?,
+        sex: row.text(4)?,
+        desa: row.text(5)?,
+        kecamatan: row.text(6)?,
+        rt: row.text(7)?,
+        rw: row.text(8)?,
+        phone: row.opt_text(9)?,
+        dtks: row.bool(10)?,
+        bpjs: row.text(11)?,
         conditions: json_col(row, 12)?,
         family_contact,
-        banyumas_resident: row.get(14)?,
-        registered_by: row.get(15)?,
+        banyumas_resident: row.bool(14)?,
+        registered_by: row.text(15)?,
         created_at: ts_col(row, 16)?,
         updated_at: ts_col(row, 17)?,
     })
@@ -253,14 +249,11 @@ impl Pattas {
         })
     }
 
-    fn duplicate_nik(tx: &Transaction<'_>, nik: &str, except: i64) -> Result<(), PattasError> {
-        let existing: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM pattas_beneficiaries WHERE nik = ?1 AND id != ?2",
-                params![nik, except],
-                |r| r.get(0),
-            )
-            .optional()?;
+    fn duplicate_nik(tx: &mut dyn Tx, nik: &str, except: i64) -> Result<(), PattasError> {
+        let existing = tx.query_opt(
+            "SELECT id FROM pattas_beneficiaries WHERE nik = $1 AND id != $2",
+            &[V::from(nik), V::from(except)],
+        )?;
         match existing {
             None => Ok(()),
             Some(_) => Err(PattasError::conflict(
@@ -279,102 +272,105 @@ impl Pattas {
         now_ms: i64,
     ) -> Result<Beneficiary, PattasError> {
         let b = self.clean_beneficiary(input, now_ms)?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::duplicate_nik(&tx, &b.nik, -1)?;
-        tx.execute(
-            "INSERT INTO pattas_beneficiaries (nik, name, date_of_birth, sex, desa, kecamatan, rt,
-                rw, phone, dtks, bpjs, conditions, family_contact, banyumas_resident,
-                registered_by, created_at_ms, updated_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
-            params![
-                b.nik,
-                b.name,
-                b.date_of_birth,
-                b.sex,
-                b.desa,
-                b.kecamatan,
-                b.rt,
-                b.rw,
-                b.phone,
-                b.dtks,
-                b.bpjs,
-                serde_json::to_string(&b.conditions)?,
-                b.family_contact
-                    .as_ref()
-                    .map(serde_json::to_string)
-                    .transpose()?,
-                b.banyumas_resident,
-                who.username,
-                now_ms
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        history(
-            &tx,
-            "beneficiary",
-            id,
-            "registered",
-            who,
-            now_ms,
-            json!({"banyumas_resident": b.banyumas_resident, "desa": b.desa, "kecamatan": b.kecamatan}),
-        )?;
-        let out = Self::beneficiary_in(&tx, id)?;
-        tx.commit()?;
-        Ok(out)
+        let conditions = serde_json::to_string(&b.conditions)?;
+        let family_contact = b
+            .family_contact
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
+        self.db.write(End::Commit, |tx| {
+            Self::duplicate_nik(tx, &b.nik, -1)?;
+            let id = tx
+                .query_one(
+                    "INSERT INTO pattas_beneficiaries (nik, name, date_of_birth, sex, desa,
+                        kecamatan, rt, rw, phone, dtks, bpjs, conditions, family_contact,
+                        banyumas_resident, registered_by, created_at_ms, updated_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                        $16, $16)
+                     RETURNING id",
+                    &[
+                        V::from(&b.nik),
+                        V::from(&b.name),
+                        V::from(&b.date_of_birth),
+                        V::from(b.sex),
+                        V::from(&b.desa),
+                        V::from(&b.kecamatan),
+                        V::from(&b.rt),
+                        V::from(&b.rw),
+                        V::from(&b.phone),
+                        V::from(b.dtks),
+                        V::from(&b.bpjs),
+                        V::from(&conditions),
+                        V::from(&family_contact),
+                        V::from(b.banyumas_resident),
+                        V::from(&who.username),
+                        V::from(now_ms),
+                    ],
+                )?
+                .i64(0)?;
+            history(
+                tx,
+                "beneficiary",
+                id,
+                "registered",
+                who,
+                now_ms,
+                json!({"banyumas_resident": b.banyumas_resident, "desa": b.desa, "kecamatan": b.kecamatan}),
+            )?;
+            Self::beneficiary_in(tx, id)
+        })
     }
 
-    pub(super) fn beneficiary_in(conn: &Connection, id: i64) -> Result<Beneficiary, PattasError> {
-        conn.query_row(
-            &format!("SELECT {B_COLS} FROM pattas_beneficiaries WHERE id = ?1"),
-            [id],
-            beneficiary_row,
-        )
-        .optional()?
+    pub(super) fn beneficiary_in(tx: &mut dyn Tx, id: i64) -> Result<Beneficiary, PattasError> {
+        tx.query_opt(
+            &format!("SELECT {B_COLS} FROM pattas_beneficiaries WHERE id = $1"),
+            &[V::from(id)],
+        )?
+        .map(|r| beneficiary_row(&r))
+        .transpose()?
         .ok_or(PattasError::NotFound("beneficiary", "penerima manfaat"))
     }
 
     /// The SQL condition (on `pattas_beneficiaries` aliased `b`) a mitra is
-    /// limited to, the mitra's username bound to `?n`.
+    /// limited to, the mitra's username bound to `$n`.
     fn mitra_beneficiary(n: usize) -> String {
         format!(
-            "(b.registered_by = ?{n} OR EXISTS (SELECT 1 FROM pattas_cases c
-              WHERE c.beneficiary_id = b.id AND c.reported_by = ?{n}))"
+            "(b.registered_by = ${n} OR EXISTS (SELECT 1 FROM pattas_cases c
+              WHERE c.beneficiary_id = b.id AND c.reported_by = ${n}))"
         )
     }
 
     pub(super) fn visible_beneficiary(
-        conn: &Connection,
+        tx: &mut dyn Tx,
         who: &Principal,
         id: i64,
     ) -> Result<bool, PattasError> {
         match mitra_of(who) {
             None => Ok(true),
-            Some(m) => Ok(conn
-                .query_row(
+            Some(m) => Ok(tx
+                .query_opt(
                     &format!(
-                        "SELECT 1 FROM pattas_beneficiaries b WHERE b.id = ?2 AND {}",
+                        "SELECT 1 FROM pattas_beneficiaries b WHERE b.id = $2 AND {}",
                         Self::mitra_beneficiary(1)
                     ),
-                    params![m, id],
-                    |_| Ok(()),
-                )
-                .optional()?
+                    &[V::from(m), V::from(id)],
+                )?
                 .is_some()),
         }
     }
 
     /// One beneficiary the caller may see, with its history.
     pub fn beneficiary(&self, who: &Principal, id: i64) -> Result<BeneficiaryDetail, PattasError> {
-        let conn = self.conn();
-        if !Self::visible_beneficiary(&conn, who, id)? {
-            return Err(PattasError::NotFound("beneficiary", "penerima manfaat"));
-        }
-        let beneficiary = Self::beneficiary_in(&conn, id)?;
-        let history = Self::history_of(&conn, "beneficiary", id)?;
-        Ok(BeneficiaryDetail {
-            beneficiary,
-            history,
+        self.db.read(|tx| {
+            if !Self::visible_beneficiary(tx, who, id)? {
+                return Err(PattasError::NotFound("beneficiary", "penerima manfaat"));
+            }
+            let beneficiary = Self::beneficiary_in(tx, id)?;
+            let history = Self::history_of(tx, "beneficiary", id)?;
+            Ok(BeneficiaryDetail {
+                beneficiary,
+                history,
+            })
         })
     }
 
@@ -393,9 +389,9 @@ impl Pattas {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let mut args: Vec<SqlValue> = Vec::new();
+        let mut args: Vec<V> = Vec::new();
         if let Some(m) = mitra_of(who) {
-            args.push(SqlValue::Text(m.to_string()));
+            args.push(V::from(m));
             sql.push_str(&format!(" AND {}", Self::mitra_beneficiary(args.len())));
         }
         if let Some(s) = &q.q {
@@ -405,31 +401,35 @@ impl Pattas {
                     .replace('\\', "\\\\")
                     .replace('%', "\\%")
                     .replace('_', "\\_");
-                args.push(SqlValue::Text(format!("%{escaped}%")));
+                args.push(V::from(format!("%{escaped}%")));
                 let name_arg = args.len();
-                args.push(SqlValue::Text(format!("{escaped}%")));
+                args.push(V::from(format!("{escaped}%")));
+                // SQLite's LIKE ignores ASCII case, PostgreSQL's does not:
+                // both sides lowered, the same on both. (An NIK is digits.)
                 sql.push_str(&format!(
-                    " AND (b.name LIKE ?{name_arg} ESCAPE '\\' OR b.nik LIKE ?{} ESCAPE '\\')",
+                    " AND (lower(b.name) LIKE lower(${name_arg}) ESCAPE '\\'
+                       OR b.nik LIKE ${} ESCAPE '\\')",
                     name_arg + 1
                 ));
             }
         }
         if let Some(d) = &q.desa {
             let d = valid::text("desa", d, limits::DESA)?;
-            args.push(SqlValue::Text(d));
-            sql.push_str(&format!(" AND b.desa = ?{} COLLATE NOCASE", args.len()));
+            args.push(V::from(d));
+            sql.push_str(&format!(" AND lower(b.desa) = lower(${})", args.len()));
         }
-        args.push(SqlValue::Integer(limit));
-        args.push(SqlValue::Integer(offset));
-        sql.push_str(&format!(
-            " ORDER BY b.name COLLATE NOCASE, b.id LIMIT ?{} OFFSET ?{}",
-            args.len() - 1,
-            args.len()
-        ));
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), beneficiary_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        args.push(V::from(limit));
+        args.push(V::from(offset));
+        self.db.read(|tx| {
+            // By name ignoring ASCII case, as SQLite's NOCASE ordered it.
+            sql.push_str(&format!(
+                " ORDER BY {}, b.id LIMIT ${} OFFSET ${}",
+                bytewise(tx, "lower(b.name)"),
+                args.len() - 1,
+                args.len()
+            ));
+            tx.query(&sql, &args)?.iter().map(beneficiary_row).collect()
+        })
     }
 
     /// Changes a beneficiary (officer). The whole record is checked again, so
@@ -441,12 +441,24 @@ impl Pattas {
         patch: BeneficiaryPatch,
         now_ms: i64,
     ) -> Result<Beneficiary, PattasError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if !Self::visible_beneficiary(&tx, who, id)? {
+        self.db.write(End::Commit, |tx| {
+            self.update_beneficiary_in(tx, who, id, patch, now_ms)
+        })
+    }
+
+    /// [`Pattas::update_beneficiary`] inside its write transaction.
+    fn update_beneficiary_in(
+        &self,
+        tx: &mut dyn Tx,
+        who: &Principal,
+        id: i64,
+        patch: BeneficiaryPatch,
+        now_ms: i64,
+    ) -> Result<Beneficiary, PattasError> {
+        if !Self::visible_beneficiary(tx, who, id)? {
             return Err(PattasError::NotFound("beneficiary", "penerima manfaat"));
         }
-        let old = Self::beneficiary_in(&tx, id)?;
+        let old = Self::beneficiary_in(tx, id)?;
         let mut changed: Vec<&str> = Vec::new();
         let desa_changed = patch.desa.is_some();
         macro_rules! pick {
@@ -504,37 +516,39 @@ impl Pattas {
             ));
         }
         let b = self.clean_beneficiary(input, now_ms)?;
-        Self::duplicate_nik(&tx, &b.nik, id)?;
+        Self::duplicate_nik(tx, &b.nik, id)?;
         tx.execute(
-            "UPDATE pattas_beneficiaries SET nik = ?2, name = ?3, date_of_birth = ?4, sex = ?5,
-                desa = ?6, kecamatan = ?7, rt = ?8, rw = ?9, phone = ?10, dtks = ?11, bpjs = ?12,
-                conditions = ?13, family_contact = ?14, banyumas_resident = ?15,
-                updated_at_ms = ?16
-             WHERE id = ?1",
-            params![
-                id,
-                b.nik,
-                b.name,
-                b.date_of_birth,
-                b.sex,
-                b.desa,
-                b.kecamatan,
-                b.rt,
-                b.rw,
-                b.phone,
-                b.dtks,
-                b.bpjs,
-                serde_json::to_string(&b.conditions)?,
-                b.family_contact
-                    .as_ref()
-                    .map(serde_json::to_string)
-                    .transpose()?,
-                b.banyumas_resident,
-                now_ms
+            "UPDATE pattas_beneficiaries SET nik = $2, name = $3, date_of_birth = $4, sex = $5,
+                desa = $6, kecamatan = $7, rt = $8, rw = $9, phone = $10, dtks = $11, bpjs = $12,
+                conditions = $13, family_contact = $14, banyumas_resident = $15,
+                updated_at_ms = $16
+             WHERE id = $1",
+            &[
+                V::from(id),
+                V::from(&b.nik),
+                V::from(&b.name),
+                V::from(&b.date_of_birth),
+                V::from(b.sex),
+                V::from(&b.desa),
+                V::from(&b.kecamatan),
+                V::from(&b.rt),
+                V::from(&b.rw),
+                V::from(&b.phone),
+                V::from(b.dtks),
+                V::from(&b.bpjs),
+                V::from(serde_json::to_string(&b.conditions)?),
+                V::from(
+                    b.family_contact
+                        .as_ref()
+                        .map(serde_json::to_string)
+                        .transpose()?,
+                ),
+                V::from(b.banyumas_resident),
+                V::from(now_ms),
             ],
         )?;
         history(
-            &tx,
+            tx,
             "beneficiary",
             id,
             "updated",
@@ -542,8 +556,6 @@ impl Pattas {
             now_ms,
             json!({ "fields": changed }),
         )?;
-        let out = Self::beneficiary_in(&tx, id)?;
-        tx.commit()?;
-        Ok(out)
+        Self::beneficiary_in(tx, id)
     }
 }

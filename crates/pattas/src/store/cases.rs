@@ -2,15 +2,16 @@
 //! close) with its deadlines, one case with everything recorded on it, the
 //! lists and the overdue list.
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use satria_auth::Principal;
+use satria_sql::{End, Row, Tx, V};
 use serde_json::{Value, json};
 
-use super::assistance::assistance_row;
+use super::assistance::{A_COLS, assistance_row};
 use super::history::history;
 use super::transports::{T_COLS, transport_row};
-use super::{Pattas, invalid_transition, json_col, mitra_of, opt_ts_col, page, parse_need, ts_col};
+use super::{
+    Pattas, bytewise, invalid_transition, json_col, mitra_of, opt_ts_col, page, parse_need, ts_col,
+};
 use crate::PattasError;
 use crate::model::*;
 use crate::valid;
@@ -22,31 +23,31 @@ pub(super) const C_COLS: &str =
     c.closed_at_ms, c.closed_by, c.closing_summary, c.rejected_at_ms, c.rejected_by,
     c.rejection_reason, c.updated_at_ms";
 
-pub(super) fn case_row(row: &Row<'_>) -> rusqlite::Result<Case> {
+pub(super) fn case_row(row: &Row) -> Result<Case, PattasError> {
     Ok(Case {
-        id: row.get(0)?,
-        beneficiary_id: row.get(1)?,
-        beneficiary_name: row.get(2)?,
-        desa: row.get(3)?,
-        kecamatan: row.get(4)?,
+        id: row.i64(0)?,
+        beneficiary_id: row.i64(1)?,
+        beneficiary_name: row.text(2)?,
+        desa: row.text(3)?,
+        kecamatan: row.text(4)?,
         needs: json_col(row, 5)?,
-        description: row.get(6)?,
-        reported_via: row.get(7)?,
-        status: row.get(8)?,
-        reported_by: row.get(9)?,
-        reported_by_role: row.get(10)?,
+        description: row.text(6)?,
+        reported_via: row.opt_text(7)?,
+        status: row.text(8)?,
+        reported_by: row.text(9)?,
+        reported_by_role: row.text(10)?,
         reported_at: ts_col(row, 11)?,
         verify_due_at: ts_col(row, 12)?,
         verified_at: opt_ts_col(row, 13)?,
-        verified_by: row.get(14)?,
+        verified_by: row.opt_text(14)?,
         assistance_due_at: opt_ts_col(row, 15)?,
         assistance_started_at: opt_ts_col(row, 16)?,
         closed_at: opt_ts_col(row, 17)?,
-        closed_by: row.get(18)?,
-        closing_summary: row.get(19)?,
+        closed_by: row.opt_text(18)?,
+        closing_summary: row.opt_text(19)?,
         rejected_at: opt_ts_col(row, 20)?,
-        rejected_by: row.get(21)?,
-        rejection_reason: row.get(22)?,
+        rejected_by: row.opt_text(21)?,
+        rejection_reason: row.opt_text(22)?,
         updated_at: ts_col(row, 23)?,
         overdue: None,
     })
@@ -77,21 +78,17 @@ fn note(v: Option<String>) -> Result<Option<String>, PattasError> {
 }
 
 impl Pattas {
-    pub(super) fn case_in(
-        conn: &Connection,
-        who: &Principal,
-        id: i64,
-    ) -> Result<Case, PattasError> {
-        let case = conn
-            .query_row(
+    pub(super) fn case_in(tx: &mut dyn Tx, who: &Principal, id: i64) -> Result<Case, PattasError> {
+        let case = tx
+            .query_opt(
                 &format!(
                     "SELECT {C_COLS} FROM pattas_cases c
-                     JOIN pattas_beneficiaries b ON b.id = c.beneficiary_id WHERE c.id = ?1"
+                     JOIN pattas_beneficiaries b ON b.id = c.beneficiary_id WHERE c.id = $1"
                 ),
-                [id],
-                case_row,
-            )
-            .optional()?;
+                &[V::from(id)],
+            )?
+            .map(|r| case_row(&r))
+            .transpose()?;
         match case {
             Some(c) if mitra_of(who).is_none_or(|m| m == c.reported_by) => Ok(c),
             _ => Err(PattasError::NotFound("case", "kasus")),
@@ -131,84 +128,84 @@ impl Pattas {
             ));
         }
         needs.sort_by_key(|n| NEEDS.iter().position(|x| x == n));
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let beneficiary_id = match (input.beneficiary_id, input.nik.as_deref()) {
-            (Some(id), None) => {
-                if !Self::visible_beneficiary(&tx, who, id)? {
-                    return Err(unknown_beneficiary());
+        let needs_json = serde_json::to_string(&needs)?;
+        let mut case = self.db.write(End::Commit, |tx| {
+            let beneficiary_id = match (input.beneficiary_id, input.nik.as_deref()) {
+                (Some(id), None) => {
+                    if !Self::visible_beneficiary(tx, who, id)? {
+                        return Err(unknown_beneficiary());
+                    }
+                    match Self::beneficiary_in(tx, id) {
+                        Err(PattasError::NotFound(..)) => return Err(unknown_beneficiary()),
+                        other => other?.id,
+                    }
                 }
-                match Self::beneficiary_in(&tx, id) {
-                    Err(PattasError::NotFound(..)) => return Err(unknown_beneficiary()),
-                    other => other?.id,
+                (None, Some(nik)) => {
+                    let nik = nik.trim();
+                    valid::nik_form(nik)?;
+                    tx.query_opt(
+                        "SELECT id FROM pattas_beneficiaries WHERE nik = $1",
+                        &[V::from(nik)],
+                    )?
+                    .ok_or_else(unknown_beneficiary)?
+                    .i64(0)?
                 }
-            }
-            (None, Some(nik)) => {
-                let nik = nik.trim();
-                valid::nik_form(nik)?;
-                tx.query_row(
-                    "SELECT id FROM pattas_beneficiaries WHERE nik = ?1",
-                    [nik],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .ok_or_else(unknown_beneficiary)?
-            }
-            _ => {
-                return Err(PattasError::invalid(
-                    "invalid_beneficiary",
-                    "give exactly one of beneficiary_id and nik",
-                    "isi tepat satu dari beneficiary_id dan nik",
+                _ => {
+                    return Err(PattasError::invalid(
+                        "invalid_beneficiary",
+                        "give exactly one of beneficiary_id and nik",
+                        "isi tepat satu dari beneficiary_id dan nik",
+                    ));
+                }
+            };
+            let open = tx.query_opt(
+                "SELECT id FROM pattas_cases WHERE beneficiary_id = $1
+                   AND status IN ('reported', 'verified', 'in_assistance')",
+                &[V::from(beneficiary_id)],
+            )?;
+            if let Some(open) = open {
+                let open = open.i64(0)?;
+                return Err(PattasError::conflict(
+                    "open_case_exists",
+                    format!(
+                        "this beneficiary already has an open case ({open}); add to it instead of reporting another"
+                    ),
+                    format!(
+                        "penerima manfaat ini sudah punya kasus yang masih berjalan ({open}); tambahkan ke kasus itu"
+                    ),
                 ));
             }
-        };
-        let open: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM pattas_cases WHERE beneficiary_id = ?1
-                   AND status IN ('reported', 'verified', 'in_assistance')",
-                [beneficiary_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(open) = open {
-            return Err(PattasError::conflict(
-                "open_case_exists",
-                format!(
-                    "this beneficiary already has an open case ({open}); add to it instead of reporting another"
-                ),
-                format!(
-                    "penerima manfaat ini sudah punya kasus yang masih berjalan ({open}); tambahkan ke kasus itu"
-                ),
-            ));
-        }
-        let verify_due = now_ms.saturating_add(self.config.verify_within_ms);
-        tx.execute(
-            "INSERT INTO pattas_cases (beneficiary_id, needs, description, reported_via, status,
-                reported_by, reported_by_role, reported_at_ms, verify_due_ms, updated_at_ms)
-             VALUES (?1, ?2, ?3, ?4, 'reported', ?5, ?6, ?7, ?8, ?7)",
-            params![
-                beneficiary_id,
-                serde_json::to_string(&needs)?,
-                description,
-                reported_via,
-                who.username,
-                who.role.as_str(),
+            let verify_due = now_ms.saturating_add(self.config.verify_within_ms);
+            let id = tx
+                .query_one(
+                    "INSERT INTO pattas_cases (beneficiary_id, needs, description, reported_via,
+                        status, reported_by, reported_by_role, reported_at_ms, verify_due_ms,
+                        updated_at_ms)
+                     VALUES ($1, $2, $3, $4, 'reported', $5, $6, $7, $8, $7)
+                     RETURNING id",
+                    &[
+                        V::from(beneficiary_id),
+                        V::from(&needs_json),
+                        V::from(&description),
+                        V::from(&reported_via),
+                        V::from(&who.username),
+                        V::from(who.role.as_str()),
+                        V::from(now_ms),
+                        V::from(verify_due),
+                    ],
+                )?
+                .i64(0)?;
+            history(
+                tx,
+                "case",
+                id,
+                "reported",
+                who,
                 now_ms,
-                verify_due
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        history(
-            &tx,
-            "case",
-            id,
-            "reported",
-            who,
-            now_ms,
-            json!({"beneficiary_id": beneficiary_id, "needs": needs, "verify_due_ms": verify_due}),
-        )?;
-        let mut case = Self::case_in(&tx, who, id)?;
-        tx.commit()?;
+                json!({"beneficiary_id": beneficiary_id, "needs": needs, "verify_due_ms": verify_due}),
+            )?;
+            Self::case_in(tx, who, id)
+        })?;
         case.overdue = case.overdue_at(now_ms);
         Ok(case)
     }
@@ -228,9 +225,14 @@ impl Pattas {
             }
             let due = now_ms.saturating_add(self.config.first_assistance_within_ms);
             tx.execute(
-                "UPDATE pattas_cases SET status = 'verified', verified_at_ms = ?2, verified_by = ?3,
-                    assistance_due_ms = ?4, updated_at_ms = ?2 WHERE id = ?1",
-                params![id, now_ms, who.username, due],
+                "UPDATE pattas_cases SET status = 'verified', verified_at_ms = $2, verified_by = $3,
+                    assistance_due_ms = $4, updated_at_ms = $2 WHERE id = $1",
+                &[
+                    V::from(id),
+                    V::from(now_ms),
+                    V::from(&who.username),
+                    V::from(due),
+                ],
             )?;
             Ok((
                 "verified",
@@ -253,9 +255,14 @@ impl Pattas {
                 return Err(invalid_transition(case, "reject", "reported"));
             }
             tx.execute(
-                "UPDATE pattas_cases SET status = 'rejected', rejected_at_ms = ?2, rejected_by = ?3,
-                    rejection_reason = ?4, updated_at_ms = ?2 WHERE id = ?1",
-                params![id, now_ms, who.username, reason],
+                "UPDATE pattas_cases SET status = 'rejected', rejected_at_ms = $2, rejected_by = $3,
+                    rejection_reason = $4, updated_at_ms = $2 WHERE id = $1",
+                &[
+                    V::from(id),
+                    V::from(now_ms),
+                    V::from(&who.username),
+                    V::from(&reason),
+                ],
             )?;
             Ok(("rejected", json!({"reason": reason})))
         })
@@ -280,14 +287,14 @@ impl Pattas {
     }
 
     pub(super) fn begin_assistance(
-        tx: &Transaction<'_>,
+        tx: &mut dyn Tx,
         id: i64,
         now_ms: i64,
     ) -> Result<(), PattasError> {
         tx.execute(
-            "UPDATE pattas_cases SET status = 'in_assistance', assistance_started_at_ms = ?2,
-                updated_at_ms = ?2 WHERE id = ?1",
-            params![id, now_ms],
+            "UPDATE pattas_cases SET status = 'in_assistance', assistance_started_at_ms = $2,
+                updated_at_ms = $2 WHERE id = $1",
+            &[V::from(id), V::from(now_ms)],
         )?;
         Ok(())
     }
@@ -306,9 +313,14 @@ impl Pattas {
                 return Err(invalid_transition(case, "close", "in_assistance"));
             }
             tx.execute(
-                "UPDATE pattas_cases SET status = 'closed', closed_at_ms = ?2, closed_by = ?3,
-                    closing_summary = ?4, updated_at_ms = ?2 WHERE id = ?1",
-                params![id, now_ms, who.username, summary],
+                "UPDATE pattas_cases SET status = 'closed', closed_at_ms = $2, closed_by = $3,
+                    closing_summary = $4, updated_at_ms = $2 WHERE id = $1",
+                &[
+                    V::from(id),
+                    V::from(now_ms),
+                    V::from(&who.username),
+                    V::from(&summary),
+                ],
             )?;
             Ok(("closed", json!({"summary": summary})))
         })
@@ -320,18 +332,17 @@ impl Pattas {
         who: &Principal,
         id: i64,
         now_ms: i64,
-        change: impl FnOnce(&Transaction<'_>, &Case) -> Result<(&'static str, Value), PattasError>,
+        change: impl FnOnce(&mut dyn Tx, &Case) -> Result<(&'static str, Value), PattasError>,
     ) -> Result<Case, PattasError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let case = Self::case_in(&tx, who, id)?;
-        let (action, mut details) = change(&tx, &case)?;
-        if let Value::Object(m) = &mut details {
-            m.insert("from".into(), json!(case.status));
-        }
-        history(&tx, "case", id, action, who, now_ms, details)?;
-        let mut case = Self::case_in(&tx, who, id)?;
-        tx.commit()?;
+        let mut case = self.db.write(End::Commit, |tx| {
+            let case = Self::case_in(tx, who, id)?;
+            let (action, mut details) = change(tx, &case)?;
+            if let Value::Object(m) = &mut details {
+                m.insert("from".into(), json!(case.status));
+            }
+            history(tx, "case", id, action, who, now_ms, details)?;
+            Self::case_in(tx, who, id)
+        })?;
         case.overdue = case.overdue_at(now_ms);
         Ok(case)
     }
@@ -339,30 +350,41 @@ impl Pattas {
     /// One case the caller may see, with its beneficiary, assistance,
     /// transports (without live status) and history.
     pub fn case(&self, who: &Principal, id: i64, now_ms: i64) -> Result<CaseDetail, PattasError> {
-        let conn = self.conn();
-        let mut case = Self::case_in(&conn, who, id)?;
-        case.overdue = case.overdue_at(now_ms);
-        let beneficiary = Self::beneficiary_in(&conn, case.beneficiary_id)?;
-        let mut stmt = conn.prepare(
-            "SELECT id, case_id, date, kind, amount_rp, notes, officer, recorded_at_ms
-             FROM pattas_assistance WHERE case_id = ?1 ORDER BY date, id",
-        )?;
-        let assistance = stmt
-            .query_map([id], assistance_row)?
-            .collect::<Result<_, _>>()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {T_COLS} FROM pattas_transports WHERE case_id = ?1 ORDER BY scheduled_for_ms, transport_id"
-        ))?;
-        let transports = stmt
-            .query_map([id], transport_row)?
-            .collect::<Result<_, _>>()?;
-        let history = Self::history_of(&conn, "case", id)?;
-        Ok(CaseDetail {
-            case,
-            beneficiary,
-            assistance,
-            transports,
-            history,
+        self.db.read(|tx| {
+            let mut case = Self::case_in(tx, who, id)?;
+            case.overdue = case.overdue_at(now_ms);
+            let beneficiary = Self::beneficiary_in(tx, case.beneficiary_id)?;
+            let assistance = tx
+                .query(
+                    &format!(
+                        "SELECT {A_COLS} FROM pattas_assistance WHERE case_id = $1
+                         ORDER BY date, id"
+                    ),
+                    &[V::from(id)],
+                )?
+                .iter()
+                .map(assistance_row)
+                .collect::<Result<_, _>>()?;
+            let transports = tx
+                .query(
+                    &format!(
+                        "SELECT {T_COLS} FROM pattas_transports WHERE case_id = $1
+                         ORDER BY scheduled_for_ms, {}",
+                        bytewise(tx, "transport_id")
+                    ),
+                    &[V::from(id)],
+                )?
+                .iter()
+                .map(transport_row)
+                .collect::<Result<_, _>>()?;
+            let history = Self::history_of(tx, "case", id)?;
+            Ok(CaseDetail {
+                case,
+                beneficiary,
+                assistance,
+                transports,
+                history,
+            })
         })
     }
 
@@ -378,34 +400,32 @@ impl Pattas {
             "SELECT {C_COLS} FROM pattas_cases c JOIN pattas_beneficiaries b ON b.id = c.beneficiary_id
              WHERE 1 = 1"
         );
-        let mut args: Vec<SqlValue> = Vec::new();
+        let mut args: Vec<V> = Vec::new();
         if let Some(m) = mitra_of(who) {
-            args.push(SqlValue::Text(m.into()));
-            sql.push_str(&format!(" AND c.reported_by = ?{}", args.len()));
+            args.push(V::from(m));
+            sql.push_str(&format!(" AND c.reported_by = ${}", args.len()));
         }
         if let Some(s) = &q.status {
-            args.push(SqlValue::Text(parse_status(s)?.into()));
-            sql.push_str(&format!(" AND c.status = ?{}", args.len()));
+            args.push(V::from(parse_status(s)?));
+            sql.push_str(&format!(" AND c.status = ${}", args.len()));
         }
         if let Some(d) = &q.desa {
-            args.push(SqlValue::Text(valid::text("desa", d, limits::DESA)?));
-            sql.push_str(&format!(" AND b.desa = ?{} COLLATE NOCASE", args.len()));
+            args.push(V::from(valid::text("desa", d, limits::DESA)?));
+            sql.push_str(&format!(" AND lower(b.desa) = lower(${})", args.len()));
         }
         if let Some(b) = q.beneficiary_id {
-            args.push(SqlValue::Integer(b));
-            sql.push_str(&format!(" AND c.beneficiary_id = ?{}", args.len()));
+            args.push(V::from(b));
+            sql.push_str(&format!(" AND c.beneficiary_id = ${}", args.len()));
         }
-        args.push(SqlValue::Integer(limit));
-        args.push(SqlValue::Integer(offset));
+        args.push(V::from(limit));
+        args.push(V::from(offset));
         sql.push_str(&format!(
-            " ORDER BY c.reported_at_ms DESC, c.id DESC LIMIT ?{} OFFSET ?{}",
+            " ORDER BY c.reported_at_ms DESC, c.id DESC LIMIT ${} OFFSET ${}",
             args.len() - 1,
             args.len()
         ));
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), case_row)?;
-        let mut out: Vec<Case> = rows.collect::<Result<_, _>>()?;
+        let rows = self.db.read(|tx| tx.query(&sql, &args))?;
+        let mut out: Vec<Case> = rows.iter().map(case_row).collect::<Result<_, _>>()?;
         for c in &mut out {
             c.overdue = c.overdue_at(now_ms);
         }
@@ -417,18 +437,16 @@ impl Pattas {
     pub fn overdue_cases(&self, who: &Principal, now_ms: i64) -> Result<Vec<Case>, PattasError> {
         let mut sql = format!(
             "SELECT {C_COLS} FROM pattas_cases c JOIN pattas_beneficiaries b ON b.id = c.beneficiary_id
-             WHERE ((c.status = 'reported' AND c.verify_due_ms < ?1)
-                 OR (c.status = 'verified' AND c.assistance_due_ms < ?1))"
+             WHERE ((c.status = 'reported' AND c.verify_due_ms < $1)
+                 OR (c.status = 'verified' AND c.assistance_due_ms < $1))"
         );
-        let mut args = vec![SqlValue::Integer(now_ms)];
+        let mut args = vec![V::from(now_ms)];
         if let Some(m) = mitra_of(who) {
-            args.push(SqlValue::Text(m.into()));
-            sql.push_str(" AND c.reported_by = ?2");
+            args.push(V::from(m));
+            sql.push_str(" AND c.reported_by = $2");
         }
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), case_row)?;
-        let mut out: Vec<Case> = rows.collect::<Result<_, _>>()?;
+        let rows = self.db.read(|tx| tx.query(&sql, &args))?;
+        let mut out: Vec<Case> = rows.iter().map(case_row).collect::<Result<_, _>>()?;
         for c in &mut out {
             c.overdue = c.overdue_at(now_ms);
         }

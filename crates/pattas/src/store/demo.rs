@@ -1,8 +1,8 @@
 //! Synthetic demo data ([`Pattas::seed_demo`]): residents in real Banyumas
 //! desa with cases in every state, and the demo usernames it acts as.
 
-use rusqlite::OptionalExtension;
 use satria_auth::{Principal, Role};
+use satria_sql::V;
 
 use super::Pattas;
 use crate::PattasError;
@@ -101,14 +101,12 @@ impl Pattas {
             } = r;
             let dd = if *sex == "P" { d + 40 } else { *d };
             let nik = format!("330201{dd:02}{m:02}{:02}99{i:02}", y % 100);
-            let exists: Option<i64> = self
-                .conn()
-                .query_row(
-                    "SELECT id FROM pattas_beneficiaries WHERE nik = ?1",
-                    [&nik],
-                    |r| r.get(0),
+            let exists = self.db.read(|tx| {
+                tx.query_opt(
+                    "SELECT id FROM pattas_beneficiaries WHERE nik = $1",
+                    &[V::from(&nik)],
                 )
-                .optional()?;
+            })?;
             if exists.is_some() {
                 continue;
             }

@@ -7,9 +7,9 @@
 //! answer name (`verify_due_at`, `assistance_due_at`, `scheduled_for`: see
 //! `DETAIL_INSTANTS`), as every record answers.
 
-use rusqlite::{Connection, Transaction, params};
 use satria_auth::Principal;
 use satria_calendar::Timestamp;
+use satria_sql::{Tx, V};
 use serde_json::Value;
 
 use super::{Pattas, json_col, ts_col};
@@ -18,7 +18,7 @@ use crate::model::*;
 
 /// Appends one row to the change history, inside the change's transaction.
 pub(super) fn history(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     entity: &str,
     entity_id: i64,
     action: &str,
@@ -34,15 +34,15 @@ pub(super) fn history(
     );
     tx.execute(
         "INSERT INTO pattas_history (entity, entity_id, action, actor, role, at_ms, details)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            entity,
-            entity_id,
-            action,
-            who.username,
-            who.role.as_str(),
-            at_ms,
-            details.to_string()
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            V::from(entity),
+            V::from(entity_id),
+            V::from(action),
+            V::from(&who.username),
+            V::from(who.role.as_str()),
+            V::from(at_ms),
+            V::from(details.to_string()),
         ],
     )?;
     Ok(())
@@ -72,27 +72,29 @@ fn details_out(mut details: Value) -> Value {
 
 impl Pattas {
     pub(super) fn history_of(
-        conn: &Connection,
+        tx: &mut dyn Tx,
         entity: &str,
         id: i64,
     ) -> Result<Vec<HistoryEntry>, PattasError> {
-        let mut stmt = conn.prepare(
+        tx.query(
             "SELECT id, entity, entity_id, action, actor, role, at_ms, details
-             FROM pattas_history WHERE entity = ?1 AND entity_id = ?2 ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![entity, id], |r| {
+             FROM pattas_history WHERE entity = $1 AND entity_id = $2 ORDER BY id",
+            &[V::from(entity), V::from(id)],
+        )?
+        .iter()
+        .map(|r| {
             Ok(HistoryEntry {
-                id: r.get(0)?,
-                entity: r.get(1)?,
-                entity_id: r.get(2)?,
-                action: r.get(3)?,
-                actor: r.get(4)?,
-                role: r.get(5)?,
+                id: r.i64(0)?,
+                entity: r.text(1)?,
+                entity_id: r.i64(2)?,
+                action: r.text(3)?,
+                actor: r.text(4)?,
+                role: r.text(5)?,
                 at: ts_col(r, 6)?,
                 details: details_out(json_col(r, 7)?),
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .collect()
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
 use satria_calendar::Timestamp;
+use satria_sql::V;
 
 use super::Pattas;
 use super::cases::{C_COLS, case_row};
@@ -47,14 +47,17 @@ impl Pattas {
         let (from, to) = range(q)?;
         let lo = from.map_or(i64::MIN, Date::wib_start_ms);
         let hi = to.map_or(i64::MAX, |t| t.wib_start_ms() + valid::DAY_MS);
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {C_COLS} FROM pattas_cases c JOIN pattas_beneficiaries b ON b.id = c.beneficiary_id
-             WHERE c.reported_at_ms >= ?1 AND c.reported_at_ms < ?2"
-        ))?;
-        let cases: Vec<Case> = stmt
-            .query_map(params![lo, hi], case_row)?
-            .collect::<Result<_, _>>()?;
+        let rows = self.db.read(|tx| {
+            tx.query(
+                &format!(
+                    "SELECT {C_COLS} FROM pattas_cases c
+                     JOIN pattas_beneficiaries b ON b.id = c.beneficiary_id
+                     WHERE c.reported_at_ms >= $1 AND c.reported_at_ms < $2"
+                ),
+                &[V::from(lo), V::from(hi)],
+            )
+        })?;
+        let cases: Vec<Case> = rows.iter().map(case_row).collect::<Result<_, _>>()?;
         let zero: BTreeMap<String, i64> = STATUSES.iter().map(|s| (s.to_string(), 0)).collect();
         let mut by_status = zero.clone();
         let mut by_desa: BTreeMap<(String, String), DesaCount> = BTreeMap::new();
@@ -99,21 +102,29 @@ impl Pattas {
         let (from, to) = range(q)?;
         let lo = from.map_or_else(|| "0000-00-00".to_string(), |d| d.to_string());
         let hi = to.map_or_else(|| "9999-99-99".to_string(), |d| d.to_string());
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT substr(date, 1, 7), kind, count(*), sum(amount_rp) FROM pattas_assistance
-             WHERE date >= ?1 AND date <= ?2 GROUP BY 1, 2 ORDER BY 1, 2",
-        )?;
-        let rows: Vec<MonthKind> = stmt
-            .query_map(params![lo, hi], |r| {
-                Ok(MonthKind {
-                    month: r.get(0)?,
-                    kind: r.get(1)?,
-                    count: r.get(2)?,
-                    amount_rp: r.get(3)?,
-                })
+        // PostgreSQL's sum of a BIGINT is a NUMERIC: cast back. Ordered here,
+        // byte-wise, as SQLite orders text (PostgreSQL's order follows the
+        // database's collation).
+        let mut rows: Vec<MonthKind> = self
+            .db
+            .read(|tx| {
+                tx.query(
+                    "SELECT substr(date, 1, 7), kind, count(*), CAST(sum(amount_rp) AS BIGINT)
+                     FROM pattas_assistance WHERE date >= $1 AND date <= $2 GROUP BY 1, 2",
+                    &[V::from(lo), V::from(hi)],
+                )
             })?
-            .collect::<Result<_, _>>()?;
+            .iter()
+            .map(|r| {
+                Ok(MonthKind {
+                    month: r.text(0)?,
+                    kind: r.text(1)?,
+                    count: r.i64(2)?,
+                    amount_rp: r.i64(3)?,
+                })
+            })
+            .collect::<Result<_, PattasError>>()?;
+        rows.sort_by(|a, b| (&a.month, &a.kind).cmp(&(&b.month, &b.kind)));
         let mut by_kind: BTreeMap<String, Totals> = NEEDS
             .iter()
             .map(|k| (k.to_string(), Totals::default()))

@@ -1,8 +1,8 @@
 //! Free ambulance transports of a case: checking a booking and building the
 //! desk's request, storing what the desk booked, reading and cancelling.
 
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use satria_auth::Principal;
+use satria_sql::{End, Row, Tx, V};
 use serde_json::json;
 
 use super::history::history;
@@ -17,30 +17,30 @@ pub(super) const T_COLS: &str =
     pickup_lon, pickup_address, destination_hospital_id, destination_name, destination_lat,
     destination_lon, booked_by, booked_at_ms, cancelled_at_ms, cancelled_by, cancel_reason";
 
-pub(super) fn transport_row(row: &Row<'_>) -> rusqlite::Result<Transport> {
+pub(super) fn transport_row(row: &Row) -> Result<Transport, PattasError> {
     let cancelled_at = opt_ts_col(row, 14)?;
     Ok(Transport {
-        transport_id: row.get(0)?,
-        case_id: row.get(1)?,
+        transport_id: row.text(0)?,
+        case_id: row.i64(1)?,
         scheduled_for: ts_col(row, 2)?,
-        purpose: row.get(3)?,
-        notes: row.get(4)?,
+        purpose: row.text(3)?,
+        notes: row.text(4)?,
         pickup: Pickup {
-            lat: row.get(5)?,
-            lon: row.get(6)?,
-            address: row.get(7)?,
+            lat: row.f64(5)?,
+            lon: row.f64(6)?,
+            address: row.text(7)?,
         },
         destination: Destination {
-            hospital_id: row.get(8)?,
-            name: row.get(9)?,
-            lat: row.get(10)?,
-            lon: row.get(11)?,
+            hospital_id: row.opt_text(8)?,
+            name: row.text(9)?,
+            lat: row.f64(10)?,
+            lon: row.f64(11)?,
         },
-        booked_by: row.get(12)?,
+        booked_by: row.text(12)?,
         booked_at: ts_col(row, 13)?,
         cancelled_at,
-        cancelled_by: row.get(15)?,
-        cancel_reason: row.get(16)?,
+        cancelled_by: row.opt_text(15)?,
+        cancel_reason: row.opt_text(16)?,
         state: if cancelled_at.is_some() {
             "cancelled".into()
         } else {
@@ -92,16 +92,17 @@ impl Pattas {
         let purpose = valid::text("purpose", &input.purpose, limits::PURPOSE)?;
         let notes =
             valid::optional_text("notes", input.notes.as_deref().unwrap_or(""), limits::NOTES)?;
-        let conn = self.conn();
-        let case = Self::case_in(&conn, who, case_id)?;
-        if case.status != "verified" && case.status != "in_assistance" {
-            return Err(invalid_transition(
-                &case,
-                "booking transport",
-                "verified or in_assistance",
-            ));
-        }
-        let b = Self::beneficiary_in(&conn, case.beneficiary_id)?;
+        let b = self.db.read(|tx| {
+            let case = Self::case_in(tx, who, case_id)?;
+            if case.status != "verified" && case.status != "in_assistance" {
+                return Err(invalid_transition(
+                    &case,
+                    "booking transport",
+                    "verified or in_assistance",
+                ));
+            }
+            Self::beneficiary_in(tx, case.beneficiary_id)
+        })?;
         let beneficiary_id = b.id;
         let req = TransportRequest {
             case_id,
@@ -130,80 +131,75 @@ impl Pattas {
         ticket: &TransportTicket,
         now_ms: i64,
     ) -> Result<Transport, PattasError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let case = Self::case_in(&tx, who, req.case_id)?;
-        if case.status != "verified" && case.status != "in_assistance" {
-            return Err(invalid_transition(
-                &case,
-                "booking transport",
-                "verified or in_assistance",
-            ));
-        }
-        let exists: Option<i64> = tx
-            .query_row(
-                "SELECT 1 FROM pattas_transports WHERE transport_id = ?1",
-                [&ticket.transport_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if exists.is_some() {
-            return Err(PattasError::conflict(
-                "duplicate_transport",
-                "the transport desk returned an id already used",
-                "meja transportasi mengembalikan id yang sudah dipakai",
-            ));
-        }
-        tx.execute(
-            &format!(
-                "INSERT INTO pattas_transports ({T_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
-                 ?9, ?10, ?11, ?12, ?13, ?14, NULL, NULL, NULL)"
-            ),
-            params![
-                ticket.transport_id,
+        self.db.write(End::Commit, |tx| {
+            let case = Self::case_in(tx, who, req.case_id)?;
+            if case.status != "verified" && case.status != "in_assistance" {
+                return Err(invalid_transition(
+                    &case,
+                    "booking transport",
+                    "verified or in_assistance",
+                ));
+            }
+            let exists = tx.query_opt(
+                "SELECT 1 FROM pattas_transports WHERE transport_id = $1",
+                &[V::from(&ticket.transport_id)],
+            )?;
+            if exists.is_some() {
+                return Err(PattasError::conflict(
+                    "duplicate_transport",
+                    "the transport desk returned an id already used",
+                    "meja transportasi mengembalikan id yang sudah dipakai",
+                ));
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO pattas_transports ({T_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7,
+                     $8, $9, $10, $11, $12, $13, $14, NULL, NULL, NULL)"
+                ),
+                &[
+                    V::from(&ticket.transport_id),
+                    V::from(req.case_id),
+                    V::from(req.scheduled_for.ms()),
+                    V::from(&req.purpose),
+                    V::from(&req.notes),
+                    V::from(req.pickup_lat),
+                    V::from(req.pickup_lon),
+                    V::from(&req.pickup_address),
+                    V::from(&req.destination_hospital_id),
+                    V::from(&req.destination_name),
+                    V::from(req.destination_lat),
+                    V::from(req.destination_lon),
+                    V::from(&who.username),
+                    V::from(now_ms),
+                ],
+            )?;
+            history(
+                tx,
+                "case",
                 req.case_id,
-                req.scheduled_for.ms(),
-                req.purpose,
-                req.notes,
-                req.pickup_lat,
-                req.pickup_lon,
-                req.pickup_address,
-                req.destination_hospital_id,
-                req.destination_name,
-                req.destination_lat,
-                req.destination_lon,
-                who.username,
-                now_ms
-            ],
-        )?;
-        history(
-            &tx,
-            "case",
-            req.case_id,
-            "transport_booked",
-            who,
-            now_ms,
-            json!({"transport_id": ticket.transport_id, "scheduled_for_ms": req.scheduled_for.ms(),
-                   "purpose": req.purpose, "destination": req.destination_name}),
-        )?;
-        tx.execute(
-            "UPDATE pattas_cases SET updated_at_ms = ?2 WHERE id = ?1",
-            params![req.case_id, now_ms],
-        )?;
-        let out = Self::transport_in(&tx, req.case_id, &ticket.transport_id)?;
-        tx.commit()?;
-        Ok(out)
+                "transport_booked",
+                who,
+                now_ms,
+                json!({"transport_id": ticket.transport_id, "scheduled_for_ms": req.scheduled_for.ms(),
+                       "purpose": req.purpose, "destination": req.destination_name}),
+            )?;
+            tx.execute(
+                "UPDATE pattas_cases SET updated_at_ms = $2 WHERE id = $1",
+                &[V::from(req.case_id), V::from(now_ms)],
+            )?;
+            Self::transport_in(tx, req.case_id, &ticket.transport_id)
+        })
     }
 
-    fn transport_in(conn: &Connection, case_id: i64, tid: &str) -> Result<Transport, PattasError> {
-        conn.query_row(
+    fn transport_in(tx: &mut dyn Tx, case_id: i64, tid: &str) -> Result<Transport, PattasError> {
+        tx.query_opt(
             &format!(
-                "SELECT {T_COLS} FROM pattas_transports WHERE case_id = ?1 AND transport_id = ?2"
+                "SELECT {T_COLS} FROM pattas_transports WHERE case_id = $1 AND transport_id = $2"
             ),
-            params![case_id, tid],
-            transport_row,
-        )
-        .optional()?
+            &[V::from(case_id), V::from(tid)],
+        )?
+        .map(|r| transport_row(&r))
+        .transpose()?
         .ok_or(PattasError::NotFound("transport", "transportasi"))
     }
 
@@ -214,9 +210,10 @@ impl Pattas {
         case_id: i64,
         tid: &str,
     ) -> Result<Transport, PattasError> {
-        let conn = self.conn();
-        Self::case_in(&conn, who, case_id)?;
-        Self::transport_in(&conn, case_id, tid)
+        self.db.read(|tx| {
+            Self::case_in(tx, who, case_id)?;
+            Self::transport_in(tx, case_id, tid)
+        })
     }
 
     /// Marks a transport cancelled (after the desk cancelled it).
@@ -229,30 +226,35 @@ impl Pattas {
         now_ms: i64,
     ) -> Result<Transport, PattasError> {
         let reason = valid::text("reason", reason, limits::REASON)?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::case_in(&tx, who, case_id)?;
-        let t = Self::transport_in(&tx, case_id, tid)?;
-        if t.cancelled_at.is_some() {
-            return Err(already_cancelled());
-        }
-        tx.execute(
-            "UPDATE pattas_transports SET cancelled_at_ms = ?3, cancelled_by = ?4, cancel_reason = ?5
-             WHERE case_id = ?1 AND transport_id = ?2",
-            params![case_id, tid, now_ms, who.username, reason],
-        )?;
-        history(
-            &tx,
-            "case",
-            case_id,
-            "transport_cancelled",
-            who,
-            now_ms,
-            json!({"transport_id": tid, "reason": reason}),
-        )?;
-        let out = Self::transport_in(&tx, case_id, tid)?;
-        tx.commit()?;
-        Ok(out)
+        self.db.write(End::Commit, |tx| {
+            Self::case_in(tx, who, case_id)?;
+            let t = Self::transport_in(tx, case_id, tid)?;
+            if t.cancelled_at.is_some() {
+                return Err(already_cancelled());
+            }
+            tx.execute(
+                "UPDATE pattas_transports SET cancelled_at_ms = $3, cancelled_by = $4,
+                    cancel_reason = $5
+                 WHERE case_id = $1 AND transport_id = $2",
+                &[
+                    V::from(case_id),
+                    V::from(tid),
+                    V::from(now_ms),
+                    V::from(&who.username),
+                    V::from(&reason),
+                ],
+            )?;
+            history(
+                tx,
+                "case",
+                case_id,
+                "transport_cancelled",
+                who,
+                now_ms,
+                json!({"transport_id": tid, "reason": reason}),
+            )?;
+            Self::transport_in(tx, case_id, tid)
+        })
     }
 }
 

@@ -7,9 +7,15 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-#[tokio::test]
-async fn roles_and_mitra_isolation() {
-    let w = world();
+on_every_backend!(async:
+    roles_and_mitra_isolation,
+    every_read_of_personal_data_is_recorded,
+);
+
+async fn roles_and_mitra_isolation(backend: Backend) {
+    let Some(w) = world_on(backend) else {
+        return;
+    };
     let b = w
         .post_ok("/api/pattas/beneficiaries", "mitra1", sukarti())
         .await;
@@ -212,9 +218,10 @@ async fn roles_and_mitra_isolation() {
     );
 }
 
-#[tokio::test]
-async fn every_read_of_personal_data_is_recorded() {
-    let w = world();
+async fn every_read_of_personal_data_is_recorded(backend: Backend) {
+    let Some(w) = world_on(backend) else {
+        return;
+    };
     let b = w
         .post_ok("/api/pattas/beneficiaries", "mitra1", sukarti())
         .await;

@@ -2,16 +2,23 @@
 //! and the deadlines and overdue list that follow the clock and the configuration.
 
 use axum::http::StatusCode;
-use satria_auth::{Principal, Role};
 use satria_calendar::Timestamp;
 use satria_pattas::*;
 use serde_json::{Value, json};
 
 use crate::support::*;
 
-#[tokio::test]
-async fn a_case_goes_from_report_to_tuntas_with_transport_and_history() {
-    let w = world();
+on_every_backend!(async:
+    a_case_goes_from_report_to_tuntas_with_transport_and_history,
+    overdue_follows_the_clock_and_each_step_clears_it,
+    every_instant_in_an_answer_is_rfc3339_in_utc,
+);
+on_every_backend!(sync: deadlines_follow_the_configuration);
+
+async fn a_case_goes_from_report_to_tuntas_with_transport_and_history(backend: Backend) {
+    let Some(w) = world_on(backend) else {
+        return;
+    };
     // The mitra registers a resident and reports a case.
     let (s, b) = w
         .call(
@@ -284,9 +291,10 @@ async fn a_case_goes_from_report_to_tuntas_with_transport_and_history() {
     assert_eq!(bd["history"][0]["role"], "pattas_mitra");
 }
 
-#[tokio::test]
-async fn overdue_follows_the_clock_and_each_step_clears_it() {
-    let w = world();
+async fn overdue_follows_the_clock_and_each_step_clears_it(backend: Backend) {
+    let Some(w) = world_on(backend) else {
+        return;
+    };
     let b1 = w
         .post_ok("/api/pattas/beneficiaries", "mitra1", sukarti())
         .await;
@@ -378,22 +386,16 @@ async fn overdue_follows_the_clock_and_each_step_clears_it() {
     assert!(overdue(&w.get("/api/pattas/cases/overdue", "officer").await).is_empty());
 }
 
-#[test]
-fn deadlines_follow_the_configuration() {
-    let dir = tempfile::tempdir().unwrap();
+fn deadlines_follow_the_configuration(backend: Backend) {
+    let Some(place) = Place::new(backend) else {
+        return;
+    };
     let config = PattasConfig {
         verify_within_ms: H,
         first_assistance_within_ms: 2 * H,
     };
-    let p = Pattas::open(&dir.path().join("pattas.sqlite"), config).unwrap();
-    let officer = Principal {
-        user_id: 1,
-        username: "officer".into(),
-        role: Role::PattasOfficer,
-        unit: None,
-        hospital: None,
-        subject: None,
-    };
+    let p = place.open(config).unwrap();
+    let officer = officer();
     let b = p
         .create_beneficiary(&officer, serde_json::from_value(sukarti()).unwrap(), T0)
         .unwrap();
@@ -428,7 +430,7 @@ fn deadlines_follow_the_configuration() {
         verify_within_ms: 0,
         ..PattasConfig::default()
     };
-    assert!(Pattas::open(&dir.path().join("other.sqlite"), bad).is_err());
+    assert!(place.open(bad).is_err());
 }
 
 /// Every key of `v` (recursively) that ends in `_ms` is a duration: no answer
@@ -449,9 +451,10 @@ fn no_instant_in_ms(v: &Value, at: &str) {
     }
 }
 
-#[tokio::test]
-async fn every_instant_in_an_answer_is_rfc3339_in_utc() {
-    let w = world();
+async fn every_instant_in_an_answer_is_rfc3339_in_utc(backend: Backend) {
+    let Some(w) = world_on(backend) else {
+        return;
+    };
     let b = w
         .post_ok("/api/pattas/beneficiaries", "officer", sukarti())
         .await;

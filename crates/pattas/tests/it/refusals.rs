@@ -6,9 +6,12 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-#[tokio::test]
-async fn refused_inputs_get_a_clear_4xx_and_change_nothing() {
-    let w = world();
+on_every_backend!(async: refused_inputs_get_a_clear_4xx_and_change_nothing);
+
+async fn refused_inputs_get_a_clear_4xx_and_change_nothing(backend: Backend) {
+    let Some(w) = world_on(backend) else {
+        return;
+    };
     let b = w
         .post_ok("/api/pattas/beneficiaries", "mitra1", sukarti())
         .await;

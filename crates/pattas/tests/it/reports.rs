@@ -4,9 +4,12 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[tokio::test]
-async fn reports_count_cases_and_total_assistance() {
-    let w = world();
+on_every_backend!(async: reports_count_cases_and_total_assistance);
+
+async fn reports_count_cases_and_total_assistance(backend: Backend) {
+    let Some(w) = world_on(backend) else {
+        return;
+    };
     let b1 = w
         .post_ok("/api/pattas/beneficiaries", "officer", sukarti())
         .await;

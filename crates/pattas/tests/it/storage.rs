@@ -1,5 +1,6 @@
-//! The database file: migrations, reopening and restarts keep the data, and
-//! the demo seed is idempotent.
+//! The database (a SQLite file, or a PostgreSQL database): migrations,
+//! reopening and restarts keep the data, a newer schema is refused, and the
+//! demo seed is idempotent.
 
 use satria_auth::{Principal, Role};
 use satria_pattas::*;
@@ -7,21 +8,20 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[test]
-fn migrations_are_idempotent_and_data_survives_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pattas.sqlite");
-    let officer = Principal {
-        user_id: 1,
-        username: "officer".into(),
-        role: Role::PattasOfficer,
-        unit: None,
-        hospital: None,
-        subject: None,
+on_every_backend!(sync:
+    migrations_are_idempotent_and_data_survives_reopening,
+    demo_seed_is_idempotent_and_in_every_state,
+);
+on_every_backend!(async: everything_survives_a_restart);
+
+fn migrations_are_idempotent_and_data_survives_reopening(backend: Backend) {
+    let Some(place) = Place::new(backend) else {
+        return;
     };
+    let officer = officer();
     let (bid, cid) = {
-        let p = Pattas::open(&path, PattasConfig::default()).unwrap();
-        assert_eq!(p.schema_version().unwrap(), SCHEMA_VERSION);
+        let p = place.pattas();
+        assert_eq!(p.schema_version().unwrap(), place.newest_schema());
         let b: NewBeneficiary = serde_json::from_value(sukarti()).unwrap();
         let b = p.create_beneficiary(&officer, b, T0).unwrap();
         let c: NewCase = serde_json::from_value(
@@ -33,8 +33,8 @@ fn migrations_are_idempotent_and_data_survives_reopening() {
         (b.id, c.id)
     };
     for _ in 0..2 {
-        let p = Pattas::open(&path, PattasConfig::default()).unwrap();
-        assert_eq!(p.schema_version().unwrap(), SCHEMA_VERSION);
+        let p = place.pattas();
+        assert_eq!(p.schema_version().unwrap(), place.newest_schema());
         let d = p.case(&officer, cid, T0 + 2 * H).unwrap();
         assert_eq!(d.case.status, "verified");
         assert_eq!(d.beneficiary.id, bid);
@@ -45,25 +45,20 @@ fn migrations_are_idempotent_and_data_survives_reopening() {
         assert_eq!(e.code(), "duplicate_nik");
     }
     // A database from a newer build is refused, not damaged.
-    {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", 99).unwrap();
-    }
-    assert!(Pattas::open(&path, PattasConfig::default()).is_err());
+    place.set_schema_version(99);
+    let e = place.open(PattasConfig::default()).unwrap_err();
+    assert!(e.to_string().contains("newer"), "{e}");
+    place.set_schema_version(place.newest_schema());
+    let p = place.pattas();
+    assert_eq!(p.case(&officer, cid, T0 + 2 * H).unwrap().case.id, cid);
 }
 
-#[test]
-fn demo_seed_is_idempotent_and_in_every_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = Pattas::open(&dir.path().join("pattas.sqlite"), PattasConfig::default()).unwrap();
-    let officer = Principal {
-        user_id: 1,
-        username: "officer".into(),
-        role: Role::PattasOfficer,
-        unit: None,
-        hospital: None,
-        subject: None,
+fn demo_seed_is_idempotent_and_in_every_state(backend: Backend) {
+    let Some(place) = Place::new(backend) else {
+        return;
     };
+    let p = place.pattas();
+    let officer = officer();
     p.seed_demo(T0).unwrap();
     let q = CaseQuery::default();
     let first = p.list_cases(&officer, &q, T0).unwrap();
@@ -90,9 +85,10 @@ fn demo_seed_is_idempotent_and_in_every_state() {
     );
 }
 
-#[tokio::test]
-async fn everything_survives_a_restart() {
-    let mut w = world();
+async fn everything_survives_a_restart(backend: Backend) {
+    let Some(mut w) = world_on(backend) else {
+        return;
+    };
     let b = w
         .post_ok("/api/pattas/beneficiaries", "mitra1", sukarti())
         .await;

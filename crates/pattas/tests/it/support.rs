@@ -1,5 +1,11 @@
 //! Shared setup of the tests: a world (auth store with one user per role,
-//! stepped clock, fake transport desk, recording access log) and sample bodies.
+//! stepped clock, fake transport desk, recording access log, and the Pattas
+//! store on SQLite or PostgreSQL) and sample bodies.
+//!
+//! The store's conformance suite runs on both databases: a test written as
+//! `async fn name(backend: Backend)` and listed in [`on_every_backend!`]
+//! becomes `name::sqlite` and `name::postgres`. Without PostgreSQL the latter
+//! prints `skipped: ...` and passes (CI sets `SATRIA_REQUIRE_SERVICES=1`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +17,7 @@ use axum::http::{Request, StatusCode};
 use satria_auth::{AccessRecorder, AuthConfig, AuthStore, HashParams, NewUser, Role};
 use satria_calendar::Timestamp;
 use satria_pattas::*;
+use satria_store::pg::testing::TestDatabase;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -119,8 +126,154 @@ impl TransportDesk for FakeDesk {
     }
 }
 
+/// The database a test's Pattas store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed test on every [`Backend`]: `fn name(backend: Backend)`
+/// becomes the tests `name::sqlite` and `name::postgres`; after `async:` the
+/// functions are `async` and run in a Tokio runtime, after `sync:` they are
+/// plain tests.
+macro_rules! on_every_backend {
+    (async: $($name:ident),* $(,)?) => {$(
+        mod $name {
+            use $crate::support::Backend;
+
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$name(Backend::Postgres).await
+            }
+        }
+    )*};
+    (sync: $($name:ident),* $(,)?) => {$(
+        mod $name {
+            use $crate::support::Backend;
+
+            #[test]
+            fn sqlite() {
+                super::$name(Backend::Sqlite)
+            }
+
+            #[test]
+            fn postgres() {
+                super::$name(Backend::Postgres)
+            }
+        }
+    )*};
+}
+pub(crate) use on_every_backend;
+
+/// Runs `f` on a thread of its own and waits for it. What opens or calls a
+/// Pattas store from async code goes through it: the PostgreSQL client
+/// blocks on a runtime of its own, which a Tokio runtime's thread refuses.
+pub fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+/// Where a test's Pattas store lives: a SQLite file in a temporary
+/// directory, or a PostgreSQL database of its own, dropped with it.
+pub enum Place {
+    Sqlite(tempfile::TempDir),
+    Postgres(PgPlace),
+}
+
+/// A test's PostgreSQL database, dropped (on a thread of its own, see
+/// [`blocking`]) when the test ends.
+pub struct PgPlace(Option<TestDatabase>);
+
+impl PgPlace {
+    pub fn db(&self) -> &TestDatabase {
+        self.0.as_ref().expect("dropped only once")
+    }
+}
+
+impl Drop for PgPlace {
+    fn drop(&mut self) {
+        let db = self.0.take();
+        blocking(move || drop(db));
+    }
+}
+
+impl Place {
+    /// A fresh, empty place on `backend`; `None` when PostgreSQL is absent
+    /// (the test then returns: it is skipped).
+    pub fn new(backend: Backend) -> Option<Place> {
+        match backend {
+            Backend::Sqlite => Some(Place::Sqlite(tempfile::tempdir().unwrap())),
+            Backend::Postgres => {
+                // The test harness names each test's thread after the test.
+                let name = std::thread::current()
+                    .name()
+                    .unwrap_or("pattas")
+                    .to_string();
+                let db = blocking(|| TestDatabase::create(&name))?;
+                Some(Place::Postgres(PgPlace(Some(db))))
+            }
+        }
+    }
+
+    /// Opens the store there, as a node starting (or restarting) does.
+    pub fn open(&self, config: PattasConfig) -> Result<Pattas, PattasError> {
+        blocking(|| match self {
+            Place::Sqlite(dir) => Pattas::open(&dir.path().join("pattas.sqlite"), config),
+            Place::Postgres(pg) => Pattas::open_postgres(&pg.db().url, config),
+        })
+    }
+
+    /// Opens the store there with the default configuration.
+    pub fn pattas(&self) -> Pattas {
+        self.open(PattasConfig::default()).unwrap()
+    }
+
+    /// The schema version this build writes on this place's database.
+    pub fn newest_schema(&self) -> i64 {
+        match self {
+            Place::Sqlite(_) => SCHEMA_VERSION,
+            Place::Postgres(_) => PG_SCHEMA_VERSION,
+        }
+    }
+
+    /// Sets the stored schema version, as a newer build would have left it.
+    pub fn set_schema_version(&self, version: i64) {
+        blocking(|| match self {
+            Place::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.path().join("pattas.sqlite")).unwrap();
+                conn.pragma_update(None, "user_version", version).unwrap();
+            }
+            Place::Postgres(pg) => {
+                pg.db()
+                    .client()
+                    .execute("UPDATE pattas_schema SET version = $1", &[&version])
+                    .unwrap();
+            }
+        })
+    }
+}
+
+/// The officer the store-level tests act as.
+pub fn officer() -> satria_auth::Principal {
+    satria_auth::Principal {
+        user_id: 1,
+        username: "officer".into(),
+        role: Role::PattasOfficer,
+        unit: None,
+        hospital: None,
+        subject: None,
+    }
+}
+
 pub struct World {
-    dir: tempfile::TempDir,
+    /// The accounts store's directory (on SQLite whatever the backend: it
+    /// is not under test).
+    _auth_dir: tempfile::TempDir,
     auth: Arc<AuthStore>,
     desk_dyn: Arc<dyn TransportDesk>,
     app: Router,
@@ -128,6 +281,8 @@ pub struct World {
     pub log: Arc<RecordingLog>,
     pub desk: Arc<FakeDesk>,
     tokens: HashMap<&'static str, String>,
+    /// Last: dropped after the store that uses it.
+    place: Place,
 }
 
 pub fn router(
@@ -142,8 +297,18 @@ pub fn router(
     )
 }
 
-/// A world whose transport desk is `make_desk(pattas)`, or the fake desk.
+/// A world on SQLite whose transport desk is `make_desk(pattas)`, or the fake desk.
 pub fn world_with(make_desk: impl FnOnce(&Arc<Pattas>) -> Option<Arc<dyn TransportDesk>>) -> World {
+    world_with_on(Backend::Sqlite, make_desk).unwrap()
+}
+
+/// A world on `backend` whose transport desk is `make_desk(pattas)`, or the
+/// fake desk; `None` when PostgreSQL is absent.
+pub fn world_with_on(
+    backend: Backend,
+    make_desk: impl FnOnce(&Arc<Pattas>) -> Option<Arc<dyn TransportDesk>>,
+) -> Option<World> {
+    let place = Place::new(backend)?;
     let dir = tempfile::tempdir().unwrap();
     let auth = Arc::new(
         AuthStore::open_with(
@@ -155,8 +320,7 @@ pub fn world_with(make_desk: impl FnOnce(&Arc<Pattas>) -> Option<Arc<dyn Transpo
         )
         .unwrap(),
     );
-    let pattas =
-        Arc::new(Pattas::open(&dir.path().join("pattas.sqlite"), PattasConfig::default()).unwrap());
+    let pattas = Arc::new(place.pattas());
     let clock = Clock::manual(T0);
     let log = Arc::new(RecordingLog::default());
     let desk = Arc::new(FakeDesk::default());
@@ -189,8 +353,8 @@ pub fn world_with(make_desk: impl FnOnce(&Arc<Pattas>) -> Option<Arc<dyn Transpo
             .unwrap();
         tokens.insert(username, s.token);
     }
-    World {
-        dir,
+    Some(World {
+        _auth_dir: dir,
         auth,
         desk_dyn,
         app,
@@ -198,23 +362,24 @@ pub fn world_with(make_desk: impl FnOnce(&Arc<Pattas>) -> Option<Arc<dyn Transpo
         log,
         desk,
         tokens,
-    }
+        place,
+    })
 }
 
+/// A world on SQLite.
 pub fn world() -> World {
     world_with(|_| None)
+}
+
+/// A world on `backend`; `None` when PostgreSQL is absent.
+pub fn world_on(backend: Backend) -> Option<World> {
+    world_with_on(backend, |_| None)
 }
 
 impl World {
     /// Drops the module and opens its database afresh, as a restart would.
     pub fn restart(&mut self) {
-        let pattas = Arc::new(
-            Pattas::open(
-                &self.dir.path().join("pattas.sqlite"),
-                PattasConfig::default(),
-            )
-            .unwrap(),
-        );
+        let pattas = Arc::new(self.place.pattas());
         self.app = router(pattas, &self.auth, &self.log, &self.desk_dyn, &self.clock);
     }
 

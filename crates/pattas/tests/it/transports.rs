@@ -27,9 +27,11 @@ impl TransportDesk for ClosingDesk {
             hospital: None,
             subject: None,
         };
-        self.pattas
-            .close_case(&officer, req.case_id, "ditutup bersamaan", T0)
-            .unwrap();
+        blocking(|| {
+            self.pattas
+                .close_case(&officer, req.case_id, "ditutup bersamaan", T0)
+                .unwrap()
+        });
         self.inner.book(req)
     }
 
@@ -46,9 +48,15 @@ impl TransportDesk for ClosingDesk {
     }
 }
 
-#[tokio::test]
-async fn without_a_desk_booking_is_refused_with_503_and_nothing_is_stored() {
-    let w = world_with(|_| Some(Arc::new(NoTransportDesk)));
+on_every_backend!(async:
+    without_a_desk_booking_is_refused_with_503_and_nothing_is_stored,
+    a_booking_the_case_can_no_longer_take_is_cancelled_at_the_desk,
+);
+
+async fn without_a_desk_booking_is_refused_with_503_and_nothing_is_stored(backend: Backend) {
+    let Some(w) = world_with_on(backend, |_| Some(Arc::new(NoTransportDesk))) else {
+        return;
+    };
     let b = w
         .post_ok("/api/pattas/beneficiaries", "officer", sukarti())
         .await;
@@ -86,11 +94,10 @@ async fn without_a_desk_booking_is_refused_with_503_and_nothing_is_stored() {
     assert_eq!(w.snapshot().await, snap);
 }
 
-#[tokio::test]
-async fn a_booking_the_case_can_no_longer_take_is_cancelled_at_the_desk() {
+async fn a_booking_the_case_can_no_longer_take_is_cancelled_at_the_desk(backend: Backend) {
     let desk = Arc::new(Mutex::new(None::<Arc<ClosingDesk>>));
     let slot = desk.clone();
-    let w = world_with(move |p| {
+    let Some(w) = world_with_on(backend, move |p| {
         let d = Arc::new(ClosingDesk {
             inner: FakeDesk::default(),
             pattas: p.clone(),
@@ -98,7 +105,9 @@ async fn a_booking_the_case_can_no_longer_take_is_cancelled_at_the_desk() {
         });
         *slot.lock().unwrap() = Some(d.clone());
         Some(d)
-    });
+    }) else {
+        return;
+    };
     let closing = desk.lock().unwrap().clone().unwrap();
     let b = w
         .post_ok("/api/pattas/beneficiaries", "officer", sukarti())
