@@ -131,7 +131,7 @@ impl From<SalinmasError> for HttpError {
                 HttpError::unavailable(format!("drive times are not available now: {m}"))
             }
             // As every module answers a store that failed: 503, try again;
-            // what SQLite said is not for clients.
+            // what the database said is not for clients.
             SalinmasError::Storage(_) => HttpError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

@@ -3,9 +3,13 @@
 //! their kelurahan accept it, weigh it and credit the household at the day's
 //! price; the household's balance is paid out on request.
 //!
-//! - [`Salinmas`]: the SQLite database (`Salinmas::open(path)`), migrated by
-//!   `PRAGMA user_version` on open, with every operation as a blocking method
-//!   that takes the caller's [`satria_auth::Principal`] and `now_ms`;
+//! - [`Salinmas`]: the database, one SQLite file (`Salinmas::open(path)`,
+//!   migrated by `PRAGMA user_version` on open) or a PostgreSQL database
+//!   shared by the nodes of a cluster (`Salinmas::open_postgres(url, config)`,
+//!   migrated under an advisory lock), every query written once for both,
+//!   with every operation as a blocking method that takes the caller's
+//!   [`satria_auth::Principal`] and `now_ms`; [`Salinmas::copy_into`] copies
+//!   a store into another (a centre's file into its cluster's database);
 //! - [`routes`]: the REST resources under `/api/salinmas/...`, and
 //!   [`OPERATIONS`], their OpenAPI rows;
 //! - [`DriveTimes`], [`StraightLine`] and [`order_stops`]: collection routes.
@@ -14,6 +18,7 @@
 //!
 //! ```ignore
 //! let salinmas = Arc::new(Salinmas::open(&data_dir.join("salinmas.sqlite"))?);
+//! // or, in a cluster: Salinmas::open_postgres(&database_url, SalinmasConfig::default())?
 //! let demo = salinmas.seed_demo(now_ms)?; // demo only: bind the demo users'
 //! // `subject` to demo.household_account_id / demo.collector_group_id
 //! let api = satria_salinmas::routes(salinmas, auth.clone(), road_drive_times)
@@ -24,7 +29,8 @@
 //! `road_drive_times` is an `Arc<dyn DriveTimes>` over the road graph (rows
 //! from, columns to, seconds, `f64::INFINITY` when unreachable);
 //! [`StraightLine`] stands in when there is none. Give the database a file of
-//! its own. The server's `AccessRecorder` receives every read of a
+//! its own (on PostgreSQL its tables are prefixed `salinmas_` and share the
+//! cluster's database). The server's `AccessRecorder` receives every read of a
 //! household's personal data.
 //!
 //! # Days, times and routes
@@ -54,9 +60,10 @@
 //!   balance after it; an account's balance is always the sum of its entries
 //!   and never negative (a `CHECK` in the schema, and a payout larger than the
 //!   balance is refused with 409 `insufficient_balance`). Reading the balance
-//!   and appending the entry happen in one `BEGIN IMMEDIATE` transaction, so
-//!   two payouts cannot both spend the same rupiah. [`Salinmas::verify_ledgers`]
-//!   re-checks every running balance.
+//!   and appending the entry happen in one write transaction (SQLite's
+//!   `BEGIN IMMEDIATE`; on PostgreSQL under the store's advisory lock, which
+//!   serialises the nodes too), so two payouts cannot both spend the same
+//!   rupiah. [`Salinmas::verify_ledgers`] re-checks every running balance.
 //! - **Money is integer rupiah**; weights are whole grams (requests give kg,
 //!   finite, > 0, at most 5 t per line); a line's credit is
 //!   `price_per_kg × grams / 1000`, rounded half up.
@@ -73,10 +80,12 @@
 //!   (`kelurahan_not_served` otherwise), and only the group that accepted it
 //!   may collect it.
 //! - **Nothing half-done**: every refusal (4xx) changes nothing; each change
-//!   and its history row commit together.
+//!   and its history row commit together. A pickup's state is read and
+//!   changed in one write transaction, so two transitions of one pickup
+//!   serialise (across nodes on PostgreSQL).
 //! - **History**: every change is recorded in `salinmas_history` (entity, id,
 //!   action, actor username, role, time, details as JSON), append-only by
-//!   trigger, like the ledger.
+//!   trigger, like the ledger, and ordered by id on both databases.
 //! - **Who sees what**: officers (and admins) everything; a household
 //!   (`Principal::subject` = its account id) its own account, pickups and
 //!   ledger; a collector group (`subject` = its group id) the accounts and
@@ -100,5 +109,6 @@ pub use model::*;
 pub use route::{DriveTimes, StraightLine, haversine_m, order_stops, path_cost};
 pub use store::{
     Clock, DEFAULT_PRICES, DEFAULT_PRICES_FROM, LIST_LIMIT, MAX_OPEN_PICKUPS, MAX_REPORT_DAYS,
-    MAX_ROUTE_STOPS, PILOT_KELURAHAN, SCHEMA_VERSION, Salinmas, SalinmasConfig,
+    MAX_ROUTE_STOPS, PG_SCHEMA_VERSION, PILOT_KELURAHAN, SCHEMA_VERSION, Salinmas, SalinmasConfig,
+    SalinmasCopyReport,
 };

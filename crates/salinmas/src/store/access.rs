@@ -2,6 +2,7 @@
 //! collector group, from the login's role and bound `subject`.
 
 use satria_auth::{Principal, Role};
+use satria_sql::V;
 
 use super::Salinmas;
 use crate::error::SalinmasError;
@@ -52,23 +53,22 @@ impl Salinmas {
     /// bound to a record that exists (`not_bound` otherwise).
     pub(super) fn who(&self, p: &Principal) -> Result<Actor, SalinmasError> {
         let a = actor(p)?;
-        let c = self.conn();
         let (sql, id, what, apa) = match a {
             Actor::Officer => return Ok(a),
             Actor::Household(h) => (
-                "SELECT EXISTS (SELECT 1 FROM salinmas_accounts WHERE id = ?1)",
+                "SELECT EXISTS (SELECT 1 FROM salinmas_accounts WHERE id = $1)",
                 h,
                 "household account",
                 "rumah tangga",
             ),
             Actor::Collector(k) => (
-                "SELECT EXISTS (SELECT 1 FROM salinmas_collectors WHERE id = ?1)",
+                "SELECT EXISTS (SELECT 1 FROM salinmas_collectors WHERE id = $1)",
                 k,
                 "collector group",
                 "kelompok pengumpul",
             ),
         };
-        if c.query_row(sql, [id], |r| r.get::<_, bool>(0))? {
+        if self.read(|tx| Ok(tx.query_one(sql, &[V::from(id)])?.bool(0)?))? {
             Ok(a)
         } else {
             Err(not_bound(what, apa))

@@ -1,11 +1,12 @@
 //! Household and dasawisma accounts: registering them and who may see
 //! which.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use satria_auth::Principal;
+use satria_sql::{DbError, Row, Tx, V};
 use serde_json::json;
 
 use super::access::{Actor, officer_only};
+use super::areas::nocase;
 use super::collectors::collector_area;
 use super::history::history;
 use super::{LIST_LIMIT, Salinmas};
@@ -17,30 +18,35 @@ use crate::validate as v;
 pub(super) const ACCOUNT_COLS: &str =
     "id, kind, name, kelurahan, rt, rw, address, lat, lon, phone, members, created_at_ms";
 
-pub(super) fn account_row(r: &Row) -> rusqlite::Result<Account> {
+pub(super) fn account_row(r: &Row) -> Result<Account, DbError> {
+    let members = r
+        .opt_i64(10)?
+        .map(|m| u32::try_from(m).map_err(|_| DbError::new(format!("column 10: {m} is not a u32"))))
+        .transpose()?;
     Ok(Account {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        name: r.get(2)?,
-        kelurahan: r.get(3)?,
-        rt: r.get(4)?,
-        rw: r.get(5)?,
-        address: r.get(6)?,
-        lat: r.get(7)?,
-        lon: r.get(8)?,
-        phone: r.get(9)?,
-        members: r.get(10)?,
-        created_at: Timestamp(r.get(11)?),
+        id: r.i64(0)?,
+        kind: r.text(1)?,
+        name: r.text(2)?,
+        kelurahan: r.text(3)?,
+        rt: r.text(4)?,
+        rw: r.text(5)?,
+        address: r.text(6)?,
+        lat: r.f64(7)?,
+        lon: r.f64(8)?,
+        phone: r.text(9)?,
+        members,
+        created_at: Timestamp(r.i64(11)?),
     })
 }
 
-pub(super) fn load_account(c: &Connection, id: i64) -> Result<Option<Account>, SalinmasError> {
-    Ok(c.query_row(
-        &format!("SELECT {ACCOUNT_COLS} FROM salinmas_accounts WHERE id = ?1"),
-        [id],
-        account_row,
-    )
-    .optional()?)
+pub(super) fn load_account(tx: &mut dyn Tx, id: i64) -> Result<Option<Account>, SalinmasError> {
+    Ok(tx
+        .query_opt(
+            &format!("SELECT {ACCOUNT_COLS} FROM salinmas_accounts WHERE id = $1"),
+            &[V::from(id)],
+        )?
+        .map(|r| account_row(&r))
+        .transpose()?)
 }
 
 impl Salinmas {
@@ -79,25 +85,26 @@ impl Salinmas {
         }
         self.write(|tx| {
             let kelurahan = Self::served_kelurahan(tx, &input.kelurahan)?;
-            tx.execute(
-                "INSERT INTO salinmas_accounts
-                 (kind, name, kelurahan, rt, rw, address, lat, lon, phone, members, created_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    kind,
-                    name,
-                    kelurahan,
-                    rt,
-                    rw,
-                    address,
-                    input.lat,
-                    input.lon,
-                    phone,
-                    input.members,
-                    now_ms
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
+            let id = tx
+                .query_one(
+                    "INSERT INTO salinmas_accounts
+                     (kind, name, kelurahan, rt, rw, address, lat, lon, phone, members, created_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                    &[
+                        V::from(&kind),
+                        V::from(&name),
+                        V::from(&kelurahan),
+                        V::from(&rt),
+                        V::from(&rw),
+                        V::from(&address),
+                        V::from(input.lat),
+                        V::from(input.lon),
+                        V::from(&phone),
+                        V::from(input.members.map(i64::from)),
+                        V::from(now_ms),
+                    ],
+                )?
+                .i64(0)?;
             history(
                 tx,
                 "account",
@@ -133,46 +140,57 @@ impl Salinmas {
         offset: usize,
     ) -> Result<Vec<Account>, SalinmasError> {
         let a = self.who(who)?;
-        let c = self.conn();
-        let (household, collector) = match a {
-            Actor::Officer => (None, None),
-            Actor::Household(h) => (Some(h), None),
-            Actor::Collector(k) => {
-                collector_area(&c, k)?;
-                (None, Some(k))
-            }
-        };
-        let mut stmt = c.prepare_cached(&format!(
-            "SELECT {ACCOUNT_COLS} FROM salinmas_accounts
-             WHERE (?1 IS NULL OR kelurahan = ?1 COLLATE NOCASE)
-               AND (?2 IS NULL OR id = ?2)
-               AND (?3 IS NULL OR kelurahan IN
-                    (SELECT kelurahan FROM salinmas_collector_kelurahan WHERE collector_id = ?3))
-             ORDER BY id LIMIT ?4 OFFSET ?5"
-        ))?;
-        let limit = i64::try_from(limit.min(LIST_LIMIT)).unwrap_or(i64::MAX);
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(
-            params![kelurahan, household, collector, limit, offset],
-            account_row,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|tx| {
+            let (household, collector) = match a {
+                Actor::Officer => (None, None),
+                Actor::Household(h) => (Some(h), None),
+                Actor::Collector(k) => {
+                    collector_area(tx, k)?;
+                    (None, Some(k))
+                }
+            };
+            let limit = i64::try_from(limit.min(LIST_LIMIT)).unwrap_or(i64::MAX);
+            let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+            // An optional filter is `CAST($n AS type) IS NULL OR ...`: PostgreSQL
+            // cannot type a parameter it meets first in `IS NULL`.
+            let rows = tx.query(
+                &format!(
+                    "SELECT {ACCOUNT_COLS} FROM salinmas_accounts
+                     WHERE (CAST($1 AS TEXT) IS NULL OR lower(kelurahan) = $1)
+                       AND (CAST($2 AS BIGINT) IS NULL OR id = $2)
+                       AND (CAST($3 AS BIGINT) IS NULL OR kelurahan IN
+                            (SELECT kelurahan FROM salinmas_collector_kelurahan WHERE collector_id = $3))
+                     ORDER BY id LIMIT $4 OFFSET $5"
+                ),
+                &[
+                    V::from(kelurahan.map(nocase)),
+                    V::from(household),
+                    V::from(collector),
+                    V::from(limit),
+                    V::from(offset),
+                ],
+            )?;
+            Ok(rows.iter().map(account_row).collect::<Result<_, _>>()?)
+        })
     }
 
     /// One account: an officer any, a household itself, a collector those of
     /// its kelurahan. Others (and a missing one, for non-officers) → 403.
     pub fn account(&self, who: &Principal, id: i64) -> Result<Account, SalinmasError> {
         let a = self.who(who)?;
-        let c = self.conn();
-        let found = load_account(&c, id)?;
-        match (a, found) {
-            (Actor::Officer, Some(acc)) => Ok(acc),
-            (Actor::Officer, None) => Err(SalinmasError::NotFound("account", "akun")),
-            (Actor::Household(h), Some(acc)) if h == id => Ok(acc),
-            (Actor::Collector(k), Some(acc)) if collector_area(&c, k)?.contains(&acc.kelurahan) => {
-                Ok(acc)
+        self.read(|tx| {
+            let found = load_account(tx, id)?;
+            match (a, found) {
+                (Actor::Officer, Some(acc)) => Ok(acc),
+                (Actor::Officer, None) => Err(SalinmasError::NotFound("account", "akun")),
+                (Actor::Household(h), Some(acc)) if h == id => Ok(acc),
+                (Actor::Collector(k), Some(acc))
+                    if collector_area(tx, k)?.contains(&acc.kelurahan) =>
+                {
+                    Ok(acc)
+                }
+                _ => Err(SalinmasError::forbidden()),
             }
-            _ => Err(SalinmasError::forbidden()),
-        }
+        })
     }
 }

@@ -1,8 +1,8 @@
 //! The kelurahan Salinmas serves: listing them, adding a Banyumas
 //! kelurahan, and resolving a served one by name.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use satria_auth::Principal;
+use satria_sql::{Tx, V};
 use serde_json::json;
 
 use super::Salinmas;
@@ -17,18 +17,21 @@ impl Salinmas {
     /// The kelurahan Salinmas serves. Any Salinmas role.
     pub fn kelurahan(&self, who: &Principal) -> Result<Vec<Kelurahan>, SalinmasError> {
         self.who(who)?;
-        let c = self.conn();
-        let mut stmt = c.prepare_cached(
-            "SELECT name, kecamatan, added_at_ms FROM salinmas_kelurahan ORDER BY name",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Kelurahan {
-                name: r.get(0)?,
-                kecamatan: r.get(1)?,
-                added_at: Timestamp(r.get(2)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|tx| {
+            let rows = tx.query(
+                "SELECT name, kecamatan, added_at_ms FROM salinmas_kelurahan ORDER BY name",
+                &[],
+            )?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(Kelurahan {
+                    name: r.text(0)?,
+                    kecamatan: r.text(1)?,
+                    added_at: Timestamp(r.i64(2)?),
+                });
+            }
+            Ok(out)
+        })
     }
 
     /// Adds a served kelurahan: a desa/kelurahan of Banyumas (officer).
@@ -77,11 +80,12 @@ impl Salinmas {
             }
         };
         self.write(|tx| {
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM salinmas_kelurahan WHERE name = ?1 COLLATE NOCASE)",
-                [&desa.name],
-                |r| r.get(0),
-            )?;
+            let exists = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM salinmas_kelurahan WHERE lower(name) = $1)",
+                    &[V::from(nocase(&desa.name))],
+                )?
+                .bool(0)?;
             if exists {
                 return Err(SalinmasError::conflict(
                     "duplicate_kelurahan",
@@ -90,8 +94,12 @@ impl Salinmas {
                 ));
             }
             tx.execute(
-                "INSERT INTO salinmas_kelurahan (name, kecamatan, added_at_ms) VALUES (?1, ?2, ?3)",
-                params![desa.name, desa.kecamatan, now_ms],
+                "INSERT INTO salinmas_kelurahan (name, kecamatan, added_at_ms) VALUES ($1, $2, $3)",
+                &[
+                    V::from(&desa.name),
+                    V::from(&desa.kecamatan),
+                    V::from(now_ms),
+                ],
             )?;
             history(
                 tx,
@@ -111,13 +119,13 @@ impl Salinmas {
     }
 
     /// The served kelurahan of that name (exact spelling, any case).
-    pub(super) fn served_kelurahan(c: &Connection, name: &str) -> Result<String, SalinmasError> {
-        c.query_row(
-            "SELECT name FROM salinmas_kelurahan WHERE name = ?1 COLLATE NOCASE",
-            [name.trim()],
-            |r| r.get(0),
-        )
-        .optional()?
+    pub(super) fn served_kelurahan(tx: &mut dyn Tx, name: &str) -> Result<String, SalinmasError> {
+        tx.query_opt(
+            "SELECT name FROM salinmas_kelurahan WHERE lower(name) = $1",
+            &[V::from(nocase(name.trim()))],
+        )?
+        .map(|r| r.text(0))
+        .transpose()?
         .ok_or_else(|| {
             let shown: String = name.chars().filter(|c| !c.is_control()).take(80).collect();
             SalinmasError::invalid(
@@ -127,4 +135,12 @@ impl Salinmas {
             )
         })
     }
+}
+
+/// `s` as compared case-insensitively: ASCII letters lowered, as SQLite's
+/// `NOCASE` and its `lower()` do (and PostgreSQL's `lower()` over the
+/// `COLLATE "C"` columns it is compared with). Compare `lower(column) = $n`
+/// with this as `$n`.
+pub(super) fn nocase(s: &str) -> String {
+    s.to_ascii_lowercase()
 }

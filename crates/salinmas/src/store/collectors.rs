@@ -1,62 +1,72 @@
 //! Collector groups (KSM) and the kelurahan each serves: registering them,
 //! who may see which, and the service area the other rules check.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use satria_auth::Principal;
+use satria_sql::{Tx, V};
 use serde_json::json;
 
 use super::Salinmas;
 use super::access::{Actor, not_bound, officer_only};
 use super::accounts::load_account;
+use super::areas::nocase;
 use super::history::history;
 use crate::error::SalinmasError;
 use crate::model::*;
 use crate::time::Timestamp;
 use crate::validate as v;
 
-pub(super) fn load_collector(c: &Connection, id: i64) -> Result<Option<Collector>, SalinmasError> {
-    let Some((name, phone, created_at_ms)): Option<(String, String, i64)> = c
-        .query_row(
-            "SELECT name, phone, created_at_ms FROM salinmas_collectors WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?
+pub(super) fn load_collector(tx: &mut dyn Tx, id: i64) -> Result<Option<Collector>, SalinmasError> {
+    let Some(r) = tx.query_opt(
+        "SELECT name, phone, created_at_ms FROM salinmas_collectors WHERE id = $1",
+        &[V::from(id)],
+    )?
     else {
         return Ok(None);
     };
     Ok(Some(Collector {
         id,
-        name,
-        phone,
-        kelurahan: served(c, id)?,
-        created_at: Timestamp(created_at_ms),
+        name: r.text(0)?,
+        phone: r.text(1)?,
+        kelurahan: served(tx, id)?,
+        created_at: Timestamp(r.i64(2)?),
     }))
 }
 
 /// The kelurahan a collector group serves.
-fn served(c: &Connection, collector_id: i64) -> Result<Vec<String>, SalinmasError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT kelurahan FROM salinmas_collector_kelurahan WHERE collector_id = ?1 ORDER BY kelurahan",
+fn served(tx: &mut dyn Tx, collector_id: i64) -> Result<Vec<String>, SalinmasError> {
+    let rows = tx.query(
+        "SELECT kelurahan FROM salinmas_collector_kelurahan WHERE collector_id = $1 ORDER BY kelurahan",
+        &[V::from(collector_id)],
     )?;
-    let rows = stmt.query_map([collector_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?)
 }
 
 /// The collector's service kelurahan; refuses a login bound to no group.
 pub(super) fn collector_area(
-    c: &Connection,
+    tx: &mut dyn Tx,
     collector_id: i64,
 ) -> Result<Vec<String>, SalinmasError> {
-    let exists: bool = c.query_row(
-        "SELECT EXISTS (SELECT 1 FROM salinmas_collectors WHERE id = ?1)",
-        [collector_id],
-        |r| r.get(0),
-    )?;
+    let exists = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM salinmas_collectors WHERE id = $1)",
+            &[V::from(collector_id)],
+        )?
+        .bool(0)?;
     if !exists {
         return Err(not_bound("collector group", "kelompok pengumpul"));
     }
-    served(c, collector_id)
+    served(tx, collector_id)
+}
+
+/// Whether a collector group of that name exists, in any case (the name is
+/// unique case-insensitively).
+pub(super) fn collector_named(tx: &mut dyn Tx, name: &str) -> Result<bool, SalinmasError> {
+    Ok(tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM salinmas_collectors WHERE lower(name) = $1)",
+            &[V::from(nocase(name))],
+        )?
+        .bool(0)?)
 }
 
 impl Salinmas {
@@ -90,27 +100,24 @@ impl Salinmas {
                 }
                 area.push(k);
             }
-            let taken: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM salinmas_collectors WHERE name = ?1)",
-                [&name],
-                |r| r.get(0),
-            )?;
-            if taken {
+            if collector_named(tx, &name)? {
                 return Err(SalinmasError::conflict(
                     "duplicate_collector",
                     format!("a collector group named {name} exists already"),
                     format!("kelompok pengumpul bernama {name} sudah ada"),
                 ));
             }
-            tx.execute(
-                "INSERT INTO salinmas_collectors (name, phone, created_at_ms) VALUES (?1, ?2, ?3)",
-                params![name, phone, now_ms],
-            )?;
-            let id = tx.last_insert_rowid();
+            let id = tx
+                .query_one(
+                    "INSERT INTO salinmas_collectors (name, phone, created_at_ms) VALUES ($1, $2, $3)
+                     RETURNING id",
+                    &[V::from(&name), V::from(&phone), V::from(now_ms)],
+                )?
+                .i64(0)?;
             for k in &area {
                 tx.execute(
-                    "INSERT INTO salinmas_collector_kelurahan (collector_id, kelurahan) VALUES (?1, ?2)",
-                    params![id, k],
+                    "INSERT INTO salinmas_collector_kelurahan (collector_id, kelurahan) VALUES ($1, $2)",
+                    &[V::from(id), V::from(k)],
                 )?;
             }
             history(tx, "collector", id, "create", who, now_ms, json!({"name": name, "kelurahan": area}))?;
@@ -122,34 +129,37 @@ impl Salinmas {
     /// serving its kelurahan.
     pub fn collectors(&self, who: &Principal) -> Result<Vec<Collector>, SalinmasError> {
         let a = self.who(who)?;
-        let c = self.conn();
-        let ids: Vec<i64> = match a {
-            Actor::Officer => {
-                let mut stmt =
-                    c.prepare_cached("SELECT id FROM salinmas_collectors ORDER BY id")?;
-                stmt.query_map([], |r| r.get(0))?
+        self.read(|tx| {
+            let ids: Vec<i64> = match a {
+                Actor::Officer => tx
+                    .query("SELECT id FROM salinmas_collectors ORDER BY id", &[])?
+                    .iter()
+                    .map(|r| r.i64(0))
+                    .collect::<Result<_, _>>()?,
+                Actor::Collector(k) => {
+                    collector_area(tx, k)?;
+                    vec![k]
+                }
+                Actor::Household(h) => {
+                    let Some(acc) = load_account(tx, h)? else {
+                        return Err(not_bound("household account", "rumah tangga"));
+                    };
+                    tx.query(
+                        "SELECT collector_id FROM salinmas_collector_kelurahan WHERE kelurahan = $1
+                         ORDER BY collector_id",
+                        &[V::from(acc.kelurahan)],
+                    )?
+                    .iter()
+                    .map(|r| r.i64(0))
                     .collect::<Result<_, _>>()?
+                }
+            };
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                out.extend(load_collector(tx, id)?);
             }
-            Actor::Collector(k) => {
-                collector_area(&c, k)?;
-                vec![k]
-            }
-            Actor::Household(h) => {
-                let Some(acc) = load_account(&c, h)? else {
-                    return Err(not_bound("household account", "rumah tangga"));
-                };
-                let mut stmt = c.prepare_cached(
-                    "SELECT collector_id FROM salinmas_collector_kelurahan WHERE kelurahan = ?1 ORDER BY collector_id",
-                )?;
-                stmt.query_map([acc.kelurahan], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?
-            }
-        };
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.extend(load_collector(&c, id)?);
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// One collector group, if the caller may see it (as in [`Self::collectors`]).

@@ -1,8 +1,8 @@
 //! The change history (`salinmas_history`): writing a row with each change,
 //! and reading the history of one record.
 
-use rusqlite::{Connection, Row, Transaction, params};
 use satria_auth::Principal;
+use satria_sql::{DbError, Row, Tx, V};
 use serde_json::Value;
 
 use super::Salinmas;
@@ -12,7 +12,7 @@ use crate::model::*;
 use crate::time::Timestamp;
 
 pub(super) fn history(
-    tx: &Transaction,
+    tx: &mut dyn Tx,
     entity: &str,
     id: impl ToString,
     action: &str,
@@ -34,7 +34,7 @@ pub(super) fn history(
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn history_as(
-    tx: &Transaction,
+    tx: &mut dyn Tx,
     entity: &str,
     id: &str,
     action: &str,
@@ -45,37 +45,45 @@ pub(super) fn history_as(
 ) -> Result<(), SalinmasError> {
     tx.execute(
         "INSERT INTO salinmas_history (entity, entity_id, action, actor, role, at_ms, details)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![entity, id, action, actor, role, at_ms, details.to_string()],
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            V::from(entity),
+            V::from(id),
+            V::from(action),
+            V::from(actor),
+            V::from(role),
+            V::from(at_ms),
+            V::from(details.to_string()),
+        ],
     )?;
     Ok(())
 }
 
-fn history_row(r: &Row) -> rusqlite::Result<HistoryEntry> {
-    let details: String = r.get(7)?;
+fn history_row(r: &Row) -> Result<HistoryEntry, DbError> {
+    let details = r.text(7)?;
     Ok(HistoryEntry {
-        id: r.get(0)?,
-        entity: r.get(1)?,
-        entity_id: r.get(2)?,
-        action: r.get(3)?,
-        actor: r.get(4)?,
-        role: r.get(5)?,
-        at: Timestamp(r.get(6)?),
+        id: r.i64(0)?,
+        entity: r.text(1)?,
+        entity_id: r.text(2)?,
+        action: r.text(3)?,
+        actor: r.text(4)?,
+        role: r.text(5)?,
+        at: Timestamp(r.i64(6)?),
         details: serde_json::from_str(&details).unwrap_or(Value::Null),
     })
 }
 
 pub(super) fn history_of(
-    c: &Connection,
+    tx: &mut dyn Tx,
     entity: &str,
     id: &str,
 ) -> Result<Vec<HistoryEntry>, SalinmasError> {
-    let mut stmt = c.prepare_cached(
+    let rows = tx.query(
         "SELECT id, entity, entity_id, action, actor, role, at_ms, details FROM salinmas_history
-         WHERE entity = ?1 AND entity_id = ?2 ORDER BY id",
+         WHERE entity = $1 AND entity_id = $2 ORDER BY id",
+        &[V::from(entity), V::from(id)],
     )?;
-    let rows = stmt.query_map(params![entity, id], history_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.iter().map(history_row).collect::<Result<_, _>>()?)
 }
 
 impl Salinmas {
@@ -87,6 +95,6 @@ impl Salinmas {
         id: &str,
     ) -> Result<Vec<HistoryEntry>, SalinmasError> {
         officer_only(who)?;
-        history_of(&self.conn(), entity, id)
+        self.read(|tx| history_of(tx, entity, id))
     }
 }

@@ -1,8 +1,8 @@
 //! The household ledger: reading an account's entries and balance, paying
 //! out from it, and re-checking every running balance.
 
-use rusqlite::{Connection, Row, params};
 use satria_auth::Principal;
+use satria_sql::{DbError, Row, Tx, V};
 use serde_json::json;
 
 use super::Salinmas;
@@ -18,29 +18,33 @@ use crate::validate as v;
 const LEDGER_COLS: &str =
     "id, account_id, at_ms, kind, amount_rp, balance_rp, pickup_id, method, reference, actor";
 
-fn ledger_row(r: &Row) -> rusqlite::Result<LedgerEntry> {
+fn ledger_row(r: &Row) -> Result<LedgerEntry, DbError> {
     Ok(LedgerEntry {
-        id: r.get(0)?,
-        account_id: r.get(1)?,
-        at: Timestamp(r.get(2)?),
-        kind: r.get(3)?,
-        amount_rp: r.get(4)?,
-        balance_rp: r.get(5)?,
-        pickup_id: r.get(6)?,
-        method: r.get(7)?,
-        reference: r.get(8)?,
-        actor: r.get(9)?,
+        id: r.i64(0)?,
+        account_id: r.i64(1)?,
+        at: Timestamp(r.i64(2)?),
+        kind: r.text(3)?,
+        amount_rp: r.i64(4)?,
+        balance_rp: r.i64(5)?,
+        pickup_id: r.opt_i64(6)?,
+        method: r.opt_text(7)?,
+        reference: r.opt_text(8)?,
+        actor: r.text(9)?,
     })
 }
 
-pub(super) fn balance(c: &Connection, account_id: i64) -> Result<i64, SalinmasError> {
-    let (sum, last): (i64, Option<i64>) = c.query_row(
-        "SELECT COALESCE(SUM(amount_rp), 0),
-                (SELECT balance_rp FROM salinmas_ledger WHERE account_id = ?1 ORDER BY id DESC LIMIT 1)
-         FROM salinmas_ledger WHERE account_id = ?1",
-        [account_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+/// The account's balance: the sum of its entries, which must be the balance
+/// its last entry carries. Call it inside the write transaction that appends
+/// the entry depending on it.
+pub(super) fn balance(tx: &mut dyn Tx, account_id: i64) -> Result<i64, SalinmasError> {
+    // PostgreSQL's sum of BIGINT is NUMERIC: cast back.
+    let r = tx.query_one(
+        "SELECT CAST(COALESCE(SUM(amount_rp), 0) AS BIGINT),
+                (SELECT balance_rp FROM salinmas_ledger WHERE account_id = $1 ORDER BY id DESC LIMIT 1)
+         FROM salinmas_ledger WHERE account_id = $1",
+        &[V::from(account_id)],
     )?;
+    let (sum, last) = (r.i64(0)?, r.opt_i64(1)?);
     if last.unwrap_or(0) != sum {
         return Err(SalinmasError::Storage(format!(
             "ledger of account {account_id} is inconsistent: entries sum to {sum}, last balance {last:?}"
@@ -50,13 +54,13 @@ pub(super) fn balance(c: &Connection, account_id: i64) -> Result<i64, SalinmasEr
 }
 
 impl Salinmas {
-    fn ledger_access(c: &Connection, a: Actor, account_id: i64) -> Result<Account, SalinmasError> {
-        let found = load_account(c, account_id)?;
+    fn ledger_access(tx: &mut dyn Tx, a: Actor, account_id: i64) -> Result<Account, SalinmasError> {
+        let found = load_account(tx, account_id)?;
         match (a, found) {
             (Actor::Officer, Some(acc)) => Ok(acc),
             (Actor::Officer, None) => Err(SalinmasError::NotFound("account", "akun")),
             (Actor::Household(h), Some(acc)) if h == account_id => Ok(acc),
-            (Actor::Collector(k), Some(acc)) if collector_area(c, k)?.contains(&acc.kelurahan) => {
+            (Actor::Collector(k), Some(acc)) if collector_area(tx, k)?.contains(&acc.kelurahan) => {
                 Ok(acc)
             }
             _ => Err(SalinmasError::forbidden()),
@@ -67,19 +71,24 @@ impl Salinmas {
     /// it: the household itself, a collector of its kelurahan, an officer.
     pub fn ledger(&self, who: &Principal, account_id: i64) -> Result<Ledger, SalinmasError> {
         let a = self.who(who)?;
-        let c = self.conn();
-        Self::ledger_access(&c, a, account_id)?;
-        let mut stmt = c.prepare_cached(&format!(
-            "SELECT {LEDGER_COLS} FROM salinmas_ledger WHERE account_id = ?1 ORDER BY id"
-        ))?;
-        let entries: Vec<LedgerEntry> = stmt
-            .query_map([account_id], ledger_row)?
-            .collect::<Result<_, _>>()?;
-        let balance_rp = balance(&c, account_id)?;
-        Ok(Ledger {
-            account_id,
-            balance_rp,
-            entries,
+        self.read(|tx| {
+            Self::ledger_access(tx, a, account_id)?;
+            let entries: Vec<LedgerEntry> = tx
+                .query(
+                    &format!(
+                        "SELECT {LEDGER_COLS} FROM salinmas_ledger WHERE account_id = $1 ORDER BY id"
+                    ),
+                    &[V::from(account_id)],
+                )?
+                .iter()
+                .map(ledger_row)
+                .collect::<Result<_, _>>()?;
+            let balance_rp = balance(tx, account_id)?;
+            Ok(Ledger {
+                account_id,
+                balance_rp,
+                entries,
+            })
         })
     }
 
@@ -128,12 +137,22 @@ impl Salinmas {
                 ));
             }
             let after = bal - input.amount_rp;
-            tx.execute(
-                "INSERT INTO salinmas_ledger (account_id, at_ms, day, kind, amount_rp, balance_rp, method, reference, actor)
-                 VALUES (?1, ?2, ?3, 'payout', ?4, ?5, ?6, ?7, ?8)",
-                params![account_id, now_ms, wib_day(now_ms), -input.amount_rp, after, input.method, reference, who.username],
-            )?;
-            let id = tx.last_insert_rowid();
+            let id = tx
+                .query_one(
+                    "INSERT INTO salinmas_ledger (account_id, at_ms, day, kind, amount_rp, balance_rp, method, reference, actor)
+                     VALUES ($1, $2, $3, 'payout', $4, $5, $6, $7, $8) RETURNING id",
+                    &[
+                        V::from(account_id),
+                        V::from(now_ms),
+                        V::from(wib_day(now_ms)),
+                        V::from(-input.amount_rp),
+                        V::from(after),
+                        V::from(&input.method),
+                        V::from(&reference),
+                        V::from(&who.username),
+                    ],
+                )?
+                .i64(0)?;
             history(
                 tx,
                 "ledger",
@@ -143,34 +162,30 @@ impl Salinmas {
                 now_ms,
                 json!({"account_id": account_id, "amount_rp": input.amount_rp, "method": input.method, "balance_rp": after}),
             )?;
-            Ok(tx.query_row(
-                &format!("SELECT {LEDGER_COLS} FROM salinmas_ledger WHERE id = ?1"),
-                [id],
-                ledger_row,
-            )?)
+            Ok(ledger_row(&tx.query_one(
+                &format!("SELECT {LEDGER_COLS} FROM salinmas_ledger WHERE id = $1"),
+                &[V::from(id)],
+            )?)?)
         })
     }
 
     /// Checks every ledger: each entry's balance is the running sum of the
     /// account's entries and never negative. Returns the entries checked.
     pub fn verify_ledgers(&self) -> Result<u64, String> {
-        let c = self.conn();
-        let mut stmt = c
-            .prepare("SELECT account_id, id, amount_rp, balance_rp FROM salinmas_ledger ORDER BY account_id, id")
-            .map_err(|e| e.to_string())?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
+        let rows = self
+            .db
+            .read(|tx| {
+                tx.query(
+                    "SELECT account_id, id, amount_rp, balance_rp FROM salinmas_ledger
+                     ORDER BY account_id, id",
+                    &[],
+                )
             })
             .map_err(|e| e.to_string())?;
         let (mut account, mut sum, mut n) = (None, 0i64, 0u64);
-        for row in rows {
-            let (acc, id, amount, bal) = row.map_err(|e| e.to_string())?;
+        for row in &rows {
+            let cell = |i| row.i64(i).map_err(|e| e.to_string());
+            let (acc, id, amount, bal) = (cell(0)?, cell(1)?, cell(2)?, cell(3)?);
             if account != Some(acc) {
                 account = Some(acc);
                 sum = 0;

@@ -1,11 +1,14 @@
-//! [`Salinmas`]: the SQLite file, its migrations, and every operation with
-//! its access rule, checks and history row inside one transaction.
+//! [`Salinmas`]: the database (one SQLite file, or a PostgreSQL database
+//! shared by the nodes of a cluster), its migrations, and every operation
+//! with its access rule, checks and history row inside one transaction.
+//! Every query is written once, for both databases (`satria_sql`).
 //!
 //! This file holds the handle, its configuration, the limits and seed
 //! constants, and the transaction helpers; each aggregate's operations live
 //! in a module of their own:
 //!
-//! - `open`: opening the file and the schema migrations;
+//! - `open`: opening the file or the database, the schema of each, and the
+//!   seed a new store starts with;
 //! - `access`: who the caller is to Salinmas (officer, household, collector);
 //! - `history`: the append-only change history;
 //! - `areas`: the served kelurahan;
@@ -16,11 +19,11 @@
 //!   rejecting a pickup;
 //! - `ledger`: balances, payouts and the ledger check;
 //! - `route` and `reports`: a collector's day route and the weight report;
-//! - `demo`: the demo records.
+//! - `demo`: the demo records;
+//! - `copy`: copying a store into another (a centre's SQLite file into its
+//!   cluster's PostgreSQL).
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
-
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use satria_sql::{Db, DbError, End, Tx};
 
 use crate::error::SalinmasError;
 
@@ -28,6 +31,7 @@ mod access;
 mod accounts;
 mod areas;
 mod collectors;
+mod copy;
 mod demo;
 mod history;
 mod ledger;
@@ -41,7 +45,8 @@ mod transitions;
 #[cfg(test)]
 mod tests;
 
-pub use open::SCHEMA_VERSION;
+pub use copy::SalinmasCopyReport;
+pub use open::{PG_SCHEMA_VERSION, SCHEMA_VERSION};
 
 /// The pilot kelurahan served from the start, with their kecamatan.
 pub const PILOT_KELURAHAN: [(&str, &str); 3] = [
@@ -104,12 +109,14 @@ impl std::fmt::Debug for SalinmasConfig {
 }
 
 /// The Salinmas database: accounts, collector groups, prices, pickups, the
-/// ledger and the history of every change. `Send + Sync`; share it in an
-/// `Arc`. Every method is blocking (SQLite): from async code call it inside
-/// `tokio::task::spawn_blocking`. Give it a file of its own: it owns the
-/// file's `PRAGMA user_version`.
+/// ledger and the history of every change, in one SQLite file
+/// ([`Salinmas::open`]) or a PostgreSQL database ([`Salinmas::open_postgres`]).
+/// `Send + Sync`; share it in an `Arc`. Every method is blocking: from async
+/// code call it inside `tokio::task::spawn_blocking`. Give it a file of its
+/// own: it owns the file's `PRAGMA user_version` (on PostgreSQL its tables are
+/// prefixed `salinmas_` and versioned in `salinmas_schema`).
 pub struct Salinmas {
-    conn: Mutex<Connection>,
+    db: Db,
     config: SalinmasConfig,
     region: satria_region::Region,
 }
@@ -132,22 +139,29 @@ impl Salinmas {
         self.config.clock.now_ms()
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic elsewhere while holding the lock leaves SQLite consistent
-        // (transactions roll back on drop), so a poisoned lock is still usable.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs `f` in one IMMEDIATE transaction: committed when it returns Ok,
-    /// rolled back (nothing changed) when it returns Err.
+    /// Runs `f` in one write transaction, serialised with every other writer
+    /// of the store (SQLite's `BEGIN IMMEDIATE`; on PostgreSQL the store's
+    /// advisory lock, across nodes): committed when it returns Ok, rolled
+    /// back (nothing changed) when it returns Err.
     fn write<T>(
         &self,
-        f: impl FnOnce(&Transaction) -> Result<T, SalinmasError>,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, SalinmasError>,
     ) -> Result<T, SalinmasError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        self.db.write(End::Commit, f)
+    }
+
+    /// Runs `f` in one read transaction (one consistent view) that changes
+    /// nothing.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, SalinmasError>,
+    ) -> Result<T, SalinmasError> {
+        self.db.read(f)
+    }
+}
+
+impl From<DbError> for SalinmasError {
+    fn from(e: DbError) -> Self {
+        SalinmasError::Storage(e.message)
     }
 }

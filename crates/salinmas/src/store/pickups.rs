@@ -1,12 +1,13 @@
 //! Pickups: a household's (or an officer's) request with its checks, who may
 //! see which pickup, the list and one pickup with its history.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use satria_auth::Principal;
+use satria_sql::{DbError, Row, Tx, V};
 use serde_json::json;
 
 use super::access::{Actor, actor, not_bound};
 use super::accounts::load_account;
+use super::areas::nocase;
 use super::collectors::collector_area;
 use super::history::{history, history_of};
 use super::{DAY_MS, LIST_LIMIT, MAX_OPEN_PICKUPS, Salinmas};
@@ -20,70 +21,68 @@ pub(super) const PICKUP_COLS: &str =
     window_start_ms, window_end_ms, notes, status, day, collector_id, requested_at_ms,
     accepted_at_ms, collected_at_ms, collected_day, credit_rp, reason, closed_at_ms";
 
-pub(super) fn pickup_row(r: &Row) -> rusqlite::Result<Pickup> {
-    let categories: String = r.get(6)?;
-    let estimated_g: i64 = r.get(7)?;
-    let start: i64 = r.get(8)?;
-    let end: i64 = r.get(9)?;
-    let day: i64 = r.get(12)?;
-    let collected_day: Option<i64> = r.get(17)?;
+pub(super) fn pickup_row(r: &Row) -> Result<Pickup, DbError> {
+    let categories = r.text(6)?;
+    let estimated_g = r.i64(7)?;
     Ok(Pickup {
-        id: r.get(0)?,
-        account_id: r.get(1)?,
-        kelurahan: r.get(2)?,
-        lat: r.get(3)?,
-        lon: r.get(4)?,
-        address: r.get(5)?,
+        id: r.i64(0)?,
+        account_id: r.i64(1)?,
+        kelurahan: r.text(2)?,
+        lat: r.f64(3)?,
+        lon: r.f64(4)?,
+        address: r.text(5)?,
         categories: serde_json::from_str(&categories).unwrap_or_default(),
         estimated_kg: estimated_g as f64 / 1000.0,
-        window_start: Timestamp(start),
-        window_end: Timestamp(end),
-        notes: r.get(10)?,
-        status: r.get(11)?,
-        date: format_date(day),
-        collector_id: r.get(13)?,
-        requested_at: Timestamp(r.get(14)?),
-        accepted_at: r.get::<_, Option<i64>>(15)?.map(Timestamp),
-        collected_at: r.get::<_, Option<i64>>(16)?.map(Timestamp),
-        collected_date: collected_day.map(format_date),
+        window_start: Timestamp(r.i64(8)?),
+        window_end: Timestamp(r.i64(9)?),
+        notes: r.opt_text(10)?,
+        status: r.text(11)?,
+        date: format_date(r.i64(12)?),
+        collector_id: r.opt_i64(13)?,
+        requested_at: Timestamp(r.i64(14)?),
+        accepted_at: r.opt_i64(15)?.map(Timestamp),
+        collected_at: r.opt_i64(16)?.map(Timestamp),
+        collected_date: r.opt_i64(17)?.map(format_date),
         weights: Vec::new(),
-        credit_rp: r.get(18)?,
-        reason: r.get(19)?,
-        closed_at: r.get::<_, Option<i64>>(20)?.map(Timestamp),
+        credit_rp: r.opt_i64(18)?,
+        reason: r.opt_text(19)?,
+        closed_at: r.opt_i64(20)?.map(Timestamp),
     })
 }
 
-pub(super) fn load_pickup(c: &Connection, id: i64) -> Result<Option<Pickup>, SalinmasError> {
-    let Some(mut p) = c
-        .query_row(
-            &format!("SELECT {PICKUP_COLS} FROM salinmas_pickups WHERE id = ?1"),
-            [id],
-            pickup_row,
-        )
-        .optional()?
+pub(super) fn load_pickup(tx: &mut dyn Tx, id: i64) -> Result<Option<Pickup>, SalinmasError> {
+    let Some(r) = tx.query_opt(
+        &format!("SELECT {PICKUP_COLS} FROM salinmas_pickups WHERE id = $1"),
+        &[V::from(id)],
+    )?
     else {
         return Ok(None);
     };
-    p.weights = load_weights(c, id)?;
+    let mut p = pickup_row(&r)?;
+    p.weights = load_weights(tx, id)?;
     Ok(Some(p))
 }
 
-fn load_weights(c: &Connection, pickup_id: i64) -> Result<Vec<WeightLine>, SalinmasError> {
-    let mut stmt = c.prepare_cached(
+/// A pickup's weight lines in the order they were weighed (`rowid`: SQLite's
+/// implicit one, an identity column of that name on PostgreSQL).
+fn load_weights(tx: &mut dyn Tx, pickup_id: i64) -> Result<Vec<WeightLine>, SalinmasError> {
+    let rows = tx.query(
         "SELECT category, grams, price_per_kg_rp, amount_rp FROM salinmas_pickup_weights
-         WHERE pickup_id = ?1 ORDER BY rowid",
+         WHERE pickup_id = $1 ORDER BY rowid",
+        &[V::from(pickup_id)],
     )?;
-    let rows = stmt.query_map([pickup_id], |r| {
-        let grams: i64 = r.get(1)?;
-        Ok(WeightLine {
-            category: r.get(0)?,
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let grams = r.i64(1)?;
+        out.push(WeightLine {
+            category: r.text(0)?,
             grams,
             kg: grams as f64 / 1000.0,
-            price_per_kg_rp: r.get(2)?,
-            amount_rp: r.get(3)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+            price_per_kg_rp: r.i64(2)?,
+            amount_rp: r.i64(3)?,
+        });
+    }
+    Ok(out)
 }
 
 impl Salinmas {
@@ -157,11 +156,13 @@ impl Salinmas {
                     _ => not_bound("household account", "rumah tangga"),
                 });
             };
-            let open: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM salinmas_pickups WHERE account_id = ?1 AND status IN ('requested', 'accepted')",
-                [account_id],
-                |r| r.get(0),
-            )?;
+            let open = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM salinmas_pickups
+                     WHERE account_id = $1 AND status IN ('requested', 'accepted')",
+                    &[V::from(account_id)],
+                )?
+                .i64(0)?;
             if open >= MAX_OPEN_PICKUPS {
                 return Err(SalinmasError::conflict(
                     "too_many_open_pickups",
@@ -170,28 +171,30 @@ impl Salinmas {
                 ));
             }
             let cats = serde_json::to_string(&categories).unwrap_or_else(|_| "[]".into());
-            tx.execute(
-                "INSERT INTO salinmas_pickups
-                 (account_id, kelurahan, lat, lon, address, categories, estimated_g, window_start_ms,
-                  window_end_ms, notes, status, day, requested_day, requested_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'requested', ?11, ?12, ?13)",
-                params![
-                    account_id,
-                    acc.kelurahan,
-                    input.lat,
-                    input.lon,
-                    address,
-                    cats,
-                    estimated_g,
-                    start,
-                    end,
-                    notes,
-                    wib_day(start),
-                    wib_day(now_ms),
-                    now_ms
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
+            let id = tx
+                .query_one(
+                    "INSERT INTO salinmas_pickups
+                     (account_id, kelurahan, lat, lon, address, categories, estimated_g, window_start_ms,
+                      window_end_ms, notes, status, day, requested_day, requested_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'requested', $11, $12, $13)
+                     RETURNING id",
+                    &[
+                        V::from(account_id),
+                        V::from(&acc.kelurahan),
+                        V::from(input.lat),
+                        V::from(input.lon),
+                        V::from(&address),
+                        V::from(cats),
+                        V::from(estimated_g),
+                        V::from(start),
+                        V::from(end),
+                        V::from(&notes),
+                        V::from(wib_day(start)),
+                        V::from(wib_day(now_ms)),
+                        V::from(now_ms),
+                    ],
+                )?
+                .i64(0)?;
             history(
                 tx,
                 "pickup",
@@ -209,17 +212,17 @@ impl Salinmas {
     /// household its own, a collector those of its kelurahan or accepted by
     /// it; otherwise (and when missing, for non-officers) 403.
     pub(super) fn visible_pickup(
-        c: &Connection,
+        tx: &mut dyn Tx,
         a: Actor,
         id: i64,
     ) -> Result<Pickup, SalinmasError> {
-        let found = load_pickup(c, id)?;
+        let found = load_pickup(tx, id)?;
         match (a, found) {
             (Actor::Officer, Some(p)) => Ok(p),
             (Actor::Officer, None) => Err(SalinmasError::NotFound("pickup", "penjemputan")),
             (Actor::Household(h), Some(p)) if p.account_id == h => Ok(p),
             (Actor::Collector(k), Some(p))
-                if p.collector_id == Some(k) || collector_area(c, k)?.contains(&p.kelurahan) =>
+                if p.collector_id == Some(k) || collector_area(tx, k)?.contains(&p.kelurahan) =>
             {
                 Ok(p)
             }
@@ -245,54 +248,57 @@ impl Salinmas {
                 format!("status harus salah satu dari {}", STATUSES.join(", ")),
             ));
         }
-        let c = self.conn();
-        let (household, collector) = match a {
-            Actor::Officer => (None, None),
-            Actor::Household(h) => (Some(h), None),
-            Actor::Collector(k) => {
-                collector_area(&c, k)?;
-                (None, Some(k))
+        self.read(|tx| {
+            let (household, collector) = match a {
+                Actor::Officer => (None, None),
+                Actor::Household(h) => (Some(h), None),
+                Actor::Collector(k) => {
+                    collector_area(tx, k)?;
+                    (None, Some(k))
+                }
+            };
+            let limit = filter.limit.unwrap_or(LIST_LIMIT).min(LIST_LIMIT);
+            // An optional filter is `CAST($n AS type) IS NULL OR ...`: PostgreSQL
+            // cannot type a parameter it meets first in `IS NULL`.
+            let rows = tx.query(
+                &format!(
+                    "SELECT {PICKUP_COLS} FROM salinmas_pickups
+                     WHERE (CAST($1 AS TEXT) IS NULL OR status = $1)
+                       AND (CAST($2 AS TEXT) IS NULL OR lower(kelurahan) = $2)
+                       AND (CAST($3 AS BIGINT) IS NULL OR day = $3)
+                       AND (CAST($4 AS BIGINT) IS NULL OR account_id = $4)
+                       AND (CAST($5 AS BIGINT) IS NULL OR account_id = $5)
+                       AND (CAST($6 AS BIGINT) IS NULL OR collector_id = $6
+                            OR (status = 'requested' AND kelurahan IN
+                                (SELECT kelurahan FROM salinmas_collector_kelurahan WHERE collector_id = $6)))
+                     ORDER BY id DESC LIMIT $7 OFFSET $8"
+                ),
+                &[
+                    V::from(&filter.status),
+                    V::from(filter.kelurahan.as_deref().map(nocase)),
+                    V::from(filter.day),
+                    V::from(filter.account_id),
+                    V::from(household),
+                    V::from(collector),
+                    V::from(i64::try_from(limit).unwrap_or(i64::MAX)),
+                    V::from(i64::try_from(filter.offset).unwrap_or(i64::MAX)),
+                ],
+            )?;
+            let mut out: Vec<Pickup> = rows.iter().map(pickup_row).collect::<Result<_, _>>()?;
+            for p in &mut out {
+                p.weights = load_weights(tx, p.id)?;
             }
-        };
-        let mut stmt = c.prepare_cached(&format!(
-            "SELECT {PICKUP_COLS} FROM salinmas_pickups
-             WHERE (?1 IS NULL OR status = ?1)
-               AND (?2 IS NULL OR kelurahan = ?2 COLLATE NOCASE)
-               AND (?3 IS NULL OR day = ?3)
-               AND (?4 IS NULL OR account_id = ?4)
-               AND (?5 IS NULL OR account_id = ?5)
-               AND (?6 IS NULL OR collector_id = ?6
-                    OR (status = 'requested' AND kelurahan IN
-                        (SELECT kelurahan FROM salinmas_collector_kelurahan WHERE collector_id = ?6)))
-             ORDER BY id DESC LIMIT ?7 OFFSET ?8"
-        ))?;
-        let limit = filter.limit.unwrap_or(LIST_LIMIT).min(LIST_LIMIT);
-        let rows = stmt.query_map(
-            params![
-                filter.status,
-                filter.kelurahan,
-                filter.day,
-                filter.account_id,
-                household,
-                collector,
-                i64::try_from(limit).unwrap_or(i64::MAX),
-                i64::try_from(filter.offset).unwrap_or(i64::MAX)
-            ],
-            pickup_row,
-        )?;
-        let mut out: Vec<Pickup> = rows.collect::<Result<_, _>>()?;
-        for p in &mut out {
-            p.weights = load_weights(&c, p.id)?;
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// One pickup with its history.
     pub fn pickup(&self, who: &Principal, id: i64) -> Result<PickupDetail, SalinmasError> {
         let a = self.who(who)?;
-        let c = self.conn();
-        let pickup = Self::visible_pickup(&c, a, id)?;
-        let history = history_of(&c, "pickup", &id.to_string())?;
-        Ok(PickupDetail { pickup, history })
+        self.read(|tx| {
+            let pickup = Self::visible_pickup(tx, a, id)?;
+            let history = history_of(tx, "pickup", &id.to_string())?;
+            Ok(PickupDetail { pickup, history })
+        })
     }
 }

@@ -1,8 +1,8 @@
 //! The price list: the price of each category by day, its history, and
 //! setting a price from a day on.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use satria_auth::Principal;
+use satria_sql::{DbError, Row, Tx, V};
 use serde_json::json;
 
 use super::Salinmas;
@@ -15,61 +15,65 @@ use crate::validate as v;
 
 const PRICE_COLS: &str = "id, category, price_per_kg_rp, valid_from, set_by, set_at_ms";
 
-fn price_row(r: &Row) -> rusqlite::Result<Price> {
-    let from: i64 = r.get(3)?;
+fn price_row(r: &Row) -> Result<Price, DbError> {
     Ok(Price {
-        id: r.get(0)?,
-        category: r.get(1)?,
-        price_per_kg_rp: r.get(2)?,
-        valid_from: format_date(from),
-        set_by: r.get(4)?,
-        set_at: Timestamp(r.get(5)?),
+        id: r.i64(0)?,
+        category: r.text(1)?,
+        price_per_kg_rp: r.i64(2)?,
+        valid_from: format_date(r.i64(3)?),
+        set_by: r.text(4)?,
+        set_at: Timestamp(r.i64(5)?),
     })
 }
 
 /// The price of `category` valid on `day`: the latest `valid_from ≤ day`
 /// (the later-set row wins between two of the same day).
 pub(super) fn price_on(
-    c: &Connection,
+    tx: &mut dyn Tx,
     category: &str,
     day: i64,
 ) -> Result<Option<i64>, SalinmasError> {
-    Ok(c.query_row(
-        "SELECT price_per_kg_rp FROM salinmas_prices WHERE category = ?1 AND valid_from <= ?2
-         ORDER BY valid_from DESC, id DESC LIMIT 1",
-        params![category, day],
-        |r| r.get(0),
-    )
-    .optional()?)
+    Ok(tx
+        .query_opt(
+            "SELECT price_per_kg_rp FROM salinmas_prices WHERE category = $1 AND valid_from <= $2
+             ORDER BY valid_from DESC, id DESC LIMIT 1",
+            &[V::from(category), V::from(day)],
+        )?
+        .map(|r| r.i64(0))
+        .transpose()?)
 }
 
 impl Salinmas {
     /// The prices valid on `day` and every price ever set. Any Salinmas role.
     pub fn prices(&self, who: &Principal, day: i64) -> Result<PriceList, SalinmasError> {
         self.who(who)?;
-        let c = self.conn();
-        let mut current = Vec::new();
-        for cat in CATEGORIES {
-            let p = c
-                .query_row(
+        self.read(|tx| {
+            let mut current = Vec::new();
+            for cat in CATEGORIES {
+                let p = tx.query_opt(
                     &format!(
-                        "SELECT {PRICE_COLS} FROM salinmas_prices WHERE category = ?1 AND valid_from <= ?2
+                        "SELECT {PRICE_COLS} FROM salinmas_prices WHERE category = $1 AND valid_from <= $2
                          ORDER BY valid_from DESC, id DESC LIMIT 1"
                     ),
-                    params![cat, day],
-                    price_row,
-                )
-                .optional()?;
-            current.extend(p);
-        }
-        let mut stmt = c.prepare_cached(&format!(
-            "SELECT {PRICE_COLS} FROM salinmas_prices ORDER BY category, valid_from, id"
-        ))?;
-        let history = stmt.query_map([], price_row)?.collect::<Result<_, _>>()?;
-        Ok(PriceList {
-            date: format_date(day),
-            current,
-            history,
+                    &[V::from(cat), V::from(day)],
+                )?;
+                current.extend(p.map(|r| price_row(&r)).transpose()?);
+            }
+            let history = tx
+                .query(
+                    &format!(
+                        "SELECT {PRICE_COLS} FROM salinmas_prices ORDER BY category, valid_from, id"
+                    ),
+                    &[],
+                )?
+                .iter()
+                .map(price_row)
+                .collect::<Result<_, _>>()?;
+            Ok(PriceList {
+                date: format_date(day),
+                current,
+                history,
+            })
         })
     }
 
@@ -98,12 +102,19 @@ impl Salinmas {
         }
         let from = v::date("valid_from", &input.valid_from)?;
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO salinmas_prices (category, price_per_kg_rp, valid_from, set_by, set_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![category, input.price_per_kg_rp, from, who.username, now_ms],
-            )?;
-            let id = tx.last_insert_rowid();
+            let id = tx
+                .query_one(
+                    "INSERT INTO salinmas_prices (category, price_per_kg_rp, valid_from, set_by, set_at_ms)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[
+                        V::from(category),
+                        V::from(input.price_per_kg_rp),
+                        V::from(from),
+                        V::from(&who.username),
+                        V::from(now_ms),
+                    ],
+                )?
+                .i64(0)?;
             history(
                 tx,
                 "price",
@@ -113,11 +124,10 @@ impl Salinmas {
                 now_ms,
                 json!({"category": category, "price_per_kg_rp": input.price_per_kg_rp, "valid_from": format_date(from)}),
             )?;
-            Ok(tx.query_row(
-                &format!("SELECT {PRICE_COLS} FROM salinmas_prices WHERE id = ?1"),
-                [id],
-                price_row,
-            )?)
+            Ok(price_row(&tx.query_one(
+                &format!("SELECT {PRICE_COLS} FROM salinmas_prices WHERE id = $1"),
+                &[V::from(id)],
+            )?)?)
         })
     }
 }

@@ -1,8 +1,8 @@
 //! A collector group's route for a day: its accepted pickups in driving
 //! order (by [`crate::route::order_stops`]) with the ETA of each stop.
 
-use rusqlite::params;
 use satria_auth::Principal;
+use satria_sql::V;
 
 use super::access::Actor;
 use super::collectors::{collector_area, load_collector};
@@ -29,10 +29,9 @@ impl Salinmas {
         if let Some((lat, lon)) = start {
             v::position(lat, lon)?;
         }
-        let stops: Vec<Pickup> = {
-            let c = self.conn();
+        let stops: Vec<Pickup> = self.read(|tx| {
             match a {
-                Actor::Officer if load_collector(&c, collector_id)?.is_none() => {
+                Actor::Officer if load_collector(tx, collector_id)?.is_none() => {
                     return Err(SalinmasError::NotFound(
                         "collector group",
                         "kelompok pengumpul",
@@ -40,17 +39,23 @@ impl Salinmas {
                 }
                 Actor::Officer => {}
                 Actor::Collector(k) if k == collector_id => {
-                    collector_area(&c, k)?;
+                    collector_area(tx, k)?;
                 }
                 _ => return Err(SalinmasError::forbidden()),
             }
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {PICKUP_COLS} FROM salinmas_pickups
-                 WHERE collector_id = ?1 AND day = ?2 AND status = 'accepted' ORDER BY window_start_ms, id"
-            ))?;
-            stmt.query_map(params![collector_id, day], pickup_row)?
-                .collect::<Result<_, _>>()?
-        };
+            Ok(tx
+                .query(
+                    &format!(
+                        "SELECT {PICKUP_COLS} FROM salinmas_pickups
+                         WHERE collector_id = $1 AND day = $2 AND status = 'accepted'
+                         ORDER BY window_start_ms, id"
+                    ),
+                    &[V::from(collector_id), V::from(day)],
+                )?
+                .iter()
+                .map(pickup_row)
+                .collect::<Result<_, _>>()?)
+        })?;
         if stops.len() > MAX_ROUTE_STOPS {
             return Err(SalinmasError::conflict(
                 "too_many_stops",

@@ -34,19 +34,22 @@ fn a_newer_schema_is_refused_and_reopening_does_not_reseed() {
     let path = dir.path().join("s.sqlite");
     drop(Salinmas::open(&path).unwrap());
     let s = Salinmas::open(&path).unwrap();
-    let n: i64 = s
-        .conn()
-        .query_row("SELECT COUNT(*) FROM salinmas_prices", [], |r| r.get(0))
+    assert_eq!(s.schema_version(), Ok(SCHEMA_VERSION));
+    let n = s
+        .read(|tx| {
+            Ok(tx
+                .query_one("SELECT COUNT(*) FROM salinmas_prices", &[])?
+                .i64(0)?)
+        })
         .unwrap();
     assert_eq!(n, DEFAULT_PRICES.len() as i64);
     // The ledger and history refuse edits.
     assert!(
-        s.conn()
-            .execute("DELETE FROM salinmas_history", [])
+        s.write(|tx| Ok(tx.execute("DELETE FROM salinmas_history", &[])?))
             .is_err()
     );
     drop(s);
-    let c = Connection::open(&path).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
     c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
         .unwrap();
     drop(c);

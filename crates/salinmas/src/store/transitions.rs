@@ -2,8 +2,8 @@
 //! serving its kelurahan), collect (weights, and the household's credit at
 //! the day's prices), cancel and reject, each with its allowed transitions.
 
-use rusqlite::params;
 use satria_auth::Principal;
+use satria_sql::V;
 use serde_json::json;
 
 use super::Salinmas;
@@ -121,9 +121,9 @@ impl Salinmas {
             }
             let day = scheduled.unwrap_or_else(|| crate::time::parse_date(&p.date).unwrap_or(wib_day(now_ms)));
             tx.execute(
-                "UPDATE salinmas_pickups SET status = 'accepted', collector_id = ?2, day = ?3, accepted_at_ms = ?4
-                 WHERE id = ?1 AND status = 'requested'",
-                params![id, collector_id, day, now_ms],
+                "UPDATE salinmas_pickups SET status = 'accepted', collector_id = $2, day = $3, accepted_at_ms = $4
+                 WHERE id = $1 AND status = 'requested'",
+                &[V::from(id), V::from(collector_id), V::from(day), V::from(now_ms)],
             )?;
             history(
                 tx,
@@ -214,23 +214,32 @@ impl Salinmas {
                 total += amount;
                 tx.execute(
                     "INSERT INTO salinmas_pickup_weights (pickup_id, category, grams, price_per_kg_rp, amount_rp)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![id, cat, g, price, amount],
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[V::from(id), V::from(*cat), V::from(*g), V::from(price), V::from(amount)],
                 )?;
                 detail.push(json!({"category": cat, "grams": g, "price_per_kg_rp": price, "amount_rp": amount}));
             }
             tx.execute(
-                "UPDATE salinmas_pickups SET status = 'collected', collected_at_ms = ?2, collected_day = ?3,
-                 credit_rp = ?4 WHERE id = ?1 AND status = 'accepted'",
-                params![id, now_ms, day, total],
+                "UPDATE salinmas_pickups SET status = 'collected', collected_at_ms = $2, collected_day = $3,
+                 credit_rp = $4 WHERE id = $1 AND status = 'accepted'",
+                &[V::from(id), V::from(now_ms), V::from(day), V::from(total)],
             )?;
             let bal = balance(tx, p.account_id)? + total;
-            tx.execute(
-                "INSERT INTO salinmas_ledger (account_id, at_ms, day, kind, amount_rp, balance_rp, pickup_id, actor)
-                 VALUES (?1, ?2, ?3, 'credit', ?4, ?5, ?6, ?7)",
-                params![p.account_id, now_ms, day, total, bal, id, who.username],
-            )?;
-            let entry = tx.last_insert_rowid();
+            let entry = tx
+                .query_one(
+                    "INSERT INTO salinmas_ledger (account_id, at_ms, day, kind, amount_rp, balance_rp, pickup_id, actor)
+                     VALUES ($1, $2, $3, 'credit', $4, $5, $6, $7) RETURNING id",
+                    &[
+                        V::from(p.account_id),
+                        V::from(now_ms),
+                        V::from(day),
+                        V::from(total),
+                        V::from(bal),
+                        V::from(id),
+                        V::from(&who.username),
+                    ],
+                )?
+                .i64(0)?;
             history(
                 tx,
                 "pickup",
@@ -311,9 +320,14 @@ impl Salinmas {
                 return Err(transition(&p.status, status));
             }
             tx.execute(
-                "UPDATE salinmas_pickups SET status = ?2, reason = ?3, closed_at_ms = ?4
-                 WHERE id = ?1 AND status IN ('requested', 'accepted')",
-                params![id, status, reason, now_ms],
+                "UPDATE salinmas_pickups SET status = $2, reason = $3, closed_at_ms = $4
+                 WHERE id = $1 AND status IN ('requested', 'accepted')",
+                &[
+                    V::from(id),
+                    V::from(status),
+                    V::from(&reason),
+                    V::from(now_ms),
+                ],
             )?;
             history(
                 tx,

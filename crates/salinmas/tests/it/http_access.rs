@@ -7,9 +7,11 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[tokio::test]
-async fn households_and_collectors_see_only_their_own() {
-    let env = Env::new();
+on_each_backend!(#[tokio::test] async fn households_and_collectors_see_only_their_own);
+async fn households_and_collectors_see_only_their_own(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let a1 = env.account("Melati", "Sokanegara", SOKA.0, SOKA.1).await;
     let a2 = env.account("Mawar", "Kedungwuluh", -7.4231, 109.2272).await;
     let k1 = env.collector("KSM Soka", &["Sokanegara"]).await;
@@ -262,9 +264,11 @@ async fn households_and_collectors_see_only_their_own() {
     assert!(env.auth.verify_access_log().is_ok());
 }
 
-#[tokio::test]
-async fn officers_act_on_behalf_and_read_the_history() {
-    let env = Env::new();
+on_each_backend!(#[tokio::test] async fn officers_act_on_behalf_and_read_the_history);
+async fn officers_act_on_behalf_and_read_the_history(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let a1 = env.account("Melati", "Sokanegara", SOKA.0, SOKA.1).await;
     let soka = env.collector("KSM Soka", &["Sokanegara"]).await;
     let kedung = env.collector("KSM Kedung", &["Kedungwuluh"]).await;

@@ -9,9 +9,11 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[tokio::test]
-async fn the_full_flow_from_request_to_payout() {
-    let env = Env::new();
+on_each_backend!(#[tokio::test] async fn the_full_flow_from_request_to_payout);
+async fn the_full_flow_from_request_to_payout(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let household = env
         .account("Dasawisma Melati", "Sokanegara", SOKA.0, SOKA.1)
         .await;
@@ -326,7 +328,7 @@ async fn the_full_flow_from_request_to_payout() {
         .map(|e| e["balance_rp"].as_i64().unwrap())
         .collect();
     assert_eq!(running, vec![10_050, 5050, 0]);
-    assert_eq!(env.s.verify_ledgers(), Ok(3));
+    assert_eq!(env.store(|s| s.verify_ledgers()), Ok(3));
 
     // A price set afterwards for the very day of the collection changes no credit.
     env.ok(
@@ -405,11 +407,13 @@ async fn the_full_flow_from_request_to_payout() {
     assert_eq!(prices["history"].as_array().unwrap().len(), 9);
 }
 
+on_each_backend!(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn concurrent_payouts_never_overdraw);
 /// Concurrent payouts never overdraw: the balance check and the entry are one
-/// IMMEDIATE transaction.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_payouts_never_overdraw() {
-    let env = Arc::new(Env::new());
+/// write transaction (IMMEDIATE on SQLite, under the store's lock on PostgreSQL).
+async fn concurrent_payouts_never_overdraw(backend: Backend) {
+    let Some(env) = Env::on(backend).map(Arc::new) else {
+        return;
+    };
     let a1 = env.account("Melati", "Sokanegara", SOKA.0, SOKA.1).await;
     let ksm = env.collector("KSM Soka", &["Sokanegara"]).await;
     let c = env.user("ksm-a", Role::SalinmasCollector, Some(ksm));
@@ -464,12 +468,7 @@ async fn concurrent_payouts_never_overdraw() {
         }
     }
     assert_eq!(ok, 10);
-    assert_eq!(
-        env.s
-            .ledger(&env.principal("petugas"), a1)
-            .unwrap()
-            .balance_rp,
-        0
-    );
-    assert_eq!(env.s.verify_ledgers(), Ok(11));
+    let officer = env.principal("petugas");
+    assert_eq!(env.store(|s| s.ledger(&officer, a1)).unwrap().balance_rp, 0);
+    assert_eq!(env.store(|s| s.verify_ledgers()), Ok(11));
 }

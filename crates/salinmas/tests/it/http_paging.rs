@@ -6,9 +6,11 @@ use axum::http::StatusCode;
 use satria_auth::Role;
 use serde_json::Value;
 
-#[tokio::test]
-async fn pickups_and_accounts_page_by_limit_and_offset() {
-    let env = Env::new();
+on_each_backend!(#[tokio::test] async fn pickups_and_accounts_page_by_limit_and_offset);
+async fn pickups_and_accounts_page_by_limit_and_offset(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let household = env
         .account("Dasawisma Mawar", "Sokanegara", SOKA.0, SOKA.1)
         .await;

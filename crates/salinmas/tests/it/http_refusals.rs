@@ -7,9 +7,11 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-#[tokio::test]
-async fn refused_inputs_change_nothing() {
-    let env = Env::new();
+on_each_backend!(#[tokio::test] async fn refused_inputs_change_nothing);
+async fn refused_inputs_change_nothing(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let a1 = env.account("Melati", "Sokanegara", SOKA.0, SOKA.1).await;
     let h1 = env.user("rumah1", Role::SalinmasHousehold, Some(a1));
     let o = env.officer.clone();
@@ -332,12 +334,14 @@ async fn refused_inputs_change_nothing() {
     assert_eq!(env.fingerprint(), before);
 }
 
+on_each_backend!(#[tokio::test] async fn integral_floats_are_integers_and_missing_references_are_422);
 /// A whole number written as 5000.0 is the integer JSON Schema says it is; a
 /// fraction is refused; an account that does not exist is 422 (the body names it; issue 14:
 /// schemathesis found both).
-#[tokio::test]
-async fn integral_floats_are_integers_and_missing_references_are_422() {
-    let env = Env::new();
+async fn integral_floats_are_integers_and_missing_references_are_422(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let p = env
         .ok(
             "POST",

@@ -6,9 +6,11 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-#[tokio::test]
-async fn reports_by_week_kelurahan_and_category() {
-    let env = Env::new();
+on_each_backend!(#[tokio::test] async fn reports_by_week_kelurahan_and_category);
+async fn reports_by_week_kelurahan_and_category(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let a1 = env.account("Melati", "Sokanegara", SOKA.0, SOKA.1).await;
     let a2 = env
         .account("Mawar", "Purwokerto Lor", -7.4222, 109.2456)

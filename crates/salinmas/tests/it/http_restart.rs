@@ -6,9 +6,11 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[tokio::test]
-async fn everything_survives_a_reopen() {
-    let env = Env::new();
+on_each_backend!(#[tokio::test] async fn everything_survives_a_reopen);
+async fn everything_survives_a_reopen(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let a1 = env.account("Melati", "Sokanegara", SOKA.0, SOKA.1).await;
     let ksm = env.collector("KSM Soka", &["Sokanegara"]).await;
     let h = env.user("rumah1", Role::SalinmasHousehold, Some(a1));
@@ -52,21 +54,21 @@ async fn everything_survives_a_reopen() {
     )
     .await;
     let before = env.fingerprint();
-    let demo = env.s.seed_demo(at("2026-03-02T07:00")).unwrap();
+    let demo = env.store(|s| s.seed_demo(at("2026-03-02T07:00"))).unwrap();
 
     let Env {
-        dir,
+        place,
         auth,
         s,
         clock,
         ..
     } = env;
     drop(s);
-    let s2 = open_salinmas(dir.path(), &clock);
+    let s2 = open_salinmas(&place, &clock);
     let env2 = Env {
         app: app_of(&auth, &s2),
         s: s2,
-        dir,
+        place,
         auth,
         clock,
         officer: String::new(),
@@ -95,15 +97,15 @@ async fn everything_survives_a_reopen() {
         )
         .await;
     assert_eq!(l["balance_rp"], 5000);
-    assert_eq!(env2.s.verify_ledgers(), Ok(2));
+    assert_eq!(env2.store(|s| s.verify_ledgers()), Ok(2));
     assert_eq!(
-        env2.s.seed_demo(0).unwrap(),
+        env2.store(|s| s.seed_demo(0)).unwrap(),
         demo,
         "seed_demo is idempotent"
     );
+    let officer = env2.principal("petugas");
     let names: Vec<String> = env2
-        .s
-        .kelurahan(&env2.principal("petugas"))
+        .store(|s| s.kelurahan(&officer))
         .unwrap()
         .into_iter()
         .map(|k| k.name)
@@ -114,11 +116,16 @@ async fn everything_survives_a_reopen() {
     );
 }
 
-#[tokio::test]
-async fn the_demo_logins_work_against_the_seeded_records() {
-    let env = Env::new();
-    let demo = env.s.seed_demo(at("2026-03-02T06:00")).unwrap();
-    assert_eq!(env.s.seed_demo(at("2026-03-02T06:30")).unwrap(), demo);
+on_each_backend!(#[tokio::test] async fn the_demo_logins_work_against_the_seeded_records);
+async fn the_demo_logins_work_against_the_seeded_records(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
+    let demo = env.store(|s| s.seed_demo(at("2026-03-02T06:00"))).unwrap();
+    assert_eq!(
+        env.store(|s| s.seed_demo(at("2026-03-02T06:30"))).unwrap(),
+        demo
+    );
     let h = env.user(
         "demo_rumah",
         Role::SalinmasHousehold,

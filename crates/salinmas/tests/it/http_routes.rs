@@ -12,9 +12,11 @@ use tower::ServiceExt;
 
 use crate::support::*;
 
-#[tokio::test]
-async fn a_days_route_is_ordered_with_etas() {
-    let env = Env::new();
+on_each_backend!(#[tokio::test] async fn a_days_route_is_ordered_with_etas);
+async fn a_days_route_is_ordered_with_etas(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let ksm = env
         .collector("KSM Soka", &["Sokanegara", "Purwokerto Lor"])
         .await;
@@ -214,10 +216,12 @@ impl satria_salinmas::DriveTimes for Broken {
     }
 }
 
-#[tokio::test]
-async fn unreachable_stops_and_a_failing_road_graph() {
+on_each_backend!(#[tokio::test] async fn unreachable_stops_and_a_failing_road_graph);
+async fn unreachable_stops_and_a_failing_road_graph(backend: Backend) {
     use satria_salinmas::DriveTimes as _;
-    let env = Env::new();
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let ksm = env.collector("KSM Soka", &["Sokanegara"]).await;
     let c = env.user("ksm-a", Role::SalinmasCollector, Some(ksm));
     for lon in [109.2330, 109.2350, 109.2370] {
@@ -243,14 +247,15 @@ async fn unreachable_stops_and_a_failing_road_graph() {
     };
     assert!(islands.matrix(&[(-7.4, 109.2370), (-7.4, 109.2)]).unwrap()[0][1].is_infinite());
     let r = env
-        .s
-        .route(
-            &p,
-            ksm,
-            time::parse_date("2026-03-02").unwrap(),
-            Some((-7.4189, 109.2300)),
-            &islands,
-        )
+        .store(|s| {
+            s.route(
+                &p,
+                ksm,
+                time::parse_date("2026-03-02").unwrap(),
+                Some((-7.4189, 109.2300)),
+                &islands,
+            )
+        })
         .unwrap();
     assert_eq!(r.stops.len(), 3);
     // The reachable stops come first with ETAs; the island last, without one.

@@ -43,9 +43,11 @@ fn check(v: &Value, seen: &mut BTreeMap<&'static str, Vec<i64>>) {
     }
 }
 
-#[tokio::test]
-async fn every_instant_is_rfc3339_in_utc() {
-    let env = Env::new();
+on_each_backend!(#[tokio::test] async fn every_instant_is_rfc3339_in_utc);
+async fn every_instant_is_rfc3339_in_utc(backend: Backend) {
+    let Some(env) = Env::on(backend) else {
+        return;
+    };
     let account = env
         .account("Dasawisma Melati", "Sokanegara", SOKA.0, SOKA.1)
         .await;

@@ -7,6 +7,8 @@ use rand_chacha::ChaCha8Rng;
 use satria_auth::{Principal, Role};
 use satria_salinmas::*;
 
+use crate::support::{Backend, Place, on_each_backend};
+
 fn principal(role: Role, subject: Option<i64>, name: &str) -> Principal {
     Principal {
         user_id: 1,
@@ -18,10 +20,12 @@ fn principal(role: Role, subject: Option<i64>, name: &str) -> Principal {
     }
 }
 
-#[test]
-fn random_operations_keep_every_ledger_consistent() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Salinmas::open(&dir.path().join("s.sqlite")).unwrap();
+on_each_backend!(#[test] fn random_operations_keep_every_ledger_consistent);
+fn random_operations_keep_every_ledger_consistent(backend: Backend) {
+    let Some(place) = Place::new(backend) else {
+        return;
+    };
+    let s = place.open(SalinmasConfig::default());
     let officer = principal(Role::SalinmasOfficer, None, "petugas");
     let mut now = time::Timestamp::parse_local("2026-03-02T07:00")
         .unwrap()

@@ -1,6 +1,8 @@
 //! The Salinmas integration tests, one binary (fewer test binaries link
 //! faster): the HTTP API by theme, and the ledger invariant under random
-//! operations.
+//! operations, each on SQLite and on PostgreSQL (`name::sqlite`,
+//! `name::postgres`; see `support::on_each_backend!`); and what only
+//! PostgreSQL does: a shared schema, the copy of a centre's store, two nodes.
 
 mod support;
 
@@ -14,3 +16,4 @@ mod http_restart;
 mod http_routes;
 mod http_times;
 mod ledger;
+mod postgres;

@@ -1,5 +1,8 @@
 //! Shared setup of the HTTP tests: the router behind the real bearer-token
-//! middleware, a real `AuthStore`, tokens from real logins, and a settable clock.
+//! middleware, a real `AuthStore`, tokens from real logins, and a settable
+//! clock; and the two backends the store tests run on, as one conformance
+//! suite: [`on_each_backend!`] makes a test `name::sqlite` and a test
+//! `name::postgres` of a body `name(backend)`.
 
 use std::sync::Arc;
 
@@ -8,19 +11,118 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use satria_auth::{AuthConfig, AuthStore, HashParams, NewUser, Principal, Role};
 use satria_salinmas::{Clock, PickupFilter, Salinmas, SalinmasConfig, StraightLine, time};
+use satria_store::pg::testing::TestDatabase;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "kata-sandi-uji-119";
 pub const SPEED_KMH: f64 = 25.0;
 
-pub struct Env {
+/// The database a test's Salinmas runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    /// A file in the test's temporary directory.
+    Sqlite,
+    /// A PostgreSQL database of its own, named after the test.
+    Postgres(&'static str),
+}
+
+/// Two tests of the body `fn $name(backend: Backend)`, each under the test
+/// attribute given: `$name::sqlite` and `$name::postgres` (which prints
+/// `skipped: ...` and passes when PostgreSQL is absent).
+///
+/// ```ignore
+/// on_each_backend!(#[tokio::test] async fn the_full_flow);
+/// on_each_backend!(#[test] fn the_ledger);
+/// ```
+macro_rules! on_each_backend {
+    (#[$attr:meta] async fn $name:ident) => {
+        mod $name {
+            use $crate::support::Backend;
+            #[$attr]
+            async fn sqlite() {
+                super::$name(Backend::Sqlite).await
+            }
+            #[$attr]
+            async fn postgres() {
+                super::$name(Backend::Postgres(stringify!($name))).await
+            }
+        }
+    };
+    (#[$attr:meta] fn $name:ident) => {
+        mod $name {
+            use $crate::support::Backend;
+            #[$attr]
+            fn sqlite() {
+                super::$name(Backend::Sqlite)
+            }
+            #[$attr]
+            fn postgres() {
+                super::$name(Backend::Postgres(stringify!($name)))
+            }
+        }
+    };
+}
+pub(crate) use on_each_backend;
+
+/// Runs `f` on a thread of its own, and returns what it returns (or panics
+/// as it panicked). The PostgreSQL client blocks on a runtime of its own,
+/// which an async test's thread refuses: every call that may reach
+/// PostgreSQL from an async test goes through here.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
+/// What a test's store lives in: a temporary directory (the SQLite file,
+/// and the accounts store's), and on PostgreSQL a database of its own,
+/// dropped with it.
+pub struct Place {
     pub dir: tempfile::TempDir,
+    pub pg: Option<TestDatabase>,
+}
+
+impl Place {
+    /// `None` on PostgreSQL when no server answers (after `skipped: ...`).
+    pub fn new(backend: Backend) -> Option<Place> {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres(test) => Some(off_runtime(|| TestDatabase::create(test))?),
+        };
+        Some(Place { dir, pg })
+    }
+
+    /// A new handle on the store: a reopen, or another node on PostgreSQL.
+    pub fn open(&self, config: SalinmasConfig) -> Salinmas {
+        off_runtime(|| match &self.pg {
+            Some(db) => Salinmas::open_postgres(&db.url, config),
+            None => Salinmas::open_with(&self.dir.path().join("salinmas.sqlite"), config),
+        })
+        .unwrap()
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        // Dropping the database connects to the server: off the runtime too.
+        if let Some(db) = self.pg.take() {
+            off_runtime(move || drop(db));
+        }
+    }
+}
+
+pub struct Env {
     pub auth: Arc<AuthStore>,
     pub s: Arc<Salinmas>,
     pub app: Router,
     pub clock: Clock,
     pub officer: String,
+    /// Last, so the store's handles are dropped before its database.
+    pub place: Place,
 }
 
 /// Epoch ms of a time as a request may give it (WIB unless an offset).
@@ -38,12 +140,12 @@ pub fn instant(v: &Value) -> i64 {
         .ms()
 }
 
-pub fn open_salinmas(dir: &std::path::Path, clock: &Clock) -> Arc<Salinmas> {
+pub fn open_salinmas(place: &Place, clock: &Clock) -> Arc<Salinmas> {
     let config = SalinmasConfig {
         service_time_s: 300,
         clock: clock.clone(),
     };
-    Arc::new(Salinmas::open_with(&dir.join("salinmas.sqlite"), config).unwrap())
+    Arc::new(place.open(config))
 }
 
 pub fn app_of(auth: &Arc<AuthStore>, s: &Arc<Salinmas>) -> Router {
@@ -61,26 +163,40 @@ pub fn app_of(auth: &Arc<AuthStore>, s: &Arc<Salinmas>) -> Router {
 }
 
 impl Env {
+    /// The environment on SQLite.
     pub fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
+        Env::on(Backend::Sqlite).expect("SQLite is always there")
+    }
+
+    /// The environment on `backend`; `None` (the test returns) when it is
+    /// PostgreSQL and no server answers.
+    pub fn on(backend: Backend) -> Option<Env> {
+        let place = Place::new(backend)?;
         let config = AuthConfig {
             hash: HashParams::INSECURE_FAST,
             ..AuthConfig::default()
         };
-        let auth = Arc::new(AuthStore::open_with(&dir.path().join("auth.sqlite"), config).unwrap());
+        let auth =
+            Arc::new(AuthStore::open_with(&place.dir.path().join("auth.sqlite"), config).unwrap());
         let clock = Clock::manual(at("2026-03-02T07:00"));
-        let s = open_salinmas(dir.path(), &clock);
+        let s = open_salinmas(&place, &clock);
         let app = app_of(&auth, &s);
         let mut env = Env {
-            dir,
             auth,
             s,
             app,
             clock,
             officer: String::new(),
+            place,
         };
         env.officer = env.user("petugas", Role::SalinmasOfficer, None);
-        env
+        Some(env)
+    }
+
+    /// `f` of the store, called directly (not over HTTP), off the runtime.
+    pub fn store<T: Send>(&self, f: impl FnOnce(&Salinmas) -> T + Send) -> T {
+        let s = &*self.s;
+        off_runtime(move || f(s))
     }
 
     pub fn set_time(&self, s: &str) {
@@ -187,24 +303,29 @@ impl Env {
     /// Everything a refused request must leave as it was.
     pub fn fingerprint(&self) -> Value {
         let p = self.principal("petugas");
-        let pickups = self.s.pickups(&p, &PickupFilter::default()).unwrap();
-        let mut histories = Vec::new();
-        let mut ledgers = Vec::new();
-        for pk in &pickups {
-            histories.push(serde_json::to_value(self.s.pickup(&p, pk.id).unwrap()).unwrap());
-        }
-        for a in self.s.accounts(&p, None).unwrap() {
-            ledgers.push(serde_json::to_value(self.s.ledger(&p, a.id).unwrap()).unwrap());
-        }
-        json!({
-            "pickups": histories,
-            "ledgers": ledgers,
-            "accounts": self.s.accounts(&p, None).unwrap(),
-            "collectors": self.s.collectors(&p).unwrap(),
-            "prices": self.s.prices(&p, 20_000).unwrap(),
-            "kelurahan": self.s.kelurahan(&p).unwrap(),
-        })
+        self.store(|s| fingerprint(s, &p))
     }
+}
+
+/// Everything `p` (an officer) can read of the store.
+pub fn fingerprint(s: &Salinmas, p: &Principal) -> Value {
+    let pickups = s.pickups(p, &PickupFilter::default()).unwrap();
+    let mut histories = Vec::new();
+    let mut ledgers = Vec::new();
+    for pk in &pickups {
+        histories.push(serde_json::to_value(s.pickup(p, pk.id).unwrap()).unwrap());
+    }
+    for a in s.accounts(p, None).unwrap() {
+        ledgers.push(serde_json::to_value(s.ledger(p, a.id).unwrap()).unwrap());
+    }
+    json!({
+        "pickups": histories,
+        "ledgers": ledgers,
+        "accounts": s.accounts(p, None).unwrap(),
+        "collectors": s.collectors(p).unwrap(),
+        "prices": s.prices(p, 20_000).unwrap(),
+        "kelurahan": s.kelurahan(p).unwrap(),
+    })
 }
 
 pub fn pickup_body(lat: f64, lon: f64) -> Value {
