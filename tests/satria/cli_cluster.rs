@@ -63,17 +63,20 @@ impl Drop for Starting {
     }
 }
 
-/// This test process's Redis key prefix.
-fn redis_prefix() -> String {
-    format!("satria-test:cli:{}:", std::process::id())
+/// The Redis key prefix of the cluster on the test database `db_url`: one per
+/// test (tests run at once in one process, and two clusters sharing keys
+/// would hear each other's events).
+fn redis_prefix(db_url: &str) -> String {
+    let db = db_url.rsplit('/').next().unwrap_or_default();
+    format!("satria-test:cli:{db}:")
 }
 
-/// Deletes this test process's Redis keys.
-fn clean_redis(url: &str) {
+/// Deletes the Redis keys of the cluster on `db_url`.
+fn clean_redis(url: &str, db_url: &str) {
     if let Ok(mut c) = redis::Client::open(url).and_then(|c| c.get_connection()) {
         for k in ["events", "positions", "last-positions"] {
             let _ = redis::cmd("DEL")
-                .arg(format!("{}region:banyumas:{k}", redis_prefix()))
+                .arg(format!("{}region:banyumas:{k}", redis_prefix(db_url)))
                 .query::<i64>(&mut c);
         }
     }
@@ -113,7 +116,7 @@ fn start_node(
         ])
         .args(["--lease-ttl-ms", "1500", "--lease-renew-ms", "300"]);
     if let Some(r) = redis {
-        cmd.args(["--redis", r, "--redis-prefix", &redis_prefix()]);
+        cmd.args(["--redis", r, "--redis-prefix", &redis_prefix(url)]);
     }
     let child = cmd
         .stdout(Stdio::piped())
@@ -227,34 +230,19 @@ async fn ws_command(n: &Node, token: &str, frame: &Value) -> Value {
 /// `connect-src`), and no other origin may.
 async fn clients_are_given_every_node(http: &reqwest::Client, a: &Node, b: &Node) {
     let (oa, ob) = (format!("http://{}", a.addr), format!("http://{}", b.addr));
-    // Each node announces itself on its tick: wait for both to be listed.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let listed = loop {
-        let v: Value = http
-            .get(format!("{ob}/cluster/nodes"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if v["nodes"].as_array().is_some_and(|n| n.len() == 2) {
-            break v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "both nodes are never listed: {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    // Each node announces itself, and reads the others, on its tick: wait
+    // until each lists both.
+    let listed = [listing(http, &oa, 2).await, listing(http, &ob, 2).await];
     assert_eq!(
-        listed["nodes"],
+        listed[1]["nodes"],
         json!([
             {"node_id": "node-a", "addr": oa, "leader": true, "self": false},
             {"node_id": "node-b", "addr": ob, "leader": false, "self": true},
         ]),
-        "{listed}"
+        "{}",
+        listed[1]
     );
+    assert_eq!(listed[0]["nodes"][0]["self"], true, "{}", listed[0]);
     let preflight = |from: String| {
         http.request(reqwest::Method::OPTIONS, format!("{oa}/api/incidents"))
             .header("origin", from)
@@ -287,6 +275,26 @@ async fn clients_are_given_every_node(http: &reqwest::Client, a: &Node, b: &Node
         assert!(csp.contains(&format!(" {o} {ws}")), "{csp}");
     }
     assert!(csp.contains("connect-src 'self' http://"), "{csp}");
+}
+
+/// `GET /cluster/nodes` on `origin`, once it lists `n` nodes.
+async fn listing(http: &reqwest::Client, origin: &str, n: usize) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v: Value = http
+            .get(format!("{origin}/cluster/nodes"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["nodes"].as_array().is_some_and(|l| l.len() == n) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{n} nodes are never listed: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// POST /api/incidents; the status, `Retry-After` and the body.
@@ -372,6 +380,41 @@ fn the_follower_forwards_commands_and_takes_over_when_the_leader_is_killed() {
         let again = ws_command(&b, &tb, &frame).await;
         assert_eq!(again["duplicate"], true, "{again}");
         assert_eq!(again["events"], first["events"]);
+        // Pattas lives in the cluster's database: a beneficiary registered
+        // through one node is read through the other, and the one-per-NIK rule
+        // holds across them.
+        let officer = &a.passwords["pattas"];
+        let (pb, pa) = (
+            login(&http, &b, "pattas", officer).await,
+            login(&http, &a, "pattas", officer).await,
+        );
+        let person = json!({
+            "nik": "3302015403560099", "name": "Sukarti (uji klaster)", "date_of_birth": "1956-03-14",
+            "sex": "P", "desa": "Kedungwuluh", "kecamatan": "Purwokerto Barat", "rt": "3", "rw": "02",
+            "phone": "0812-3456-7890", "dtks": true, "bpjs": "pbi", "conditions": ["hipertensi"],
+            "family_contact": {"name": "Slamet", "phone": "+6281398765432", "relation": "anak"}
+        });
+        let post = |n: &Node, token: &str| {
+            http.post(format!("http://{}/api/pattas/beneficiaries", n.addr))
+                .bearer_auth(token)
+                .json(&person)
+                .send()
+        };
+        let r = post(&b, &pb).await.unwrap();
+        assert_eq!(r.status(), 201);
+        let made: Value = r.json().await.unwrap();
+        let r = http
+            .get(format!("http://{}/api/pattas/beneficiaries/{}", a.addr, made["id"]))
+            .bearer_auth(&pa)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let read: Value = r.json().await.unwrap();
+        assert_eq!(read["name"], "Sukarti (uji klaster)", "{read}");
+        let r = post(&a, &pa).await.unwrap();
+        assert_eq!(r.status(), 409, "the same NIK through the other node");
+
         // The follower tails what the leader journaled.
         let seq = readyz(&http, &a).await["last_seq"].as_u64().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -467,7 +510,7 @@ fn the_follower_forwards_commands_and_takes_over_when_the_leader_is_killed() {
     });
     drop(b);
     if let Some(r) = &redis {
-        clean_redis(r);
+        clean_redis(r, &url);
     }
     let o = satria(&["audit", "verify", "--database", &url]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -498,6 +541,16 @@ fn the_crew_app_moves_to_the_surviving_node_when_its_node_dies() {
     let a = start_node(&da, &db.url, "node-a", redis.as_deref(), &[]);
     let b = start_node(&dbb, &db.url, "node-b", redis.as_deref(), &[]);
     let cred = |user: &str| format!("{user}:{}", a.passwords[user]);
+    // The page's connect-src names the nodes node A knows when it serves it.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(listing(
+            &reqwest::Client::new(),
+            &format!("http://{}", a.addr),
+            2,
+        ));
     let run = harness::run_node(
         "failover.mjs",
         &[
@@ -510,7 +563,7 @@ fn the_crew_app_moves_to_the_surviving_node_when_its_node_dies() {
     );
     drop((a, b));
     if let Some(r) = &redis {
-        clean_redis(r);
+        clean_redis(r, &db.url);
     }
     assert!(
         run.status.is_some_and(|s| s.success()) && run.out.contains("browser failover passed"),

@@ -107,6 +107,17 @@ fn a_journal_is_copied_verified_and_resumed_and_its_checkpoints_travel_with_it()
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 
+    // The centre's Pattas and Salinmas records (the demo's).
+    let now = 1_796_094_000_000;
+    satria_pattas::Pattas::open(&data.join("pattas.sqlite"), Default::default())
+        .unwrap()
+        .seed_demo(now)
+        .unwrap();
+    satria_salinmas::Salinmas::open(&data.join("salinmas.sqlite"))
+        .unwrap()
+        .seed_demo(now)
+        .unwrap();
+
     let o = migrate(&data, &url);
     let (out, err) = (stdout(&o), stderr(&o));
     assert!(o.status.success(), "{out}{err}");
@@ -116,6 +127,28 @@ fn a_journal_is_copied_verified_and_resumed_and_its_checkpoints_travel_with_it()
             && out.contains("1 access-log rows"),
         "{out}"
     );
+    assert!(
+        out.contains("pattas copied to") && out.contains("salinmas copied to"),
+        "{out}"
+    );
+    // Every module row, with its id.
+    for (file, table) in [
+        ("pattas.sqlite", "pattas_beneficiaries"),
+        ("pattas.sqlite", "pattas_cases"),
+        ("pattas.sqlite", "pattas_history"),
+        ("salinmas.sqlite", "salinmas_accounts"),
+        ("salinmas.sqlite", "salinmas_collectors"),
+        ("salinmas.sqlite", "salinmas_history"),
+    ] {
+        let sql = format!("SELECT count(*), coalesce(max(id), 0) FROM {table}");
+        let ours: (i64, i64) = rusqlite::Connection::open(data.join(file))
+            .unwrap()
+            .query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        let row = db.client().query_one(&sql, &[]).unwrap();
+        assert!(ours.0 > 0, "{table}: the demo has rows");
+        assert_eq!(ours, (row.get(0), row.get(1)), "{table}");
+    }
     let o = satria(&["user", "list", "--database", &url]);
     let listed = stdout(&o);
     assert!(
@@ -125,11 +158,17 @@ fn a_journal_is_copied_verified_and_resumed_and_its_checkpoints_travel_with_it()
     // Run again: the accounts are there already, and nothing is written twice.
     let o = migrate(&data, &url);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("already holds this copy"),
-        "{}",
-        stdout(&o)
-    );
+    for part in ["accounts", "pattas", "salinmas"] {
+        assert!(
+            stdout(&o).contains(&format!("{part}: postgres://postgres:***@"))
+                && stdout(&o)
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{part}: "))
+                        && l.ends_with("already holds this copy; nothing written")),
+            "{part}: {}",
+            stdout(&o)
+        );
+    }
     assert!(
         !out.contains("n0t-for-logs") && !err.contains("n0t-for-logs"),
         "{out}{err}"

@@ -73,7 +73,7 @@ pub fn region(name: Option<String>) -> anyhow::Result<String> {
 }
 
 /// A node name: letters, digits, `-`, `_` and `.`, 1–64 of them.
-fn check_node_id(id: &str) -> anyhow::Result<()> {
+pub(crate) fn check_node_id(id: &str) -> anyhow::Result<()> {
     if id.is_empty()
         || id.len() > 64
         || !id

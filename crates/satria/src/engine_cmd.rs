@@ -246,10 +246,49 @@ pub fn migrate(dir: &Path, url: &str, batch: usize) -> anyhow::Result<()> {
     } else {
         println!("accounts: {} has none to copy", dir.display());
     }
-    println!(
-        "Pattas and Salinmas stay in {} (they are not kept in PostgreSQL yet)",
-        dir.display()
-    );
+    // Pattas and Salinmas too: the nodes open them in the same database.
+    let pattas_file = dir.join("pattas.sqlite");
+    if pattas_file.exists() {
+        let source =
+            satria_pattas::Pattas::open(&pattas_file, satria_pattas::PattasConfig::default())
+                .with_context(|| format!("{}: cannot open Pattas", pattas_file.display()))?;
+        let target =
+            satria_pattas::Pattas::open_postgres(url, satria_pattas::PattasConfig::default())
+                .with_context(|| format!("{shown}: cannot open Pattas"))?;
+        let r = source
+            .copy_into(&target)
+            .with_context(|| format!("cannot copy Pattas of {} to {shown}", dir.display()))?;
+        if r.already {
+            println!("pattas: {shown} already holds this copy; nothing written");
+        } else {
+            println!(
+                "pattas copied to {shown}: {} beneficiaries, {} cases, {} assistance records, {} transports, {} history rows",
+                r.beneficiaries, r.cases, r.assistance, r.transports, r.history
+            );
+        }
+    } else {
+        println!("pattas: {} has none to copy", dir.display());
+    }
+    let salinmas_file = dir.join("salinmas.sqlite");
+    if salinmas_file.exists() {
+        let source = satria_salinmas::Salinmas::open(&salinmas_file)
+            .with_context(|| format!("{}: cannot open Salinmas", salinmas_file.display()))?;
+        let target = satria_salinmas::Salinmas::open_postgres(
+            url,
+            satria_salinmas::SalinmasConfig::default(),
+        )
+        .with_context(|| format!("{shown}: cannot open Salinmas"))?;
+        let r = source
+            .copy_into(&target)
+            .with_context(|| format!("cannot copy Salinmas of {} to {shown}", dir.display()))?;
+        if r.already {
+            println!("salinmas: {shown} already holds this copy; nothing written");
+        } else {
+            println!("salinmas copied to {shown}: {r}");
+        }
+    } else {
+        println!("salinmas: {} has none to copy", dir.display());
+    }
     Ok(())
 }
 
@@ -277,9 +316,17 @@ pub fn audit_keygen(out: &Path) -> anyhow::Result<()> {
 
 /// `satria audit checkpoints`: every signed checkpoint of the journal, as text or JSON
 /// (the form `audit verify --checkpoints` reads).
-pub fn audit_checkpoints(data_dir: &Path, json: bool) -> anyhow::Result<()> {
-    let cps = satria_store::read_checkpoints(data_dir)
-        .with_context(|| format!("{}: cannot read the checkpoints", data_dir.display()))?;
+pub fn audit_checkpoints(at: JournalAt<'_>, json: bool) -> anyhow::Result<()> {
+    let cps = match at {
+        JournalAt::Dir(data_dir) => satria_store::read_checkpoints(data_dir)
+            .with_context(|| format!("{}: cannot read the checkpoints", data_dir.display()))?,
+        JournalAt::Postgres(url) => {
+            let shown = satria_store::pg::redact(url);
+            satria_store::PgJournal::open_reader(url)
+                .and_then(|j| j.checkpoints())
+                .with_context(|| format!("{shown}: cannot read the checkpoints"))?
+        }
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&cps)?);
     } else {
@@ -311,14 +358,45 @@ pub fn audit_checkpoints(data_dir: &Path, json: bool) -> anyhow::Result<()> {
 /// every `ack` line must still be in the journal: `tests/satria/crash.rs` does exactly that.
 pub fn drill(
     data_dir: &Path,
+    at: JournalAt<'_>,
+    node_id: &str,
     seed: u64,
     commands: u64,
     integrity: &IntegrityArgs,
 ) -> anyhow::Result<()> {
     let mut opts = demo_options(data_dir);
     integrity.apply(data_dir, &mut opts)?;
+    let shown = match at {
+        JournalAt::Dir(d) => d.display().to_string(),
+        JournalAt::Postgres(url) => {
+            if integrity.accept_broken_chain.is_some() {
+                bail!(
+                    "--accept-broken-chain is for a data directory's journal; a cluster journal accepts no break"
+                );
+            }
+            crate::cluster::check_node_id(node_id)?;
+            opts.cluster = Some(satria_engine::ClusterOptions::new(url, node_id));
+            satria_store::pg::redact(url)
+        }
+    };
+    let lease_ttl = opts
+        .cluster
+        .as_ref()
+        .map_or(std::time::Duration::ZERO, |c| c.lease_ttl);
     let engine = Engine::start(opts, Box::new(StraightLine::default()), Clock::system())
-        .map_err(|e| anyhow::anyhow!("{}: cannot start the engine: {e}", data_dir.display()))?;
+        .map_err(|e| anyhow::anyhow!("{shown}: cannot start the engine: {e}"))?;
+    // A cluster's lease may still be held by the drill's previous run (killed,
+    // so it did not let go): wait for it to expire, as a standby would.
+    let wait = std::time::Instant::now() + lease_ttl * 2;
+    while !engine.role().leader && std::time::Instant::now() < wait {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let role = engine.role();
+    if !role.leader {
+        let leader = role.leader_id.unwrap_or_else(|| "another node".into());
+        engine.shutdown();
+        bail!("{shown}: {leader} leads the region; the drill must lead it (stop that node first)");
+    }
     let journal_seq = engine.last_seq();
     let out = std::io::stdout();
     let mut out = out.lock();

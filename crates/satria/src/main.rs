@@ -169,6 +169,14 @@ enum Command {
     Drill {
         #[arg(long, default_value = "satria-data")]
         data_dir: PathBuf,
+        /// Drill a cluster's journal in this PostgreSQL database instead (the
+        /// drill leads the region as node --node-id; refused while another
+        /// node leads it).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+        /// The drill's node name in the cluster.
+        #[arg(long, default_value = "drill", requires = "database")]
+        node_id: String,
         #[arg(long, default_value_t = 119)]
         seed: u64,
         /// How many commands to submit before stopping.
@@ -327,6 +335,9 @@ enum AuditCommand {
     Checkpoints {
         #[arg(long, default_value = "satria-data")]
         data_dir: PathBuf,
+        /// Read a cluster's journal in this PostgreSQL database instead.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
         /// As JSON, the form `audit verify --checkpoints` reads.
         #[arg(long)]
         json: bool,
@@ -500,16 +511,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 checkpoints.as_deref(),
             )?,
             AuditCommand::Keygen { out } => engine_cmd::audit_keygen(&out)?,
-            AuditCommand::Checkpoints { data_dir, json } => {
-                engine_cmd::audit_checkpoints(&data_dir, json)?
+            AuditCommand::Checkpoints {
+                data_dir,
+                database,
+                json,
+            } => {
+                let at = match &database {
+                    Some(url) => engine_cmd::JournalAt::Postgres(url),
+                    None => engine_cmd::JournalAt::Dir(&data_dir),
+                };
+                engine_cmd::audit_checkpoints(at, json)?
             }
         },
         Command::Drill {
             data_dir,
+            database,
+            node_id,
             seed,
             commands,
             integrity,
-        } => engine_cmd::drill(&data_dir, seed, commands, &integrity)?,
+        } => {
+            let at = match &database {
+                Some(url) => engine_cmd::JournalAt::Postgres(url),
+                None => engine_cmd::JournalAt::Dir(&data_dir),
+            };
+            engine_cmd::drill(&data_dir, at, &node_id, seed, commands, &integrity)?
+        }
         Command::Load {
             graph,
             data_dir,

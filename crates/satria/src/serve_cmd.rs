@@ -16,9 +16,8 @@ pub fn auth_path(data_dir: &Path) -> PathBuf {
 }
 
 /// Where the accounts are: the data directory's `auth.sqlite`, or a
-/// cluster's PostgreSQL database (shared by every node). Salinmas records,
-/// which household and collector logins are bound to, stay in the data
-/// directory either way.
+/// cluster's PostgreSQL database (shared by every node, with the Salinmas
+/// records that household and collector logins are bound to).
 #[derive(Debug, Clone, Copy)]
 pub struct Accounts<'a> {
     pub data_dir: &'a Path,
@@ -334,9 +333,15 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         true,
     );
     let _ = state.roads.set(Arc::clone(&net));
-    state
-        .open_modules()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.data_dir.display()))?;
+    // Pattas and Salinmas live with the accounts: in a cluster's database,
+    // shared by every node, or in the data directory.
+    match &args.cluster {
+        Some(c) => state.open_modules_on(Some(&c.database_url)),
+        None => state
+            .open_modules()
+            .map_err(|e| format!("{}: {e}", args.data_dir.display())),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     demo_users(&state.auth, &state, &crew_unit, &hospital)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -415,7 +420,7 @@ pub fn user_add(
         check_unit_exists(at, u)?;
     }
     if matches!(role, Role::SalinmasHousehold | Role::SalinmasCollector) {
-        check_salinmas_subject(at.data_dir, role, subject.as_deref())?;
+        check_salinmas_subject(at, role, subject.as_deref())?;
     }
     let auth = at.open(true)?;
     let u = auth.add_user(
@@ -499,7 +504,7 @@ fn check_unit_exists(at: &Accounts<'_>, unit: &str) -> anyhow::Result<()> {
 /// A household or collector login is bound (`--subject`) to a Salinmas account
 /// or collector group that exists.
 fn check_salinmas_subject(
-    data_dir: &Path,
+    at: &Accounts<'_>,
     role: Role,
     subject: Option<&str>,
 ) -> anyhow::Result<()> {
@@ -519,15 +524,24 @@ fn check_salinmas_subject(
         .with_context(|| {
             format!("--subject {raw:?} is not a Salinmas {what} id; nothing was added")
         })?;
-    let path = data_dir.join("salinmas.sqlite");
-    if !path.exists() {
-        bail!(
-            "no Salinmas {what} {id}: {} does not exist yet; nothing was added",
-            path.display()
-        );
-    }
-    let salinmas = satria_salinmas::Salinmas::open(&path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let salinmas = match at.database {
+        Some(url) => satria_salinmas::Salinmas::open_postgres(
+            url,
+            satria_salinmas::SalinmasConfig::default(),
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", at.shown()))?,
+        None => {
+            let path = at.data_dir.join("salinmas.sqlite");
+            if !path.exists() {
+                bail!(
+                    "no Salinmas {what} {id}: {} does not exist yet; nothing was added",
+                    path.display()
+                );
+            }
+            satria_salinmas::Salinmas::open(&path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+    };
     let officer = satria_auth::Principal {
         user_id: 0,
         username: "satria user add".into(),

@@ -175,10 +175,19 @@ impl AppState {
     /// Opens the Pattas and Salinmas databases in the data directory (call
     /// before [`router`]; the road network, if any, first).
     pub fn open_modules(&self) -> Result<&modules::Modules, String> {
+        self.open_modules_on(None)
+    }
+
+    /// Opens Pattas and Salinmas in the cluster's PostgreSQL database at
+    /// `database`, or in the data directory without one.
+    pub fn open_modules_on(&self, database: Option<&str>) -> Result<&modules::Modules, String> {
         if let Some(m) = self.modules.get() {
             return Ok(m);
         }
-        let m = modules::Modules::open(&self.data_dir)?;
+        let m = match database {
+            Some(url) => modules::Modules::open_postgres(url)?,
+            None => modules::Modules::open(&self.data_dir)?,
+        };
         Ok(self.modules.get_or_init(|| m))
     }
 

@@ -39,6 +39,25 @@ impl std::fmt::Debug for Modules {
 }
 
 impl Modules {
+    /// Opens (and migrates) both modules' tables in the cluster's PostgreSQL
+    /// database at `url`, shared by every node (the URL's password never
+    /// shows in an error).
+    pub fn open_postgres(url: &str) -> Result<Modules, String> {
+        let shown = satria_store::pg::redact(url);
+        let pattas =
+            satria_pattas::Pattas::open_postgres(url, satria_pattas::PattasConfig::default())
+                .map_err(|e| format!("{shown}: Pattas: {e}"))?;
+        let salinmas = satria_salinmas::Salinmas::open_postgres(
+            url,
+            satria_salinmas::SalinmasConfig::default(),
+        )
+        .map_err(|e| format!("{shown}: Salinmas: {e}"))?;
+        Ok(Modules {
+            pattas: Arc::new(pattas),
+            salinmas: Arc::new(salinmas),
+        })
+    }
+
     /// Opens (and migrates) both modules' databases in `data_dir`.
     pub fn open(data_dir: &std::path::Path) -> Result<Modules, String> {
         let pattas = satria_pattas::Pattas::open(

@@ -36,6 +36,22 @@ impl PgJournal {
             .map(|r| checkpoint(&r)))
     }
 
+    /// Every signed checkpoint, oldest first (`satria audit checkpoints`).
+    pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        let path = self.location();
+        Ok(self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT row, hash, at_ms, public_key, signature FROM checkpoints ORDER BY row",
+                &[],
+            )
+            .map_err(pg(&path, "read checkpoints"))?
+            .iter()
+            .map(checkpoint)
+            .collect())
+    }
+
     /// Signs the head now if `every_rows` rows or `every_ms` have passed since
     /// the newest checkpoint; true if one was written.
     pub fn checkpoint_if_due(&mut self, now_ms: i64) -> Result<bool, StoreError> {
