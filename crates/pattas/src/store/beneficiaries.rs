@@ -272,12 +272,8 @@ impl Pattas {
         now_ms: i64,
     ) -> Result<Beneficiary, PattasError> {
         let b = self.clean_beneficiary(input, now_ms)?;
-        let conditions = serde_json::to_string(&b.conditions)?;
-        let family_contact = b
-            .family_contact
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?;
+        let mut values = record_values(&b)?;
+        values.extend([V::from(&who.username), V::from(now_ms)]);
         self.db.write(End::Commit, |tx| {
             Self::duplicate_nik(tx, &b.nik, -1)?;
             let id = tx
@@ -288,24 +284,7 @@ impl Pattas {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
                         $16, $16)
                      RETURNING id",
-                    &[
-                        V::from(&b.nik),
-                        V::from(&b.name),
-                        V::from(&b.date_of_birth),
-                        V::from(b.sex),
-                        V::from(&b.desa),
-                        V::from(&b.kecamatan),
-                        V::from(&b.rt),
-                        V::from(&b.rw),
-                        V::from(&b.phone),
-                        V::from(b.dtks),
-                        V::from(&b.bpjs),
-                        V::from(&conditions),
-                        V::from(&family_contact),
-                        V::from(b.banyumas_resident),
-                        V::from(&who.username),
-                        V::from(now_ms),
-                    ],
+                    &values,
                 )?
                 .i64(0)?;
             history(
@@ -523,29 +502,7 @@ impl Pattas {
                 conditions = $13, family_contact = $14, banyumas_resident = $15,
                 updated_at_ms = $16
              WHERE id = $1",
-            &[
-                V::from(id),
-                V::from(&b.nik),
-                V::from(&b.name),
-                V::from(&b.date_of_birth),
-                V::from(b.sex),
-                V::from(&b.desa),
-                V::from(&b.kecamatan),
-                V::from(&b.rt),
-                V::from(&b.rw),
-                V::from(&b.phone),
-                V::from(b.dtks),
-                V::from(&b.bpjs),
-                V::from(serde_json::to_string(&b.conditions)?),
-                V::from(
-                    b.family_contact
-                        .as_ref()
-                        .map(serde_json::to_string)
-                        .transpose()?,
-                ),
-                V::from(b.banyumas_resident),
-                V::from(now_ms),
-            ],
+            &[vec![V::from(id)], record_values(&b)?, vec![V::from(now_ms)]].concat(),
         )?;
         history(
             tx,
@@ -558,4 +515,30 @@ impl Pattas {
         )?;
         Self::beneficiary_in(tx, id)
     }
+}
+
+/// The stored columns of a beneficiary's record, `nik` to `banyumas_resident`,
+/// in the order the insert and the update name them.
+fn record_values(b: &CleanBeneficiary) -> Result<Vec<V>, PattasError> {
+    Ok(vec![
+        V::from(&b.nik),
+        V::from(&b.name),
+        V::from(&b.date_of_birth),
+        V::from(b.sex),
+        V::from(&b.desa),
+        V::from(&b.kecamatan),
+        V::from(&b.rt),
+        V::from(&b.rw),
+        V::from(&b.phone),
+        V::from(b.dtks),
+        V::from(&b.bpjs),
+        V::from(serde_json::to_string(&b.conditions)?),
+        V::from(
+            b.family_contact
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?,
+        ),
+        V::from(b.banyumas_resident),
+    ])
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::access::{Actor, officer_only};
 use super::areas::nocase;
-use super::collectors::collector_area;
+use super::collectors::{collector_area, list_scope};
 use super::history::history;
 use super::{LIST_LIMIT, Salinmas};
 use crate::error::SalinmasError;
@@ -141,14 +141,7 @@ impl Salinmas {
     ) -> Result<Vec<Account>, SalinmasError> {
         let a = self.who(who)?;
         self.read(|tx| {
-            let (household, collector) = match a {
-                Actor::Officer => (None, None),
-                Actor::Household(h) => (Some(h), None),
-                Actor::Collector(k) => {
-                    collector_area(tx, k)?;
-                    (None, Some(k))
-                }
-            };
+            let (household, collector) = list_scope(tx, a)?;
             let limit = i64::try_from(limit.min(LIST_LIMIT)).unwrap_or(i64::MAX);
             let offset = i64::try_from(offset).unwrap_or(i64::MAX);
             // An optional filter is `CAST($n AS type) IS NULL OR ...`: PostgreSQL

@@ -41,6 +41,24 @@ fn served(tx: &mut dyn Tx, collector_id: i64) -> Result<Vec<String>, SalinmasErr
     Ok(rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?)
 }
 
+/// Whose records a list shows: (the household, the collector group) an actor
+/// is bound to, neither for an officer; refuses a collector login bound to no
+/// group.
+pub(super) fn list_scope(
+    tx: &mut dyn Tx,
+    a: super::access::Actor,
+) -> Result<(Option<i64>, Option<i64>), SalinmasError> {
+    use super::access::Actor;
+    Ok(match a {
+        Actor::Officer => (None, None),
+        Actor::Household(h) => (Some(h), None),
+        Actor::Collector(k) => {
+            collector_area(tx, k)?;
+            (None, Some(k))
+        }
+    })
+}
+
 /// The collector's service kelurahan; refuses a login bound to no group.
 pub(super) fn collector_area(
     tx: &mut dyn Tx,

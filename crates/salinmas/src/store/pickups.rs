@@ -8,7 +8,7 @@ use serde_json::json;
 use super::access::{Actor, actor, not_bound};
 use super::accounts::load_account;
 use super::areas::nocase;
-use super::collectors::collector_area;
+use super::collectors::{collector_area, list_scope};
 use super::history::{history, history_of};
 use super::{DAY_MS, LIST_LIMIT, MAX_OPEN_PICKUPS, Salinmas};
 use crate::error::SalinmasError;
@@ -249,14 +249,7 @@ impl Salinmas {
             ));
         }
         self.read(|tx| {
-            let (household, collector) = match a {
-                Actor::Officer => (None, None),
-                Actor::Household(h) => (Some(h), None),
-                Actor::Collector(k) => {
-                    collector_area(tx, k)?;
-                    (None, Some(k))
-                }
-            };
+            let (household, collector) = list_scope(tx, a)?;
             let limit = filter.limit.unwrap_or(LIST_LIMIT).min(LIST_LIMIT);
             // An optional filter is `CAST($n AS type) IS NULL OR ...`: PostgreSQL
             // cannot type a parameter it meets first in `IS NULL`.
