@@ -61,6 +61,73 @@ async fn reads_of_personal_data_are_recorded_and_health_is_reported() {
     auth.verify_access_log().unwrap();
 }
 
+/// A listing and a console's snapshot show many incidents at once: each one
+/// shown is a row of its own, so "who saw incident N" finds them all (a list
+/// in one row was found only by its first id, and with some 600 incidents a
+/// snapshot's list outgrew PostgreSQL's index rows and stopped the log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_incident_a_listing_or_snapshot_shows_is_recorded_on_its_own() {
+    let s = Server::start().await;
+    let d = s.login("dispatcher1").await;
+    let mut ids = Vec::new();
+    for k in 0..3 {
+        let (_, inc) = s
+            .call(
+                "post",
+                "/api/incidents",
+                Some(&d),
+                Some(incident_body(
+                    SCENE.0 + f64::from(k) * 0.001,
+                    SCENE.1,
+                    "hijau",
+                )),
+            )
+            .await;
+        ids.push(inc["id"].as_u64().unwrap());
+    }
+    let (st, list) = s.call("get", "/api/incidents", Some(&d), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    // A seq from another journal: the console gets a snapshot.
+    let (mut c, w) = Client::connect(&s, &d, s.last_seq() + 1000).await;
+    assert_eq!(w["mode"], "snapshot");
+    let snap = c.next().await;
+    assert_eq!(snap["state"]["incidents"].as_array().unwrap().len(), 3);
+    drop(c);
+    let auth = Arc::clone(&s.state.auth);
+    s.stop().await;
+    for id in ids {
+        let subject = format!("incident:{id}");
+        let rows = auth
+            .access_log(
+                &satria_auth::AccessFilter {
+                    subject_prefix: Some(subject.clone()),
+                    ..Default::default()
+                },
+                100,
+            )
+            .unwrap();
+        let shown: Vec<(&str, &str)> = rows
+            .iter()
+            .filter(|e| e.subject == subject && e.username == "dispatcher1")
+            .map(|e| (e.action.as_str(), e.purpose.as_str()))
+            .collect();
+        assert!(
+            shown.contains(&("list", "GET /api/incidents")),
+            "{subject}: {shown:?}"
+        );
+        assert!(
+            shown.contains(&("receive", "websocket snapshot")),
+            "{subject}: {shown:?}"
+        );
+    }
+    let all = auth
+        .access_log(&satria_auth::AccessFilter::default(), 1000)
+        .unwrap();
+    assert!(!all.iter().any(|e| e.subject.contains(',')), "{all:?}");
+    auth.verify_access_log().unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn personal_data_is_refused_while_the_access_log_cannot_be_written() {
     let s = Server::start().await;

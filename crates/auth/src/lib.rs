@@ -137,13 +137,25 @@ pub trait AccessRecorder: Send + Sync {
     /// names the record (`"incident:42"`, `"pattas_beneficiary:7"`), `purpose`
     /// says why, in a few words (the endpoint or the screen).
     fn record(&self, who: &Principal, action: &str, subject: &str, purpose: &str) -> Recording {
-        self.record_many(vec![AccessRecord {
-            who: who.clone(),
-            action: action.to_string(),
-            subject: subject.to_string(),
-            purpose: purpose.to_string(),
-            at_ms: unix_now_ms(),
-        }])
+        self.record_each(who, action, vec![subject.to_string()], purpose)
+    }
+
+    /// Records an access to many records at once (a listing): one row per
+    /// subject, all or none.
+    fn record_each(
+        &self,
+        who: &Principal,
+        action: &str,
+        subjects: Vec<String>,
+        purpose: &str,
+    ) -> Recording {
+        self.record_many(AccessRecord::each(
+            who,
+            action,
+            subjects,
+            purpose,
+            unix_now_ms(),
+        ))
     }
 
     /// Records many accesses at once, each at its own time, all or none. The
@@ -183,7 +195,33 @@ pub(crate) use satria_calendar::now_ms as unix_now_ms;
 pub struct AccessRecord {
     pub who: Principal,
     pub action: String,
+    /// One record (`"incident:42"`), never a list: a row per record read is
+    /// what lets "who saw incident 42" be answered, by one index, and keeps
+    /// every row small (a list of 600 ids outgrew PostgreSQL's index rows).
     pub subject: String,
     pub purpose: String,
     pub at_ms: i64,
+}
+
+impl AccessRecord {
+    /// One record per subject of an access to many at once (a list, a
+    /// snapshot), all at `at_ms`.
+    pub fn each(
+        who: &Principal,
+        action: &str,
+        subjects: impl IntoIterator<Item = String>,
+        purpose: &str,
+        at_ms: i64,
+    ) -> Vec<AccessRecord> {
+        subjects
+            .into_iter()
+            .map(|subject| AccessRecord {
+                who: who.clone(),
+                action: action.to_string(),
+                subject,
+                purpose: purpose.to_string(),
+                at_ms,
+            })
+            .collect()
+    }
 }

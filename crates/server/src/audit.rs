@@ -108,15 +108,22 @@ impl AuditSink {
         subject: String,
         purpose: &str,
     ) -> Result<(), HttpError> {
-        self.record_all(vec![AccessRecord {
-            who: who.clone(),
-            action: action.to_string(),
-            subject,
-            purpose: purpose.to_string(),
-            at_ms: crate::now_ms(),
-        }])
-        .await
-        .map_err(|_| unavailable())
+        self.record_each(who, action, vec![subject], purpose).await
+    }
+
+    /// Records an access to many records at once (a listing), one row per
+    /// subject, and waits until they are durable. `Err` is the 503 to answer.
+    pub async fn record_each(
+        &self,
+        who: &Principal,
+        action: &str,
+        subjects: Vec<String>,
+        purpose: &str,
+    ) -> Result<(), HttpError> {
+        let at_ms = crate::now_ms();
+        self.record_all(AccessRecord::each(who, action, subjects, purpose, at_ms))
+            .await
+            .map_err(|_| unavailable())
     }
 
     /// Records accesses (all or none) and waits until they are durable.
@@ -147,16 +154,26 @@ impl AuditSink {
     /// Queues the record of a delivery that is about to happen (a WebSocket
     /// frame), without waiting. Check [`is_healthy`](Self::is_healthy) first.
     pub fn record_delivered(&self, who: &Principal, action: &str, subject: String, purpose: &str) {
+        self.record_delivered_each(who, action, vec![subject], purpose);
+    }
+
+    /// [`record_delivered`](Self::record_delivered) for a frame that carries
+    /// many records (a snapshot): one row per subject.
+    pub fn record_delivered_each(
+        &self,
+        who: &Principal,
+        action: &str,
+        subjects: Vec<String>,
+        purpose: &str,
+    ) {
+        let records = AccessRecord::each(who, action, subjects, purpose, crate::now_ms());
+        if records.is_empty() {
+            return;
+        }
         let tx = self.tx.read().unwrap_or_else(|p| p.into_inner());
         if let Some(tx) = tx.as_ref() {
             let _ = tx.send(Job {
-                records: vec![AccessRecord {
-                    who: who.clone(),
-                    action: action.to_string(),
-                    subject,
-                    purpose: purpose.to_string(),
-                    at_ms: crate::now_ms(),
-                }],
+                records,
                 waiter: None,
             });
         }

@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod modules;
 pub mod openapi;
 pub mod sessions;
+pub mod subject;
 pub mod trace;
 pub mod view;
 pub mod web;

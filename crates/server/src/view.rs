@@ -151,19 +151,19 @@ pub fn snapshot_for(p: &Principal, state: &Dispatch) -> (Value, Vec<String>) {
         .incidents()
         .filter(|i| i.status.is_open() || i.ended_at.is_some_and(|_| is_dispatch(p)))
         .filter(|i| may_see_incident(p, i))
-        .inspect(|i| personal.push(format!("incident:{}", i.id)))
+        .inspect(|i| personal.push(crate::subject::incident(i.id)))
         .collect();
     let referrals: Vec<_> = state
         .referrals()
         .filter(|r| may_see_referral(p, r))
-        .inspect(|r| personal.push(format!("referral:{}", r.id)))
+        .inspect(|r| personal.push(crate::subject::referral(r.id)))
         .collect();
     // Scheduled transports still to come (dispatch plans them; personal data).
     let transports: Vec<_> = if is_dispatch(p) {
         state
             .bookings()
             .filter(|b| b.status == satria_dispatch::BookingStatus::Scheduled)
-            .inspect(|b| personal.push(format!("transport:{}", b.id.0)))
+            .inspect(|b| personal.push(crate::subject::transport(b.id)))
             .collect()
     } else {
         Vec::new()

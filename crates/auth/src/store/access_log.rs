@@ -219,9 +219,12 @@ impl AuthStore {
         }
         self.db
             .write(End::Commit, |tx| {
+                // The chain's end is read once: the batch holds the write lock.
+                let mut link = last_link(tx)?;
                 for r in batch {
-                    append_log(
+                    link = insert_link(
                         tx,
+                        link,
                         &LogRow {
                             at_ms: r.at_ms,
                             user_id: Some(r.who.user_id),
@@ -285,14 +288,29 @@ impl AuthStore {
 /// `db.rs`) so the read of the last hash and the insert are atomic across
 /// processes and nodes.
 pub(super) fn append_log(tx: &mut dyn Tx, row: &LogRow<'_>) -> Result<(), DbError> {
-    let last = tx.query_opt(
+    let link = last_link(tx)?;
+    insert_link(tx, link, row).map(drop)
+}
+
+/// The id and hash of the chain's newest row (0 and the genesis hash when
+/// it is empty).
+fn last_link(tx: &mut dyn Tx) -> Result<(i64, String), DbError> {
+    match tx.query_opt(
         "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1",
         &[],
-    )?;
-    let (id, prev_hash) = match last {
-        Some(r) => (r.i64(0)? + 1, r.text(1)?),
-        None => (1, GENESIS_HASH.to_string()),
-    };
+    )? {
+        Some(r) => Ok((r.i64(0)?, r.text(1)?)),
+        None => Ok((0, GENESIS_HASH.to_string())),
+    }
+}
+
+/// Appends `row` after the row `(id, hash)`; the new row's id and hash.
+fn insert_link(
+    tx: &mut dyn Tx,
+    (last_id, prev_hash): (i64, String),
+    row: &LogRow<'_>,
+) -> Result<(i64, String), DbError> {
+    let id = last_id + 1;
     let hash = chain_hash(&prev_hash, id, row);
     tx.execute(
         "INSERT INTO access_log (id, at_ms, user_id, username, role, action, subject, purpose,
@@ -308,10 +326,10 @@ pub(super) fn append_log(tx: &mut dyn Tx, row: &LogRow<'_>) -> Result<(), DbErro
             V::from(row.subject),
             V::from(row.purpose),
             V::from(prev_hash),
-            V::from(hash),
+            V::from(hash.as_str()),
         ],
     )?;
-    Ok(())
+    Ok((id, hash))
 }
 
 /// `hex(sha256(prev_hash_hex || canonical(row)))`. The canonical form is a

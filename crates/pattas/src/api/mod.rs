@@ -83,17 +83,8 @@ impl AppState {
         ids: impl IntoIterator<Item = i64>,
         purpose: &str,
     ) -> Result<(), HttpError> {
-        let at_ms = self.clock.now_ms();
-        let batch: Vec<AccessRecord> = ids
-            .into_iter()
-            .map(|id| AccessRecord {
-                who: who.clone(),
-                action: action.to_string(),
-                subject: format!("pattas_beneficiary:{id}"),
-                purpose: purpose.to_string(),
-                at_ms,
-            })
-            .collect();
+        let subjects = ids.into_iter().map(|id| format!("pattas_beneficiary:{id}"));
+        let batch = AccessRecord::each(who, action, subjects, purpose, self.clock.now_ms());
         if !batch.is_empty() {
             self.recorder.record_many(batch).await?;
         }

@@ -92,14 +92,9 @@ async fn record_list(
 ) -> Result<(), HttpError> {
     let ids: BTreeSet<i64> = ids.into_iter().collect();
     if !ids.is_empty() {
-        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let subjects = ids.iter().map(|i| format!("salinmas_account:{i}"));
         st.recorder
-            .record(
-                who,
-                "list",
-                &format!("salinmas_account:{}", ids.join(",")),
-                purpose,
-            )
+            .record_each(who, "list", subjects.collect(), purpose)
             .await?;
     }
     Ok(())

@@ -4,7 +4,7 @@
 use super::{ApiResult, numeric_id, ok, submit};
 use crate::AppState;
 use crate::error::{ApiJson, Caller, HttpError, PathRecord, engine_failed, rejected};
-use crate::view;
+use crate::{subject, view};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -192,8 +192,7 @@ async fn list_incidents(
     record_list(
         &state,
         &caller,
-        "incident",
-        list.iter().map(|i| i.id.0),
+        list.iter().map(|i| subject::incident(i.id)),
         "GET /api/incidents",
     )
     .await?;
@@ -218,22 +217,13 @@ fn incident_for<'a>(
 pub(super) async fn record_list(
     state: &AppState,
     caller: &Caller,
-    kind: &str,
-    ids: impl Iterator<Item = u64>,
+    subjects: impl Iterator<Item = String>,
     purpose: &str,
 ) -> Result<(), HttpError> {
-    let ids: Vec<String> = ids.map(|i| i.to_string()).collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
+    let subjects: Vec<String> = subjects.collect();
     state
         .audit
-        .record(
-            &caller.0,
-            "list",
-            format!("{kind}:{}", ids.join(",")),
-            purpose,
-        )
+        .record_each(&caller.0, "list", subjects, purpose)
         .await
 }
 
@@ -269,7 +259,7 @@ async fn get_incident(
         .record(
             &caller.0,
             "read",
-            format!("incident:{id}"),
+            subject::incident(IncidentId(id)),
             "GET /api/incidents/{id}",
         )
         .await?;

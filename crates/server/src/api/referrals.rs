@@ -4,7 +4,7 @@ use super::incidents::{record_list, visible};
 use super::{ApiResult, numeric_id, ok, submit};
 use crate::AppState;
 use crate::error::{ApiJson, Caller, HttpError, PathRecord};
-use crate::view;
+use crate::{subject, view};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -95,8 +95,7 @@ async fn list_referrals(
     record_list(
         &state,
         &caller,
-        "referral",
-        list.iter().map(|r| r.id.0),
+        list.iter().map(|r| subject::referral(r.id)),
         "GET /api/referrals",
     )
     .await?;
@@ -130,7 +129,7 @@ async fn get_referral(
         .record(
             &caller.0,
             "read",
-            format!("referral:{id}"),
+            subject::referral(ReferralId(id)),
             "GET /api/referrals/{id}",
         )
         .await?;

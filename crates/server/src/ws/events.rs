@@ -4,7 +4,7 @@
 use super::closing::Stop;
 use super::conn::Conn;
 use super::{Sink, send, within_deadline};
-use crate::view;
+use crate::{subject, view};
 use axum::extract::ws::{Message, Utf8Bytes};
 use futures_util::SinkExt;
 use satria_auth::Role;
@@ -48,7 +48,7 @@ pub(super) async fn forward(
     if personal {
         state
             .audit
-            .record_delivered(who, "receive", subject_of(event), "websocket event");
+            .record_delivered(who, "receive", subject::of_event(event), "websocket event");
     }
     // The frame is shared by every socket that sends it: no copy per socket.
     let frame = Utf8Bytes::try_from(published.frame().clone()).map_err(|_| ())?;
@@ -62,19 +62,10 @@ pub(super) async fn forward(
         state.audit.record_delivered(
             who,
             "receive",
-            format!("incident:{incident}"),
+            subject::incident(incident),
             "crew assignment",
         );
         send(tx, &json!({"type": "incident", "incident": i})).await?;
     }
     Ok(true)
-}
-
-fn subject_of(e: &Event) -> String {
-    match e {
-        Event::IncidentCreated { incident } => format!("incident:{}", incident.id),
-        Event::ReferralSent { referral } => format!("referral:{}", referral.id),
-        Event::TransportBooked { booking } => format!("transport:{}", booking.id.0),
-        other => other.kind().to_string(),
-    }
 }

@@ -148,7 +148,7 @@ pub(super) async fn resync(conn: &Conn<'_>, tx: &mut Sink) -> Result<u64, Stop> 
     if !personal.is_empty() {
         state
             .audit
-            .record_delivered(who, "receive", personal.join(","), "websocket snapshot");
+            .record_delivered_each(who, "receive", personal, "websocket snapshot");
     }
     send(
         tx,
