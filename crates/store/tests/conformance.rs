@@ -360,6 +360,40 @@ mod pg_only {
         assert!(new.verify().unwrap().is_ok());
     }
 
+    /// A node opens (or re-reads) the journal while the leader appends: the
+    /// chain head and the last row are read in one snapshot, so the head is
+    /// never seen past the last row (a corruption that is not there, which
+    /// once kept a restarted node from starting).
+    #[test]
+    fn opening_while_another_node_appends_sees_one_consistent_head() {
+        let Some(db) = TestDatabase::create("open_race") else {
+            return;
+        };
+        let mut writer = PgJournal::open(&db.url).unwrap();
+        writer.append("region:banyumas", &[e(0)]).unwrap();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let appending = {
+            let done = std::sync::Arc::clone(&done);
+            std::thread::spawn(move || {
+                for i in 1..=400 {
+                    writer.append("region:banyumas", &[e(i)]).unwrap();
+                }
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+            })
+        };
+        let mut reader = PgJournal::open(&db.url).unwrap();
+        let mut reads = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            reader.load_state().unwrap();
+            PgJournal::open(&db.url).unwrap();
+            reads += 1;
+        }
+        appending.join().unwrap();
+        reader.load_state().unwrap();
+        assert_eq!(reader.last_seq("region:banyumas"), 401);
+        assert!(reads > 10, "only {reads} reads overlapped the appends");
+    }
+
     #[test]
     fn a_released_lease_is_taken_at_once_and_a_held_one_renews() {
         let Some(db) = TestDatabase::create("release") else {

@@ -198,7 +198,17 @@ impl PgJournal {
     pub fn load_state(&mut self) -> Result<(), StoreError> {
         self.check_usable()?;
         let path = self.location();
-        let client = self.client.get_mut();
+        // One snapshot for the three reads: another node appending between
+        // them would otherwise show a head past the last row read, a
+        // corruption that is not there.
+        let mut client = self
+            .client
+            .get_mut()
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(pg(&path, "begin reading the chain head"))?;
         let last = client
             .query_opt(
                 "SELECT row, hash FROM entries ORDER BY row DESC LIMIT 1",
@@ -227,6 +237,9 @@ impl PgJournal {
         {
             seqs.insert(r.get::<_, String>(0), r.get::<_, i64>(1) as u64);
         }
+        client
+            .commit()
+            .map_err(pg(&path, "end reading the chain head"))?;
         match last {
             Some((row, hash)) => {
                 self.last_hash = chain::from_hex(&hash).ok_or_else(|| StoreError::Corrupt {
