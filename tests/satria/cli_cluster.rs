@@ -8,20 +8,22 @@
 use crate::support::{satria, stderr};
 use satria_store::pg::testing::TestDatabase;
 use serde_json::{Value, json};
-use std::io::BufRead;
+use std::collections::VecDeque;
+use std::io::{BufRead, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A running `satria serve` node; killed when dropped.
-struct Node {
-    child: Child,
-    addr: String,
+pub(crate) struct Node {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
     /// The demo dispatcher's password, printed by the first node of a new
     /// cluster only (the others share its accounts).
     password: Option<String>,
     /// Every demo account's password, by username (the same rule).
-    passwords: std::collections::HashMap<String, String>,
+    pub(crate) passwords: std::collections::HashMap<String, String>,
     _lines: Receiver<String>,
 }
 
@@ -66,13 +68,13 @@ impl Drop for Starting {
 /// The Redis key prefix of the cluster on the test database `db_url`: one per
 /// test (tests run at once in one process, and two clusters sharing keys
 /// would hear each other's events).
-fn redis_prefix(db_url: &str) -> String {
+pub(crate) fn redis_prefix(db_url: &str) -> String {
     let db = db_url.rsplit('/').next().unwrap_or_default();
     format!("satria-test:cli:{db}:")
 }
 
 /// Deletes the Redis keys of the cluster on `db_url`.
-fn clean_redis(url: &str, db_url: &str) {
+pub(crate) fn clean_redis(url: &str, db_url: &str) {
     if let Ok(mut c) = redis::Client::open(url).and_then(|c| c.get_connection()) {
         for k in ["events", "positions", "last-positions"] {
             let _ = redis::cmd("DEL")
@@ -83,7 +85,7 @@ fn clean_redis(url: &str, db_url: &str) {
 }
 
 /// Redis's URL when it answers (the nodes then fan out through it).
-fn redis_url() -> Option<String> {
+pub(crate) fn redis_url() -> Option<String> {
     let url =
         std::env::var("SATRIA_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
     let addr = url
@@ -96,7 +98,37 @@ fn redis_url() -> Option<String> {
         .map(|_| url)
 }
 
-fn start_node(
+/// Drains a node's log (stderr) on a thread of its own, so the node never
+/// blocks on a full pipe: appended to `$SATRIA_TEST_NODE_LOGS/NODE.log` when
+/// that names a directory (to read after a failure); the last lines kept for
+/// the message of a node that would not start.
+fn drain_log(node: &str, err: std::process::ChildStderr) -> Arc<Mutex<VecDeque<String>>> {
+    let tail = Arc::new(Mutex::new(VecDeque::new()));
+    let mut file = std::env::var_os("SATRIA_TEST_NODE_LOGS").map(|dir| {
+        let path = std::path::Path::new(&dir).join(format!("{node}.log"));
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()))
+    });
+    let keep = Arc::clone(&tail);
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            if let Some(f) = file.as_mut() {
+                let _ = writeln!(f, "{l}");
+            }
+            let mut t = keep.lock().unwrap();
+            if t.len() == 20 {
+                t.pop_front();
+            }
+            t.push_back(l);
+        }
+    });
+    tail
+}
+
+pub(crate) fn start_node(
     data: &std::path::Path,
     url: &str,
     node: &str,
@@ -120,13 +152,14 @@ fn start_node(
     }
     let child = cmd
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     // Killed if this function fails before the node is handed over.
     let mut guard = Starting(Some(child));
     let child = guard.0.as_mut().unwrap();
     let (tx, lines) = std::sync::mpsc::channel();
+    let log = drain_log(node, child.stderr.take().unwrap());
     let out = child.stdout.take().unwrap();
     std::thread::spawn(move || {
         for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
@@ -136,9 +169,22 @@ fn start_node(
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut seen = Vec::new();
     let addr = loop {
-        assert!(Instant::now() < deadline, "{node} did not start: {seen:?}");
-        let Ok(l) = lines.recv_timeout(Duration::from_millis(200)) else {
-            continue;
+        assert!(
+            Instant::now() < deadline,
+            "{node} did not start: {seen:?}; its log ends: {:?}",
+            log.lock().unwrap()
+        );
+        let l = match lines.recv_timeout(Duration::from_millis(200)) {
+            Ok(l) => l,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                let status = child.wait().unwrap();
+                std::thread::sleep(Duration::from_millis(200));
+                panic!(
+                    "{node} exited ({status}) before serving: {seen:?}; its log ends: {:?}",
+                    log.lock().unwrap()
+                );
+            }
         };
         seen.push(l.clone());
         if let Some(i) = l.find("serving http://") {
@@ -172,7 +218,7 @@ fn start_node(
     }
 }
 
-async fn readyz(http: &reqwest::Client, n: &Node) -> Value {
+pub(crate) async fn readyz(http: &reqwest::Client, n: &Node) -> Value {
     http.get(format!("http://{}/readyz", n.addr))
         .send()
         .await
@@ -182,7 +228,7 @@ async fn readyz(http: &reqwest::Client, n: &Node) -> Value {
         .unwrap()
 }
 
-async fn login(http: &reqwest::Client, n: &Node, user: &str, password: &str) -> String {
+pub(crate) async fn login(http: &reqwest::Client, n: &Node, user: &str, password: &str) -> String {
     let r = http
         .post(format!("http://{}/api/auth/login", n.addr))
         .json(&json!({"username": user, "password": password}))
@@ -278,7 +324,7 @@ async fn clients_are_given_every_node(http: &reqwest::Client, a: &Node, b: &Node
 }
 
 /// `GET /cluster/nodes` on `origin`, once it lists `n` nodes.
-async fn listing(http: &reqwest::Client, origin: &str, n: usize) -> Value {
+pub(crate) async fn listing(http: &reqwest::Client, origin: &str, n: usize) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let v: Value = http
@@ -573,7 +619,7 @@ fn the_crew_app_moves_to_the_surviving_node_when_its_node_dies() {
 }
 
 /// Two data directories, each with the small generated map.
-fn two_dirs(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+pub(crate) fn two_dirs(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let (da, db) = (dir.join("a"), dir.join("b"));
     for d in [&da, &db] {
         std::fs::create_dir_all(d).unwrap();

@@ -3,6 +3,7 @@
 //! one test binary, so the dependencies link once.
 
 mod cli_audit;
+mod cli_chaos;
 mod cli_cluster;
 mod cli_demo;
 mod cli_load;

@@ -308,6 +308,25 @@ impl Engine {
         self.last_seq.load(Ordering::SeqCst)
     }
 
+    /// Waits until this node has applied the region stream up to `seq` (a
+    /// follower a little behind its leader), at most `within`; true once it has.
+    pub async fn caught_up(&self, seq: u64, within: std::time::Duration) -> bool {
+        let mut rx = self.snapshot.clone();
+        tokio::time::timeout(within, rx.wait_for(|s| s.0 >= seq))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Returns once the region's lease has left `term` (another node took it,
+    /// or this one did): a follower waiting on a leader that froze stops
+    /// waiting then. Never returns on a single node.
+    pub async fn term_left(&self, term: u64) {
+        let mut rx = self.role.clone();
+        if rx.wait_for(|r| r.term != term).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
     /// What this node is to its region now: leading it (always, on a single
     /// node) or following, and who leads.
     pub fn role(&self) -> NodeRole {

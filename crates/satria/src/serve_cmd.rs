@@ -234,7 +234,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             );
         }
         println!(
-            "== cluster node {} on {} (journal and accounts; lease {} ms, renewed every {} ms); fan-out {}; Pattas and Salinmas stay in {}",
+            "== cluster node {} on {} (journal, accounts, Pattas and Salinmas; lease {} ms, renewed every {} ms); fan-out {}",
             c.node_id,
             satria_store::pg::redact(&c.database_url),
             c.lease_ttl.as_millis(),
@@ -247,7 +247,6 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 ),
                 None => "by reading the journal every tick (no --redis)".into(),
             },
-            args.data_dir.display()
         );
     }
     opts.cluster = match args.cluster.clone() {

@@ -9,7 +9,10 @@
 //! the caller and records the access itself.
 //!
 //! Without a known leader, or when the leader cannot be reached, the answer
-//! is `503 not_leader` with `Retry-After`, and nothing was done. A request
+//! is `503 not_leader` with `Retry-After`, and nothing was done. A forward
+//! stops waiting when the lease changes hands (a frozen leader answers
+//! nothing, and cannot write after its term): `503 not_leader` again, to be
+//! sent once more, now to the new leader. A request
 //! that was forwarded once is never forwarded again (a leader that lost its
 //! lease meanwhile answers 503 itself), so no request loops between nodes.
 
@@ -76,6 +79,26 @@ fn not_leader(leader: Option<String>, why: Option<String>) -> HttpError {
     e
 }
 
+/// Why a forward went unanswered: the lease changed hands while it waited.
+fn term_left(addr: &str, retry: &str) -> String {
+    format!("the leader at {addr} lost its lease while the command waited; {retry}")
+}
+
+/// Sends `out`, but stops waiting (`None`) once the lease leaves `term`: a
+/// leader that froze holding the request answers nothing, and its successor
+/// is ready sooner than the timeout. A frozen leader cannot write after its
+/// term (its appends are fenced), so the caller may send the command again.
+async fn send_in_term(
+    state: &AppState,
+    term: u64,
+    out: reqwest::RequestBuilder,
+) -> Option<reqwest::Result<reqwest::Response>> {
+    tokio::select! {
+        sent = out.send() => Some(sent),
+        () = state.engine.term_left(term) => None,
+    }
+}
+
 /// Why sending to the leader at `addr` failed; `retry` says what the caller
 /// may do when the command may have reached it.
 fn send_failed(e: &reqwest::Error, addr: &str, retry: &str) -> String {
@@ -99,14 +122,16 @@ pub async fn command(state: &AppState, token: &str, text: &str) -> Result<String
     let Some(addr) = role.leader_addr.clone() else {
         return Err(unreachable(None));
     };
-    let sent = client()
+    let retry = "send it again with the same client_id";
+    let out = client()
         .post(format!("{}{COMMAND_PATH}", addr.trim_end_matches('/')))
         .bearer_auth(token)
         .header(FORWARDED_BY, role.node_id.as_str())
         .header(axum::http::header::CONTENT_TYPE, "application/json")
-        .body(text.to_string())
-        .send()
-        .await;
+        .body(text.to_string());
+    let Some(sent) = send_in_term(state, role.term, out).await else {
+        return Err(unreachable(Some(term_left(&addr, retry))));
+    };
     match sent {
         Ok(r) if r.status().is_success() => r
             .text()
@@ -127,11 +152,7 @@ pub async fn command(state: &AppState, token: &str, text: &str) -> Result<String
                 "the leader answered {status}: {said}"
             ))))
         }
-        Err(e) => Err(unreachable(Some(send_failed(
-            &e,
-            &addr,
-            "send it again with the same client_id",
-        )))),
+        Err(e) => Err(unreachable(Some(send_failed(&e, &addr, retry)))),
     }
 }
 
@@ -193,7 +214,10 @@ pub async fn forward(State(state): State<Arc<AppState>>, req: Request, next: Nex
         }
     }
     let may_be_done = "the command may have been done: look before sending it again";
-    match out.send().await {
+    let Some(sent) = send_in_term(&state, role.term, out).await else {
+        return not_leader(role.leader_id, Some(term_left(&addr, may_be_done))).into_response();
+    };
+    match sent {
         Ok(answer) => {
             let mut res = Response::builder().status(answer.status());
             for (name, value) in answer.headers() {

@@ -81,7 +81,19 @@ pub(super) async fn welcome(
 ) -> Result<(String, u64), Stop> {
     let (state, who) = (conn.state, &conn.who);
     let stream = state.engine.stream().to_string();
-    let head = state.engine.last_seq();
+    let mut head = state.engine.last_seq();
+    // In a cluster a client may come from a node further along (its old node
+    // died, or leads): this node is a tick or a Redis message behind it, so
+    // it waits to catch up (briefly) and replays, instead of answering a seq
+    // it has not applied yet with a snapshot.
+    let cluster = state.engine.role().term > 0;
+    if cluster && last_seq > head && last_seq - head <= state.opts.max_replay {
+        state
+            .engine
+            .caught_up(last_seq, std::time::Duration::from_secs(3))
+            .await;
+        head = state.engine.last_seq();
+    }
     let replay = last_seq <= head && head - last_seq <= state.opts.max_replay;
     send(
         tx,

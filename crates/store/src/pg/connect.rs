@@ -12,6 +12,11 @@ use crate::StoreError;
 /// How long to wait for a server before saying it cannot be reached.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a transaction may wait for its client between statements before
+/// the server ends it (every Satria transaction runs its statements back to
+/// back; only a frozen or dead client waits this long).
+pub const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(3);
+
 /// `url` with its password replaced by `***`, in both URL
 /// (`postgres://user:pw@host/db`) and key-value (`password=pw`) forms: what
 /// errors and logs may show.
@@ -56,8 +61,11 @@ fn redact_query(tail: &str) -> String {
 
 /// Opens one connection to `url`: refused within [`CONNECT_TIMEOUT`] when the
 /// server does not answer, with TCP keepalives (a server that vanished
-/// mid-query is noticed), and `synchronous_commit = on` whatever the server's
-/// default, so that COMMIT means durable.
+/// mid-query is noticed), `synchronous_commit = on` whatever the server's
+/// default, so that COMMIT means durable, and an open transaction left idle
+/// for [`IDLE_IN_TRANSACTION`] ended by the server: a node frozen mid-transaction
+/// (a paused VM, SIGSTOP) must not hold its locks, the chain head's or an
+/// advisory one, against the node that took over from it.
 pub fn connect(url: &str) -> Result<Client, StoreError> {
     let unreachable = |detail: String| StoreError::Unreachable {
         url: redact(url),
@@ -74,7 +82,10 @@ pub fn connect(url: &str) -> Result<Client, StoreError> {
         .keepalives_interval(Duration::from_secs(1))
         .keepalives_retries(3)
         .tcp_user_timeout(Duration::from_secs(10))
-        .options("-c synchronous_commit=on -c statement_timeout=30000");
+        .options(&format!(
+            "-c synchronous_commit=on -c statement_timeout=30000 -c idle_in_transaction_session_timeout={}",
+            IDLE_IN_TRANSACTION.as_millis()
+        ));
     if config.get_application_name().is_none() {
         config.application_name("satria");
     }
