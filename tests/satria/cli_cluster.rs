@@ -218,6 +218,29 @@ pub(crate) fn start_node(
     }
 }
 
+/// A node's `/metrics`, each sample by its name (labels dropped).
+pub(crate) async fn metric_values(
+    http: &reqwest::Client,
+    n: &Node,
+) -> std::collections::BTreeMap<String, f64> {
+    let text = http
+        .get(format!("http://{}/metrics", n.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            let name = name.split('{').next()?;
+            Some((name.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
 pub(crate) async fn readyz(http: &reqwest::Client, n: &Node) -> Value {
     http.get(format!("http://{}/readyz", n.addr))
         .send()
@@ -512,6 +535,20 @@ fn the_follower_forwards_commands_and_takes_over_when_the_leader_is_killed() {
             inc["id"], 4,
             "the journal continues where the old leader stopped"
         );
+        // What node-b did is in its metrics: it forwarded four commands (one
+        // HTTP and two socket ones answered, the one to the dead leader not),
+        // took the lease once, renews it, and is not behind.
+        let m = metric_values(&http, &b).await;
+        assert_eq!(m["satria_cluster_forwarded_total"], 4.0, "{m:?}");
+        assert_eq!(m["satria_cluster_forward_failed_total"], 1.0, "{m:?}");
+        assert_eq!(m["satria_cluster_takeovers_total"], 1.0, "{m:?}");
+        assert_eq!(m["satria_cluster_term"], 2.0, "{m:?}");
+        assert_eq!(m["satria_cluster_lag_events"], 0.0, "{m:?}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while metric_values(&http, &b).await["satria_cluster_lease_renew_seconds_count"] < 1.0 {
+            assert!(Instant::now() < deadline, "node-b never renewed its lease");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     });
     // An account added to the cluster's database logs in on its node.
     let o = satria(&[

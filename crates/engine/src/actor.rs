@@ -46,6 +46,8 @@ pub(crate) struct Actor {
     /// Set when the journal failed and could not be reopened: every request is refused.
     pub(crate) failed: Option<String>,
     pub(crate) last_seq: Arc<AtomicU64>,
+    /// What `/metrics` reads of the lease and the replication.
+    pub(crate) stats: Arc<crate::ClusterStats>,
     pub(crate) opts: EngineOptions,
     pub(crate) dispatch: Dispatch,
     pub(crate) journal: Box<dyn EventStore>,

@@ -23,7 +23,7 @@ use crate::actor::Request;
 use crate::{NodeRole, Published};
 use satria_dispatch::Event;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
@@ -56,6 +56,31 @@ const STREAM_KEPT: u64 = 100_000;
 const QUEUE: usize = 65_536;
 /// Connects and each call give up after this long.
 const TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What this node last learnt of Redis, from its own use of it: the
+/// publisher's writes on a leader, the event reader's on a follower.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Health(Arc<AtomicU8>);
+
+// 0 (the default): not used yet.
+const UP: u8 = 1;
+const DOWN: u8 = 2;
+
+impl Health {
+    fn set(&self, up: bool) {
+        self.0.store(if up { UP } else { DOWN }, Ordering::Relaxed);
+    }
+
+    /// `Some(true)` when the last use of Redis worked, `Some(false)` when it
+    /// failed, `None` before the first.
+    pub(crate) fn get(&self) -> Option<bool> {
+        match self.0.load(Ordering::Relaxed) {
+            UP => Some(true),
+            DOWN => Some(false),
+            _ => None,
+        }
+    }
+}
 
 /// The keys of one region.
 #[derive(Debug, Clone)]
@@ -94,12 +119,16 @@ pub(crate) struct Publisher {
 }
 
 impl Publisher {
-    pub(crate) fn spawn(o: &RedisOptions, keys: Keys) -> std::io::Result<Publisher> {
+    pub(crate) fn spawn(
+        o: &RedisOptions,
+        keys: Keys,
+        health: Health,
+    ) -> std::io::Result<Publisher> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Out>(QUEUE);
         let o = o.clone();
         std::thread::Builder::new()
             .name("redis-publisher".into())
-            .spawn(move || publish_loop(&o, &keys, &rx))?;
+            .spawn(move || publish_loop(&o, &keys, &rx, &health))?;
         Ok(Publisher { tx })
     }
 
@@ -115,7 +144,12 @@ impl Publisher {
     }
 }
 
-fn publish_loop(o: &RedisOptions, keys: &Keys, rx: &std::sync::mpsc::Receiver<Out>) {
+fn publish_loop(
+    o: &RedisOptions,
+    keys: &Keys,
+    rx: &std::sync::mpsc::Receiver<Out>,
+    health: &Health,
+) {
     let ttl_s = o.positions_ttl.as_secs().max(1);
     let mut con: Option<redis::Connection> = None;
     let mut retry_at = Instant::now();
@@ -132,6 +166,7 @@ fn publish_loop(o: &RedisOptions, keys: &Keys, rx: &std::sync::mpsc::Receiver<Ou
                     warned = false;
                 }
                 Err(e) => {
+                    health.set(false);
                     if !warned {
                         tracing::warn!("redis: cannot publish, followers read the journal: {e}");
                         warned = true;
@@ -177,10 +212,11 @@ fn publish_loop(o: &RedisOptions, keys: &Keys, rx: &std::sync::mpsc::Receiver<Ou
             }
         };
         match sent {
-            Ok(()) => {}
+            Ok(()) => health.set(true),
             // An ID Redis has passed: published before (by an earlier leader).
-            Err(e) if e.to_string().contains("equal or smaller") => {}
+            Err(e) if e.to_string().contains("equal or smaller") => health.set(true),
             Err(e) => {
+                health.set(false);
                 tracing::warn!("redis: publishing failed, reconnecting: {e}");
                 con = None;
                 retry_at = Instant::now() + TIMEOUT;
@@ -220,6 +256,7 @@ pub(crate) fn spawn_readers(
     last_seq: Arc<AtomicU64>,
     leading: watch::Receiver<NodeRole>,
     stop: Arc<AtomicBool>,
+    health: Health,
 ) -> std::io::Result<()> {
     let (url, k, weak, l, s) = (
         o.url.clone(),
@@ -230,7 +267,7 @@ pub(crate) fn spawn_readers(
     );
     std::thread::Builder::new()
         .name("redis-events".into())
-        .spawn(move || read_events(&url, &k, &weak, &last_seq, &l, &s))?;
+        .spawn(move || read_events(&url, &k, &weak, &last_seq, &l, &s, &health))?;
     let (url, k, weak) = (o.url.clone(), keys.positions.clone(), inbox.downgrade());
     std::thread::Builder::new()
         .name("redis-positions".into())
@@ -245,6 +282,7 @@ fn read_events(
     last_seq: &AtomicU64,
     leading: &watch::Receiver<NodeRole>,
     stop: &AtomicBool,
+    health: &Health,
 ) {
     let mut con: Option<redis::Connection> = None;
     let mut after = 0;
@@ -258,9 +296,13 @@ fn read_events(
             match connect(url) {
                 Ok(c) => {
                     con = Some(c);
+                    health.set(true);
                     after = last_seq.load(Ordering::SeqCst);
                 }
-                Err(_) => std::thread::sleep(TIMEOUT),
+                Err(_) => {
+                    health.set(false);
+                    std::thread::sleep(TIMEOUT);
+                }
             }
             continue;
         };
@@ -280,6 +322,7 @@ fn read_events(
             Ok(None) => continue,
             Err(e) if e.is_timeout() => continue,
             Err(_) => {
+                health.set(false);
                 con = None;
                 std::thread::sleep(Duration::from_millis(100));
                 continue;

@@ -30,6 +30,11 @@ pub struct Engine {
     readers: Readers,
     /// Tells the Redis readers to end (within a second).
     redis_stop: Arc<std::sync::atomic::AtomicBool>,
+    /// What the node last learnt of Redis; `None` without `--redis`.
+    redis: Option<crate::fanout::Health>,
+    /// A cluster's node (journal in PostgreSQL) rather than a single one.
+    clustered: bool,
+    stats: Arc<crate::ClusterStats>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -113,6 +118,10 @@ impl Engine {
                 }
             }
         };
+        let stats = Arc::new(crate::ClusterStats::default());
+        if opts.cluster.is_some() && role.leader {
+            stats.took_lease();
+        }
         let mut role = role;
         if let Some(c) = &opts.cluster {
             role.nodes = crate::lead::announce(journal.as_mut(), &opts.stream, c)
@@ -130,6 +139,7 @@ impl Engine {
         let mut actor = Actor {
             failed: None,
             last_seq: Arc::clone(&last_seq),
+            stats: Arc::clone(&stats),
             opts: opts.clone(),
             dispatch,
             journal,
@@ -151,10 +161,11 @@ impl Engine {
         };
         let redis_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let redis = opts.cluster.as_ref().and_then(|c| c.redis.clone());
-        if let Some(r) = &redis {
+        let redis_health = redis.as_ref().map(|_| crate::fanout::Health::default());
+        if let (Some(r), Some(h)) = (&redis, &redis_health) {
             let keys = crate::fanout::Keys::new(r, &opts.stream);
             actor.fanout = Some(
-                crate::fanout::Publisher::spawn(r, keys)
+                crate::fanout::Publisher::spawn(r, keys, h.clone())
                     .map_err(|e| EngineError::Threads(e.to_string()))?,
             );
         }
@@ -175,7 +186,7 @@ impl Engine {
             .map_err(|e| EngineError::Threads(e.to_string()))?;
         // Dropping `stop` (at shutdown) wakes the ticker at once, whatever its period.
         let (stop, t) = ticker::spawn(tx.clone(), opts.tick_ms)?;
-        if let Some(r) = &redis {
+        if let (Some(r), Some(h)) = (&redis, &redis_health) {
             let keys = crate::fanout::Keys::new(r, &opts.stream);
             crate::fanout::spawn_readers(
                 r,
@@ -184,6 +195,7 @@ impl Engine {
                 Arc::clone(&last_seq),
                 role_rx.clone(),
                 Arc::clone(&redis_stop),
+                h.clone(),
             )
             .map_err(|e| EngineError::Threads(e.to_string()))?;
         }
@@ -201,7 +213,37 @@ impl Engine {
             role: role_rx,
             readers: Readers::new(&opts),
             redis_stop,
+            redis: redis_health,
+            clustered: opts.cluster.is_some(),
+            stats,
         })
+    }
+
+    /// The lease and replication counters (all zero on a single node).
+    pub fn cluster_stats(&self) -> &crate::ClusterStats {
+        &self.stats
+    }
+
+    /// Where this node's journal is: `postgresql` for a cluster's node,
+    /// `sqlite` for a single one.
+    pub fn backend(&self) -> &'static str {
+        if self.clustered {
+            "postgresql"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// Redis as this node last used it: `Some(true)` when that worked,
+    /// `Some(false)` when it failed (followers then hear the leader by reading
+    /// the journal every tick), `None` without `--redis` or before first use.
+    pub fn redis_up(&self) -> Option<bool> {
+        self.redis.as_ref().and_then(crate::fanout::Health::get)
+    }
+
+    /// Whether the node was started with `--redis`.
+    pub fn has_redis(&self) -> bool {
+        self.redis.is_some()
     }
 
     /// What the start verified: from which row, how many rows, and the break

@@ -140,8 +140,12 @@ impl Actor {
             if self.lease_at.elapsed() < c.renew_every {
                 return;
             }
+            let asked = Instant::now();
             match self.journal.renew_lease() {
-                Ok(()) => self.lease_at = Instant::now(),
+                Ok(()) => {
+                    self.stats.renewed(asked.elapsed());
+                    self.lease_at = Instant::now();
+                }
                 Err(e @ StoreError::Fenced { .. }) => self.step_down(&e.to_string()),
                 Err(e) if self.lease_at.elapsed() >= c.lease_ttl => {
                     // Not renewed for a whole TTL: another node may lead by now.
@@ -179,6 +183,7 @@ impl Actor {
                     return;
                 }
                 self.lease_at = Instant::now();
+                self.stats.took_lease();
                 tracing::info!(
                     node = %c.node_id,
                     stream = %self.opts.stream,
@@ -290,11 +295,12 @@ impl Actor {
     pub(crate) fn replicate(&mut self, events: Vec<(u64, Event)>) {
         let mut any = false;
         for (seq, ev) in events {
-            if seq > self.last_seq.load(Ordering::SeqCst) + 1
-                && let Err(e) = self.follow()
-            {
-                self.follow_failed(e);
-                return;
+            if seq > self.last_seq.load(Ordering::SeqCst) + 1 {
+                if let Err(e) = self.follow() {
+                    self.follow_failed(e);
+                    return;
+                }
+                self.stats.filled_gap();
             }
             // Seen already (or still missing from the journal, which the
             // next tick reads again).

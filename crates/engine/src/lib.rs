@@ -35,6 +35,7 @@ mod lead;
 mod options;
 mod published;
 mod roads_adapter;
+mod stats;
 mod ticker;
 
 pub use answers::ClientTag;
@@ -43,6 +44,7 @@ pub use handle::{Engine, register_command};
 pub use options::{ClusterNode, ClusterOptions, EngineError, EngineOptions, NodeRole};
 pub use published::Published;
 pub use roads_adapter::RoadDriveTimes;
+pub use stats::ClusterStats;
 
 /// Where time comes from: the system clock in service, a hand-held one in
 /// tests, drills and simulations (the one `Clock` of every crate).

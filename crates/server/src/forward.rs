@@ -23,6 +23,7 @@ use axum::http::{HeaderName, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use satria_engine::EngineError;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -93,10 +94,15 @@ async fn send_in_term(
     term: u64,
     out: reqwest::RequestBuilder,
 ) -> Option<reqwest::Result<reqwest::Response>> {
-    tokio::select! {
+    state.metrics.cluster_forwarded.fetch_add(1, Relaxed);
+    let sent = tokio::select! {
         sent = out.send() => Some(sent),
         () = state.engine.term_left(term) => None,
+    };
+    if !matches!(sent, Some(Ok(_))) {
+        state.metrics.cluster_forward_failed.fetch_add(1, Relaxed);
     }
+    sent
 }
 
 /// Why sending to the leader at `addr` failed; `retry` says what the caller

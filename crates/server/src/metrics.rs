@@ -93,6 +93,11 @@ pub struct Metrics {
     /// Time from a command's submission to its durable acknowledgement (journal
     /// fsync included).
     pub commit: Histogram,
+    /// Commands a follower passed to its leader (HTTP and socket frames).
+    pub cluster_forwarded: AtomicU64,
+    /// Of those, the ones the leader did not answer (unreachable, timed out,
+    /// or it lost its lease meanwhile).
+    pub cluster_forward_failed: AtomicU64,
 }
 
 fn group(path: &str) -> usize {
@@ -144,7 +149,27 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     // with 503 until a leader is known; the balancer needs its role to know
     // where commands land.
     let role = state.engine.role();
+    let engine = &state.engine;
+    // How the node hears its leader's events: through Redis while it works,
+    // else by reading the journal every tick (slower, nothing lost).
+    let fanout = match (engine.backend(), engine.has_redis(), engine.redis_up()) {
+        ("sqlite", ..) => "local",
+        (_, true, Some(true) | None) => "redis",
+        _ => "journal",
+    };
+    let redis = if engine.has_redis() {
+        serde_json::json!(match engine.redis_up() {
+            Some(true) => "up",
+            Some(false) => "down",
+            None => "connecting",
+        })
+    } else {
+        serde_json::Value::Null
+    };
     let checks = serde_json::json!({
+        "backend": engine.backend(),
+        "fanout": fanout,
+        "redis": redis,
         "graph_loaded": state.graph_loaded,
         "journal_readable": journal_ok,
         "draining": state.is_draining(),
@@ -296,6 +321,47 @@ async fn render(State(state): State<Arc<AppState>>) -> Response {
         role.term,
         node = role.node_id,
     );
+    if state.engine.backend() == "postgresql" {
+        let stats = state.engine.cluster_stats();
+        let (renewals, renew_s) = stats.renewals();
+        let lag = {
+            let engine = Arc::clone(&state.engine);
+            tokio::task::spawn_blocking(move || engine.lag().ok())
+                .await
+                .ok()
+                .flatten()
+        };
+        let _ = writeln!(
+            out,
+            "# HELP satria_cluster_takeovers_total Times this node took its region's lease (at start, or from a holder that stopped renewing).\n# TYPE satria_cluster_takeovers_total counter\nsatria_cluster_takeovers_total{{node=\"{node}\"}} {}\n\
+             # HELP satria_cluster_lease_renew_seconds Time a lease renewal took (one database round trip).\n# TYPE satria_cluster_lease_renew_seconds summary\nsatria_cluster_lease_renew_seconds_sum{{node=\"{node}\"}} {renew_s}\nsatria_cluster_lease_renew_seconds_count{{node=\"{node}\"}} {renewals}\n\
+             # HELP satria_cluster_lease_last_renew_seconds Time the last lease renewal took.\n# TYPE satria_cluster_lease_last_renew_seconds gauge\nsatria_cluster_lease_last_renew_seconds{{node=\"{node}\"}} {}\n\
+             # HELP satria_cluster_gaps_filled_total Gaps in the events Redis brought that this node filled from the journal.\n# TYPE satria_cluster_gaps_filled_total counter\nsatria_cluster_gaps_filled_total{{node=\"{node}\"}} {}\n\
+             # HELP satria_cluster_forwarded_total Commands this node passed to its region's leader.\n# TYPE satria_cluster_forwarded_total counter\nsatria_cluster_forwarded_total{{node=\"{node}\"}} {}\n\
+             # HELP satria_cluster_forward_failed_total Forwarded commands the leader did not answer.\n# TYPE satria_cluster_forward_failed_total counter\nsatria_cluster_forward_failed_total{{node=\"{node}\"}} {}",
+            stats.takeovers(),
+            stats.last_renew_seconds(),
+            stats.gaps_filled(),
+            m.cluster_forwarded.load(Relaxed),
+            m.cluster_forward_failed.load(Relaxed),
+            node = role.node_id,
+        );
+        if let Some(lag) = lag {
+            let _ = writeln!(
+                out,
+                "# HELP satria_cluster_lag_events Journaled events of the region this node has not applied yet (0 on the leader).\n# TYPE satria_cluster_lag_events gauge\nsatria_cluster_lag_events{{node=\"{node}\"}} {lag}",
+                node = role.node_id,
+            );
+        }
+    }
+    if state.engine.has_redis() {
+        let _ = writeln!(
+            out,
+            "# HELP satria_redis_up 1 while this node's last use of Redis worked (fan-out falls back to the journal when 0).\n# TYPE satria_redis_up gauge\nsatria_redis_up{{node=\"{node}\"}} {}",
+            u8::from(state.engine.redis_up() != Some(false)),
+            node = role.node_id,
+        );
+    }
     (
         [(
             header::CONTENT_TYPE,
