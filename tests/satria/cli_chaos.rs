@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
-const STREAM: &str = "region:banyumas";
+pub(crate) const STREAM: &str = "region:banyumas";
 const KILLS: usize = 20;
 
 /// Three data directories with the small generated map.
@@ -46,7 +46,7 @@ fn three_dirs(dir: &std::path::Path) -> [PathBuf; 3] {
 }
 
 /// A create_incident command frame, its caller named after `n`.
-fn call(n: usize) -> Value {
+pub(crate) fn call(n: usize) -> Value {
     json!({"type": "command", "client_id": format!("chaos-{n}"), "command": {
         "type": "create_incident", "caller_name": format!("chaos-{n}"), "caller_phone": "0813",
         "location": {"lat": -7.4246, "lon": 109.2396},
@@ -54,11 +54,11 @@ fn call(n: usize) -> Value {
         "triage": "hijau", "category": "medical", "patients": 1, "notes": ""}})
 }
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A socket to `addr` after its hello with `last_seq` (`None` if the node is gone).
-async fn open(addr: &str, token: &str, last_seq: u64) -> Option<Ws> {
+pub(crate) async fn open(addr: &str, token: &str, last_seq: u64) -> Option<Ws> {
     let (mut ws, _) = tokio::time::timeout(
         Duration::from_secs(5),
         tokio_tungstenite::connect_async(format!("ws://{addr}/ws")),
@@ -72,7 +72,7 @@ async fn open(addr: &str, token: &str, last_seq: u64) -> Option<Ws> {
 }
 
 /// The next JSON frame, `None` when the socket ends or nothing comes for `wait`.
-async fn frame(ws: &mut Ws, wait: Duration) -> Option<Value> {
+pub(crate) async fn frame(ws: &mut Ws, wait: Duration) -> Option<Value> {
     loop {
         let m = tokio::time::timeout(wait, ws.next()).await.ok()??.ok()?;
         if m.is_close() {
@@ -88,7 +88,7 @@ async fn frame(ws: &mut Ws, wait: Duration) -> Option<Value> {
 
 /// Sends `frame` through a random node until it is acknowledged; the seqs of
 /// its events on the region stream.
-async fn until_acknowledged(
+pub(crate) async fn until_acknowledged(
     addrs: &Mutex<Vec<String>>,
     token: &str,
     cmd: &Value,
@@ -208,7 +208,7 @@ async fn next_leader(http: &reqwest::Client, nodes: &[Node], after: u64) -> (usi
 }
 
 /// Every journaled `incident_created`, by caller name: the seqs it is at.
-fn created(db: &TestDatabase) -> BTreeMap<String, Vec<u64>> {
+pub(crate) fn created(db: &TestDatabase) -> BTreeMap<String, Vec<u64>> {
     let mut by_caller: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for r in db
         .client()
@@ -231,7 +231,7 @@ fn created(db: &TestDatabase) -> BTreeMap<String, Vec<u64>> {
     by_caller
 }
 
-fn audit_verify(url: &str) {
+pub(crate) fn audit_verify(url: &str) {
     let o = satria(&["audit", "verify", "--database", url]);
     assert!(o.status.success(), "{}", stderr(&o));
 }

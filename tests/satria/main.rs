@@ -8,6 +8,7 @@ mod cli_cluster;
 mod cli_demo;
 mod cli_load;
 mod cli_migrate;
+mod cli_outages;
 mod cli_roads;
 mod cli_serve;
 mod cli_users;

@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use satria_auth::{AuthStore, Principal, Role};
+use satria_auth::{AuthError, AuthStore, Principal, Role};
 use std::sync::Arc;
 
 /// Refuses unless `who` has one of `roles`.
@@ -120,7 +120,19 @@ pub async fn authenticate(auth: &Arc<AuthStore>, token: &str) -> Result<Principa
     tokio::task::spawn_blocking(move || auth.authenticate(&token, now_ms()))
         .await
         .map_err(|_| HttpError::unavailable("authentication failed to run"))?
-        .map_err(|_| HttpError::unauthenticated())
+        .map_err(|e| session_refused(&e))
+}
+
+/// The answer to a token that was not accepted: 401 when the session is not
+/// live, but 503 when the accounts could not be read (the token may well be
+/// valid: the client keeps it and tries again, rather than log in anew).
+pub fn session_refused(e: &AuthError) -> HttpError {
+    match e {
+        AuthError::Storage(_) => HttpError::unavailable(
+            "the accounts cannot be read now (their database does not answer); nothing was done, try again",
+        ),
+        _ => HttpError::unauthenticated(),
+    }
 }
 
 /// Middleware: authenticates the bearer token and inserts the [`Principal`]

@@ -25,7 +25,7 @@ mod operation;
 
 pub use auth::{
     authenticate, authorize, authorize_with, bearer, operation_of, require_principal, require_role,
-    role_allowed,
+    role_allowed, session_refused,
 };
 pub use body::{DRAIN_LIMIT, MAX_BODY_BYTES, json_method_not_allowed, limit_body};
 pub use dialect::{Page, created, path_id};

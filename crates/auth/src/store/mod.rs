@@ -71,6 +71,9 @@ pub struct AuthStore {
     db: satria_sql::Db,
     config: AuthConfig,
     dummy_hash: OnceLock<String>,
+    /// Sessions this handle found live, by id: what it trusts, until they
+    /// expire, while the database cannot be read (see `AuthStore::session`).
+    verified: std::sync::Mutex<std::collections::HashMap<SessionId, LiveSession>>,
 }
 
 impl std::fmt::Debug for AuthStore {

@@ -157,6 +157,7 @@ impl AuthStore {
             db,
             config,
             dummy_hash: OnceLock::new(),
+            verified: std::sync::Mutex::default(),
         };
         // Made now, so the first unknown-user login costs no more than later ones.
         store.dummy_hash();

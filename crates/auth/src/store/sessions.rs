@@ -265,10 +265,63 @@ impl AuthStore {
 
     /// Like [`authenticate`](Self::authenticate), and also what a long-lived
     /// connection needs to notice the session's end: its id and expiry.
+    ///
+    /// While the database cannot be read (a cluster's PostgreSQL restarting),
+    /// a session this handle found live before is trusted until it expires,
+    /// so dispatchers and crews keep reading from memory; a token it never
+    /// saw gets [`AuthError::Storage`], not `Unauthenticated`: nothing says
+    /// it is not valid. No session can be revoked meanwhile (a revocation is
+    /// a write); a node cut from the database while others reach it keeps
+    /// trusting what it saw until the database answers it again.
     pub fn session(&self, token: &str, now_ms: i64) -> Result<LiveSession, AuthError> {
         if token.len() != TOKEN_CHARS {
             return Err(AuthError::Unauthenticated);
         }
+        let id = SessionId::of(token);
+        match self.session_in_db(token, now_ms) {
+            Ok(live) => {
+                self.remember(&live, now_ms);
+                Ok(live)
+            }
+            Err(AuthError::Storage(why)) => {
+                let seen = self.verified_sessions().get(&id).cloned();
+                match seen {
+                    Some(live) if live.expires_at_ms > now_ms => {
+                        tracing::warn!(
+                            "the accounts cannot be read ({why}); a session seen live is trusted until it expires"
+                        );
+                        Ok(live)
+                    }
+                    _ => Err(AuthError::Storage(why)),
+                }
+            }
+            Err(e) => {
+                self.verified_sessions().remove(&id);
+                Err(e)
+            }
+        }
+    }
+
+    fn verified_sessions(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<SessionId, LiveSession>> {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps `live` for [`session`](Self::session)'s fallback; at most
+    /// 100,000 sessions (the expired ones go first).
+    fn remember(&self, live: &LiveSession, now_ms: i64) {
+        let mut seen = self.verified_sessions();
+        if seen.len() >= 100_000 && !seen.contains_key(&live.id) {
+            seen.retain(|_, s| s.expires_at_ms > now_ms);
+            if seen.len() >= 100_000 {
+                seen.clear();
+            }
+        }
+        seen.insert(live.id, live.clone());
+    }
+
+    fn session_in_db(&self, token: &str, now_ms: i64) -> Result<LiveSession, AuthError> {
         let row = self.db.read(|tx| {
             // The session's expiry, then the account's columns in `user_row_at`'s order.
             tx.query_opt(

@@ -362,3 +362,68 @@ fn accounts_made_before_any_node_started_leave_room_for_the_journal() {
     assert_eq!(j.last_row(), 0);
     assert_eq!(node(&db).list_users().unwrap().len(), 1);
 }
+
+/// While the database does not answer, a session the node saw live is
+/// trusted until it expires; a token it never saw is not refused as
+/// unauthenticated (nothing says it is invalid) but as a storage failure; and
+/// once the database answers, a logout made meanwhile elsewhere counts again.
+#[test]
+fn sessions_seen_live_are_trusted_from_memory_while_the_database_is_away() {
+    let Some(db) = TestDatabase::create("auth_outage") else {
+        return;
+    };
+    let (a, b) = (node(&db), node(&db));
+    let u = a
+        .add_user(user("dispatch.a", "benar-sekali", Role::Dispatcher), T0)
+        .unwrap();
+    let seen = a.login("dispatch.a", "benar-sekali", "ip1", T0).unwrap();
+    let unseen = a.login("dispatch.a", "benar-sekali", "ip1", T0).unwrap();
+    assert_eq!(b.authenticate(&seen.token, T0 + 1).unwrap(), u.principal());
+
+    let admin = satria_store::pg::testing::admin_url();
+    let mut c = satria_store::pg::connect(&admin).unwrap();
+    let allow = |c: &mut postgres::Client, yes: bool| {
+        c.batch_execute(&format!(
+            "ALTER DATABASE \"{}\" ALLOW_CONNECTIONS {yes}",
+            db.name()
+        ))
+        .unwrap();
+    };
+    allow(&mut c, false);
+    c.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+        &[&db.name()],
+    )
+    .unwrap();
+    assert_eq!(b.authenticate(&seen.token, T0 + 2).unwrap(), u.principal());
+    assert!(matches!(
+        b.authenticate(&unseen.token, T0 + 2),
+        Err(AuthError::Storage(_))
+    ));
+    // Not past its expiry, database or not.
+    assert!(matches!(
+        b.authenticate(&seen.token, seen.expires_at_ms),
+        Err(AuthError::Storage(_))
+    ));
+    allow(&mut c, true);
+    // The database answers again: a logout (on another node) is seen at once.
+    assert!(a.logout(&seen.token).unwrap());
+    assert_eq!(
+        b.authenticate(&seen.token, T0 + 3),
+        Err(AuthError::Unauthenticated)
+    );
+    allow(&mut c, false);
+    c.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+        &[&db.name()],
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            b.authenticate(&seen.token, T0 + 4),
+            Err(AuthError::Storage(_))
+        ),
+        "a session seen ended is no longer trusted"
+    );
+    allow(&mut c, true);
+}

@@ -71,20 +71,6 @@ impl Stop {
         }
     }
 
-    /// The session could not be checked (the auth database failed): nothing
-    /// is applied; the client reconnects later.
-    pub fn auth_unavailable() -> Stop {
-        Stop::Close {
-            code: CLOSE_TRY_AGAIN_LATER,
-            reason: "auth_unavailable",
-            goodbye: Some(goodbye(
-                "auth_unavailable",
-                "the session could not be checked; nothing was applied; reconnect shortly",
-                "Sesi tidak dapat diperiksa; tidak ada yang diterapkan. Sambungkan ulang sebentar lagi.",
-            )),
-        }
-    }
-
     pub fn lagging(limit: Duration) -> Stop {
         Stop::Close {
             code: CLOSE_LAGGING,

@@ -209,8 +209,15 @@ async fn answer(
     // Anything but a position is applied only for a session the store itself
     // still holds live: a revocation by another process is not waited for.
     if let Some(conn) = conn {
-        if !position {
-            conn.session.recheck(state, who.user_id).await?;
+        if !position && !conn.session.recheck(state, who.user_id).await? {
+            // The accounts cannot be read (nor the journal written, most
+            // likely): the command is refused, the socket stays.
+            return Ok(refuse(
+                Some(&client_id),
+                HttpError::unavailable(
+                    "the session could not be checked (the accounts' database does not answer); nothing was applied, send it again with the same client_id",
+                ),
+            ));
         }
         // A follower's socket: the leader decides (and remembers the answer
         // by client id, so a retry through any node is answered the same).

@@ -23,8 +23,10 @@ impl SessionWatch<'_> {
     }
 
     /// Asks the store itself (authoritative, and sees another process's
-    /// revocation before the watcher does).
-    pub(super) async fn recheck(&self, state: &Arc<AppState>, user_id: i64) -> Result<(), Stop> {
+    /// revocation before the watcher does): `Ok(true)` when it holds the
+    /// session live, `Ok(false)` when it cannot be read now (a database
+    /// outage: nothing can be revoked either; the caller decides).
+    pub(super) async fn recheck(&self, state: &Arc<AppState>, user_id: i64) -> Result<bool, Stop> {
         if let Some(why) = self.ended() {
             return Err(Stop::session(why));
         }
@@ -39,10 +41,9 @@ impl SessionWatch<'_> {
                     state.sessions.end(id, why);
                     Err(Stop::session(why))
                 }
-                None => Ok(()),
+                None => Ok(true),
             },
-            // The store cannot say: apply nothing, the client may retry.
-            _ => Err(Stop::auth_unavailable()),
+            _ => Ok(false),
         }
     }
 }

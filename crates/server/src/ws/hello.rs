@@ -45,9 +45,12 @@ pub(super) async fn accept<'a>(
     let live = tokio::task::spawn_blocking(move || auth.session(&bearer, now_ms()))
         .await
         .map_err(|_| Stop::Gone)?;
-    let Ok(live) = live else {
-        let _ = send(tx, &error_frame(None, &HttpError::unauthenticated())).await;
-        return Err(Stop::Gone);
+    let live = match live {
+        Ok(live) => live,
+        Err(e) => {
+            let _ = send(tx, &error_frame(None, &satria_http::session_refused(&e))).await;
+            return Err(Stop::Gone);
+        }
     };
     // No personal data goes out while its delivery cannot be recorded.
     if !state.audit.is_healthy() {
@@ -65,7 +68,8 @@ pub(super) async fn accept<'a>(
         who,
         token,
     };
-    // A session ended between the check and the registration is caught here.
+    // A session ended between the check and the registration is caught here
+    // (a store that cannot be read now cannot have ended it either).
     conn.session.recheck(state, conn.who.user_id).await?;
     Ok((conn, last_seq))
 }
