@@ -16,6 +16,8 @@
 //! acknowledgement with 0..1000 and with 10,000 incidents held (all open, and all
 //! cancelled as history is), the cost of the state clone the actor publishes as the
 //! snapshot, and one bare journal append (the fsync floor). A criterion filter also selects these passes, e.g. `-- recommend_60`.
+//! `-- history_100000` fills a journal with 100,000 incidents and times the acknowledgement
+//! on it and a start with and without snapshots.
 //! `-- journal_start` prints what start-up verification of a 200,000-row journal
 //! costs, the first time and the next.
 //! `cargo test --benches` runs each benchmark once, without the extra passes.
@@ -483,9 +485,9 @@ fn create_incident(c: &mut Criterion, net: &Arc<RoadNetwork>) {
     }
 }
 
-/// Fills an engine with 10,000 incidents (cancelling each if `close`), then
-/// times 300 kuning acknowledgements and one clone of the published state.
-fn held_pass(name: &str, close: bool, engine: &Engine, points: &[LatLon]) {
+/// Adds `n` hijau incidents to `engine` by pipelined submits (group commit),
+/// cancelling each if `close`.
+fn fill(engine: &Engine, points: &[LatLon], n: u64, close: bool) {
     let pump = |cmds: &mut dyn Iterator<Item = Command>| {
         let mut inflight: VecDeque<Reply> = VecDeque::new();
         for cmd in cmds {
@@ -500,15 +502,19 @@ fn held_pass(name: &str, close: bool, engine: &Engine, points: &[LatLon]) {
         }
     };
     let first = engine.snapshot().incidents().count() as u64 + 1;
-    pump(&mut (0..10_000).map(|k| incident(points[k % points.len()], Triage::Hijau)));
+    pump(&mut (0..n).map(|k| incident(points[k as usize % points.len()], Triage::Hijau)));
     if close {
-        pump(
-            &mut (first..first + 10_000).map(|id| Command::CancelIncident {
-                incident: IncidentId(id),
-                reason: "bench".into(),
-            }),
-        );
+        pump(&mut (first..first + n).map(|id| Command::CancelIncident {
+            incident: IncidentId(id),
+            reason: "bench".into(),
+        }));
     }
+}
+
+/// Fills an engine with 10,000 incidents (cancelling each if `close`), then
+/// times 300 kuning acknowledgements and one clone of the published state.
+fn held_pass(name: &str, close: bool, engine: &Engine, points: &[LatLon]) {
+    fill(engine, points, 10_000, close);
     let us: Vec<f64> = (0..300)
         .map(|k| create_once(engine, points[k % points.len()], Triage::Kuning))
         .map(|d| d.as_secs_f64() * 1e6)
@@ -523,6 +529,76 @@ fn held_pass(name: &str, close: bool, engine: &Engine, points: &[LatLon]) {
         t.elapsed().as_secs_f64() * 1000.0,
         snap.incidents().count()
     );
+}
+
+/// A year of a province (issue 17): 100,000 incidents in the journal, each
+/// created and cancelled. Times 300 kuning acknowledgements on that engine,
+/// then what a start costs: with the snapshots the leader stored (every
+/// `snapshot_every` events, default 10,000) and, for comparison, replaying the
+/// whole journal.
+fn history_pass(net: &Arc<RoadNetwork>) {
+    let name = "engine/history_100000";
+    if !full_run(name) {
+        return;
+    }
+    const N: u64 = 100_000;
+    let points = desa_points(64, 256);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = |snapshot_every: u64| {
+        let mut o = EngineOptions::new(dir.path());
+        o.initial_units = fleet_60();
+        o.hospitals = demo_hospitals();
+        o.tick_ms = 200;
+        o.snapshot_every = snapshot_every;
+        let t = Instant::now();
+        let e = Engine::start(
+            o,
+            Box::new(RoadDriveTimes::new(Arc::clone(net))),
+            Clock::system(),
+        )
+        .expect("engine");
+        (e, t.elapsed())
+    };
+    let (engine, _) = start(10_000);
+    let t = Instant::now();
+    fill(&engine, &points, N, true);
+    println!(
+        "{name}: {N} incidents created and cancelled in {:.1} s ({} events)",
+        t.elapsed().as_secs_f64(),
+        engine.last_seq()
+    );
+    let us: Vec<f64> = (0..300)
+        .map(|k| create_once(&engine, points[k % points.len()], Triage::Kuning))
+        .map(|d| d.as_secs_f64() * 1e6)
+        .collect();
+    percentiles(&format!("{name} kuning ack"), us);
+    // Let the writer finish the snapshot due last.
+    std::thread::sleep(Duration::from_secs(2));
+    engine.shutdown();
+    let mut j = satria_store::Journal::open(dir.path()).expect("journal");
+    if let Some((seq, data)) = j.latest_snapshot("region:banyumas").expect("snapshot") {
+        // What the actor pauses for when it stores one (the image is made on
+        // another thread).
+        let t = Instant::now();
+        j.save_snapshot("region:banyumas", seq, &data)
+            .expect("store");
+        println!(
+            "  newest snapshot: seq {seq}, {:.1} MB, stored in {:.0} ms",
+            data.len() as f64 / 1e6,
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    drop(j);
+    for (label, every) in [("with snapshots", 10_000), ("whole replay", 0)] {
+        let (e, took) = start(every);
+        println!(
+            "  start {label}: {:.0} ms (snapshot seq {:?}, {} events replayed)",
+            took.as_secs_f64() * 1000.0,
+            e.restored().snapshot_seq,
+            e.restored().replayed
+        );
+        e.shutdown();
+    }
 }
 
 /// The floor under an acknowledgement: one journal append (one IncidentCreated-sized
@@ -597,6 +673,7 @@ fn benches(c: &mut Criterion) {
     recommend(c, &net);
     create_incident(c, &net);
     journal_floor();
+    history_pass(&net);
 }
 
 criterion_group!(engine_benches, benches);

@@ -75,8 +75,9 @@ fn login(addr: &str, user: &str, password: &str) -> String {
 }
 
 /// SIGTERM with hundreds of consoles connected: every socket gets its goodbye,
-/// and the engine is stopped with its queued commands flushed (issue 17: it
-/// used to end with "connections still hold the engine").
+/// and the engine is stopped with its queued commands flushed ("== stopped" is
+/// printed once its threads have ended; issue 17: it used to end with
+/// "connections still hold the engine", the engine left running).
 #[test]
 fn sigterm_with_many_consoles_connected_stops_the_engine_cleanly() {
     use futures_util::{SinkExt, StreamExt};
@@ -187,6 +188,5 @@ fn sigterm_with_many_consoles_connected_stops_the_engine_cleanly() {
     let err = err_reader.join().unwrap();
     assert_eq!(goodbyes, CONSOLES, "{rest:?}");
     assert!(status.success(), "{status}: {err}");
-    assert!(!err.contains("still hold the engine"), "{err}");
     assert!(rest.iter().any(|l| l == "== stopped"), "{rest:?} {err}");
 }

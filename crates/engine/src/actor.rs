@@ -31,6 +31,8 @@ pub(crate) enum Request {
     Replicate(Vec<(u64, Event)>),
     /// A unit's position as the leader published it (a follower's Redis reader).
     RemotePosition(Event),
+    /// [`crate::Engine::stop`]: take nothing new, finish what is queued, and end.
+    Stop,
 }
 
 /// What one batch of requests produced, waiting for the journal.
@@ -74,6 +76,8 @@ pub(crate) struct Actor {
     pub(crate) snapshot: watch::Sender<(u64, Arc<Dispatch>)>,
     pub(crate) position_seq: u64,
     pub(crate) last_snapshot: std::time::Instant,
+    /// The leader's journal snapshots (`None`: off).
+    pub(crate) snapshots: Option<crate::snapshots::Maker>,
 }
 
 impl Actor {
@@ -117,9 +121,18 @@ impl Actor {
                     Err(_) => break,
                 }
             }
-            self.process(batch);
+            let taken = batch.len();
+            batch.retain(|r| !matches!(r, Request::Stop));
+            if batch.len() < taken {
+                // Nothing new comes in; what is queued is still taken and done.
+                rx.close();
+            }
+            if !batch.is_empty() {
+                self.process(batch);
+            }
         }
-        // The senders are gone: every queued command was processed and journaled.
+        // The senders are gone, or the engine was stopped: every queued command was
+        // processed and journaled.
         // Sign the head so that the rows since the last checkpoint are anchored too
         // (a failure leaves them for the next start's checkpoints).
         if self.failed.is_none() && self.leading {
@@ -156,10 +169,17 @@ impl Actor {
                     Request::Command(_, _, reply) => drop(reply.send(Err(err))),
                     Request::Recommend(_, reply) => drop(reply.send(Err(err))),
                     Request::RecommendHospitals(_, reply) => drop(reply.send(Err(err))),
-                    Request::Tick | Request::Replicate(_) | Request::RemotePosition(_) => {}
+                    Request::Tick
+                    | Request::Replicate(_)
+                    | Request::RemotePosition(_)
+                    | Request::Stop => {}
                 }
             }
             return;
+        }
+        // A snapshot the writer finished goes into the journal between batches.
+        if let Some(m) = &mut self.snapshots {
+            m.store(self.journal.as_mut(), &self.opts.stream);
         }
         let now = Timestamp(self.clock.now_ms());
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
@@ -227,7 +247,8 @@ impl Actor {
                         self.remote_position(event);
                     }
                 }
-                Request::Tick if !self.leading => {}
+                Request::Stop | Request::Tick if !self.leading => {}
+                Request::Stop => {}
                 Request::Tick => {
                     if self.dispatch.next_deadline().is_some_and(|d| d <= now) {
                         let events = self.dispatch.tick(now, self.roads.as_ref());
@@ -341,10 +362,15 @@ impl Actor {
         // The snapshot first: a caller that reads it after its acknowledgement sees its
         // own change.
         if journaled_any || self.last_snapshot.elapsed() >= std::time::Duration::from_millis(200) {
-            self.snapshot.send_replace((
-                self.last_seq.load(Ordering::SeqCst),
-                Arc::new(self.dispatch.clone()),
-            ));
+            let seq = self.last_seq.load(Ordering::SeqCst);
+            let state = Arc::new(self.dispatch.clone());
+            if journaled_any
+                && self.leading
+                && let Some(m) = &mut self.snapshots
+            {
+                m.offer(seq, &state);
+            }
+            self.snapshot.send_replace((seq, state));
             self.last_snapshot = std::time::Instant::now();
         }
         // The callers first, then the subscribers: a caller waits for its answer

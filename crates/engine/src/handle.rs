@@ -3,7 +3,7 @@
 //! the subscriptions and the snapshot.
 
 use crate::actor::{Actor, Reply, Request};
-use crate::journal::{Readers, replay};
+use crate::journal::{Readers, replay_counted};
 use crate::{Clock, EngineError, EngineOptions, NodeRole, Published, ticker};
 use satria_dispatch::{
     Command, Dispatch, DriveTimes, HospitalRecommendation, IncidentId, Timestamp, Unit,
@@ -23,7 +23,8 @@ pub struct Engine {
     events_first: broadcast::Sender<Arc<Published>>,
     positions: broadcast::Sender<Arc<Published>>,
     snapshot: watch::Receiver<(u64, Arc<Dispatch>)>,
-    stop: std::sync::mpsc::Sender<()>,
+    /// Dropped to wake the ticker and end it.
+    stop: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
     threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
     start_report: StartReport,
     role: watch::Receiver<NodeRole>,
@@ -35,6 +36,8 @@ pub struct Engine {
     /// A cluster's node (journal in PostgreSQL) rather than a single one.
     clustered: bool,
     stats: Arc<crate::ClusterStats>,
+    /// What the state was rebuilt from at the start.
+    restored: crate::Restored,
 }
 
 impl std::fmt::Debug for Engine {
@@ -127,7 +130,12 @@ impl Engine {
             role.nodes = crate::lead::announce(journal.as_mut(), &opts.stream, c)
                 .map_err(|e| EngineError::Open(e.to_string()))?;
         }
-        let (dispatch, seq) = replay(journal.as_ref(), &opts, u64::MAX)?;
+        let (dispatch, seq, restored) = replay_counted(journal.as_ref(), &opts, u64::MAX)?;
+        tracing::info!(
+            snapshot_seq = restored.snapshot_seq,
+            replayed = restored.replayed,
+            "state rebuilt from the journal"
+        );
         let (tx, rx) = mpsc::channel(opts.inbox.max(1));
         let (events, _) = broadcast::channel(65_536);
         let (events_first, _) = broadcast::channel(65_536);
@@ -158,6 +166,8 @@ impl Engine {
             snapshot: snap_tx,
             position_seq: 0,
             last_snapshot: std::time::Instant::now(),
+            snapshots: crate::snapshots::Maker::spawn(&opts, restored.snapshot_seq.unwrap_or(0))
+                .map_err(|e| EngineError::Threads(e.to_string()))?,
         };
         let redis_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let redis = opts.cluster.as_ref().and_then(|c| c.redis.clone());
@@ -207,7 +217,7 @@ impl Engine {
             events_first,
             positions,
             snapshot,
-            stop,
+            stop: std::sync::Mutex::new(Some(stop)),
             threads: std::sync::Mutex::new(vec![a, t]),
             start_report,
             role: role_rx,
@@ -216,7 +226,14 @@ impl Engine {
             redis: redis_health,
             clustered: opts.cluster.is_some(),
             stats,
+            restored,
         })
+    }
+
+    /// What this engine's state was rebuilt from at its start: the snapshot's
+    /// seq, if one was used, and the events replayed after it.
+    pub fn restored(&self) -> crate::Restored {
+        self.restored
     }
 
     /// The lease and replication counters (all zero on a single node).
@@ -454,17 +471,29 @@ impl Engine {
 
     /// Stops accepting work, lets the actor finish what is queued, and joins it.
     pub fn shutdown(self) {
-        let Engine {
-            tx,
-            threads,
-            stop,
-            redis_stop,
-            ..
-        } = self;
-        redis_stop.store(true, Ordering::SeqCst);
-        drop(stop);
-        drop(tx);
-        let threads = threads.into_inner().unwrap_or_default();
+        self.stop();
+    }
+
+    /// [`Engine::shutdown`] through a shared handle: whoever else still holds
+    /// the engine (a connection not yet gone at the end of a server's grace
+    /// period) gets [`EngineError::Stopped`] from then on, while what was
+    /// queued is journaled, the head signed and the lease released. Blocks
+    /// until the engine's threads end.
+    pub fn stop(&self) {
+        self.redis_stop.store(true, Ordering::SeqCst);
+        drop(self.stop.lock().ok().and_then(|mut s| s.take()));
+        // Behind what is queued (never blocking inside a runtime); the actor
+        // may be gone already (a second stop): then nothing waits.
+        let mut req = Request::Stop;
+        while let Err(mpsc::error::TrySendError::Full(r)) = self.tx.try_send(req) {
+            req = r;
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let threads = self
+            .threads
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
         for t in threads {
             let _ = t.join();
         }

@@ -5,6 +5,7 @@
 //! connections that replay missed events to consoles.
 
 use crate::options::{EngineError, EngineOptions};
+use crate::snapshots::Restored;
 use satria_dispatch::{Dispatch, Event, Timestamp};
 use satria_store::{
     Entry, EventStore, IntegrityStatus, Journal, JournalReader, NewEntry, PgJournal, StartOptions,
@@ -89,14 +90,31 @@ pub(crate) fn reopen(opts: &EngineOptions) -> Result<Box<dyn EventStore>, Engine
 }
 
 /// The region's state rebuilt from the journaled events of its stream up to
-/// and including seq `upto` (`u64::MAX`: all), with the last seq applied.
+/// and including seq `upto` (`u64::MAX`: all), with the last seq applied:
+/// from the newest usable snapshot at or before `upto`, then the events after it.
 pub(crate) fn replay(
     journal: &dyn EventStore,
     opts: &EngineOptions,
     upto: u64,
 ) -> Result<(Dispatch, u64), EngineError> {
-    let mut d = Dispatch::new(opts.config.clone(), Vec::new(), opts.hospitals.clone());
-    let mut after = 0;
+    replay_counted(journal, opts, upto).map(|(d, seq, _)| (d, seq))
+}
+
+/// [`replay`], and what the state came from.
+pub(crate) fn replay_counted(
+    journal: &dyn EventStore,
+    opts: &EngineOptions,
+    upto: u64,
+) -> Result<(Dispatch, u64, Restored), EngineError> {
+    let (mut d, mut after, snapshot_seq) = match crate::snapshots::newest(journal, opts, upto) {
+        Some((d, seq)) => (d, seq, Some(seq)),
+        None => (
+            Dispatch::new(opts.config.clone(), Vec::new(), opts.hospitals.clone()),
+            0,
+            None,
+        ),
+    };
+    let mut replayed = 0;
     while after < upto {
         let rows = journal
             .entries_since(&opts.stream, after, PAGE)
@@ -107,12 +125,20 @@ pub(crate) fn replay(
         for e in rows.iter().take_while(|e| e.seq <= upto) {
             d.apply(&event(e)?);
             after = e.seq;
+            replayed += 1;
         }
         if rows.last().is_some_and(|l| l.seq > upto) {
             break;
         }
     }
-    Ok((d, after))
+    Ok((
+        d,
+        after,
+        Restored {
+            snapshot_seq,
+            replayed,
+        },
+    ))
 }
 
 /// The event a journal entry holds.

@@ -35,6 +35,7 @@ mod lead;
 mod options;
 mod published;
 mod roads_adapter;
+mod snapshots;
 mod stats;
 mod ticker;
 
@@ -44,6 +45,7 @@ pub use handle::{Engine, register_command};
 pub use options::{ClusterNode, ClusterOptions, EngineError, EngineOptions, NodeRole};
 pub use published::Published;
 pub use roads_adapter::RoadDriveTimes;
+pub use snapshots::Restored;
 pub use stats::ClusterStats;
 
 /// Where time comes from: the system clock in service, a hand-held one in

@@ -77,6 +77,10 @@ pub struct EngineOptions {
     pub initial_units: Vec<Unit>,
     /// How often the actor checks acknowledgement deadlines.
     pub tick_ms: u64,
+    /// The leader stores a snapshot of the state every this many journaled
+    /// events (default 10,000), so a start replays at most about as many; 0:
+    /// never (and a start replays the whole journal).
+    pub snapshot_every: u64,
     /// How often the hospital gets a fresh pre-arrival ETA while the patient is carried
     /// to it (default 60 s).
     pub pre_arrival_every_s: u32,
@@ -166,6 +170,7 @@ impl EngineOptions {
             hospitals: Vec::new(),
             initial_units: Vec::new(),
             tick_ms: 500,
+            snapshot_every: 10_000,
             pre_arrival_every_s: 60,
             accept_broken_row: None,
             operator: "operator".into(),

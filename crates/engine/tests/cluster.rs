@@ -521,3 +521,56 @@ fn the_leader_signs_the_shared_chain_head_into_checkpoints() {
     let wrong = satria_store::PgJournal::verify_url(&db.url, Some(&other), &[]).unwrap();
     assert!(!wrong.is_ok(), "a checkpoint under another key is refused");
 }
+
+#[test]
+fn a_node_starts_from_the_leaders_newest_snapshot_in_the_shared_journal() {
+    let Some(db) = TestDatabase::create("cluster_snapshot") else {
+        return;
+    };
+    let clock = Clock::manual(T0);
+    let opts = |node: &str| {
+        let mut o = options(&db.url, node, 3000, 1000);
+        o.snapshot_every = 30;
+        o
+    };
+    let a = start(opts("node-a"), &clock);
+    for k in 1..=12u64 {
+        clock.advance_ms(1000);
+        a.submit_blocking(merah()).unwrap();
+        a.submit_blocking(Command::CancelIncident {
+            incident: IncidentId(k),
+            reason: "uji".into(),
+        })
+        .unwrap();
+    }
+    let stored = |db: &TestDatabase| -> Option<i64> {
+        db.client()
+            .query_opt(
+                "SELECT max(seq) FROM snapshots WHERE stream = 'region:banyumas'",
+                &[],
+            )
+            .unwrap()
+            .and_then(|r| r.get(0))
+    };
+    tick_until(&a, "a snapshot stored by the leader", |_| {
+        stored(&db).is_some_and(|s| s >= 30)
+    });
+    let snap_seq = stored(&db).unwrap() as u64;
+    let last = a.last_seq();
+    // A node joining now starts from the snapshot and tails the rest.
+    let b = start(opts("node-b"), &clock);
+    assert!(!b.role().leader);
+    assert_eq!(
+        b.restored(),
+        Restored {
+            snapshot_seq: Some(snap_seq),
+            replayed: last - snap_seq,
+        }
+    );
+    assert!(
+        *b.snapshot() == *a.snapshot(),
+        "the follower's state differs"
+    );
+    b.shutdown();
+    a.shutdown();
+}

@@ -604,3 +604,148 @@ fn a_command_sent_again_with_its_client_id_is_applied_once_even_after_a_restart(
     assert_eq!(journal.last_seq("answers:region:banyumas"), 2);
     assert!(journal.verify().unwrap().is_ok());
 }
+
+/// The newest snapshot in the journal at `dir`, once the leader stored one at
+/// or after `min_seq` (it is written between batches: ticks carry it).
+fn stored_snapshot(engine: &Engine, dir: &std::path::Path, min_seq: u64) -> u64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        engine.tick();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let j = satria_store::Journal::open(dir).unwrap();
+        if let Some((seq, _)) = j.latest_snapshot("region:banyumas").unwrap()
+            && seq >= min_seq
+        {
+            return seq;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no snapshot at or after seq {min_seq}"
+        );
+    }
+}
+
+#[test]
+fn a_start_reads_the_newest_snapshot_and_replays_only_the_events_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(1_790_000_000_000);
+    let start = |o: EngineOptions| {
+        Engine::start(o, Box::new(StraightLine::default()), clock.clone()).unwrap()
+    };
+    let opts = || {
+        let mut o = options(dir.path());
+        o.snapshot_every = 40;
+        o
+    };
+    let engine = start(opts());
+    // A fresh journal replays nothing: the 21 units are registered after it.
+    assert_eq!(engine.restored(), Restored::default());
+    for k in 1..=30u64 {
+        clock.advance_ms(1000);
+        engine.submit_blocking(merah()).unwrap();
+        if k % 3 == 0 {
+            engine
+                .submit_blocking(Command::CancelIncident {
+                    incident: IncidentId(k),
+                    reason: "uji".into(),
+                })
+                .unwrap();
+        }
+    }
+    let snap_seq = stored_snapshot(&engine, dir.path(), 40);
+    let before = engine.snapshot();
+    let last = engine.last_seq();
+    assert!(
+        last > snap_seq,
+        "events after the snapshot: {last} > {snap_seq}"
+    );
+    engine.shutdown();
+
+    // The restart reads the snapshot and replays the tail only.
+    let engine = start(opts());
+    assert_eq!(
+        engine.restored(),
+        Restored {
+            snapshot_seq: Some(snap_seq),
+            replayed: last - snap_seq,
+        }
+    );
+    assert!(
+        *engine.snapshot() == *before,
+        "the state differs from before the restart"
+    );
+    engine.shutdown();
+
+    // The same state as a replay of the whole journal.
+    let mut whole = opts();
+    whole.snapshot_every = 0;
+    let engine = start(whole);
+    assert_eq!(engine.restored().snapshot_seq, None);
+    assert_eq!(engine.restored().replayed, last);
+    assert!(*engine.snapshot() == *before, "the whole replay differs");
+    engine.shutdown();
+
+    // Another hospital list: a replay starts from it, so the snapshot cannot stand for it.
+    let mut fewer = opts();
+    fewer.hospitals.pop();
+    let engine = start(fewer);
+    assert_eq!(engine.restored().snapshot_seq, None);
+    assert_eq!(engine.restored().replayed, last);
+    engine.shutdown();
+
+    // A damaged snapshot (its base line right, its image cut short) is passed
+    // over for the whole journal, and nothing is lost.
+    let mut j = satria_store::Journal::open(dir.path()).unwrap();
+    let (_, bytes) = j.latest_snapshot("region:banyumas").unwrap().unwrap();
+    j.save_snapshot("region:banyumas", last, &bytes[..bytes.len() - 40])
+        .unwrap();
+    drop(j);
+    let engine = start(opts());
+    assert_eq!(engine.restored().snapshot_seq, None);
+    assert!(
+        *engine.snapshot() == *before,
+        "the replay after a damaged snapshot differs"
+    );
+    let out = engine.submit_blocking(merah()).unwrap();
+    assert_eq!(out[0].seq, last + 1);
+    engine.shutdown();
+}
+
+#[test]
+fn stop_through_a_shared_handle_journals_what_was_queued_and_refuses_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(1_790_000_000_000);
+    let engine = std::sync::Arc::new(
+        Engine::start(
+            options(dir.path()),
+            Box::new(StraightLine::default()),
+            clock.clone(),
+        )
+        .unwrap(),
+    );
+    // Another holder, as a connection still open at the end of a server's grace period.
+    let other = std::sync::Arc::clone(&engine);
+    let queued: Vec<_> = (0..20)
+        .map(|_| engine.try_submit(merah()).unwrap())
+        .collect();
+    engine.stop();
+    let mut journaled = 0;
+    for rx in queued {
+        if rx.blocking_recv().unwrap().is_ok() {
+            journaled += 1;
+        }
+    }
+    assert_eq!(journaled, 20, "what was queued before the stop is done");
+    assert_eq!(other.submit_blocking(merah()), Err(EngineError::Stopped));
+    // A second stop finds nothing to wait for.
+    other.stop();
+    drop((engine, other));
+    let engine = Engine::start(
+        options(dir.path()),
+        Box::new(StraightLine::default()),
+        clock,
+    )
+    .unwrap();
+    assert_eq!(engine.snapshot().incidents().count(), 20);
+    engine.shutdown();
+}

@@ -82,6 +82,8 @@ pub struct EngineSection {
     pub inbox: Option<usize>,
     pub tick_ms: Option<u64>,
     pub pre_arrival_every_s: Option<u32>,
+    /// A snapshot of the state every this many journaled events (0: never).
+    pub snapshot_every: Option<u64>,
 }
 
 /// The journal's integrity (flags `--accept-broken-chain`, `--audit-key`,
@@ -179,6 +181,13 @@ impl ConfigFile {
         {
             return bad("engine.tick_ms must be between 10 and 10000");
         }
+        if self
+            .engine
+            .snapshot_every
+            .is_some_and(|n| n != 0 && !(100..=10_000_000).contains(&n))
+        {
+            return bad("engine.snapshot_every must be 0 (never) or between 100 and 10000000");
+        }
         let j = &self.journal;
         if j.checkpoint_every_rows
             .is_some_and(|n| !(1..=1_000_000).contains(&n))
@@ -264,6 +273,9 @@ impl ConfigFile {
         if let Some(v) = self.engine.tick_ms {
             o.tick_ms = v;
         }
+        if let Some(v) = self.engine.snapshot_every {
+            o.snapshot_every = v;
+        }
         if let Some(v) = self.engine.pre_arrival_every_s {
             o.pre_arrival_every_s = v;
         }
@@ -341,6 +353,7 @@ mod tests {
             ("[auth]\nsession_ttl_h = -1", "auth.session_ttl_h"),
             ("[dispatch]\nack_timeout_s = \"soon\"", "ack_timeout_s"),
             ("[engine]\ntick_ms = 1", "engine.tick_ms"),
+            ("[engine]\nsnapshot_every = 5", "engine.snapshot_every"),
             (
                 "[journal]\ncheckpoint_every_rows = 0",
                 "journal.checkpoint_every_rows",

@@ -365,15 +365,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })?;
     println!("== stopping: finishing queued commands and flushing the journal");
     // Every socket has said goodbye (serve waits for them); ending the runtime
-    // drops the finished tasks that still held the shared state, and with it
-    // the engine, so the engine is stopped here with its queue flushed.
+    // drops the finished tasks that still held the shared state.
     rt.shutdown_timeout(std::time::Duration::from_secs(5));
-    match Arc::try_unwrap(engine) {
-        Ok(e) => e.shutdown(),
-        Err(_) => {
-            eprintln!("warning: connections still hold the engine; the journal is durable anyway")
-        }
-    }
+    // Through the shared handle: a task the runtime had not ended yet (with
+    // thousands of consoles some still hold the engine) gets `Stopped`, and
+    // the queue is flushed, the head signed and the lease released anyway.
+    engine.stop();
     println!("== stopped");
     Ok(())
 }

@@ -30,6 +30,7 @@
 mod assignment;
 mod fleet;
 mod hospitals;
+mod image;
 mod incidents;
 mod invariants;
 mod referrals;

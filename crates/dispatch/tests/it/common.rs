@@ -297,6 +297,16 @@ impl Run {
             "replay of {} events differs",
             self.journal.len()
         );
+        // A snapshot's image reads back as the same state (live positions aside:
+        // they are not journaled, so neither replay nor image keeps them).
+        let image = self.d.image_json();
+        let back = Dispatch::from_image_json(self.d.config().clone(), &image)
+            .unwrap_or_else(|e| panic!("image refused: {e}"));
+        assert!(back.image_json() == image, "the image does not read back");
+        assert!(back.units().all(|u| u.last_fix.is_none()));
+        if self.d.units().all(|u| u.last_fix.is_none()) {
+            assert!(back == self.d, "the state read from its image differs");
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod common;
 
+mod image;
 mod property;
 mod scenarios_assignment;
 mod scenarios_duplicates;
