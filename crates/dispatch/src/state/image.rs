@@ -19,7 +19,6 @@ use crate::transport::Booking;
 use imbl::OrdMap;
 use rstar::RTree;
 use serde::{Deserialize, Serialize, Serializer};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The image as written: borrowed from the state, so writing one copies no incident.
@@ -91,20 +90,10 @@ impl Dispatch {
     pub fn from_image_json(config: Config, bytes: &[u8]) -> Result<Dispatch, String> {
         let image: ImageIn =
             serde_json::from_slice(bytes).map_err(|e| format!("the image does not parse: {e}"))?;
-        let mut d = Dispatch {
-            config,
-            units: Vec::new(),
-            unit_index: HashMap::new(),
-            positions: RTree::new(),
-            incidents: OrdMap::new(),
-            open_incidents: RTree::new(),
-            next_incident: image.next_incident,
-            hospitals: Default::default(),
-            referrals: OrdMap::new(),
-            next_referral: image.next_referral,
-            bookings: OrdMap::new(),
-            next_booking: image.next_booking,
-        };
+        let mut d = Dispatch::new(config, Vec::new(), Vec::new());
+        d.next_incident = image.next_incident;
+        d.next_referral = image.next_referral;
+        d.next_booking = image.next_booking;
         for mut u in image.units {
             if d.unit_index.contains_key(&u.id) {
                 return Err(format!("unit {} appears twice", u.id));
