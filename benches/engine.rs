@@ -17,7 +17,8 @@
 //! cancelled as history is), the cost of the state clone the actor publishes as the
 //! snapshot, and one bare journal append (the fsync floor). A criterion filter also selects these passes, e.g. `-- recommend_60`.
 //! `-- history_100000` fills a journal with 100,000 incidents and times the acknowledgement
-//! on it and a start with and without snapshots.
+//! on it and a start with and without snapshots; `-- history_100000_archived` the same with
+//! the incidents archived out of the live state as they end.
 //! `-- journal_start` prints what start-up verification of a 200,000-row journal
 //! costs, the first time and the next.
 //! `cargo test --benches` runs each benchmark once, without the extra passes.
@@ -535,9 +536,15 @@ fn held_pass(name: &str, close: bool, engine: &Engine, points: &[LatLon]) {
 /// created and cancelled. Times 300 kuning acknowledgements on that engine,
 /// then what a start costs: with the snapshots the leader stored (every
 /// `snapshot_every` events, default 10,000) and, for comparison, replaying the
-/// whole journal.
-fn history_pass(net: &Arc<RoadNetwork>) {
-    let name = "engine/history_100000";
+/// whole journal. `archived`: the incidents leave the live state a second after
+/// they end (a year's history, where the default keeps a day live), so the
+/// snapshots hold the index of archived ids instead of the incidents.
+fn history_pass(net: &Arc<RoadNetwork>, archived: bool) {
+    let name = if archived {
+        "engine/history_100000_archived"
+    } else {
+        "engine/history_100000"
+    };
     if !full_run(name) {
         return;
     }
@@ -550,6 +557,9 @@ fn history_pass(net: &Arc<RoadNetwork>) {
         o.hospitals = demo_hospitals();
         o.tick_ms = 200;
         o.snapshot_every = snapshot_every;
+        if archived {
+            o.config.archive_after_s = 1;
+        }
         let t = Instant::now();
         let e = Engine::start(
             o,
@@ -567,6 +577,18 @@ fn history_pass(net: &Arc<RoadNetwork>) {
         t.elapsed().as_secs_f64(),
         engine.last_seq()
     );
+    if archived {
+        // 200 leave per tick: wait for the last of them.
+        let t = Instant::now();
+        while (engine.snapshot().archived_count() as u64) < N {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        println!(
+            "  archived all {N} ({:.1} s after the fill), {} incidents live",
+            t.elapsed().as_secs_f64(),
+            engine.snapshot().incidents().count()
+        );
+    }
     let us: Vec<f64> = (0..300)
         .map(|k| create_once(&engine, points[k % points.len()], Triage::Kuning))
         .map(|d| d.as_secs_f64() * 1e6)
@@ -673,7 +695,8 @@ fn benches(c: &mut Criterion) {
     recommend(c, &net);
     create_incident(c, &net);
     journal_floor();
-    history_pass(&net);
+    history_pass(&net, false);
+    history_pass(&net, true);
 }
 
 criterion_group!(engine_benches, benches);

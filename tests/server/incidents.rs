@@ -384,3 +384,103 @@ async fn crews_messages_are_applied_once_and_bad_positions_are_refused() {
     assert!(m.contains("satria_http_request_duration_seconds_bucket{group=\"incidents\""));
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_incident_leaves_the_consoles_and_still_reads_whole_from_the_store() {
+    let s = Server::start_tuned(|o| o.config.archive_after_s = 1).await;
+    let d = s.login("dispatcher1").await;
+    let crew = s.login("crew1").await;
+    let (st, inc) = s
+        .call(
+            "post",
+            "/api/incidents",
+            Some(&d),
+            Some(incident_body(SCENE.0, SCENE.1, "hijau")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{inc}");
+    let id = inc["id"].as_u64().unwrap();
+    let (c, _) = Client::connect(&s, &d, s.last_seq()).await;
+    let mut c = c;
+    let (st, _) = s
+        .call(
+            "post",
+            &format!("/api/incidents/{id}/cancel"),
+            Some(&d),
+            Some(json!({"reason": "salah sambung"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, live) = s
+        .call("get", &format!("/api/incidents/{id}"), Some(&d), None)
+        .await;
+    let (_, live_timeline) = s
+        .call(
+            "get",
+            &format!("/api/incidents/{id}/timeline"),
+            Some(&d),
+            None,
+        )
+        .await;
+    // A second later the tick archives it, and the console is told.
+    let frames = c.until(|f| is_event(f, "incident_archived")).await;
+    let archived = frames.last().unwrap();
+    assert_eq!(archived["event"]["incident"], id, "{archived}");
+    let (_, list) = s
+        .call("get", "/api/incidents?status=all", Some(&d), None)
+        .await;
+    assert!(
+        list.as_array().unwrap().iter().all(|i| i["id"] != id),
+        "{list}"
+    );
+    // The same record and timeline, read from the archive stream.
+    let (st, body) = s
+        .call("get", &format!("/api/incidents/{id}"), Some(&d), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body, live);
+    let (st, timeline) = s
+        .call(
+            "get",
+            &format!("/api/incidents/{id}/timeline"),
+            Some(&d),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(timeline, live_timeline);
+    // A crew not sent to it learns nothing, as before; an unknown id is still 404.
+    let (st, _) = s
+        .call("get", &format!("/api/incidents/{id}"), Some(&crew), None)
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = s.call("get", "/api/incidents/999", Some(&d), None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // A command naming it finds nothing to change.
+    let (st, body) = s
+        .call(
+            "post",
+            &format!("/api/incidents/{id}/close"),
+            Some(&d),
+            Some(json!({"outcome": "x"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
+    let auth = std::sync::Arc::clone(&s.state.auth);
+    s.stop().await;
+    // Both reads of the archived record were recorded, like those of the live one.
+    let log = auth
+        .access_log(
+            &satria_auth::AccessFilter {
+                username: Some("dispatcher1".into()),
+                ..Default::default()
+            },
+            100,
+        )
+        .unwrap();
+    let reads = log
+        .iter()
+        .filter(|e| e.action == "read" && e.subject == format!("incident:{id}"))
+        .count();
+    assert_eq!(reads, 2, "{log:?}");
+}

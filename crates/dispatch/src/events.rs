@@ -193,6 +193,22 @@ pub enum Event {
         /// The outcome.
         outcome: String,
     },
+    /// A closed or cancelled incident left the live state, with the incidents
+    /// merged into it and their referrals: their record went to the region's
+    /// archive stream (`archive:` and the stream's name) in the same transaction,
+    /// as entry `archive`, where the API still reads it.
+    IncidentArchived {
+        /// The incident.
+        incident: IncidentId,
+        /// Server time.
+        at: Timestamp,
+        /// Its record's seq in the archive stream.
+        archive: u64,
+        /// The incidents merged into it (directly or not), archived with it.
+        merged: Vec<IncidentId>,
+        /// The referrals of all of them, archived with them.
+        referrals: Vec<ReferralId>,
+    },
     /// A hospital published its capacity.
     HospitalCapacityUpdated {
         /// The hospital.
@@ -327,6 +343,7 @@ impl Event {
             Event::IncidentMerged { .. } => "incident_merged",
             Event::IncidentCancelled { .. } => "incident_cancelled",
             Event::IncidentClosed { .. } => "incident_closed",
+            Event::IncidentArchived { .. } => "incident_archived",
             Event::HospitalCapacityUpdated { .. } => "hospital_capacity_updated",
             Event::ReferralSent { .. } => "referral_sent",
             Event::ReferralAccepted { .. } => "referral_accepted",

@@ -58,6 +58,6 @@ pub use referral::{
 };
 pub use rejection::Rejection;
 pub use roads::{DriveTimes, Eta, StraightLine};
-pub use state::{Config, Dispatch};
-pub use transport::{Booking, BookingId, BookingStatus};
+pub use state::{ArchivedIncident, Config, Dispatch};
+pub use transport::{Booking, BookingEnd, BookingId, BookingStatus};
 pub use validate::ServiceArea;

@@ -48,6 +48,22 @@ pub struct Booking {
     pub notes: String,
     pub booked_at: Timestamp,
     pub status: BookingStatus,
+    /// How its incident ended, kept when the incident is archived out of the
+    /// live state ([`crate::Event::IncidentArchived`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<BookingEnd>,
+}
+
+/// How a dispatched booking's incident ended, as the booking keeps it once the
+/// incident left the live state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BookingEnd {
+    /// The incident was cancelled or merged away rather than closed.
+    pub cancelled: bool,
+    /// The last unit that completed it.
+    pub unit: Option<crate::ids::UnitId>,
+    /// When it ended.
+    pub at: Timestamp,
 }
 
 /// Where a booking stands. Once dispatched, the incident's units tell the rest.

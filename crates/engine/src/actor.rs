@@ -14,6 +14,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+/// At most this many incidents leave the live state per tick: a first start on
+/// years of history archives them over a few minutes instead of in one batch.
+const ARCHIVE_PER_TICK: usize = 200;
+
+/// The archive stream of a region stream: `archive:region:banyumas`.
+pub fn archive_stream_of(stream: &str) -> String {
+    format!("archive:{stream}")
+}
+
 /// Where the actor sends one request's answer.
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
 
@@ -183,6 +192,10 @@ impl Actor {
         }
         let now = Timestamp(self.clock.now_ms());
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
+        // Records of incidents leaving the live state, journaled in the archive
+        // stream with the events that say so.
+        let mut archive_entries: Vec<NewEntry> = Vec::new();
+        let mut archive_numbers: Vec<u64> = Vec::new();
         // The lease and the tail first, so that the commands of this batch meet
         // the role they will be journaled under.
         if batch.iter().any(|r| matches!(r, Request::Tick)) {
@@ -259,6 +272,26 @@ impl Actor {
                         });
                     }
                     self.refresh_pre_arrival(now, &mut pending);
+                    let archived = self.dispatch.archive_due(now, ARCHIVE_PER_TICK);
+                    if !archived.is_empty() {
+                        let mut events = Vec::with_capacity(archived.len());
+                        for (e, record) in archived {
+                            if let Event::IncidentArchived { archive, .. } = &e {
+                                archive_numbers.push(*archive);
+                            }
+                            archive_entries.push(NewEntry {
+                                kind: "incident_record".to_string(),
+                                payload: serde_json::to_string(&record).expect("records serialise"),
+                                recorded_at_ms: now.0,
+                            });
+                            events.push(e);
+                        }
+                        pending.push(Pending {
+                            reply: None,
+                            events,
+                            tag: None,
+                        });
+                    }
                     // Rows waiting longer than the interval get their checkpoint. A
                     // failure here changes nothing; the next append meets the same disk.
                     let _ = self.journal.checkpoint_if_due(now.0);
@@ -288,24 +321,34 @@ impl Actor {
             .map(|(t, seqs)| crate::answers::Answers::entry(t, seqs, now.0))
             .collect();
         let answers_stream = crate::answers::stream_of(&self.opts.stream);
+        let archive_stream = archive_stream_of(&self.opts.stream);
         let mut seqs = Vec::new();
         if !entries.is_empty() {
-            let groups: Vec<(&str, &[NewEntry])> = if answer_entries.is_empty() {
-                vec![(self.opts.stream.as_str(), &entries)]
-            } else {
-                vec![
-                    (self.opts.stream.as_str(), &entries),
-                    (answers_stream.as_str(), &answer_entries),
-                ]
-            };
+            let mut groups: Vec<(&str, &[NewEntry])> = vec![(self.opts.stream.as_str(), &entries)];
+            if !answer_entries.is_empty() {
+                groups.push((answers_stream.as_str(), &answer_entries));
+            }
+            if !archive_entries.is_empty() {
+                groups.push((archive_stream.as_str(), &archive_entries));
+            }
             match self.journal.append_groups(&groups) {
                 Ok(written) => {
+                    let mut filed = Vec::new();
                     for w in written {
                         if w.stream == self.opts.stream {
                             seqs.push(w.seq);
                         } else if w.stream == answers_stream {
                             self.answers.seq = w.seq;
+                        } else if w.stream == archive_stream {
+                            filed.push(w.seq);
                         }
+                    }
+                    if filed != archive_numbers {
+                        // The index would point at the wrong records: say so
+                        // loudly (the records themselves are journaled and chained).
+                        tracing::error!(
+                            "archive entries {filed:?} were journaled for the numbers {archive_numbers:?} the state decided"
+                        );
                     }
                     if let Some(last) = seqs.last() {
                         self.last_seq.store(*last, Ordering::SeqCst);

@@ -39,6 +39,7 @@ mod snapshots;
 mod stats;
 mod ticker;
 
+pub use actor::archive_stream_of;
 pub use answers::ClientTag;
 pub use fanout::RedisOptions;
 pub use handle::{Engine, register_command};

@@ -749,3 +749,102 @@ fn stop_through_a_shared_handle_journals_what_was_queued_and_refuses_the_rest() 
     assert_eq!(engine.snapshot().incidents().count(), 20);
     engine.shutdown();
 }
+
+#[test]
+fn ended_incidents_leave_the_live_state_for_the_archive_stream_and_a_restart_keeps_them_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(1_790_000_000_000);
+    let opts = || {
+        let mut o = options(dir.path());
+        o.config.archive_after_s = 600;
+        o.snapshot_every = 45;
+        o
+    };
+    let start = || Engine::start(opts(), Box::new(StraightLine::default()), clock.clone()).unwrap();
+    let engine = start();
+    let mut sub = engine.subscribe();
+    for k in 1..=6u64 {
+        clock.advance_ms(1000);
+        engine.submit_blocking(merah()).unwrap();
+        if k <= 4 {
+            engine
+                .submit_blocking(Command::CancelIncident {
+                    incident: IncidentId(k),
+                    reason: "uji".into(),
+                })
+                .unwrap();
+        }
+    }
+    let records: Vec<Incident> = (1..=4)
+        .map(|k| engine.snapshot().incident(IncidentId(k)).unwrap().clone())
+        .collect();
+    // Not yet: the tick finds nothing due.
+    clock.advance_ms(590_000);
+    engine.tick();
+    engine.submit_blocking(merah()).unwrap();
+    assert_eq!(engine.snapshot().archived_count(), 0);
+    clock.advance_ms(20_000);
+    engine.tick();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut archived = Vec::new();
+    while archived.len() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "archived {archived:?}"
+        );
+        let p = recv(&mut sub);
+        if let Event::IncidentArchived {
+            incident, archive, ..
+        } = &p.event
+        {
+            archived.push((incident.0, *archive));
+        }
+    }
+    assert_eq!(archived, [(1, 1), (2, 2), (3, 3), (4, 4)]);
+    let snap = engine.snapshot();
+    assert_eq!(
+        snap.incidents().map(|i| i.id.0).collect::<Vec<_>>(),
+        [5, 6, 7]
+    );
+    // Each record is in the archive stream, at the entry the state names.
+    let stream = archive_stream_of(engine.stream());
+    assert_eq!(stream, "archive:region:banyumas");
+    let entries = engine.read_since(&stream, 0, 10).unwrap();
+    assert_eq!(entries.len(), 4);
+    for (k, want) in records.iter().enumerate() {
+        let e = &entries[k];
+        assert_eq!(snap.archived(want.id), Some(e.seq));
+        let r: ArchivedIncident = serde_json::from_str(&e.payload).unwrap();
+        assert_eq!(r.get(want.id), Some(want));
+    }
+    let before = engine.snapshot();
+    let last = engine.last_seq();
+    // More events, so that a snapshot after the archiving is stored.
+    for _ in 0..3 {
+        clock.advance_ms(1000);
+        engine.submit_blocking(merah()).unwrap();
+    }
+    let snap_seq = stored_snapshot(&engine, dir.path(), last);
+    let after = engine.snapshot();
+    engine.shutdown();
+    assert!(snap_seq >= last);
+
+    // A restart from the snapshot, and a whole replay, hold the same index.
+    let engine = start();
+    assert_eq!(engine.restored().snapshot_seq, Some(snap_seq));
+    assert!(*engine.snapshot() == *after);
+    assert_eq!(engine.snapshot().archived(IncidentId(3)), Some(3));
+    engine.shutdown();
+    let mut whole = opts();
+    whole.snapshot_every = 0;
+    let engine = Engine::start(whole, Box::new(StraightLine::default()), clock.clone()).unwrap();
+    assert!(*engine.snapshot() == *after);
+    assert!(before.archived(IncidentId(4)) == engine.snapshot().archived(IncidentId(4)));
+    // The chain holds the archive stream too.
+    engine.shutdown();
+    let report = satria_store::Journal::open(dir.path())
+        .unwrap()
+        .verify()
+        .unwrap();
+    assert!(report.is_ok(), "{report:?}");
+}

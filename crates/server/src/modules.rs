@@ -167,7 +167,20 @@ fn booking_status(d: &satria_dispatch::Dispatch, id: BookingId) -> Option<Transp
         BookingStatus::Scheduled => ("scheduled", None, b.booked_at),
         BookingStatus::Cancelled { at, .. } => ("cancelled", None, *at),
         BookingStatus::Dispatched { incident, at } => {
-            let i = d.incident(*incident)?;
+            // An incident archived out of the live state left its ending here.
+            let Some(i) = d.incident(*incident) else {
+                let end = b.ended.as_ref()?;
+                let (state, unit) = match (end.cancelled, &end.unit) {
+                    (true, _) => ("cancelled", None),
+                    (false, u) => ("completed", u.as_ref().map(|u| u.0.clone())),
+                };
+                return Some(TransportStatus {
+                    transport_id: b.id.to_string(),
+                    state: state.into(),
+                    unit_id: unit,
+                    updated_at: end.at,
+                });
+            };
             let last = i.history.last().map(|h| h.at).unwrap_or(*at);
             let active = i.assignments.iter().rev().find(|a| a.is_active());
             match (i.status, active) {

@@ -120,6 +120,8 @@ pub fn event_for(p: &Principal, state: &Dispatch, e: &Event) -> Option<bool> {
                 && (incident_visible(p, state, *from) || incident_visible(p, state, *into))
         }
         Event::NextUnitProposed { .. } => false,
+        // Only the dispatch consoles hold ended incidents.
+        Event::IncidentArchived { .. } => false,
         Event::ReferralSent { referral } => {
             return may_see_referral(p, referral).then_some(true);
         }

@@ -478,6 +478,12 @@ export class Store {
         if (i) { i.status = e.type === 'incident_closed' ? 'closed' : 'cancelled'; i.ended_at = at; }
         break;
       }
+      case 'incident_archived': {
+        // Ended long ago: it leaves the live lists (GET /api/incidents/{id} still reads it).
+        for (const id of [e.incident, ...(e.merged || [])]) this.incidents.delete(id);
+        for (const r of e.referrals || []) this.referrals.delete(r);
+        break;
+      }
       case 'hospital_capacity_updated': {
         const x = this.hospitals.get(e.hospital);
         if (x) x.capacity = { free_igd_beds: e.free_igd_beds, free_icu_beds: e.free_icu_beds, status: e.status, updated_at: at };

@@ -33,6 +33,11 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Server {
+        Server::start_tuned(|_| ()).await
+    }
+
+    /// Like [`Server::start`], with the engine's options changed by `tune` first.
+    pub async fn start_tuned(tune: impl FnOnce(&mut EngineOptions)) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let mut opts = EngineOptions::new(dir.path());
         opts.initial_units = demo_fleet();
@@ -42,6 +47,7 @@ impl Server {
         opts.config.service_area = Some(satria_dispatch::ServiceArea::of_region(
             &satria_region::Region::banyumas(),
         ));
+        tune(&mut opts);
         let hospital = opts.hospitals[0].id.0.clone();
         let engine = Arc::new(
             Engine::start(opts, Box::new(StraightLine::default()), Clock::system()).unwrap(),

@@ -5,7 +5,7 @@
 //! An image holds exactly what replaying the journal rebuilds: the units (without
 //! their live positions, which are not journaled: a replayed unit ranks from its
 //! base until it reports again), the incidents, hospitals, referrals and bookings,
-//! and the next ids. The indexes (unit index, R-trees of positions and of open
+//! the index of archived incidents, and the next ids. The indexes (unit index, R-trees of positions and of open
 //! incidents) are rebuilt from them. The configuration is not in it: like a
 //! replay, a state read from an image takes the configuration it is given.
 
@@ -35,6 +35,10 @@ struct ImageOut<'a> {
     #[serde(serialize_with = "values")]
     bookings: &'a OrdMap<crate::BookingId, Arc<Booking>>,
     next_booking: u64,
+    /// `[incident, archive entry]` pairs.
+    #[serde(serialize_with = "pairs")]
+    archived: &'a OrdMap<crate::IncidentId, u64>,
+    next_archive: u64,
 }
 
 /// The image as read.
@@ -49,6 +53,18 @@ struct ImageIn {
     next_referral: u64,
     bookings: Vec<Booking>,
     next_booking: u64,
+    #[serde(default)]
+    archived: Vec<(crate::IncidentId, u64)>,
+    #[serde(default = "first_archive")]
+    next_archive: u64,
+}
+
+fn first_archive() -> u64 {
+    1
+}
+
+fn pairs<S: Serializer>(m: &OrdMap<crate::IncidentId, u64>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(m.iter())
 }
 
 fn values<K: Ord + Clone, V: Serialize, S: Serializer>(
@@ -79,6 +95,8 @@ impl Dispatch {
             next_referral: self.next_referral,
             bookings: &self.bookings,
             next_booking: self.next_booking,
+            archived: &self.archived,
+            next_archive: self.next_archive,
         };
         serde_json::to_vec(&out).expect("the state serialises")
     }
@@ -148,6 +166,18 @@ impl Dispatch {
                 return Err(format!("{id} appears twice"));
             }
         }
+        for (id, entry) in image.archived {
+            if entry >= image.next_archive {
+                return Err(format!(
+                    "{id} is archived at {entry}, not below the next entry {}",
+                    image.next_archive
+                ));
+            }
+            if d.incidents.contains_key(&id) || d.archived.insert(id, entry).is_some() {
+                return Err(format!("{id} appears twice"));
+            }
+        }
+        d.next_archive = image.next_archive;
         d.check_invariants()?;
         Ok(d)
     }

@@ -61,6 +61,13 @@ impl Dispatch {
                 self.positions.size()
             ));
         }
+        if let Some(id) = self
+            .archived
+            .keys()
+            .find(|id| self.incidents.contains_key(*id))
+        {
+            return Err(format!("{id} is archived and live"));
+        }
         let open = self
             .incidents
             .values()

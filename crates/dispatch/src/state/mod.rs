@@ -27,6 +27,7 @@
 //! (the engine's actor) applies them one command at a time. `check_invariants` states
 //! it and the property test checks it after every command.
 
+mod archive;
 mod assignment;
 mod fleet;
 mod hospitals;
@@ -35,6 +36,8 @@ mod incidents;
 mod invariants;
 mod referrals;
 mod transports;
+
+pub use archive::ArchivedIncident;
 
 use crate::commands::Command;
 use crate::events::Event;
@@ -94,6 +97,10 @@ pub struct Config {
     pub service_area: Option<ServiceArea>,
     /// How far outside the box a position is still served (default 10 km).
     pub service_margin_m: f64,
+    /// An incident that ended this long ago leaves the live state for the
+    /// region's archive stream, where the API still reads it (default 24 h;
+    /// 0 keeps every incident live).
+    pub archive_after_s: u32,
 }
 
 impl Default for Config {
@@ -113,6 +120,7 @@ impl Default for Config {
             clock_skew_s: 60,
             service_area: None,
             service_margin_m: crate::validate::DEFAULT_SERVICE_MARGIN_M,
+            archive_after_s: 24 * 3600,
         }
     }
 }
@@ -149,6 +157,9 @@ pub struct Dispatch {
     next_referral: u64,
     bookings: OrdMap<BookingId, Arc<Booking>>,
     next_booking: u64,
+    /// Archived incidents (merged ones too) by the archive entry holding them.
+    archived: OrdMap<IncidentId, u64>,
+    next_archive: u64,
 }
 
 impl PartialEq for Dispatch {
@@ -175,6 +186,8 @@ impl PartialEq for Dispatch {
             && self.next_referral == o.next_referral
             && self.bookings == o.bookings
             && self.next_booking == o.next_booking
+            && self.archived == o.archived
+            && self.next_archive == o.next_archive
     }
 }
 
@@ -195,6 +208,8 @@ impl Dispatch {
             next_referral: 1,
             bookings: OrdMap::new(),
             next_booking: 1,
+            archived: OrdMap::new(),
+            next_archive: 1,
         };
         for u in units {
             if !d.unit_index.contains_key(&u.id) {
@@ -257,17 +272,7 @@ impl Dispatch {
     /// (each entry names the incident it happened to).
     pub fn timeline(&self, incident: IncidentId) -> Result<Vec<TimelineEntry>, Rejection> {
         self.incident_ref(incident)?;
-        let mut out = Vec::new();
-        let mut todo = vec![incident];
-        while let Some(id) = todo.pop() {
-            if let Some(i) = self.incidents.get(&id) {
-                out.extend(i.history.iter().cloned());
-                todo.extend(i.merged_from.iter().copied());
-            }
-        }
-        // Stable: entries of one incident at the same millisecond keep their order.
-        out.sort_by_key(|e| e.at);
-        Ok(out)
+        Ok(archive::timeline_of(incident, |id| self.incident(id)))
     }
 
     /// Units whose last live position lies within `radius_m` of `p` (from the R-tree),
@@ -413,10 +418,10 @@ impl Dispatch {
         // unit is due at once (it is retried at every tick until one may go).
         let transports = self.bookings.values().filter_map(|b| match b.status {
             BookingStatus::Scheduled => Some(self.transport_due_at(b)),
-            BookingStatus::Dispatched { incident, at } => {
-                let i = &self.incidents[&incident];
-                (i.status.is_open() && i.active_units().next().is_none()).then_some(at)
-            }
+            BookingStatus::Dispatched { incident, at } => self
+                .incident(incident)
+                .is_some_and(|i| i.status.is_open() && i.active_units().next().is_none())
+                .then_some(at),
             BookingStatus::Cancelled { .. } => None,
         });
         acks.chain(refs).chain(transports).min()
@@ -439,6 +444,7 @@ impl Dispatch {
             | Event::IncidentMerged { .. }
             | Event::IncidentCancelled { .. }
             | Event::IncidentClosed { .. } => self.apply_incidents(e),
+            Event::IncidentArchived { .. } => self.apply_archive(e),
             Event::UnitAssigned { .. }
             | Event::AssignmentAcknowledged { .. }
             | Event::AssignmentDeclined { .. }

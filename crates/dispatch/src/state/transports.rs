@@ -70,6 +70,7 @@ impl Dispatch {
                         notes,
                         booked_at: now,
                         status: BookingStatus::Scheduled,
+                        ended: None,
                     }),
                 }])
             }
@@ -90,7 +91,8 @@ impl Dispatch {
                     }
                     BookingStatus::Dispatched { incident, .. } => {
                         // Its incident goes with it, unless it already ended.
-                        if self.incidents[incident].status.is_open() {
+                        // (An archived incident ended long ago.)
+                        if self.incident(*incident).is_some_and(|i| i.status.is_open()) {
                             events.extend(self.decide(
                                 now,
                                 Command::CancelIncident {
@@ -223,8 +225,8 @@ impl Dispatch {
                 _ => None,
             })
             .filter(|i| {
-                let i = &self.incidents[i];
-                i.status.is_open() && i.active_units().next().is_none()
+                self.incident(*i)
+                    .is_some_and(|i| i.status.is_open() && i.active_units().next().is_none())
             })
             .collect();
         for iid in waiting {

@@ -272,6 +272,15 @@ impl Run {
         ev
     }
 
+    /// Archives what is due at second `s` (at most `max`), as the engine's tick
+    /// does: the events go to the journal, the records are returned.
+    pub fn archive(&mut self, s: i64, max: usize) -> Vec<(Event, ArchivedIncident)> {
+        let out = self.d.archive_due(at(s), max);
+        self.journal.extend(out.iter().map(|(e, _)| e.clone()));
+        self.verify();
+        out
+    }
+
     /// Handles `cmd`, which must succeed.
     pub fn ok(&mut self, s: i64, cmd: Command) -> Vec<Event> {
         match self.handle(s, cmd) {

@@ -7,11 +7,13 @@
 //! hand-held clock. After every step `Run` checks the invariants, that a rejection
 //! changed nothing, and that replaying the journal through JSON rebuilds the same
 //! state. `property` runs random command sequences under the same checks;
-//! `transport` covers scheduled non-emergency transports. The shared fixtures are
+//! `transport` covers scheduled non-emergency transports; `archive` the
+//! incidents that leave the live state. The shared fixtures are
 //! in `common`.
 
 mod common;
 
+mod archive;
 mod image;
 mod property;
 mod scenarios_assignment;

@@ -299,6 +299,8 @@ fn run_ops(ops: &[Op], config: Config) -> (usize, usize, Vec<&'static str>) {
         if let Op::Tick(dt) = op {
             t += i64::from(*dt);
             run.tick(t);
+            // The engine archives on its tick too.
+            run.archive(t, 3);
             continue;
         }
         let cmd = command(op, &run.d);
@@ -345,6 +347,7 @@ proptest! {
             ack_timeout_s: 20,
             referral_deadline_s: 40,
             stale_position_s: 30,
+            archive_after_s: 60,
             ..Config::default()
         };
         run_ops(&ops, config);
@@ -364,7 +367,11 @@ fn the_generator_reaches_deep_states() {
     let mut seen = std::collections::BTreeMap::new();
     for _ in 0..40 {
         let ops = strategy.new_tree(&mut runner).unwrap().current();
-        let (a, r, kinds) = run_ops(&ops, Config::default());
+        let config = Config {
+            archive_after_s: 120,
+            ..Config::default()
+        };
+        let (a, r, kinds) = run_ops(&ops, config);
         accepted += a;
         rejected += r;
         for k in kinds {
@@ -387,6 +394,7 @@ fn the_generator_reaches_deep_states() {
         "incident_merged",
         "incident_closed",
         "incident_cancelled",
+        "incident_archived",
         "referral_sent",
         "referral_accepted",
         "referral_expired",

@@ -253,7 +253,22 @@ async fn get_incident(
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let id = numeric_id(&id, "incident")?;
     let snap = state.engine.snapshot();
+    if let Some(record) = archived_record(&state, &snap, IncidentId(id)).await? {
+        let i = visible(
+            &caller,
+            record.get(IncidentId(id)),
+            view::may_see_incident,
+            "incident",
+        )?;
+        record_read(&state, &caller, id).await?;
+        return ok(i);
+    }
     let i = incident_for(&caller, &snap, id)?;
+    record_read(&state, &caller, id).await?;
+    ok(i)
+}
+
+async fn record_read(state: &AppState, caller: &Caller, id: u64) -> Result<(), HttpError> {
     state
         .audit
         .record(
@@ -262,8 +277,38 @@ async fn get_incident(
             subject::incident(IncidentId(id)),
             "GET /api/incidents/{id}",
         )
-        .await?;
-    ok(i)
+        .await
+}
+
+/// The archive record holding incident `id` once it left the live state
+/// (`None`: it is live, or unknown), read from the journal.
+pub(crate) async fn archived_record(
+    state: &AppState,
+    snap: &satria_dispatch::Dispatch,
+    id: IncidentId,
+) -> Result<Option<satria_dispatch::ArchivedIncident>, HttpError> {
+    let Some(entry) = snap.archived(id) else {
+        return Ok(None);
+    };
+    let engine = state.engine.clone();
+    let stream = satria_engine::archive_stream_of(engine.stream());
+    let read = tokio::task::spawn_blocking(move || engine.read_since(&stream, entry - 1, 1))
+        .await
+        .map_err(|_| HttpError::unavailable("the archive read stopped"))?;
+    let entries = read.map_err(|e| {
+        tracing::warn!("archive entry {entry} of {id}: {e}");
+        HttpError::unavailable("the archive cannot be read now")
+    })?;
+    let record = entries
+        .first()
+        .filter(|e| e.seq == entry)
+        .and_then(|e| serde_json::from_str::<satria_dispatch::ArchivedIncident>(&e.payload).ok())
+        .filter(|r| r.get(id).is_some())
+        .ok_or_else(|| {
+            tracing::error!("archive entry {entry} does not hold {id}");
+            HttpError::unavailable("the archived incident's record is missing")
+        })?;
+    Ok(Some(record))
 }
 
 #[derive(Deserialize)]
@@ -497,6 +542,15 @@ async fn timeline(
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let id = numeric_id(&id, "incident")?;
     let snap = state.engine.snapshot();
+    if let Some(record) = archived_record(&state, &snap, IncidentId(id)).await? {
+        visible(
+            &caller,
+            record.get(IncidentId(id)),
+            view::may_see_incident,
+            "incident",
+        )?;
+        return ok(record.timeline(IncidentId(id)).unwrap_or_default());
+    }
     incident_for(&caller, &snap, id)?;
     let t = snap.timeline(IncidentId(id)).map_err(rejected)?;
     ok(t)

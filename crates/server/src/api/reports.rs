@@ -1,5 +1,5 @@
 //! Reports over the dispatch state: response times per triage colour and
-//! kecamatan (`/api/reports/...`).
+//! kecamatan (`/api/reports/...`), over the live state and the archive.
 
 use super::{ApiResult, ok};
 use crate::AppState;
@@ -48,10 +48,11 @@ async fn response_times(
     // (a rule between two parameters cannot be stated in the OpenAPI document).
     let region = satria_region::Region::banyumas();
     let snap = state.engine.snapshot();
+    let archived = archived_between(&state, r.from, r.to).await?;
     type Key = (String, String);
     let mut groups: std::collections::BTreeMap<Key, (Vec<i64>, Vec<i64>, usize)> =
         Default::default();
-    for i in snap.incidents() {
+    for i in snap.incidents().chain(archived.iter()) {
         if i.received_at < r.from || i.received_at >= r.to || i.merged_into.is_some() {
             continue;
         }
@@ -93,4 +94,44 @@ async fn response_times(
         })
         .collect();
     ok(json!({"from": r.from, "to": r.to, "groups": rows}))
+}
+
+/// The archived incidents (out of the live state) received in `[from, to)`,
+/// read from the region's archive stream: a record is archived after its
+/// incident ended, so the records archived before `from` are skipped unread.
+async fn archived_between(
+    state: &AppState,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<satria_dispatch::Incident>, satria_http::HttpError> {
+    let engine = state.engine.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let stream = satria_engine::archive_stream_of(engine.stream());
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = engine.read_since(&stream, after, 1000)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for e in page.iter().filter(|e| e.recorded_at_ms >= from.0) {
+                let Ok(r) = serde_json::from_str::<satria_dispatch::ArchivedIncident>(&e.payload)
+                else {
+                    tracing::error!("archive entry {} does not parse", e.seq);
+                    continue;
+                };
+                out.extend(
+                    r.incidents
+                        .into_iter()
+                        .filter(|i| i.received_at >= from && i.received_at < to),
+                );
+            }
+        }
+        Ok::<_, satria_store::StoreError>(out)
+    })
+    .await
+    .map_err(|_| satria_http::HttpError::unavailable("the archive read stopped"))?;
+    read.map_err(|e| {
+        tracing::warn!("reading the archive for a report: {e}");
+        satria_http::HttpError::unavailable("the archive cannot be read now")
+    })
 }
