@@ -1,5 +1,6 @@
 //! `satria load` as a user runs it, briefly: against one node, and against a
-//! cluster of two on a throw-away PostgreSQL database (skipped without one).
+//! cluster of two on a throw-away PostgreSQL database, and the takeover rounds
+//! (skipped without PostgreSQL).
 
 use crate::support::{satria, stderr, stdout};
 use satria_store::pg::testing::TestDatabase;
@@ -69,6 +70,13 @@ fn a_short_load_run_on_one_node_and_on_a_cluster_reports_acknowledged_positions(
     let r = report(&out);
     assert!(r["positions_acked"].as_u64().unwrap() > 0, "{r}");
     assert_eq!(r["disconnects"], 0, "{r}");
+    // Each node's memory, the first being the one that led.
+    let nodes = r["node_rss_mb"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2, "{r}");
+    assert!(
+        nodes.iter().all(|n| n["peak_mb"].as_f64().unwrap() > 0.0),
+        "{r}"
+    );
     // A database that holds a journal is not a throw-away one.
     let o = satria(&[
         "load",
@@ -90,5 +98,58 @@ fn a_short_load_run_on_one_node_and_on_a_cluster_reports_acknowledged_positions(
         stderr(&o).contains("holds a journal already"),
         "{}",
         stderr(&o)
+    );
+}
+
+#[test]
+fn takeover_rounds_kill_the_leader_and_time_the_next_acknowledged_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = TestDatabase::create("cli_load_takeover") else {
+        return;
+    };
+    let graph = small_graph(dir.path());
+    let g = graph.to_str().unwrap();
+    let args = |nodes: &'static str| {
+        vec![
+            "load",
+            "--graph",
+            g,
+            "--nodes",
+            nodes,
+            "--database",
+            &db.url,
+            "--takeovers",
+            "2",
+            "--consoles",
+            "0",
+            "--crews",
+            "2",
+            "--json",
+        ]
+    };
+    // One node cannot take over from itself.
+    let o = satria(&args("1"));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--takeovers needs a cluster"),
+        "{}",
+        stderr(&o)
+    );
+    let o = satria(&args("2"));
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    // Both rounds killed a node that led, and the other answered a call after it.
+    assert_eq!(
+        out.matches("killed, a call acknowledged").count(),
+        2,
+        "{out}"
+    );
+    let r = report(&out);
+    assert_eq!(r["rounds"], 2, "{r}");
+    assert_eq!(r["kill_to_ack_ms"]["n"], 2, "{r}");
+    // No sooner than a lease can lapse (the default TTL is 3 s, renewed every second).
+    assert!(
+        r["kill_to_ack_ms"]["p50"].as_f64().unwrap() >= 1000.0,
+        "{r}"
     );
 }

@@ -234,6 +234,11 @@ enum Command {
         /// Redis for the cluster's fan-out (a key prefix of this run's own).
         #[arg(long, value_name = "URL", requires = "database")]
         redis: Option<String>,
+        /// Instead of the load: SIGKILL the leading node this many times, starting it
+        /// again as a follower each time, and time SIGKILL → the first call the new
+        /// leader acknowledges (needs --nodes 2 or more).
+        #[arg(long, default_value_t = 0, requires = "database")]
+        takeovers: usize,
     },
 }
 
@@ -552,6 +557,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             nodes,
             database,
             redis,
+            takeovers,
         } => {
             let graph = match graph {
                 Some(g) => g,
@@ -571,6 +577,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 nodes,
                 database,
                 redis,
+                takeovers,
             })?
         }
         Command::Facts => {

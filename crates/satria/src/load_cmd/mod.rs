@@ -26,8 +26,9 @@
 mod clients;
 mod report;
 mod server;
+mod takeover;
 
-pub use report::{Report, Summary};
+pub use report::{NodeMemory, Report, Summary};
 
 use anyhow::{Context, bail};
 use rand::SeedableRng;
@@ -61,6 +62,9 @@ pub struct LoadArgs {
     pub nodes: usize,
     pub database: Option<String>,
     pub redis: Option<String>,
+    /// Instead of the load: SIGKILL the leader this many times and time each
+    /// takeover (a cluster of at least 2 nodes).
+    pub takeovers: usize,
 }
 
 const PASSWORD: &str = "uji-beban-satria-119";
@@ -106,6 +110,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     if !(1..=16).contains(&args.nodes) {
         bail!("--nodes must be between 1 and 16");
     }
+    if args.takeovers > 0 && (args.nodes < 2 || args.database.is_none()) {
+        bail!("--takeovers needs a cluster: --nodes 2 or more on --database");
+    }
     let dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
     let fleet_csv = dir.path().join("fleet.csv");
     std::fs::write(&fleet_csv, fleet_to_csv(&fleet))?;
@@ -129,6 +136,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
             cluster.as_ref().map(|c| c.args(k)).unwrap_or_default(),
         )?);
     }
+    if args.takeovers > 0 {
+        return run_takeovers(&args, servers, &cluster, &fleet_csv, &node_dir, places);
+    }
     let server = &servers[0];
     println!(
         "== satria load: {} node(s), leader pid {} on {}; {} consoles, {} crews at {} Hz, {} incidents/min, {} s warm-up + {} s measured",
@@ -146,13 +156,8 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
-    let result = rt.block_on(drive(
-        &args,
-        server.pid,
-        &addrs,
-        &fleet[..args.crews],
-        places,
-    ));
+    let pids: Vec<u32> = servers.iter().map(|s| s.pid).collect();
+    let result = rt.block_on(drive(&args, &pids, &addrs, &fleet[..args.crews], places));
     for s in &mut servers {
         s.stop();
     }
@@ -161,6 +166,58 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     }
     let report = result?;
     print_report(&args, &report);
+    Ok(())
+}
+
+/// `--takeovers`: the rounds of [`takeover::rounds`] on the nodes started.
+fn run_takeovers(
+    args: &LoadArgs,
+    servers: Vec<Spawned>,
+    cluster: &Option<server::Cluster>,
+    fleet_csv: &std::path::Path,
+    node_dir: &dyn Fn(usize) -> PathBuf,
+    places: Vec<LatLon>,
+) -> anyhow::Result<()> {
+    if places.is_empty() {
+        bail!("no desa of Banyumas lies on this road graph: give the demo region's graph");
+    }
+    println!(
+        "== satria load: {} nodes, {} takeovers (SIGKILL of the leader → first call acknowledged)",
+        servers.len(),
+        args.takeovers
+    );
+    let nodes: Vec<takeover::Node> = servers
+        .into_iter()
+        .enumerate()
+        .map(|(k, spawned)| {
+            let (dir, graph, fleet) = (node_dir(k), args.graph.clone(), fleet_csv.to_path_buf());
+            let extra = cluster.as_ref().map(|c| c.args(k)).unwrap_or_default();
+            takeover::Node {
+                spawned,
+                restart: Box::new(move || Spawned::start(&dir, &graph, &fleet, extra.clone())),
+            }
+        })
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (mut nodes, result) = rt.block_on(takeover::rounds(nodes, args.takeovers, &places));
+    for n in &mut nodes {
+        n.spawned.stop();
+    }
+    if let Some(c) = cluster {
+        c.clean();
+    }
+    let t = result?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&t).unwrap_or_default());
+    } else {
+        let s = &t.kill_to_ack_ms;
+        println!(
+            "== {} takeovers: SIGKILL → call acknowledged by the new leader p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms ({} calls refused meanwhile)",
+            t.rounds, s.p50, s.p99, s.max, t.refused
+        );
+    }
     Ok(())
 }
 
@@ -204,7 +261,7 @@ impl Shared {
 
 async fn drive(
     args: &LoadArgs,
-    pid: u32,
+    pids: &[u32],
     addrs: &[String],
     crews: &[Unit],
     places: Vec<LatLon>,
@@ -243,6 +300,7 @@ async fn drive(
         )));
     }
     // Memory sampler (of the leader).
+    let pid = pids[0];
     let peak = Arc::new(AtomicU64::new(0));
     let sampler = {
         let (peak, shared) = (Arc::clone(&peak), Arc::clone(&shared));
@@ -269,6 +327,18 @@ async fn drive(
     let acked = shared.positions_acked.load(Relaxed) - acked0;
     measuring.store(false, Relaxed);
     let (rss, hwm) = rss_mb(pid);
+    let node_rss_mb = pids
+        .iter()
+        .zip(addrs)
+        .map(|(p, a)| {
+            let (rss_mb, peak_mb) = rss_mb(*p);
+            NodeMemory {
+                addr: a.clone(),
+                rss_mb,
+                peak_mb,
+            }
+        })
+        .collect();
     // Let the last deliveries land, then stop every client.
     tokio::time::sleep(Duration::from_secs(2)).await;
     shared.halt();
@@ -344,5 +414,6 @@ async fn drive(
         disconnects: shared.disconnects.load(Relaxed),
         server_rss_mb: rss,
         server_peak_rss_mb: peak_mb,
+        node_rss_mb,
     })
 }

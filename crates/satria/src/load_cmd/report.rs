@@ -27,6 +27,17 @@ pub struct Report {
     pub disconnects: u64,
     pub server_rss_mb: f64,
     pub server_peak_rss_mb: f64,
+    /// Each node's resident memory at the end and at its peak, MB (the first
+    /// is the node that led at the start).
+    pub node_rss_mb: Vec<NodeMemory>,
+}
+
+/// One node's memory.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct NodeMemory {
+    pub addr: String,
+    pub rss_mb: f64,
+    pub peak_mb: f64,
 }
 
 /// p50, p99 and max of a sample, in ms.
@@ -94,4 +105,12 @@ pub(super) fn print_report(args: &LoadArgs, r: &Report) {
         "   server memory: {:.0} MB resident at the end, {:.0} MB peak",
         r.server_rss_mb, r.server_peak_rss_mb
     );
+    if r.node_rss_mb.len() > 1 {
+        for n in &r.node_rss_mb {
+            println!(
+                "   node {}: {:.0} MB resident at the end, {:.0} MB peak",
+                n.addr, n.rss_mb, n.peak_mb
+            );
+        }
+    }
 }

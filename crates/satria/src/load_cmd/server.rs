@@ -232,6 +232,12 @@ impl Spawned {
         Ok(Spawned { child, pid, addr })
     }
 
+    /// SIGKILL, as when its machine dies.
+    pub(super) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub(super) fn stop(&mut self) {
         // SIGTERM through kill(1) for a graceful stop; SIGKILL if it lingers.
         let _ = std::process::Command::new("kill")
