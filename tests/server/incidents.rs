@@ -466,6 +466,12 @@ async fn an_archived_incident_leaves_the_consoles_and_still_reads_whole_from_the
         )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
+    // Operators see what the live state holds and what left it.
+    let m = s.call("get", "/metrics", None, None).await.1;
+    let m = m.as_str().unwrap();
+    assert!(m.contains("\nsatria_incidents_live 0\n"), "{m}");
+    assert!(m.contains("\nsatria_incidents_archived 1\n"), "{m}");
+    assert!(m.contains("\nprocess_resident_memory_bytes "), "{m}");
     let auth = std::sync::Arc::clone(&s.state.auth);
     s.stop().await;
     // Both reads of the archived record were recorded, like those of the live one.

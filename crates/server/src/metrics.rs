@@ -354,6 +354,23 @@ async fn render(State(state): State<Arc<AppState>>) -> Response {
             );
         }
     }
+    {
+        let snap = state.engine.snapshot();
+        let _ = writeln!(
+            out,
+            "# HELP satria_incidents_live Incidents held in the live state (open, and ended less than archive_after_s ago).\n# TYPE satria_incidents_live gauge\nsatria_incidents_live {}\n\
+             # HELP satria_incidents_archived Incidents archived out of the live state (readable from the store).\n# TYPE satria_incidents_archived gauge\nsatria_incidents_archived {}",
+            snap.incidents().count(),
+            snap.archived_count(),
+        );
+    }
+    if let Some((rss, peak)) = process_memory() {
+        let _ = writeln!(
+            out,
+            "# HELP process_resident_memory_bytes Resident memory of this process.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {rss}\n\
+             # HELP satria_process_peak_resident_memory_bytes The most resident memory this process has held.\n# TYPE satria_process_peak_resident_memory_bytes gauge\nsatria_process_peak_resident_memory_bytes {peak}",
+        );
+    }
     if state.engine.has_redis() {
         let _ = writeln!(
             out,
@@ -370,4 +387,19 @@ async fn render(State(state): State<Arc<AppState>>) -> Response {
         out,
     )
         .into_response()
+}
+
+/// This process's resident memory and its peak, in bytes (Linux: `/proc/self/status`).
+fn process_memory() -> Option<(u64, u64)> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = |name: &str| {
+        s.lines()
+            .find(|l| l.starts_with(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse::<u64>()
+            .ok()
+            .map(|k| k * 1024)
+    };
+    Some((kb("VmRSS:")?, kb("VmHWM:")?))
 }
