@@ -153,3 +153,108 @@ fn takeover_rounds_kill_the_leader_and_time_the_next_acknowledged_call() {
         "{r}"
     );
 }
+
+/// `satria load --nodes URL` against a `satria serve` it did not start: the
+/// consoles and calls of a staging centre, as its own dispatcher account.
+#[test]
+fn a_load_run_against_a_running_node_logs_in_as_the_given_dispatcher() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("satria-data");
+    std::fs::create_dir_all(&data).unwrap();
+    let o = satria(&[
+        "mapgen",
+        "--scale",
+        "0.03",
+        "-o",
+        data.join("banyumas-demo.osm.pbf").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_satria"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let mut password = None;
+    let mut addr = None;
+    for l in lines.by_ref() {
+        let l = l.unwrap();
+        let mut w = l.split_whitespace();
+        if w.next() == Some("dispatcher") {
+            password = w.next().map(String::from);
+        }
+        if let Some(rest) = l.split("serving http://").nth(1) {
+            addr = rest.split('/').next().map(String::from);
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let (password, addr) = (password.unwrap(), addr.unwrap());
+    let url = format!("http://{addr}");
+    let graph = data.join("banyumas-demo.graph");
+    let load = |extra: &[&str], password: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_satria"));
+        c.args(["load", "--graph", graph.to_str().unwrap(), "--nodes", &url]);
+        c.args(["--warmup", "1", "--duration", "3", "--json"]);
+        c.args(extra);
+        c.env_remove("SATRIA_LOAD_PASSWORD");
+        if let Some(p) = password {
+            c.env("SATRIA_LOAD_PASSWORD", p);
+        }
+        c.output().unwrap()
+    };
+    // Crews need accounts the tool makes itself; the password is not guessed.
+    let o = load(&["--crews", "2", "--user", "dispatcher"], Some(&password));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--crews 0"), "{}", stderr(&o));
+    let o = load(&["--crews", "0", "--user", "dispatcher"], None);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("SATRIA_LOAD_PASSWORD"),
+        "{}",
+        stderr(&o)
+    );
+    let o = load(&["--crews", "0", "--user", "dispatcher"], Some("salah"));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("login of dispatcher refused"),
+        "{}",
+        stderr(&o)
+    );
+    let o = satria(&["load", "--nodes", "10.0.0.5:8119", "--crews", "0"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("http://"), "{}", stderr(&o));
+
+    let o = load(
+        &[
+            "--crews",
+            "0",
+            "--consoles",
+            "3",
+            "--incidents-per-min",
+            "60",
+            "--user",
+            "dispatcher",
+        ],
+        Some(&password),
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains("1 running node(s)"), "{out}");
+    let r = report(&out);
+    // Every call the tool made was assigned on all three consoles.
+    let created = r["incidents_created"].as_u64().unwrap();
+    assert!(created >= 1, "{r}");
+    assert_eq!(
+        r["console_delivery_ms"]["n"].as_u64().unwrap(),
+        3 * created,
+        "{r}"
+    );
+    assert_eq!(r["console_missed"], 0, "{r}");
+    // Its memory, from the node's own /metrics.
+    assert!(r["node_rss_mb"][0]["rss_mb"].as_f64().unwrap() > 0.0, "{r}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

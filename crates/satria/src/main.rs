@@ -225,8 +225,13 @@ enum Command {
         json: bool,
         /// Run a cluster of this many nodes on --database (the first leads; consoles
         /// and crews spread over all; calls go to the last, a follower, which forwards them).
-        #[arg(long, default_value_t = 1, requires = "database")]
-        nodes: usize,
+        /// Or the addresses of nodes already running, `http://HOST:PORT,…`: consoles and
+        /// calls only (--crews 0), logged in as --user with SATRIA_LOAD_PASSWORD.
+        #[arg(long, default_value = "1", value_name = "N|URL,…")]
+        nodes: String,
+        /// The dispatcher account used against running nodes (--nodes URL,…).
+        #[arg(long, default_value = "load-dispatcher")]
+        user: String,
         /// A throw-away PostgreSQL database for the cluster's journal and accounts
         /// (it must hold no journal yet).
         #[arg(long, value_name = "URL")]
@@ -555,10 +560,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             json,
             nodes,
+            user,
             database,
             redis,
             takeovers,
         } => {
+            let (nodes, targets) = match nodes.trim().parse::<usize>() {
+                Ok(n) => (n, Vec::new()),
+                Err(_) => {
+                    let t = load_cmd::parse_targets(&nodes)?;
+                    (t.len(), t)
+                }
+            };
             let graph = match graph {
                 Some(g) => g,
                 None => roads_cmd::ensure_demo_graph(&data_dir)?,
@@ -575,6 +588,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 seed,
                 json,
                 nodes,
+                targets,
+                user,
+                password: std::env::var("SATRIA_LOAD_PASSWORD").ok(),
                 database,
                 redis,
                 takeovers,

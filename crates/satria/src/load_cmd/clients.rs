@@ -2,7 +2,7 @@
 //! and the call-taker creating incidents over HTTP. Each adds what it sees to the
 //! run's [`Shared`] tally.
 
-use super::{LoadArgs, PASSWORD, Shared};
+use super::{LoadArgs, Shared};
 use anyhow::bail;
 use futures_util::{SinkExt, StreamExt};
 use rand::{Rng, SeedableRng};
@@ -17,10 +17,11 @@ pub(super) async fn login(
     http: &reqwest::Client,
     base: &str,
     username: &str,
+    password: &str,
 ) -> anyhow::Result<String> {
     let r = http
         .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": username, "password": PASSWORD}))
+        .json(&json!({"username": username, "password": password}))
         .send()
         .await?;
     let status = r.status();

@@ -60,6 +60,12 @@ pub struct LoadArgs {
     pub json: bool,
     /// Nodes of a cluster on `database` (1: one node on a data directory).
     pub nodes: usize,
+    /// Instead of starting nodes: the `http://host:port` of nodes already
+    /// running, driven with the dispatcher account `user` (its password in
+    /// `password`). No crews then (their accounts are bound to units).
+    pub targets: Vec<String>,
+    pub user: String,
+    pub password: Option<String>,
     pub database: Option<String>,
     pub redis: Option<String>,
     /// Instead of the load: SIGKILL the leader this many times and time each
@@ -113,6 +119,15 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     if args.takeovers > 0 && (args.nodes < 2 || args.database.is_none()) {
         bail!("--takeovers needs a cluster: --nodes 2 or more on --database");
     }
+    if !args.targets.is_empty() {
+        return run_against(&args, places);
+    }
+    if args.nodes > 1 && args.database.is_none() {
+        bail!(
+            "--nodes {} needs --database: the nodes of a cluster share it",
+            args.nodes
+        );
+    }
     let dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
     let fleet_csv = dir.path().join("fleet.csv");
     std::fs::write(&fleet_csv, fleet_to_csv(&fleet))?;
@@ -157,7 +172,14 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         .build()?;
     let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
     let pids: Vec<u32> = servers.iter().map(|s| s.pid).collect();
-    let result = rt.block_on(drive(&args, &pids, &addrs, &fleet[..args.crews], places));
+    let result = rt.block_on(drive(
+        &args,
+        ("load-dispatcher", PASSWORD),
+        &pids,
+        &addrs,
+        &fleet[..args.crews],
+        places,
+    ));
     for s in &mut servers {
         s.stop();
     }
@@ -166,6 +188,87 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     }
     let report = result?;
     print_report(&args, &report);
+    Ok(())
+}
+
+/// A node's resident memory and its peak, MB, from its `/metrics`.
+async fn metrics_rss_mb(http: &reqwest::Client, addr: &str) -> Option<(f64, f64)> {
+    let text = http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let gauge = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+            .map(|b| b / (1024.0 * 1024.0))
+    };
+    Some((
+        gauge("process_resident_memory_bytes")?,
+        gauge("satria_process_peak_resident_memory_bytes")?,
+    ))
+}
+
+/// The `host:port` of each `http://host:port` node, or why one is not that.
+pub fn parse_targets(list: &str) -> anyhow::Result<Vec<String>> {
+    list.split(',')
+        .map(|u| {
+            let u = u.trim();
+            let rest = u.strip_prefix("http://").with_context(|| {
+                format!(
+                    "--nodes {u:?}: give a node count, or node addresses like http://10.0.0.5:8119"
+                )
+            })?;
+            let host = rest.trim_end_matches('/');
+            if host.is_empty() || host.contains('/') || !host.contains(':') {
+                bail!("--nodes {u:?}: a node address is http://HOST:PORT, without a path");
+            }
+            Ok(host.to_string())
+        })
+        .collect()
+}
+
+/// `--nodes URL,…`: the consoles and the call-taker against nodes already
+/// running, logged in as `--user`.
+fn run_against(args: &LoadArgs, places: Vec<LatLon>) -> anyhow::Result<()> {
+    if args.crews > 0 {
+        bail!(
+            "--nodes with addresses drives consoles and calls only: crews need accounts bound to units the tool makes itself; give --crews 0"
+        );
+    }
+    if args.takeovers > 0 || args.database.is_some() {
+        bail!("--takeovers and --database start nodes of their own: give --nodes a count");
+    }
+    let Some(password) = &args.password else {
+        bail!(
+            "--nodes with addresses logs in as --user: give its password in SATRIA_LOAD_PASSWORD"
+        );
+    };
+    println!(
+        "== satria load: {} running node(s) ({}), as {}; {} consoles, {} incidents/min, {} s warm-up + {} s measured",
+        args.targets.len(),
+        args.targets.join(", "),
+        args.user,
+        args.consoles,
+        args.incidents_per_min,
+        args.warmup_s,
+        args.duration_s
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(drive(
+        args,
+        (&args.user, password),
+        &[],
+        &args.targets,
+        &[],
+        places,
+    ))?;
+    print_report(args, &report);
     Ok(())
 }
 
@@ -261,6 +364,7 @@ impl Shared {
 
 async fn drive(
     args: &LoadArgs,
+    (user, password): (&str, &str),
     pids: &[u32],
     addrs: &[String],
     crews: &[Unit],
@@ -272,7 +376,7 @@ async fn drive(
     let base = format!("http://{}", addrs[addrs.len() - 1]);
     let http = reqwest::Client::new();
     let shared = Arc::new(Shared::default());
-    let dispatcher = login(&http, &base, "load-dispatcher").await?;
+    let dispatcher = login(&http, &base, user, password).await?;
 
     // Consoles, connected 50 at a time.
     let mut console_tasks = Vec::new();
@@ -289,7 +393,7 @@ async fn drive(
     // Crews.
     let mut crew_tasks = Vec::new();
     for (k, u) in crews.iter().enumerate() {
-        let token = login(&http, &base, &crew_username(u)).await?;
+        let token = login(&http, &base, &crew_username(u), PASSWORD).await?;
         let ws = connect(format!("ws://{}/ws", node(k)), &token).await?;
         crew_tasks.push(tokio::spawn(crew(
             ws,
@@ -299,8 +403,8 @@ async fn drive(
             Arc::clone(&shared),
         )));
     }
-    // Memory sampler (of the leader).
-    let pid = pids[0];
+    // Memory sampler (of the leader; nodes the tool did not start report their own).
+    let pid = pids.first().copied().unwrap_or(0);
     let peak = Arc::new(AtomicU64::new(0));
     let sampler = {
         let (peak, shared) = (Arc::clone(&peak), Arc::clone(&shared));
@@ -326,19 +430,19 @@ async fn drive(
     let sent = shared.positions_sent.load(Relaxed) - sent0;
     let acked = shared.positions_acked.load(Relaxed) - acked0;
     measuring.store(false, Relaxed);
-    let (rss, hwm) = rss_mb(pid);
-    let node_rss_mb = pids
-        .iter()
-        .zip(addrs)
-        .map(|(p, a)| {
-            let (rss_mb, peak_mb) = rss_mb(*p);
-            NodeMemory {
-                addr: a.clone(),
-                rss_mb,
-                peak_mb,
-            }
-        })
-        .collect();
+    let mut node_rss_mb: Vec<NodeMemory> = Vec::new();
+    for (k, a) in addrs.iter().enumerate() {
+        let (rss_mb, peak_mb) = match pids.get(k) {
+            Some(p) => rss_mb(*p),
+            None => metrics_rss_mb(&http, a).await.unwrap_or((0.0, 0.0)),
+        };
+        node_rss_mb.push(NodeMemory {
+            addr: a.clone(),
+            rss_mb,
+            peak_mb,
+        });
+    }
+    let (rss, hwm) = (node_rss_mb[0].rss_mb, node_rss_mb[0].peak_mb);
     // Let the last deliveries land, then stop every client.
     tokio::time::sleep(Duration::from_secs(2)).await;
     shared.halt();

@@ -94,7 +94,7 @@ async fn run_rounds(
         let other = (k + 1) % nodes.len();
         let base = format!("http://{}", nodes[other].spawned.addr);
         // Sessions live in the shared database: a token from any node serves.
-        let token = login(&http, &base, "load-dispatcher").await?;
+        let token = login(&http, &base, "load-dispatcher", super::PASSWORD).await?;
         let killed = Instant::now();
         nodes[k].spawned.kill();
         let acked = loop {
