@@ -32,6 +32,21 @@ pub(super) async fn login(
     }
 }
 
+/// The body of call `n` the load tool makes (`POST /api/incidents`).
+pub(super) fn call_body(n: usize, at: LatLon, phone: &str, triage: &str) -> Value {
+    json!({
+        "caller_name": format!("Penelepon Uji {n}"),
+        "caller_phone": phone,
+        "lat": at.lat,
+        "lon": at.lon,
+        "address": format!("uji beban {n}"),
+        "triage": triage,
+        "category": "medical",
+        "patients": 1,
+        "notes": "load test"
+    })
+}
+
 pub(super) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -90,17 +105,12 @@ pub(super) fn call_taker(
             }
             let p = places[n % places.len()];
             n += 1;
-            let body = json!({
-                "caller_name": format!("Penelepon Uji {n}"),
-                "caller_phone": format!("0812{:08}", rng.gen_range(0..100_000_000u32)),
-                "lat": p.lat + rng.gen_range(-0.0005..0.0005),
-                "lon": p.lon + rng.gen_range(-0.0005..0.0005),
-                "address": format!("uji beban {n}"),
-                "triage": "merah",
-                "category": "medical",
-                "patients": 1,
-                "notes": "load test"
-            });
+            let at = LatLon {
+                lat: p.lat + rng.gen_range(-0.0005..0.0005),
+                lon: p.lon + rng.gen_range(-0.0005..0.0005),
+            };
+            let phone = format!("0812{:08}", rng.gen_range(0..100_000_000u32));
+            let body = call_body(n, at, &phone, "merah");
             let counted = measuring.load(Relaxed);
             let t0 = Instant::now();
             let r = http

@@ -167,9 +167,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         args.warmup_s,
         args.duration_s
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = runtime()?;
     let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
     let pids: Vec<u32> = servers.iter().map(|s| s.pid).collect();
     let result = rt.block_on(drive(
@@ -189,6 +187,12 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     let report = result?;
     print_report(&args, &report);
     Ok(())
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }
 
 /// A node's resident memory and its peak, MB, from its `/metrics`.
@@ -257,9 +261,7 @@ fn run_against(args: &LoadArgs, places: Vec<LatLon>) -> anyhow::Result<()> {
         args.warmup_s,
         args.duration_s
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = runtime()?;
     let report = rt.block_on(drive(
         args,
         (&args.user, password),
@@ -301,9 +303,7 @@ fn run_takeovers(
             }
         })
         .collect();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = runtime()?;
     let (mut nodes, result) = rt.block_on(takeover::rounds(nodes, args.takeovers, &places));
     for n in &mut nodes {
         n.spawned.stop();
@@ -404,11 +404,12 @@ async fn drive(
         )));
     }
     // Memory sampler (of the leader; nodes the tool did not start report their own).
-    let pid = pids.first().copied().unwrap_or(0);
+    let pid = pids.first().copied();
     let peak = Arc::new(AtomicU64::new(0));
     let sampler = {
         let (peak, shared) = (Arc::clone(&peak), Arc::clone(&shared));
         tokio::spawn(async move {
+            let Some(pid) = pid else { return };
             while !shared.stop.load(Relaxed) {
                 let (now, _) = rss_mb(pid);
                 peak.fetch_max((now * 1024.0) as u64, Relaxed);

@@ -5,12 +5,12 @@
 //! started again as a follower before the next round, so the cluster keeps its
 //! size. Nothing else runs meanwhile: the figure is the takeover alone.
 
-use super::clients::login;
+use super::clients::{call_body, login};
 use super::report::Summary;
 use super::server::Spawned;
 use anyhow::{Context, bail};
 use satria_dispatch::LatLon;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// One node as the rounds see it: its process and how to start it again.
@@ -100,17 +100,7 @@ async fn run_rounds(
         let acked = loop {
             let p = places[n % places.len()];
             n += 1;
-            let body = json!({
-                "caller_name": format!("Penelepon Uji {n}"),
-                "caller_phone": "081200000000",
-                "lat": p.lat,
-                "lon": p.lon,
-                "address": format!("uji alih pimpinan {n}"),
-                "triage": "hijau",
-                "category": "medical",
-                "patients": 1,
-                "notes": "takeover test"
-            });
+            let body = call_body(n, p, "081200000000", "hijau");
             // Every surviving node in turn: whichever leads next answers.
             let to = &nodes[(other + n) % nodes.len()];
             if (other + n) % nodes.len() == k {

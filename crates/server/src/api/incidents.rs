@@ -253,22 +253,13 @@ async fn get_incident(
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let id = numeric_id(&id, "incident")?;
     let snap = state.engine.snapshot();
-    if let Some(record) = archived_record(&state, &snap, IncidentId(id)).await? {
-        let i = visible(
-            &caller,
-            record.get(IncidentId(id)),
-            view::may_see_incident,
-            "incident",
-        )?;
-        record_read(&state, &caller, id).await?;
-        return ok(i);
-    }
-    let i = incident_for(&caller, &snap, id)?;
-    record_read(&state, &caller, id).await?;
-    ok(i)
-}
-
-async fn record_read(state: &AppState, caller: &Caller, id: u64) -> Result<(), HttpError> {
+    let archived = archived_record(&state, &snap, IncidentId(id)).await?;
+    let i = visible(
+        &caller,
+        live_or_archived(&snap, archived.as_ref(), IncidentId(id)),
+        view::may_see_incident,
+        "incident",
+    )?;
     state
         .audit
         .record(
@@ -277,7 +268,20 @@ async fn record_read(state: &AppState, caller: &Caller, id: u64) -> Result<(), H
             subject::incident(IncidentId(id)),
             "GET /api/incidents/{id}",
         )
-        .await
+        .await?;
+    ok(i)
+}
+
+/// The incident from the live state, or from its archive record once it left it.
+fn live_or_archived<'a>(
+    snap: &'a satria_dispatch::Dispatch,
+    archived: Option<&'a satria_dispatch::ArchivedIncident>,
+    id: IncidentId,
+) -> Option<&'a satria_dispatch::Incident> {
+    match archived {
+        Some(r) => r.get(id),
+        None => snap.incident(id),
+    }
 }
 
 /// The archive record holding incident `id` once it left the live state
@@ -542,16 +546,16 @@ async fn timeline(
     caller.require(&[Role::Dispatcher, Role::Admin, Role::Crew])?;
     let id = numeric_id(&id, "incident")?;
     let snap = state.engine.snapshot();
-    if let Some(record) = archived_record(&state, &snap, IncidentId(id)).await? {
-        visible(
-            &caller,
-            record.get(IncidentId(id)),
-            view::may_see_incident,
-            "incident",
-        )?;
-        return ok(record.timeline(IncidentId(id)).unwrap_or_default());
-    }
-    incident_for(&caller, &snap, id)?;
-    let t = snap.timeline(IncidentId(id)).map_err(rejected)?;
+    let archived = archived_record(&state, &snap, IncidentId(id)).await?;
+    visible(
+        &caller,
+        live_or_archived(&snap, archived.as_ref(), IncidentId(id)),
+        view::may_see_incident,
+        "incident",
+    )?;
+    let t = match &archived {
+        Some(r) => r.timeline(IncidentId(id)).unwrap_or_default(),
+        None => snap.timeline(IncidentId(id)).map_err(rejected)?,
+    };
     ok(t)
 }
